@@ -1,0 +1,212 @@
+/*
+ * vfm.h — public API of libvfm, the Velocity Filter Machine.
+ *
+ * A filter is VFM bytecode (see docs/ISA.md).  Loading always verifies it;
+ * there is no way to run an unverified program.  Two objects:
+ *
+ *   vfm_program_t  an immutable, verified, compiled program.  Reference
+ *                  counted; safe to share between threads once created.
+ *   vfm_state_t    a VM: one program plus per-thread mutable state (the
+ *                  flow table, configuration, last error).  Use one per
+ *                  thread.
+ *
+ * Conventions
+ *   - Functions that can fail return vfm_error_t (VFM_OK == 0) and keep a
+ *     human-readable message, retrievable with vfm_last_error(); messages
+ *     name the pc and source line where they apply.
+ *   - Per-packet outcomes (verdict, status) are never mixed with errors:
+ *     a packet's status is a vfm_status_t in vfm_result_t.
+ *   - The library never prints and never exits.
+ *   - Pointers passed in are borrowed for the duration of the call unless
+ *     stated otherwise; objects returned by *_create are owned by the caller
+ *     and released with the matching *_destroy / *_release.
+ *
+ * Quick start:
+ *
+ *   vfm_state_t *vm = vfm_create();
+ *   if (vfm_load_program_file(vm, "filter.bin") != VFM_OK)
+ *       fprintf(stderr, "%s\n", vfm_last_error(vm));
+ *   uint32_t verdict = vfm_execute(vm, packet, packet_len); // 0 = drop
+ *   vfm_destroy(vm);
+ */
+#ifndef VFM_H
+#define VFM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VFM_VERSION_STRING "1.0.0"
+
+/* Error codes: X(NAME, value, description).  Stable numbers. */
+#define VFM_ERROR_LIST(X)                                                     \
+	X(OK, 0, "success")                                                   \
+	X(EINVAL, 1, "invalid argument")                                      \
+	X(ENOMEM, 2, "out of memory")                                         \
+	X(EIO, 3, "cannot read or write file")                                \
+	X(EMAGIC, 4, "not a VFM bytecode file (bad magic)")                   \
+	X(EVERSION, 5, "unsupported bytecode format version")                 \
+	X(ETRUNCATED, 6, "bytecode file is truncated")                        \
+	X(ECORRUPT, 7, "bytecode file is corrupt")                            \
+	X(EVERIFY, 8, "program rejected by the verifier")                     \
+	X(ENOPROGRAM, 9, "no program loaded")                                 \
+	X(EUNSUPPORTED, 10, "not supported on this build or platform")        \
+	X(ETOOBIG, 11, "program exceeds a size limit")                        \
+	X(EASM, 12, "assembly error")
+
+typedef enum vfm_error {
+#define VFM_ERROR_ENUM_(name, value, desc) VFM_##name = value,
+	VFM_ERROR_LIST(VFM_ERROR_ENUM_)
+#undef VFM_ERROR_ENUM_
+} vfm_error_t;
+
+/* Per-packet status: X(NAME, value, description).  Stable numbers. */
+#define VFM_STATUS_LIST(X)                                                    \
+	X(OK, 0, "program returned a verdict")                                \
+	X(BOUNDS, 1, "packet load outside the packet")                        \
+	X(BUDGET, 2, "backward-jump budget exhausted")                        \
+	X(NOPROGRAM, 3, "no program loaded")
+
+typedef enum vfm_status {
+#define VFM_STATUS_ENUM_(name, value, desc) VFM_STATUS_##name = value,
+	VFM_STATUS_LIST(VFM_STATUS_ENUM_)
+#undef VFM_STATUS_ENUM_
+} vfm_status_t;
+#define VFM_STATUS_COUNT 4
+
+/* Defaults (docs/ISA.md, "Limits and defaults"). */
+#define VFM_DEFAULT_FLOW_CAPACITY 16384u /* entries; power of two >= 4 */
+#define VFM_DEFAULT_BUDGET 65536u        /* backward jumps per packet */
+#define VFM_MAX_FLOW_CAPACITY (1u << 24)
+
+typedef struct vfm_config {
+	uint32_t flow_capacity; /* flow-table entries; 0 = default */
+	uint32_t budget;        /* backward jumps allowed per packet */
+	int budget_set;         /* nonzero: use .budget even if 0 */
+} vfm_config_t;
+
+typedef struct vfm_packet {
+	const uint8_t *data;
+	uint32_t len;
+	uint64_t ts_ns; /* timestamp pushed by TS; 0 if unknown */
+} vfm_packet_t;
+
+typedef struct vfm_result {
+	uint32_t verdict; /* 0 = drop, non-zero = accept */
+	vfm_status_t status;
+	uint64_t insns; /* instructions executed, including the last one */
+} vfm_result_t;
+
+typedef struct vfm_flow_stats {
+	uint64_t capacity; /* entries */
+	uint64_t entries;  /* entries in use */
+	uint64_t hits;     /* FLOW_LOAD that found its key */
+	uint64_t misses;   /* FLOW_LOAD that did not */
+	uint64_t inserts;  /* FLOW_STORE of a new key */
+	uint64_t updates;  /* FLOW_STORE of a present key */
+	uint64_t evictions; /* inserts that replaced another key */
+} vfm_flow_stats_t;
+
+/* Diagnostic for calls that have no VM to keep a message in. */
+typedef struct vfm_diag {
+	vfm_error_t code;
+	int64_t pc;    /* byte offset in the code section, or -1 */
+	uint32_t line; /* source line from the line table, or 0 */
+	char message[320];
+} vfm_diag_t;
+
+typedef struct vfm_program vfm_program_t;
+typedef struct vfm_state vfm_state_t;
+
+/* ---- Programs (immutable, shareable) ---------------------------------- */
+
+/* Parse, verify and compile a bytecode file image.  On failure *out is NULL
+ * and diag (may be NULL) says why. */
+vfm_error_t vfm_program_create(const uint8_t *bytes, size_t len,
+			       vfm_program_t **out, vfm_diag_t *diag);
+vfm_error_t vfm_program_create_file(const char *path, vfm_program_t **out,
+				    vfm_diag_t *diag);
+/* Reference counting (atomic): retain returns its argument. */
+vfm_program_t *vfm_program_retain(vfm_program_t *prog);
+void vfm_program_release(vfm_program_t *prog);
+/* Instruction count, code size in bytes, and maximum stack depth. */
+uint32_t vfm_program_insn_count(const vfm_program_t *prog);
+uint32_t vfm_program_code_size(const vfm_program_t *prog);
+uint32_t vfm_program_max_depth(const vfm_program_t *prog);
+/* Bytes of memory held by the compiled program. */
+size_t vfm_program_memory(const vfm_program_t *prog);
+
+/* ---- VMs (per thread) -------------------------------------------------- */
+
+vfm_state_t *vfm_create(void); /* default configuration */
+/* NULL on invalid configuration or out of memory; diag says which. */
+vfm_state_t *vfm_create_with(const vfm_config_t *cfg, vfm_diag_t *diag);
+void vfm_destroy(vfm_state_t *vm);
+
+vfm_error_t vfm_load_program(vfm_state_t *vm, const uint8_t *bytes,
+			     size_t len);
+vfm_error_t vfm_load_program_file(vfm_state_t *vm, const char *path);
+/* Use an already compiled program (retained by the VM). */
+vfm_error_t vfm_attach_program(vfm_state_t *vm, vfm_program_t *prog);
+
+/* Compile the loaded program to native code.  Returns VFM_EUNSUPPORTED
+ * where no JIT exists for this build; execution then stays interpreted. */
+vfm_error_t vfm_enable_jit(vfm_state_t *vm);
+
+/* Run the program on one packet and return its verdict (0 = drop).  A
+ * packet that ends with BOUNDS or BUDGET, or a VM without a program, gives
+ * 0; use vfm_execute_ex to see the status. */
+uint32_t vfm_execute(vfm_state_t *vm, const uint8_t *data, uint32_t len);
+/* Detailed result; returns VFM_ENOPROGRAM or VFM_EINVAL on misuse. */
+vfm_error_t vfm_execute_ex(vfm_state_t *vm, const vfm_packet_t *pkt,
+			   vfm_result_t *out);
+/* Run packets in order (flow state carries over); results[i] for pkts[i]. */
+vfm_error_t vfm_execute_batch(vfm_state_t *vm, const vfm_packet_t *pkts,
+			      size_t count, vfm_result_t *results);
+
+/* Message of the last failed call on this VM ("" if none). */
+const char *vfm_last_error(const vfm_state_t *vm);
+vfm_error_t vfm_last_error_code(const vfm_state_t *vm);
+
+vfm_error_t vfm_flow_stats(const vfm_state_t *vm, vfm_flow_stats_t *out);
+/* Remove every entry and zero the counters. */
+void vfm_flow_clear(vfm_state_t *vm);
+/* Look up a key from the host (no counters change): 1 found, 0 not. */
+int vfm_flow_peek(const vfm_state_t *vm, uint64_t key, uint64_t *value);
+/* Visit entries in table order; stops early if fn returns non-zero. */
+void vfm_flow_foreach(const vfm_state_t *vm,
+		      int (*fn)(uint64_t key, uint64_t value, void *arg),
+		      void *arg);
+/* Bytes of memory held by one VM (excluding its shared program). */
+size_t vfm_memory(const vfm_state_t *vm);
+
+/* ---- Assembly and disassembly ------------------------------------------ */
+
+/* Assemble VFM assembly text into a bytecode file image (malloc'ed, freed
+ * by the caller with free()).  name is used in messages and stored in the
+ * file's source section.  with_lines: also write the pc→line table.  On
+ * error diag->message is "name:line:col: message". */
+vfm_error_t vfm_assemble(const char *source, size_t len, const char *name,
+			 int with_lines, uint8_t **out, size_t *out_len,
+			 vfm_diag_t *diag);
+/* Disassemble a bytecode file image to assembly text that re-assembles to
+ * the same code (malloc'ed, freed by the caller).  The file is parsed, not
+ * verified, so rejected programs can be inspected. */
+vfm_error_t vfm_disassemble(const uint8_t *bytes, size_t len, char **out,
+			    vfm_diag_t *diag);
+
+/* ---- Names --------------------------------------------------------------- */
+const char *vfm_error_name(vfm_error_t err);   /* "VFM_EVERIFY" */
+const char *vfm_error_string(vfm_error_t err); /* description */
+const char *vfm_status_name(vfm_status_t st);  /* "BOUNDS" */
+
+/* 64-bit hash of the packet's 5-tuple as HASH5 computes it (docs/ISA.md). */
+uint64_t vfm_hash5(const uint8_t *data, uint32_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,231 @@
+/*
+ * vm/load.c — turning a bytecode file image into an immutable program:
+ * parse (vm/format.c) → verify (verifier/) → fuse for the interpreter.
+ * A program exists only if it verified.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "program.h"
+
+uint32_t vfm_program_line_of(const struct vfm_program *prog, uint32_t pc)
+{
+	/* Binary search for the exact pc: the table is sorted by pc. */
+	uint32_t lo = 0, hi = prog->n_lines;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (prog->lines[mid].pc < pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < prog->n_lines && prog->lines[lo].pc == pc ? prog->lines[lo].line : 0;
+}
+
+void vfm_fuse(struct vfm_program *prog)
+{
+	/* PUSH k followed by a binary ALU op or a conditional jump becomes one
+	 * fused instruction at the PUSH's index that skips the next one.  The
+	 * second instruction keeps its own unfused form, so a jump straight
+	 * to it still behaves correctly. */
+	for (uint32_t i = 0; i + 1 < prog->n_insns; i++) {
+		struct vfm_insn *push = &prog->insns[i];
+		const struct vfm_insn *next = &prog->insns[i + 1];
+		if (push->opcode != VFM_OPC_PUSH)
+			continue;
+		switch ((enum vfm_op_class)vfm_opinfo[next->opcode].cls) {
+		case VFM_CLASS_ALU2:
+		case VFM_CLASS_JCC:
+			break;
+		default:
+			continue;
+		}
+		switch (next->opcode) {
+#define VFM_ALU2(name, code, mnem) \
+	case VFM_OPC_##name: push->xop = VFM_XOP_##name##_K; break;
+#define VFM_JCC(name, code, mnem) \
+	case VFM_OPC_##name: push->xop = VFM_XOP_##name##_K; break;
+#define VFM_OP(...)
+#include "opcodes.def"
+		default:
+			continue;
+		}
+		push->arg = next->arg;
+		push->aux = next->aux;
+	}
+}
+
+static void program_free(struct vfm_program *prog)
+{
+	if (!prog)
+		return;
+	free(prog->insns);
+	free(prog->pc_of);
+	free(prog->facts.depth);
+	free(prog->lines);
+	free(prog->source_name);
+	free(prog->code);
+	free(prog);
+}
+
+vfm_error_t vfm_program_create(const uint8_t *bytes, size_t len,
+			       vfm_program_t **out, vfm_diag_t *diag)
+{
+	struct vfm_file file;
+	if (diag)
+		memset(diag, 0, sizeof *diag);
+	if (!out)
+		return vfm_diag_set(diag, VFM_EINVAL, -1, 0, "out pointer is NULL");
+	*out = NULL;
+	vfm_error_t err = vfm_file_parse(bytes, len, &file, diag);
+	if (err != VFM_OK)
+		return err;
+
+	struct vfm_program *prog = calloc(1, sizeof *prog);
+	if (!prog)
+		return vfm_diag_set(diag, VFM_ENOMEM, -1, 0, "out of memory");
+	prog->refcount = 1;
+	prog->code_size = file.code_size;
+	prog->code = malloc(file.code_size);
+	if (!prog->code)
+		goto nomem;
+	memcpy(prog->code, file.code, file.code_size);
+	if (file.n_lines) {
+		prog->lines = malloc(file.n_lines * sizeof *prog->lines);
+		if (!prog->lines)
+			goto nomem;
+		for (uint32_t i = 0; i < file.n_lines; i++) {
+			prog->lines[i].pc = vfm_get_le32(file.lines + 8 * i);
+			prog->lines[i].line = vfm_get_le32(file.lines + 8 * i + 4);
+		}
+		prog->n_lines = file.n_lines;
+	}
+	if (file.source_name) {
+		prog->source_name = malloc(file.source_name_len + 1u);
+		if (!prog->source_name)
+			goto nomem;
+		memcpy(prog->source_name, file.source_name, file.source_name_len);
+		prog->source_name[file.source_name_len] = '\0';
+	}
+	err = vfm_verify(prog, diag);
+	if (err != VFM_OK) {
+		program_free(prog);
+		return err;
+	}
+	vfm_fuse(prog);
+	*out = prog;
+	return VFM_OK;
+nomem:
+	program_free(prog);
+	return vfm_diag_set(diag, VFM_ENOMEM, -1, 0, "out of memory");
+}
+
+/* Read a whole file; the message names the path and the OS reason. */
+vfm_error_t vfm_read_file(const char *path, uint8_t **out, size_t *out_len,
+			  vfm_diag_t *diag)
+{
+	*out = NULL;
+	*out_len = 0;
+	if (!path)
+		return vfm_diag_set(diag, VFM_EINVAL, -1, 0, "path is NULL");
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return vfm_diag_set(diag, VFM_EIO, -1, 0, "%s: %s", path, strerror(errno));
+	size_t cap = 4096, n = 0;
+	uint8_t *buf = malloc(cap);
+	while (buf) {
+		size_t got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (n < cap)
+			break;
+		if (cap >= ((size_t)VFM_MAX_CODE_SIZE << 2)) {
+			free(buf);
+			fclose(f);
+			return vfm_diag_set(diag, VFM_ETOOBIG, -1, 0,
+					    "%s: larger than %u bytes", path,
+					    VFM_MAX_CODE_SIZE << 2);
+		}
+		uint8_t *bigger = realloc(buf, cap * 2);
+		if (!bigger) {
+			free(buf);
+			buf = NULL;
+			break;
+		}
+		buf = bigger;
+		cap *= 2;
+	}
+	int read_error = ferror(f);
+	fclose(f);
+	if (!buf)
+		return vfm_diag_set(diag, VFM_ENOMEM, -1, 0, "out of memory");
+	if (read_error) {
+		free(buf);
+		return vfm_diag_set(diag, VFM_EIO, -1, 0, "%s: read error", path);
+	}
+	*out = buf;
+	*out_len = n;
+	return VFM_OK;
+}
+
+vfm_error_t vfm_program_create_file(const char *path, vfm_program_t **out,
+				    vfm_diag_t *diag)
+{
+	uint8_t *bytes;
+	size_t len;
+	if (out)
+		*out = NULL;
+	vfm_error_t err = vfm_read_file(path, &bytes, &len, diag);
+	if (err != VFM_OK)
+		return err;
+	err = vfm_program_create(bytes, len, out, diag);
+	free(bytes);
+	if (err != VFM_OK && diag) {
+		/* Prefix the path so a tool can print the message as is. */
+		char msg[2 * sizeof diag->message];
+		snprintf(msg, sizeof msg, "%s: %s", path, diag->message);
+		memcpy(diag->message, msg, sizeof diag->message - 1);
+		diag->message[sizeof diag->message - 1] = '\0';
+	}
+	return err;
+}
+
+vfm_program_t *vfm_program_retain(vfm_program_t *prog)
+{
+	if (prog)
+		__atomic_add_fetch(&prog->refcount, 1, __ATOMIC_RELAXED);
+	return prog;
+}
+
+void vfm_program_release(vfm_program_t *prog)
+{
+	if (prog && __atomic_sub_fetch(&prog->refcount, 1, __ATOMIC_ACQ_REL) == 0)
+		program_free(prog);
+}
+
+uint32_t vfm_program_insn_count(const vfm_program_t *prog)
+{
+	return prog ? prog->n_insns : 0;
+}
+
+uint32_t vfm_program_code_size(const vfm_program_t *prog)
+{
+	return prog ? prog->code_size : 0;
+}
+
+uint32_t vfm_program_max_depth(const vfm_program_t *prog)
+{
+	return prog ? prog->facts.max_depth : 0;
+}
+
+size_t vfm_program_memory(const vfm_program_t *prog)
+{
+	if (!prog)
+		return 0;
+	size_t n = (size_t)prog->n_insns + 1;
+	return sizeof *prog + prog->code_size + n * sizeof *prog->insns +
+	       n * sizeof *prog->pc_of + n * sizeof *prog->facts.depth +
+	       prog->n_lines * sizeof *prog->lines +
+	       (prog->source_name ? strlen(prog->source_name) + 1 : 0);
+}

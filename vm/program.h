@@ -1,0 +1,172 @@
+/*
+ * vm/program.h — internal representation shared by the loader, the
+ * verifier and the engines: opcode metadata derived from opcodes.def, the
+ * decoded instruction array, and the facts struct in which the verifier
+ * hands what it proved to the engines.
+ */
+#ifndef VFM_PROGRAM_H
+#define VFM_PROGRAM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vfm.h"
+#include "encoding.h"
+
+/* File opcode numbers, from the table. */
+enum vfm_opcode {
+#define VFM_OP(name, code, ...) VFM_OPC_##name = code,
+#include "opcodes.def"
+};
+
+enum vfm_op_class {
+	VFM_CLASS_STACK,
+	VFM_CLASS_LOAD,
+	VFM_CLASS_LOADX,
+	VFM_CLASS_ALU2,
+	VFM_CLASS_ALU1,
+	VFM_CLASS_JMP,
+	VFM_CLASS_JCC,
+	VFM_CLASS_RET,
+	VFM_CLASS_SPECIAL,
+};
+
+/*
+ * Internal operations executed by the engines: one per opcode, in table
+ * order, followed by the fused forms the decoder creates (PUSH k + binary
+ * ALU op, PUSH k + conditional jump), then TRAP.  These numbers are private
+ * and may change; the file format uses enum vfm_opcode.
+ */
+enum vfm_xop {
+#define VFM_OP(name, ...) VFM_XOP_##name,
+#include "opcodes.def"
+#define VFM_ALU2(name, code, mnem) VFM_XOP_##name##_K,
+#define VFM_JCC(name, code, mnem) VFM_XOP_##name##_K,
+#define VFM_OP(...)
+#include "opcodes.def"
+	VFM_XOP_TRAP,
+	VFM_XOP_COUNT
+};
+
+struct vfm_opinfo {
+	const char *name;     /* NAME column: "RETK" */
+	const char *mnemonic; /* assembly: "RET" */
+	uint8_t valid;
+	uint8_t operand;      /* enum vfm_operand_kind */
+	uint8_t pops, pushes;
+	uint8_t cls;          /* enum vfm_op_class */
+	uint8_t size;         /* packet bytes read by loads */
+	uint8_t xop;          /* enum vfm_xop of the unfused form */
+};
+
+/* Indexed by opcode byte; .valid == 0 for unassigned bytes. */
+extern const struct vfm_opinfo vfm_opinfo[256];
+
+static inline unsigned vfm_insn_size(uint8_t opcode)
+{
+	return 1u + vfm_operand_size((enum vfm_operand_kind)vfm_opinfo[opcode].operand);
+}
+
+/* A decoded instruction.  Indices ("insn index") count instructions; a pc is
+ * a byte offset (pc_of[] maps one to the other). */
+struct vfm_insn {
+	uint8_t xop;    /* enum vfm_xop (fused form if the decoder fused) */
+	uint8_t opcode; /* enum vfm_opcode, as in the file */
+	uint8_t aux;    /* LDM/STM: scratch index; jumps: 1 if backward */
+	uint8_t pad;
+	uint32_t arg;   /* loads: offset k; RET k: verdict; jumps: target index */
+	uint64_t imm;   /* PUSH and fused forms: the immediate */
+};
+
+/*
+ * What the verifier proved, for the engines.  Owned by the program.
+ * depth[i] is the stack depth before instruction i, or -1 if i is
+ * unreachable (the engines never execute it).
+ */
+struct vfm_facts {
+	int16_t *depth;
+	uint16_t max_depth;
+	bool reads_scratch;   /* some LDM: scratch must be zeroed per packet */
+	bool has_backward;    /* some backward jump: budget is live */
+	uint32_t reachable;   /* reachable instruction count */
+};
+
+struct vfm_line {
+	uint32_t pc, line;
+};
+
+struct vfm_program {
+	uint32_t refcount; /* atomic */
+	uint32_t n_insns;
+	uint32_t code_size;
+	struct vfm_insn *insns; /* n_insns + 1: a final TRAP sentinel */
+	uint32_t *pc_of;        /* n_insns + 1: byte offset of each insn */
+	struct vfm_facts facts;
+	struct vfm_line *lines; /* may be NULL */
+	uint32_t n_lines;
+	char *source_name;      /* may be NULL */
+	uint8_t *code;          /* copy of the code section */
+};
+
+/* Source line of a pc from the line table, 0 if unknown. */
+uint32_t vfm_program_line_of(const struct vfm_program *prog, uint32_t pc);
+
+/* Parsed, unverified file (vm/format.c).  Pointers alias the input. */
+struct vfm_file {
+	const uint8_t *code;
+	uint32_t code_size;
+	const uint8_t *lines; /* raw line table, n_lines pairs */
+	uint32_t n_lines;
+	const uint8_t *source_name;
+	uint32_t source_name_len;
+};
+vfm_error_t vfm_file_parse(const uint8_t *bytes, size_t len,
+			   struct vfm_file *out, vfm_diag_t *diag);
+/* Serialise a file image (malloc'ed).  lines may be NULL. */
+vfm_error_t vfm_file_write(const uint8_t *code, uint32_t code_size,
+			   const struct vfm_line *lines, uint32_t n_lines,
+			   const char *source_name, uint8_t **out,
+			   size_t *out_len);
+uint32_t vfm_crc32(const uint8_t *p, size_t n);
+/* Read a whole file into a malloc'ed buffer. */
+vfm_error_t vfm_read_file(const char *path, uint8_t **out, size_t *out_len,
+			  vfm_diag_t *diag);
+
+/* Fill a diagnostic (printf-style message). */
+vfm_error_t vfm_diag_set(vfm_diag_t *diag, vfm_error_t code, int64_t pc,
+			 uint32_t line, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+#define VFM_MAX_STACK 256
+#define VFM_SCRATCH_WORDS 16
+
+/*
+ * Structural verification (implemented in verifier/, declared here so that
+ * vm/ does not depend on verifier/ headers).  Decodes prog->code into
+ * prog->insns and prog->pc_of and fills prog->facts; on rejection returns
+ * VFM_EVERIFY with a message naming the pc, source line and reason.
+ * prog->lines and prog->source_name must already be set (for messages).
+ */
+vfm_error_t vfm_verify(struct vfm_program *prog, vfm_diag_t *diag);
+
+/* Rewrite verified instructions into the interpreter's fused forms. */
+void vfm_fuse(struct vfm_program *prog);
+
+/* Format the instruction at pc as assembly ("JEQ L12", "PUSH 0x800").  The
+ * caller guarantees an instruction of valid opcode fits at pc.  Returns the
+ * snprintf-style length. */
+int vfm_format_insn(const uint8_t *code, uint32_t code_size, uint32_t pc,
+		    char *buf, size_t n);
+/* Jump target pc of the jump at pc (may lie outside the code). */
+int64_t vfm_jump_target(const uint8_t *code, uint32_t pc);
+
+/* "pc 12 (filter.vfm:5)" / "pc 12 (line 5)" / "pc 12" for messages. */
+void vfm_describe_pc(const struct vfm_program *prog, uint32_t pc, char *buf,
+		     size_t n);
+
+/* Interpreter entry (vm/interp.c). */
+struct vfm_state;
+void vfm_interp_run(const struct vfm_program *prog, struct vfm_state *vm,
+		    const vfm_packet_t *pkt, vfm_result_t *out);
+
+#endif

@@ -1,0 +1,218 @@
+/*
+ * vm/vfm.c — the public VM API (include/vfm.h): creation, loading,
+ * execution, errors and flow-table access.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "state.h"
+
+/* Remember an error on the VM and return its code. */
+static vfm_error_t fail(vfm_state_t *vm, vfm_error_t code, const char *msg)
+{
+	if (vm) {
+		vm->last_code = code;
+		snprintf(vm->last_error, sizeof vm->last_error, "%s", msg);
+	}
+	return code;
+}
+
+static vfm_error_t fail_diag(vfm_state_t *vm, const vfm_diag_t *diag)
+{
+	return fail(vm, diag->code, diag->message);
+}
+
+vfm_state_t *vfm_create_with(const vfm_config_t *cfg, vfm_diag_t *diag)
+{
+	uint32_t capacity = cfg && cfg->flow_capacity ? cfg->flow_capacity
+						      : VFM_DEFAULT_FLOW_CAPACITY;
+	vfm_state_t *vm = calloc(1, sizeof *vm);
+	if (!vm) {
+		vfm_diag_set(diag, VFM_ENOMEM, -1, 0, "out of memory");
+		return NULL;
+	}
+	vm->budget = cfg && (cfg->budget_set || cfg->budget) ? cfg->budget
+							     : VFM_DEFAULT_BUDGET;
+	vfm_error_t err = vfm_flow_init(&vm->flow, capacity);
+	if (err != VFM_OK) {
+		if (err == VFM_EINVAL)
+			vfm_diag_set(diag, err, -1, 0,
+				     "flow capacity %u must be a power of two between %u and %u",
+				     capacity, VFM_FLOW_WAYS, VFM_MAX_FLOW_CAPACITY);
+		else
+			vfm_diag_set(diag, err, -1, 0, "out of memory");
+		free(vm);
+		return NULL;
+	}
+	return vm;
+}
+
+vfm_state_t *vfm_create(void)
+{
+	return vfm_create_with(NULL, NULL);
+}
+
+void vfm_destroy(vfm_state_t *vm)
+{
+	if (!vm)
+		return;
+	vfm_program_release(vm->prog);
+	vfm_flow_free(&vm->flow);
+	free(vm);
+}
+
+vfm_error_t vfm_attach_program(vfm_state_t *vm, vfm_program_t *prog)
+{
+	if (!vm || !prog)
+		return fail(vm, VFM_EINVAL, "vfm_attach_program: NULL argument");
+	vfm_program_retain(prog);
+	vfm_program_release(vm->prog);
+	vm->prog = prog;
+	vm->last_code = VFM_OK;
+	vm->last_error[0] = '\0';
+	return VFM_OK;
+}
+
+/* Loading replaces the program only on success: a failed load leaves the
+ * previous program running. */
+static vfm_error_t adopt(vfm_state_t *vm, vfm_error_t err, vfm_program_t *prog,
+			 const vfm_diag_t *diag)
+{
+	if (err != VFM_OK)
+		return fail_diag(vm, diag);
+	err = vfm_attach_program(vm, prog);
+	vfm_program_release(prog);
+	return err;
+}
+
+vfm_error_t vfm_load_program(vfm_state_t *vm, const uint8_t *bytes, size_t len)
+{
+	vfm_program_t *prog;
+	vfm_diag_t diag;
+	if (!vm)
+		return VFM_EINVAL;
+	vfm_error_t err = vfm_program_create(bytes, len, &prog, &diag);
+	return adopt(vm, err, prog, &diag);
+}
+
+vfm_error_t vfm_load_program_file(vfm_state_t *vm, const char *path)
+{
+	vfm_program_t *prog;
+	vfm_diag_t diag;
+	if (!vm)
+		return VFM_EINVAL;
+	vfm_error_t err = vfm_program_create_file(path, &prog, &diag);
+	return adopt(vm, err, prog, &diag);
+}
+
+vfm_error_t vfm_enable_jit(vfm_state_t *vm)
+{
+	if (!vm)
+		return VFM_EINVAL;
+	if (!vm->prog)
+		return fail(vm, VFM_ENOPROGRAM, "vfm_enable_jit: no program loaded");
+	return fail(vm, VFM_EUNSUPPORTED,
+		    "vfm_enable_jit: this build has no JIT; the interpreter runs the program");
+}
+
+uint32_t vfm_execute(vfm_state_t *vm, const uint8_t *data, uint32_t len)
+{
+	vfm_result_t result;
+	vfm_packet_t pkt = {.data = data, .len = len, .ts_ns = 0};
+	if (!vm || !vm->prog || (!data && len)) {
+		fail(vm, vm && !vm->prog ? VFM_ENOPROGRAM : VFM_EINVAL,
+		     "vfm_execute: no program loaded, or NULL packet with non-zero length");
+		return 0;
+	}
+	vfm_interp_run(vm->prog, vm, &pkt, &result);
+	return result.verdict;
+}
+
+vfm_error_t vfm_execute_ex(vfm_state_t *vm, const vfm_packet_t *pkt,
+			   vfm_result_t *out)
+{
+	return vfm_execute_batch(vm, pkt, 1, out);
+}
+
+vfm_error_t vfm_execute_batch(vfm_state_t *vm, const vfm_packet_t *pkts,
+			      size_t count, vfm_result_t *results)
+{
+	if (!vm)
+		return VFM_EINVAL;
+	if (!pkts || !results)
+		return fail(vm, VFM_EINVAL, "vfm_execute: NULL packet or result pointer");
+	for (size_t i = 0; i < count; i++) {
+		if (!pkts[i].data && pkts[i].len)
+			return fail(vm, VFM_EINVAL,
+				    "vfm_execute: packet with NULL data and non-zero length");
+	}
+	if (!vm->prog) {
+		for (size_t i = 0; i < count; i++)
+			results[i] = (vfm_result_t){0, VFM_STATUS_NOPROGRAM, 0};
+		return fail(vm, VFM_ENOPROGRAM, "vfm_execute: no program loaded");
+	}
+	for (size_t i = 0; i < count; i++)
+		vfm_interp_run(vm->prog, vm, &pkts[i], &results[i]);
+	return VFM_OK;
+}
+
+const char *vfm_last_error(const vfm_state_t *vm)
+{
+	return vm ? vm->last_error : "vfm: NULL VM";
+}
+
+vfm_error_t vfm_last_error_code(const vfm_state_t *vm)
+{
+	return vm ? vm->last_code : VFM_EINVAL;
+}
+
+vfm_error_t vfm_flow_stats(const vfm_state_t *vm, vfm_flow_stats_t *out)
+{
+	if (!vm || !out)
+		return VFM_EINVAL;
+	*out = vm->flow.stats;
+	return VFM_OK;
+}
+
+void vfm_flow_clear(vfm_state_t *vm)
+{
+	if (vm)
+		vfm_flow_reset(&vm->flow);
+}
+
+int vfm_flow_peek(const vfm_state_t *vm, uint64_t key, uint64_t *value)
+{
+	if (!vm)
+		return 0;
+	/* Same lookup as FLOW_LOAD on a copy of the counters, which are
+	 * then discarded: peeking is invisible to the program's stats. */
+	struct vfm_flow_table probe = vm->flow;
+	uint64_t hits = probe.stats.hits;
+	uint64_t v = vfm_flow_load(&probe, key);
+	if (probe.stats.hits == hits)
+		return 0;
+	if (value)
+		*value = v;
+	return 1;
+}
+
+void vfm_flow_foreach(const vfm_state_t *vm,
+		      int (*fn)(uint64_t key, uint64_t value, void *arg), void *arg)
+{
+	if (!vm || !fn)
+		return;
+	for (uint32_t s = 0; s <= vm->flow.set_mask; s++) {
+		const struct vfm_flow_set *set = &vm->flow.sets[s];
+		for (unsigned w = 0; w < VFM_FLOW_WAYS; w++)
+			if ((set->used >> w & 1u) && fn(set->key[w], set->value[w], arg))
+				return;
+	}
+}
+
+size_t vfm_memory(const vfm_state_t *vm)
+{
+	if (!vm)
+		return 0;
+	return sizeof *vm + (size_t)(vm->flow.set_mask + 1) * sizeof(struct vfm_flow_set);
+}
