@@ -1,0 +1,26 @@
+/*
+ * tests/test_support.h — helpers shared by the cmocka tests.
+ */
+#ifndef VFM_TEST_SUPPORT_H
+#define VFM_TEST_SUPPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vfm.h"
+
+/* Assemble VFM assembly text; fails the current test on error. Returns a
+ * malloc'ed file image. */
+uint8_t *ts_assemble(const char *source, size_t *len);
+
+/* Assemble and load into a new VM (default config); fails the test on any
+ * error. */
+vfm_state_t *ts_vm_from_asm(const char *source);
+
+/* Path of a built tool ($VFM_BIN/name, default build/bin/name). */
+const char *ts_tool(const char *name);
+
+/* Run a shell command, capture stdout+stderr (malloc'ed) and exit status. */
+int ts_run(const char *cmd, char **output);
+
+#endif
