@@ -186,11 +186,12 @@ size_t vfm_memory(const vfm_state_t *vm);
 /* ---- Assembly and disassembly ------------------------------------------ */
 
 /* Assemble VFM assembly text into a bytecode file image (malloc'ed, freed
- * by the caller with free()).  name is used in messages and stored in the
- * file's source section.  with_lines: also write the pc→line table.  On
- * error diag->message is "name:line:col: message". */
+ * by the caller with free()).  name is used in messages.  with_debug: also
+ * write the debug sections (pc→line table, source name) so that verifier
+ * messages name source lines.  On error diag->message is
+ * "name:line:col: message". */
 vfm_error_t vfm_assemble(const char *source, size_t len, const char *name,
-			 int with_lines, uint8_t **out, size_t *out_len,
+			 int with_debug, uint8_t **out, size_t *out_len,
 			 vfm_diag_t *diag);
 /* Disassemble a bytecode file image to assembly text that re-assembles to
  * the same code (malloc'ed, freed by the caller).  The file is parsed, not

@@ -1,0 +1,103 @@
+/*
+ * vfm-asm — assemble VFM assembly into a bytecode file.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "vfm.h"
+
+static const char usage[] =
+	"usage: vfm-asm [options] INPUT.vfm\n"
+	"\n"
+	"Assemble VFM assembly (docs/ISA.md) into a bytecode file.  The output is\n"
+	"also checked by the verifier, so a file that assembles but would be\n"
+	"rejected at load time is reported here (exit 1) and not written.\n"
+	"\n"
+	"options:\n"
+	"  -o FILE        output file (default: INPUT with .bin instead of .vfm)\n"
+	"  --no-debug     omit the debug sections (pc-to-line table, source name);\n"
+	"                 the file then holds nothing but the code\n"
+	"  --no-verify    write the file even if the verifier rejects it\n"
+	"  -h, --help     this help\n"
+	"\n"
+	"exit status: 0 written, 1 assembly or verification error, 2 usage, 3 I/O\n";
+
+static char *default_output(const char *input)
+{
+	size_t n = strlen(input);
+	const char *dot = strrchr(input, '.');
+	const char *slash = strrchr(input, '/');
+	size_t base = dot && (!slash || dot > slash) ? (size_t)(dot - input) : n;
+	char *out = malloc(base + 5);
+	if (out) {
+		memcpy(out, input, base);
+		memcpy(out + base, ".bin", 5);
+	}
+	return out;
+}
+
+int main(int argc, char **argv)
+{
+	const char *input = NULL, *output = NULL;
+	int with_debug = 1, verify = 1;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(usage, stdout);
+			return CLI_EXIT_OK;
+		} else if (!strcmp(a, "-o")) {
+			if (++i >= argc) {
+				cli_error("vfm-asm", "-o needs a file name");
+				return CLI_EXIT_USAGE;
+			}
+			output = argv[i];
+		} else if (!strcmp(a, "--no-debug")) {
+			with_debug = 0;
+		} else if (!strcmp(a, "--no-verify")) {
+			verify = 0;
+		} else if (a[0] == '-' && a[1]) {
+			cli_error("vfm-asm", "unknown option '%s' (see --help)", a);
+			return CLI_EXIT_USAGE;
+		} else if (input) {
+			cli_error("vfm-asm", "more than one input file (see --help)");
+			return CLI_EXIT_USAGE;
+		} else {
+			input = a;
+		}
+	}
+	if (!input) {
+		fputs(usage, stderr);
+		return CLI_EXIT_USAGE;
+	}
+	uint8_t *src;
+	size_t src_len;
+	if (cli_read_file("vfm-asm", input, &src, &src_len) != 0)
+		return CLI_EXIT_IO;
+	uint8_t *bin = NULL;
+	size_t bin_len = 0;
+	vfm_diag_t diag;
+	const char *name = strcmp(input, "-") ? input : "<stdin>";
+	vfm_error_t err = vfm_assemble((const char *)src, src_len, name, with_debug, &bin,
+				       &bin_len, &diag);
+	free(src);
+	if (err != VFM_OK) {
+		fprintf(stderr, "%s\n", diag.message);
+		return err == VFM_EASM ? CLI_EXIT_REJECT : CLI_EXIT_IO;
+	}
+	if (verify) {
+		vfm_program_t *prog;
+		if (vfm_program_create(bin, bin_len, &prog, &diag) != VFM_OK) {
+			fprintf(stderr, "%s: verifier: %s\n", name, diag.message);
+			free(bin);
+			return CLI_EXIT_REJECT;
+		}
+		vfm_program_release(prog);
+	}
+	char *def = output ? NULL : default_output(input);
+	int rc = cli_write_file("vfm-asm", output ? output : def, bin, bin_len);
+	free(def);
+	free(bin);
+	return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_IO;
+}
