@@ -357,11 +357,11 @@ static vfm_error_t emit(struct asm_ctx *ctx, int with_debug, uint8_t **out,
 	for (uint32_t i = 0; i < ctx->n_items; i++) {
 		const struct asm_item *item = &ctx->items[i];
 		uint8_t *at = code + item->pc;
+		lines[n_lines++] = (struct vfm_line){item->pc, item->line};
 		if (item->opcode < 0) {
 			memcpy(at, ctx->raw + item->raw_off, item->n_bytes);
 			continue;
 		}
-		lines[n_lines++] = (struct vfm_line){item->pc, item->line};
 		const struct vfm_opinfo *info = &vfm_opinfo[item->opcode];
 		at[0] = (uint8_t)item->opcode;
 		switch ((enum vfm_operand_kind)info->operand) {
