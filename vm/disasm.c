@@ -131,12 +131,18 @@ vfm_error_t vfm_disassemble(const uint8_t *bytes, size_t len, char **out,
 		if (mark[pc] & 2)
 			text_printf(&t, "L%u:\n", pc);
 		unsigned n = (mark[pc] & 1) ? vfm_insn_size(code[pc]) : 0;
-		int bad_jump = 0;
+		/* Well-formed but not expressible in assembly: a jump to a
+		 * non-instruction, or a scratch index the assembler refuses. */
+		const char *why = n ? NULL : "not an instruction";
 		if (n && vfm_opinfo[code[pc]].operand == VFM_OPND_REL32) {
 			int64_t target = vfm_jump_target(code, pc);
-			bad_jump = target < 0 || target >= size || !(mark[target] & 2);
+			if (target < 0 || target >= size || !(mark[target] & 2))
+				why = "jump to a non-instruction";
 		}
-		if (n && !bad_jump) {
+		if (n && vfm_opinfo[code[pc]].operand == VFM_OPND_U8 &&
+		    code[pc + 1] >= VFM_SCRATCH_WORDS)
+			why = "scratch index out of range";
+		if (!why) {
 			vfm_format_insn(code, size, pc, insn, sizeof insn);
 			text_printf(&t, "    %-24s ; pc %u\n", insn, pc);
 			pc += n;
@@ -150,8 +156,7 @@ vfm_error_t vfm_disassemble(const uint8_t *bytes, size_t len, char **out,
 		text_printf(&t, "    .byte ");
 		for (uint32_t i = pc; i < end; i++)
 			text_printf(&t, "0x%02x%s", code[i], i + 1 < end ? ", " : "");
-		text_printf(&t, "%*s ; pc %u: %s\n", 1, "", pc,
-			    n ? "jump to a non-instruction" : "not an instruction");
+		text_printf(&t, " ; pc %u: %s\n", pc, why);
 		pc = end;
 	}
 	free(mark);
