@@ -19,12 +19,12 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wformat=2 -Wvla -Wpointer-arith -Wundef
 OPT_normal := -O2
 OPT_switch := -O2 -DVFM_SWITCH_DISPATCH
-OPT_asan   := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
-              -fno-sanitize-recover=all
+SAN        := -fsanitize=address,undefined
+OPT_asan   := -O1 -fno-omit-frame-pointer $(SAN) -fno-sanitize-recover=all
 OPT := $(OPT_$(VARIANT))
 CFLAGS  ?= -g
 ALL_CFLAGS := -std=gnu11 $(OPT) $(CFLAGS) $(WARN) $(WERROR) -Iinclude -Ivm -MMD -MP
-LDFLAGS_VARIANT := $(if $(filter asan,$(VARIANT)),-fsanitize=address,undefined)
+LDFLAGS_VARIANT := $(if $(filter asan,$(VARIANT)),$(SAN)) -lpthread
 PCAP_LIBS := -lpcap
 
 LIB_SRCS  := $(wildcard vm/*.c) $(wildcard verifier/*.c)
