@@ -1,0 +1,632 @@
+/*
+ * fuzz/fuzz_load.c — libFuzzer target: raw bytes → loader and verifier,
+ * executing whatever is accepted.
+ *
+ * Input format (fuzz/README.md):
+ *
+ *   byte 0     flags
+ *                bits 0-1  mode  0 file image, CRC-32 patched
+ *                                1 file image as is (reaches the CRC check)
+ *                                2 bytes are the code section, wrapped in a
+ *                                  valid header (the verifier's mode)
+ *                                3 as 2, plus a line table and source name
+ *                bits 2-4  budget: 0 default, else 0,1,2,5,16,100,1000
+ *                bits 5-6  flow capacity: 4, 8, 64, default
+ *                bit  7    also run the canned packets (Ethernet/IP)
+ *   bytes 1-2  program length P, little-endian (clipped to what remains)
+ *   P bytes    program (file image or code, see mode)
+ *   rest       packets: repeated [u8 length][length bytes], at most
+ *              FUZZ_MAX_PACKETS; the last one takes what remains
+ *
+ * Every input is also disassembled; whatever disassembles must re-assemble
+ * to the same code section and verify the same way.  Each packet is copied
+ * into its own exact-size heap block, so that ASan sees any read past it.
+ *
+ * Invariants are checked with CHECK(), which prints and abort()s: libFuzzer
+ * then saves the input.  Known, reported library bugs can be skipped while
+ * fuzzing for new ones with VFM_FUZZ_KNOWN=name,name (see known_enabled()).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vfm.h"
+#include "program.h"
+
+#define FUZZ_MAX_PACKETS 16
+#define FUZZ_CANNED 4
+/* Upper bound on interpreted instructions per input (both VMs), so that a
+ * loop under a large budget cannot make one input take seconds. */
+#define FUZZ_INSN_LIMIT 20000000ull
+
+#define CHECK(cond, ...)                                                      \
+	do {                                                                  \
+		if (!(cond)) {                                                \
+			fprintf(stderr, "fuzz_load: check failed: %s\n  ", #cond); \
+			fprintf(stderr, __VA_ARGS__);                         \
+			fputc('\n', stderr);                                  \
+			abort();                                              \
+		}                                                             \
+	} while (0)
+
+/* ---- Input decoding ---------------------------------------------------- */
+
+struct fuzz_input {
+	unsigned mode;
+	uint32_t budget;
+	int budget_default;
+	uint32_t flow_capacity; /* 0 = default */
+	int canned;
+	uint8_t *prog;          /* malloc'ed file image to load */
+	size_t prog_len;
+	const uint8_t *pkt_data; /* aliases the input */
+	size_t pkt_len;
+};
+
+static const uint32_t budgets[8] = {VFM_DEFAULT_BUDGET, 0, 1, 2, 5, 16, 100, 1000};
+static const uint32_t capacities[4] = {4, 8, 64, 0};
+
+/* Instruction starts up to the first byte that is not one (as the
+ * disassembler walks): used to build a valid line table in mode 3. */
+static uint32_t insn_starts(const uint8_t *code, uint32_t size, uint32_t *pcs,
+			    uint32_t max)
+{
+	uint32_t n = 0;
+	for (uint32_t pc = 0; pc < size && n < max;) {
+		if (!vfm_opinfo[code[pc]].valid)
+			break;
+		unsigned isz = vfm_insn_size(code[pc]);
+		if (isz > size - pc)
+			break;
+		pcs[n++] = pc;
+		pc += isz;
+	}
+	return n;
+}
+
+/* Build the file image the input describes.  Returns 0, or -1 on OOM. */
+static int decode_input(const uint8_t *data, size_t size, struct fuzz_input *in)
+{
+	memset(in, 0, sizeof *in);
+	uint8_t flags = size > 0 ? data[0] : 0;
+	size_t p = size > 3 ? (size_t)(data[1] | data[2] << 8) : 0;
+	const uint8_t *body = size > 3 ? data + 3 : data + size;
+	size_t rest = size > 3 ? size - 3 : 0;
+	if (p > rest)
+		p = rest;
+	in->mode = flags & 3u;
+	in->budget = budgets[(flags >> 2) & 7u];
+	in->budget_default = ((flags >> 2) & 7u) == 0;
+	in->flow_capacity = capacities[(flags >> 5) & 3u];
+	in->canned = (flags >> 7) & 1u;
+	in->pkt_data = body + p;
+	in->pkt_len = rest - p;
+
+	if (in->mode <= 1) {
+		in->prog = malloc(p ? p : 1);
+		if (!in->prog)
+			return -1;
+		memcpy(in->prog, body, p);
+		in->prog_len = p;
+		if (in->mode == 0 && p >= VFM_HEADER_SIZE)
+			vfm_put_le32(in->prog + 16,
+				     vfm_crc32(in->prog + VFM_HEADER_SIZE, p - VFM_HEADER_SIZE));
+		return 0;
+	}
+	/* Wrapped code, optionally with debug sections. */
+	struct vfm_line *lines = NULL;
+	uint32_t n_lines = 0;
+	if (in->mode == 3 && p > 0) {
+		uint32_t *pcs = malloc(p * sizeof *pcs);
+		lines = malloc(p * sizeof *lines);
+		if (!pcs || !lines) {
+			free(pcs);
+			free(lines);
+			return -1;
+		}
+		n_lines = insn_starts(body, (uint32_t)p, pcs, (uint32_t)p);
+		for (uint32_t i = 0; i < n_lines; i++)
+			lines[i] = (struct vfm_line){pcs[i], i + 1};
+		free(pcs);
+	}
+	vfm_error_t err = vfm_file_write(body, (uint32_t)p, lines, n_lines,
+					 in->mode == 3 ? "fuzz.vfm" : NULL, &in->prog,
+					 &in->prog_len);
+	free(lines);
+	return err == VFM_OK ? 0 : -1;
+}
+
+/* Canned Ethernet frames that reach every branch of HASH5. */
+static size_t canned_packet(unsigned which, uint8_t *buf)
+{
+	memset(buf, 0, 96);
+	switch (which) {
+	case 0: /* IPv4 TCP 10.0.0.1:1234 → 192.168.1.2:80, IHL 5 */
+		buf[12] = 0x08; buf[13] = 0x00;
+		buf[14] = 0x45; buf[16] = 0; buf[17] = 40; buf[22] = 64; buf[23] = 6;
+		buf[26] = 10; buf[29] = 1; buf[30] = 192; buf[31] = 168; buf[32] = 1; buf[33] = 2;
+		buf[34] = 0x04; buf[35] = 0xD2; buf[36] = 0; buf[37] = 80;
+		return 54;
+	case 1: /* VLAN, IPv4 UDP, IHL 6, non-first fragment */
+		buf[12] = 0x81; buf[13] = 0x00; buf[14] = 0x00; buf[15] = 0x07;
+		buf[16] = 0x08; buf[17] = 0x00;
+		buf[18] = 0x46; buf[24] = 0x00; buf[25] = 0x10; buf[27] = 17;
+		buf[30] = 10; buf[33] = 9; buf[34] = 10; buf[37] = 8;
+		buf[42] = 0x00; buf[43] = 53; buf[44] = 0x00; buf[45] = 53;
+		return 50;
+	case 2: /* IPv6 UDP 2001:db8::1 → 2001:db8::2, ports 53 → 5353 */
+		buf[12] = 0x86; buf[13] = 0xDD; buf[14] = 0x60; buf[19] = 8; buf[20] = 17;
+		buf[22] = 0x20; buf[23] = 0x01; buf[24] = 0x0d; buf[25] = 0xb8; buf[37] = 1;
+		buf[38] = 0x20; buf[39] = 0x01; buf[40] = 0x0d; buf[41] = 0xb8; buf[53] = 2;
+		buf[55] = 53; buf[56] = 0x14; buf[57] = 0xE9;
+		return 62;
+	default: /* truncated IPv4 header */
+		buf[12] = 0x08; buf[13] = 0x00; buf[14] = 0x45;
+		return 20;
+	}
+}
+
+struct packets {
+	vfm_packet_t pkt[FUZZ_MAX_PACKETS + FUZZ_CANNED];
+	uint8_t *mem[FUZZ_MAX_PACKETS + FUZZ_CANNED];
+	size_t n;
+};
+
+/* Each packet in its own exact-size block (malloc(0) for empty ones, or
+ * NULL, which the API allows with length 0). */
+static int add_packet(struct packets *ps, const uint8_t *src, size_t len, uint64_t ts)
+{
+	uint8_t *m = NULL;
+	if (len > 0 || ps->n % 2 == 0) {
+		m = malloc(len);
+		if (!m && len)
+			return -1;
+		if (len)
+			memcpy(m, src, len);
+	}
+	ps->mem[ps->n] = m;
+	ps->pkt[ps->n] = (vfm_packet_t){.data = m, .len = (uint32_t)len, .ts_ns = ts};
+	ps->n++;
+	return 0;
+}
+
+static int cut_packets(const struct fuzz_input *in, struct packets *ps)
+{
+	memset(ps, 0, sizeof *ps);
+	const uint8_t *d = in->pkt_data;
+	size_t left = in->pkt_len;
+	while (left > 0 && ps->n < FUZZ_MAX_PACKETS) {
+		size_t len = d[0];
+		d++;
+		left--;
+		if (len > left || ps->n == FUZZ_MAX_PACKETS - 1)
+			len = left;
+		/* One second apart, so that TS-based rate limits see time pass. */
+		if (add_packet(ps, d, len, (ps->n + 1) * 1000000000ull) != 0)
+			return -1;
+		d += len;
+		left -= len;
+	}
+	if (in->canned || ps->n == 0) {
+		uint8_t buf[96];
+		for (unsigned c = 0; c < FUZZ_CANNED; c++) {
+			size_t len = canned_packet(c, buf);
+			if (add_packet(ps, buf, len, (ps->n + 1) * 1000000000ull) != 0)
+				return -1;
+		}
+		if (add_packet(ps, NULL, 0, 0) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void free_packets(struct packets *ps)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		free(ps->mem[i]);
+}
+
+/* ---- Known bugs -------------------------------------------------------- */
+
+/*
+ * While a reported bug is unfixed, fuzzing for new ones would stop at it
+ * over and over.  VFM_FUZZ_KNOWN lists bugs (by name) whose exact trigger
+ * is skipped; each predicate matches only that root cause, so other
+ * failures of the same check still abort.
+ */
+static int known_enabled(const char *name)
+{
+	const char *list = getenv("VFM_FUZZ_KNOWN");
+	if (!list)
+		return 0;
+	size_t n = strlen(name);
+	for (const char *p = list; (p = strstr(p, name)) != NULL; p += n)
+		if ((p == list || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
+			return 1;
+	return 0;
+}
+
+/* Disassembly names a source containing a newline: the name leaks out of
+ * its comment line into the assembly. */
+static int known_source_newline(const struct vfm_file *f)
+{
+	return known_enabled("dis-source-newline") && f->source_name &&
+	       memchr(f->source_name, '\n', f->source_name_len) != NULL;
+}
+
+/* ---- Checks ------------------------------------------------------------- */
+
+static int valid_load_error(vfm_error_t e)
+{
+	switch (e) {
+	case VFM_EMAGIC: case VFM_EVERSION: case VFM_ETRUNCATED:
+	case VFM_ECORRUPT: case VFM_EVERIFY: case VFM_ETOOBIG:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void check_diag(vfm_error_t err, const vfm_diag_t *d, uint32_t code_size)
+{
+	CHECK(valid_load_error(err), "unexpected load error %d (%s): %s", err,
+	      vfm_error_name(err), d->message);
+	CHECK(d->code == err, "diag code %d, returned %d", d->code, err);
+	size_t mlen = strnlen(d->message, sizeof d->message);
+	CHECK(mlen > 0 && mlen < sizeof d->message, "empty or unterminated message");
+	if (err == VFM_EVERIFY)
+		CHECK(d->pc >= 0 && d->pc < (int64_t)code_size,
+		      "verifier rejection names pc %lld outside the code (size %u): %s",
+		      (long long)d->pc, code_size, d->message);
+	else
+		CHECK(d->pc == -1, "file error names pc %lld: %s", (long long)d->pc,
+		      d->message);
+}
+
+static void check_result(const vfm_result_t *r, uint64_t bound, int has_backward)
+{
+	CHECK(r->status == VFM_STATUS_OK || r->status == VFM_STATUS_BOUNDS ||
+		      r->status == VFM_STATUS_BUDGET,
+	      "status %d", (int)r->status);
+	CHECK(r->status == VFM_STATUS_OK || r->verdict == 0,
+	      "verdict %u with status %s", r->verdict, vfm_status_name(r->status));
+	CHECK(r->insns >= 1, "executed %llu instructions", (unsigned long long)r->insns);
+	/* Between two backward jumps the pc only grows, so at most n_insns
+	 * instructions run per budget unit (plus the first stretch). */
+	CHECK(r->insns <= bound, "executed %llu instructions, bound %llu",
+	      (unsigned long long)r->insns, (unsigned long long)bound);
+	CHECK(r->status != VFM_STATUS_BUDGET || has_backward,
+	      "BUDGET status without a backward jump");
+}
+
+struct flow_dump {
+	uint64_t key[256], value[256];
+	size_t n, total;
+};
+
+static int dump_entry(uint64_t key, uint64_t value, void *arg)
+{
+	struct flow_dump *fd = arg;
+	if (fd->n < 256) {
+		fd->key[fd->n] = key;
+		fd->value[fd->n] = value;
+		fd->n++;
+	}
+	fd->total++;
+	return 0;
+}
+
+static void check_flow(const vfm_state_t *a, const vfm_state_t *b)
+{
+	vfm_flow_stats_t sa, sb;
+	CHECK(vfm_flow_stats(a, &sa) == VFM_OK && vfm_flow_stats(b, &sb) == VFM_OK,
+	      "vfm_flow_stats failed");
+	CHECK(memcmp(&sa, &sb, sizeof sa) == 0,
+	      "flow stats differ between batch and one-by-one execution");
+	CHECK(sa.entries <= sa.capacity, "%llu entries, capacity %llu",
+	      (unsigned long long)sa.entries, (unsigned long long)sa.capacity);
+	CHECK(sa.inserts == sa.entries + sa.evictions,
+	      "inserts %llu != entries %llu + evictions %llu",
+	      (unsigned long long)sa.inserts, (unsigned long long)sa.entries,
+	      (unsigned long long)sa.evictions);
+	static struct flow_dump da, db;
+	da.n = da.total = db.n = db.total = 0;
+	vfm_flow_foreach(a, dump_entry, &da);
+	vfm_flow_foreach(b, dump_entry, &db);
+	CHECK(da.total == sa.entries, "foreach visits %zu entries, stats say %llu",
+	      da.total, (unsigned long long)sa.entries);
+	CHECK(da.n == db.n && memcmp(da.key, db.key, da.n * sizeof da.key[0]) == 0 &&
+		      memcmp(da.value, db.value, da.n * sizeof da.value[0]) == 0,
+	      "flow tables differ between batch and one-by-one execution");
+	for (size_t i = 0; i < da.n; i++) {
+		uint64_t v = ~da.value[i];
+		CHECK(vfm_flow_peek(a, da.key[i], &v) == 1 && v == da.value[i],
+		      "peek of key 0x%llx disagrees with foreach",
+		      (unsigned long long)da.key[i]);
+		for (size_t j = 0; j < i; j++)
+			CHECK(da.key[j] != da.key[i], "key 0x%llx stored twice",
+			      (unsigned long long)da.key[i]);
+	}
+	vfm_flow_stats_t after;
+	vfm_flow_stats(a, &after);
+	CHECK(memcmp(&after, &sa, sizeof sa) == 0, "vfm_flow_peek changed the stats");
+}
+
+/* ---- Execution ---------------------------------------------------------- */
+
+static void run_program(vfm_program_t *prog, const struct fuzz_input *in)
+{
+	uint32_t n = vfm_program_insn_count(prog);
+	CHECK(n >= 1, "accepted program with %u instructions", n);
+	CHECK(vfm_program_max_depth(prog) <= 256, "max depth %u",
+	      vfm_program_max_depth(prog));
+	CHECK(vfm_program_memory(prog) > 0, "program memory 0");
+
+	vfm_config_t cfg = {.flow_capacity = in->flow_capacity, .budget = in->budget,
+			    .budget_set = 1};
+	/* The default budget only for small programs: a 4000-instruction
+	 * loop body times 65536 would make one input take seconds. */
+	if (in->budget_default && n > 32)
+		cfg.budget = 1000;
+	int has_backward = prog->facts.has_backward;
+	uint64_t bound = has_backward ? ((uint64_t)cfg.budget + 1) * n : n;
+
+	struct packets ps;
+	if (cut_packets(in, &ps) != 0) {
+		free_packets(&ps);
+		return;
+	}
+	size_t count = ps.n;
+	if (bound * count * 2 > FUZZ_INSN_LIMIT)
+		count = FUZZ_INSN_LIMIT / (bound * 2) ? FUZZ_INSN_LIMIT / (bound * 2) : 1;
+
+	vfm_diag_t diag;
+	vfm_state_t *a = vfm_create_with(&cfg, &diag);
+	vfm_state_t *b = vfm_create_with(&cfg, &diag);
+	CHECK(a && b, "vfm_create_with failed: %s", diag.message);
+	CHECK(vfm_attach_program(a, prog) == VFM_OK, "attach failed");
+	/* VM b loads the same bytes through the VM API. */
+	vfm_error_t err = vfm_load_program(b, in->prog, in->prog_len);
+	CHECK(err == VFM_OK, "vfm_load_program refused what vfm_program_create accepted: %s",
+	      vfm_last_error(b));
+
+	static vfm_result_t ra[FUZZ_MAX_PACKETS + FUZZ_CANNED];
+	memset(ra, 0xA5, sizeof ra);
+	CHECK(vfm_execute_batch(a, ps.pkt, count, ra) == VFM_OK, "batch failed: %s",
+	      vfm_last_error(a));
+	for (size_t i = 0; i < count; i++) {
+		check_result(&ra[i], bound, has_backward);
+		vfm_result_t rb;
+		memset(&rb, 0x5A, sizeof rb);
+		CHECK(vfm_execute_ex(b, &ps.pkt[i], &rb) == VFM_OK, "execute_ex failed");
+		CHECK(rb.verdict == ra[i].verdict && rb.status == ra[i].status &&
+			      rb.insns == ra[i].insns,
+		      "packet %zu: batch gives %u/%s/%llu, one by one %u/%s/%llu", i,
+		      ra[i].verdict, vfm_status_name(ra[i].status),
+		      (unsigned long long)ra[i].insns, rb.verdict,
+		      vfm_status_name(rb.status), (unsigned long long)rb.insns);
+	}
+	check_flow(a, b);
+
+	/* vfm_execute is vfm_execute_ex with timestamp 0; compare the two on
+	 * the first packet when neither run touched the flow table (else the
+	 * second run may see what the first stored). */
+	vfm_flow_stats_t before, st;
+	vfm_flow_stats(a, &before);
+	if (count > 0) {
+		vfm_packet_t p0 = ps.pkt[0];
+		p0.ts_ns = 0;
+		vfm_result_t r0;
+		CHECK(vfm_execute_ex(a, &p0, &r0) == VFM_OK, "execute_ex failed");
+		check_result(&r0, bound, has_backward);
+		uint32_t v = vfm_execute(a, p0.data, p0.len);
+		vfm_flow_stats(a, &st);
+		CHECK(v == r0.verdict || memcmp(&before, &st, sizeof st) != 0,
+		      "vfm_execute gives %u, vfm_execute_ex %u", v, r0.verdict);
+	}
+
+	vfm_flow_clear(a);
+	vfm_flow_stats(a, &st);
+	CHECK(st.entries == 0 && st.inserts == 0 && st.capacity == (in->flow_capacity
+			? in->flow_capacity : VFM_DEFAULT_FLOW_CAPACITY),
+	      "vfm_flow_clear left state behind");
+	vfm_destroy(a);
+	vfm_destroy(b);
+	free_packets(&ps);
+}
+
+/* ---- Disassembly round trip --------------------------------------------- */
+
+/* Text minus a leading "; disassembled from ..." comment line. */
+static const char *skip_source_comment(const char *text)
+{
+	if (strncmp(text, "; disassembled from ", 20) != 0)
+		return text;
+	const char *nl = strchr(text, '\n');
+	return nl ? nl + 1 : text + strlen(text);
+}
+
+static void round_trip(const struct fuzz_input *in, vfm_error_t load_err,
+		       const vfm_diag_t *load_diag)
+{
+	char *text = NULL;
+	vfm_diag_t diag;
+	vfm_error_t err = vfm_disassemble(in->prog, in->prog_len, &text, &diag);
+	/* Disassembly parses exactly as loading does, without verifying. */
+	if (load_err == VFM_OK || load_err == VFM_EVERIFY) {
+		CHECK(err == VFM_OK, "load gives %s but disassembly fails: %s",
+		      vfm_error_name(load_err), diag.message);
+	} else {
+		CHECK(err == load_err, "load fails with %s, disassembly with %s",
+		      vfm_error_name(load_err), vfm_error_name(err));
+		CHECK(text == NULL, "failed disassembly returned text");
+		return;
+	}
+	struct vfm_file orig;
+	CHECK(vfm_file_parse(in->prog, in->prog_len, &orig, NULL) == VFM_OK,
+	      "file parse differs from load");
+	if (known_source_newline(&orig)) {
+		free(text);
+		return;
+	}
+
+	uint8_t *bin = NULL;
+	size_t bin_len = 0;
+	err = vfm_assemble(text, strlen(text), "roundtrip", 0, &bin, &bin_len, &diag);
+	CHECK(err == VFM_OK, "disassembly does not re-assemble: %s\n--- text ---\n%s",
+	      diag.message, text);
+	struct vfm_file again;
+	CHECK(vfm_file_parse(bin, bin_len, &again, &diag) == VFM_OK,
+	      "assembler output does not parse: %s", diag.message);
+	CHECK(again.code_size == orig.code_size &&
+		      memcmp(again.code, orig.code, orig.code_size) == 0,
+	      "re-assembled code differs (%u vs %u bytes)\n--- text ---\n%s",
+	      again.code_size, orig.code_size, text);
+	CHECK(again.n_lines == 0 && again.source_name == NULL,
+	      "with_debug=0 wrote debug sections");
+
+	/* Same code, same verdict of the verifier (sections only change the
+	 * wording of messages). */
+	vfm_program_t *prog2 = NULL;
+	err = vfm_program_create(bin, bin_len, &prog2, &diag);
+	CHECK(err == load_err, "original loads with %s, re-assembled with %s",
+	      vfm_error_name(load_err), vfm_error_name(err));
+	if (err == VFM_EVERIFY)
+		CHECK(diag.pc == load_diag->pc,
+		      "verifier rejects at pc %lld, re-assembled at pc %lld",
+		      (long long)load_diag->pc, (long long)diag.pc);
+	vfm_program_release(prog2);
+
+	/* The disassembler is a function of the code alone. */
+	char *text2 = NULL;
+	CHECK(vfm_disassemble(bin, bin_len, &text2, &diag) == VFM_OK,
+	      "re-assembled file does not disassemble: %s", diag.message);
+	CHECK(strcmp(skip_source_comment(text), text2) == 0,
+	      "disassembly is not stable\n--- first ---\n%s\n--- second ---\n%s", text,
+	      text2);
+	free(text2);
+	free(bin);
+	free(text);
+}
+
+/* ---- Entry points ------------------------------------------------------- */
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fuzz_input in;
+	if (decode_input(data, size, &in) != 0) {
+		free(in.prog);
+		return 0;
+	}
+	vfm_program_t *prog = (vfm_program_t *)0x1;
+	vfm_diag_t diag;
+	memset(&diag, 0x5A, sizeof diag);
+	vfm_error_t err = vfm_program_create(in.prog, in.prog_len, &prog, &diag);
+	if (err == VFM_OK) {
+		CHECK(prog != NULL, "VFM_OK without a program");
+		run_program(prog, &in);
+		vfm_program_release(prog);
+	} else {
+		CHECK(prog == NULL, "failed load left *out set");
+		struct vfm_file f;
+		uint32_t code_size = vfm_file_parse(in.prog, in.prog_len, &f, NULL) == VFM_OK
+					     ? f.code_size : 0;
+		check_diag(err, &diag, code_size);
+		/* A failed load through the VM API keeps the same error. */
+		vfm_state_t *vm = vfm_create_with(&(vfm_config_t){.flow_capacity = 4}, NULL);
+		CHECK(vm, "vfm_create_with failed");
+		CHECK(vfm_load_program(vm, in.prog, in.prog_len) == err &&
+			      vfm_last_error_code(vm) == err &&
+			      strcmp(vfm_last_error(vm), diag.message) == 0,
+		      "vfm_load_program reports differently: %s", vfm_last_error(vm));
+		vfm_result_t r;
+		vfm_packet_t pkt = {0};
+		CHECK(vfm_execute_ex(vm, &pkt, &r) == VFM_ENOPROGRAM &&
+			      r.status == VFM_STATUS_NOPROGRAM && r.verdict == 0,
+		      "execution without a program");
+		vfm_destroy(vm);
+	}
+	round_trip(&in, err, &diag);
+	free(in.prog);
+	return 0;
+}
+
+/*
+ * Triage helper for the replayer (fuzz/replay_main.c --describe): decode an
+ * input and print its parts, the loader's verdict and the disassembly.
+ */
+void vfm_fuzz_describe(const uint8_t *data, size_t size, FILE *out);
+void vfm_fuzz_describe(const uint8_t *data, size_t size, FILE *out)
+{
+	static const char *const modes[4] = {"file, CRC patched", "file as is",
+					     "code in a valid header",
+					     "code in a valid header + debug sections"};
+	struct fuzz_input in;
+	if (decode_input(data, size, &in) != 0) {
+		fprintf(out, "out of memory decoding the input\n");
+		free(in.prog);
+		return;
+	}
+	fprintf(out, "input: %zu bytes\nmode: %u (%s)\nbudget: %u%s\nflow capacity: %u\n"
+		     "canned packets: %s\nprogram image: %zu bytes\npacket bytes: %zu\n",
+		size, in.mode, modes[in.mode], in.budget,
+		in.budget_default ? " (default; 1000 for programs over 32 insns)" : "",
+		in.flow_capacity ? in.flow_capacity : VFM_DEFAULT_FLOW_CAPACITY,
+		in.canned ? "yes" : "no", in.prog_len, in.pkt_len);
+	vfm_program_t *prog = NULL;
+	vfm_diag_t diag;
+	vfm_error_t err = vfm_program_create(in.prog, in.prog_len, &prog, &diag);
+	fprintf(out, "load: %s%s%s\n", vfm_error_name(err), err ? ": " : "",
+		err ? diag.message : "");
+	if (prog)
+		fprintf(out, "  %u instructions, max depth %u, backward jumps: %s\n",
+			vfm_program_insn_count(prog), vfm_program_max_depth(prog),
+			prog->facts.has_backward ? "yes" : "no");
+	char *text = NULL;
+	if (vfm_disassemble(in.prog, in.prog_len, &text, &diag) == VFM_OK)
+		fprintf(out, "--- disassembly ---\n%s--- end ---\n", text);
+	else
+		fprintf(out, "disassembly: %s\n", diag.message);
+	free(text);
+	/* Packets and, for an accepted program, what one VM (as in
+	 * run_program, VM a) makes of them. */
+	struct packets ps;
+	vfm_state_t *vm = NULL;
+	if (prog) {
+		vfm_config_t cfg = {.flow_capacity = in.flow_capacity,
+				    .budget = in.budget_default && vfm_program_insn_count(prog) > 32
+						      ? 1000 : in.budget,
+				    .budget_set = 1};
+		vm = vfm_create_with(&cfg, NULL);
+		if (vm)
+			vfm_attach_program(vm, prog);
+	}
+	if (cut_packets(&in, &ps) == 0) {
+		for (size_t i = 0; i < ps.n; i++) {
+			fprintf(out, "packet %zu: %u bytes, ts %llu:", i, ps.pkt[i].len,
+				(unsigned long long)ps.pkt[i].ts_ns);
+			for (uint32_t j = 0; j < ps.pkt[i].len && j < 64; j++)
+				fprintf(out, " %02x", ps.pkt[i].data[j]);
+			fprintf(out, "%s\n", ps.pkt[i].len > 64 ? " ..." : "");
+			vfm_result_t r;
+			if (vm && vfm_execute_ex(vm, &ps.pkt[i], &r) == VFM_OK)
+				fprintf(out, "  -> verdict %u, status %s, %llu insns\n", r.verdict,
+					vfm_status_name(r.status), (unsigned long long)r.insns);
+		}
+	}
+	if (vm) {
+		vfm_flow_stats_t st;
+		vfm_flow_stats(vm, &st);
+		fprintf(out, "flow: %llu entries, %llu hits, %llu misses, %llu inserts, "
+			     "%llu updates, %llu evictions\n",
+			(unsigned long long)st.entries, (unsigned long long)st.hits,
+			(unsigned long long)st.misses, (unsigned long long)st.inserts,
+			(unsigned long long)st.updates, (unsigned long long)st.evictions);
+	}
+	vfm_destroy(vm);
+	vfm_program_release(prog);
+	free_packets(&ps);
+	free(in.prog);
+}

@@ -1,0 +1,176 @@
+/*
+ * fuzz/replay_main.c — a plain main() for any libFuzzer harness: runs
+ * LLVMFuzzerTestOneInput once per file, so that crashes replay without
+ * libFuzzer (gcc, valgrind, a debugger) and corpus/ doubles as a
+ * regression suite.
+ *
+ *   replay [-v] [--describe] PATH...
+ *
+ * PATH is a file or a directory (walked recursively, in sorted order,
+ * skipping dot files).  Exit status 0 when every input ran; a failing
+ * input aborts the process (the harness's own checks, or a sanitizer), so
+ * the last "replay: FILE" line printed with -v names it.  --describe
+ * prints what the harness makes of each input instead of running it
+ * (vfm_fuzz_describe, when the harness provides one).
+ */
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* Optional hooks: weak, so the replayer links with any harness. */
+int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
+void vfm_fuzz_describe(const uint8_t *data, size_t size, FILE *out)
+	__attribute__((weak));
+
+static int verbose, describe;
+static unsigned long n_run;
+
+static int run_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		perror(path);
+		return -1;
+	}
+	size_t cap = 4096, n = 0;
+	uint8_t *buf = malloc(cap);
+	for (;;) {
+		if (!buf) {
+			fprintf(stderr, "replay: %s: out of memory\n", path);
+			fclose(f);
+			return -1;
+		}
+		n += fread(buf + n, 1, cap - n, f);
+		if (n < cap)
+			break;
+		uint8_t *bigger = realloc(buf, cap * 2);
+		if (!bigger)
+			free(buf);
+		buf = bigger;
+		cap *= 2;
+	}
+	int err = ferror(f);
+	fclose(f);
+	if (err) {
+		fprintf(stderr, "replay: %s: read error\n", path);
+		free(buf);
+		return -1;
+	}
+	if (verbose || describe) {
+		printf("replay: %s (%zu bytes)\n", path, n);
+		fflush(stdout);
+	}
+	/* An exact-size copy, so that the harness reading past the input is
+	 * caught by ASan as it would be under libFuzzer. */
+	uint8_t *exact = malloc(n ? n : 1);
+	if (!exact) {
+		free(buf);
+		return -1;
+	}
+	memcpy(exact, buf, n);
+	free(buf);
+	if (describe) {
+		if (vfm_fuzz_describe)
+			vfm_fuzz_describe(exact, n, stdout);
+		else
+			printf("(this harness has no describe hook)\n");
+	} else {
+		LLVMFuzzerTestOneInput(exact, n);
+	}
+	free(exact);
+	n_run++;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int run_path(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		perror(path);
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return run_file(path);
+	DIR *d = opendir(path);
+	if (!d) {
+		perror(path);
+		return -1;
+	}
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			char **p = realloc(names, cap * sizeof *names);
+			if (!p)
+				break;
+			names = p;
+		}
+		size_t len = strlen(path) + strlen(e->d_name) + 2;
+		names[n] = malloc(len);
+		if (!names[n])
+			break;
+		snprintf(names[n], len, "%s/%s", path, e->d_name);
+		n++;
+	}
+	closedir(d);
+	if (n)
+		qsort(names, n, sizeof *names, cmp_str);
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (run_path(names[i]) != 0)
+			rc = -1;
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (LLVMFuzzerInitialize)
+		LLVMFuzzerInitialize(&argc, &argv);
+	int rc = 0, paths = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			printf("usage: %s [-v] [--describe] FILE|DIR...\n"
+			       "Run the fuzz harness once per input (directories recursively).\n"
+			       "  -v          print each input's name before running it\n"
+			       "  --describe  decode and disassemble each input instead of running it\n",
+			       argv[0]);
+			return 0;
+		} else if (!strcmp(a, "-v")) {
+			verbose = 1;
+		} else if (!strcmp(a, "--describe")) {
+			describe = 1;
+		} else if (a[0] == '-' && a[1] != '\0') {
+			/* libFuzzer-style flags (-runs=...) are ignored, so the
+			 * same command line works for both binaries. */
+			continue;
+		} else {
+			paths++;
+			if (run_path(a) != 0)
+				rc = 1;
+		}
+	}
+	if (!paths) {
+		fprintf(stderr, "usage: %s [-v] [--describe] FILE|DIR... (see --help)\n", argv[0]);
+		return 2;
+	}
+	fprintf(stderr, "replay: %lu input%s %s\n", n_run, n_run == 1 ? "" : "s",
+		describe ? "described" : "ran without failure");
+	return rc;
+}
