@@ -41,7 +41,7 @@ TEST_SRCS := $(filter-out tests/test_support.c tests/test_single_header.c,$(wild
 TESTS     := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT_OBJS := $(BUILD)/obj/tests/test_support.o $(TOOL_COMMON_OBJS)
 
-.PHONY: all lib tools single test check install clean
+.PHONY: all lib tools single test check install clean demo
 all: lib tools single
 
 lib: $(LIB)
@@ -84,6 +84,13 @@ test:
 	$(MAKE) check BUILD=build VARIANT=normal
 	$(MAKE) check BUILD=build/asan VARIANT=asan
 	$(MAKE) check BUILD=build/switch VARIANT=switch
+
+# The main job: the seed's quick-start filter over a generated capture.
+DEMO_PACKETS ?= 200000
+demo: all
+	$(BUILD)/bin/vfm-gen -n $(DEMO_PACKETS) -s 1 -o $(BUILD)/demo.pcap
+	$(BUILD)/bin/vfm-asm examples/quickstart.vfm -o $(BUILD)/quickstart.bin
+	$(BUILD)/bin/vfm-test $(BUILD)/quickstart.bin $(BUILD)/demo.pcap
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
