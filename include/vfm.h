@@ -75,7 +75,11 @@ typedef enum vfm_status {
 	VFM_STATUS_LIST(VFM_STATUS_ENUM_)
 #undef VFM_STATUS_ENUM_
 } vfm_status_t;
-#define VFM_STATUS_COUNT 4
+enum {
+#define VFM_STATUS_COUNT_(name, value, desc) +1
+	VFM_STATUS_COUNT = 0 VFM_STATUS_LIST(VFM_STATUS_COUNT_)
+#undef VFM_STATUS_COUNT_
+};
 
 /* Defaults (docs/ISA.md, "Limits and defaults"). */
 #define VFM_DEFAULT_FLOW_CAPACITY 16384u /* entries; power of two >= 4 */

@@ -237,6 +237,9 @@ done:
 
 vfm_error_t vfm_verify(struct vfm_program *prog, vfm_diag_t *diag)
 {
+	if (prog->code_size == 0)
+		return vfm_diag_set(diag, VFM_EVERIFY, -1, 0,
+				    "empty program: every path must end in RET");
 	vfm_error_t err = decode_boundaries(prog, diag);
 	if (err == VFM_OK)
 		err = decode_insns(prog, diag);

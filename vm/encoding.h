@@ -54,6 +54,8 @@
  * per-instruction table well inside 32-bit indices and a few MiB. */
 #define VFM_MAX_CODE_SIZE (8u << 20)
 #define VFM_MAX_INSNS (1u << 20)
+/* Files are read whole; code plus debug sections stay far below this. */
+#define VFM_MAX_FILE_SIZE (4u * VFM_MAX_CODE_SIZE)
 
 static const uint8_t vfm_magic[4] = {0x7F, 'V', 'F', 'M'};
 

@@ -34,15 +34,16 @@ vfm_error_t vfm_file_parse(const uint8_t *bytes, size_t len,
 	if (memcmp(bytes, vfm_magic, 4) != 0)
 		return vfm_diag_set(diag, VFM_EMAGIC, -1, 0,
 				    "bad magic: not a VFM bytecode file");
+	/* The version comes first: a file of another version may have
+	 * another header size, so it must not be reported as truncated. */
+	if (len >= 6 && vfm_get_le16(bytes + 4) != VFM_FORMAT_VERSION)
+		return vfm_diag_set(diag, VFM_EVERSION, -1, 0,
+				    "format version %u, this library reads version %u",
+				    vfm_get_le16(bytes + 4), VFM_FORMAT_VERSION);
 	if (len < VFM_HEADER_SIZE)
 		return vfm_diag_set(diag, VFM_ETRUNCATED, -1, 0,
 				    "header truncated: %zu of %u bytes", len,
 				    VFM_HEADER_SIZE);
-	uint16_t version = vfm_get_le16(bytes + 4);
-	if (version != VFM_FORMAT_VERSION)
-		return vfm_diag_set(diag, VFM_EVERSION, -1, 0,
-				    "format version %u, this library reads version %u",
-				    version, VFM_FORMAT_VERSION);
 	uint16_t header_size = vfm_get_le16(bytes + 6);
 	if (header_size != VFM_HEADER_SIZE)
 		return vfm_diag_set(diag, VFM_ECORRUPT, -1, 0,
@@ -66,8 +67,9 @@ vfm_error_t vfm_file_parse(const uint8_t *bytes, size_t len,
 		return vfm_diag_set(diag, VFM_ETRUNCATED, -1, 0,
 				    "code section truncated: header says %u bytes, file has %zu",
 				    code_size, avail);
-	/* Checked before the sections so that a flipped bit anywhere is
-	 * reported as corruption rather than as a confusing later error. */
+	/* The CRC covers everything after the header (each header field is
+	 * validated on its own).  It is compared after the section walk, so
+	 * that a file cut short is reported as truncated, not as corrupt. */
 	uint32_t actual = vfm_crc32(bytes + VFM_HEADER_SIZE, avail);
 	out->code = bytes + VFM_HEADER_SIZE;
 	out->code_size = code_size;

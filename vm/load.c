@@ -140,12 +140,12 @@ vfm_error_t vfm_read_file(const char *path, uint8_t **out, size_t *out_len,
 		n += got;
 		if (n < cap)
 			break;
-		if (cap >= ((size_t)VFM_MAX_CODE_SIZE << 2)) {
+		if (cap >= VFM_MAX_FILE_SIZE) {
 			free(buf);
 			fclose(f);
 			return vfm_diag_set(diag, VFM_ETOOBIG, -1, 0,
-					    "%s: larger than %u bytes", path,
-					    VFM_MAX_CODE_SIZE << 2);
+					    "%s: %u bytes or more; a bytecode file is smaller",
+					    path, VFM_MAX_FILE_SIZE);
 		}
 		uint8_t *bigger = realloc(buf, cap * 2);
 		if (!bigger) {

@@ -140,6 +140,8 @@ vfm_error_t vfm_execute_batch(vfm_state_t *vm, const vfm_packet_t *pkts,
 {
 	if (!vm)
 		return VFM_EINVAL;
+	if (count == 0)
+		return VFM_OK;
 	if (!pkts || !results)
 		return fail(vm, VFM_EINVAL, "vfm_execute: NULL packet or result pointer");
 	for (size_t i = 0; i < count; i++) {
