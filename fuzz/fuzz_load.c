@@ -35,7 +35,7 @@
 #include "program.h"
 
 #define FUZZ_MAX_PACKETS 16
-#define FUZZ_CANNED 4
+#define FUZZ_CANNED 5 /* canned frames, then one empty packet */
 /* Upper bound on interpreted instructions per input (both VMs), so that a
  * loop under a large budget cannot make one input take seconds. */
 #define FUZZ_INSN_LIMIT 20000000ull
@@ -210,7 +210,7 @@ static int cut_packets(const struct fuzz_input *in, struct packets *ps)
 	}
 	if (in->canned || ps->n == 0) {
 		uint8_t buf[96];
-		for (unsigned c = 0; c < FUZZ_CANNED; c++) {
+		for (unsigned c = 0; c + 1 < FUZZ_CANNED; c++) {
 			size_t len = canned_packet(c, buf);
 			if (add_packet(ps, buf, len, (ps->n + 1) * 1000000000ull) != 0)
 				return -1;
