@@ -779,7 +779,7 @@ void pktgen_init(struct pktgen *g, const struct pktgen_config *cfg)
 }
 
 /* Categories outside bursts, in per mille (see pktgen.h for the shares of
- * the whole mix, which includes ~11% burst packets). */
+ * the whole mix, which includes ~10% burst packets). */
 static const struct pktgen_weight pktgen_mix[] = {
 	{449, PKTGEN_IPV4_TCP},
 	{120, PKTGEN_IPV4_UDP},
