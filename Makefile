@@ -103,3 +103,63 @@ clean:
 	rm -rf build
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# ---- Benchmarks (bench/README.md) -------------------------------------------
+#   make bench        the whole suite, ~2 minutes: table on stdout; results in
+#                     build/bench/ (results.json, micro.json, nspp.png)
+#   make bench-quick  CI smoke run: everything briefly, verdicts checked,
+#                     nothing asserted about time
+#   BENCH_ARGS="--pin 1" passes options to vfm-bench (vfm-bench --help).
+# The bench links libvfm twice: the normal (computed-goto) build and a copy
+# compiled with -DVFM_SWITCH_DISPATCH whose global symbols objcopy renames
+# vfm_* -> sw_vfm_*, so both interpreters run in one process.
+BENCH_OUT      := $(BUILD)/bench
+BENCH_ARGS     ?=
+BENCH_CFLAGS   := -std=gnu11 -O2 $(CFLAGS) $(WARN) $(WERROR) -Iinclude -Ivm -Itools -MMD -MP
+BENCH_CXXFLAGS := -std=c++17 -O2 $(CFLAGS) -Wall -Wextra $(WERROR) -Iinclude -Itools -Ibench -MMD -MP
+BENCH_SW_OBJS  := $(LIB_SRCS:%.c=$(BENCH_OUT)/swobj/%.o)
+BENCH_SW       := $(BENCH_OUT)/libvfm_switch.o
+BENCH_BIN      := $(BENCH_OUT)/vfm-bench
+BENCH_MICRO    := $(BENCH_OUT)/vfm-micro
+BENCH_LIBS     := $(LDFLAGS_VARIANT) $(PCAP_LIBS) -lpthread
+
+.PHONY: bench bench-quick bench-build
+bench-build: $(BENCH_BIN) $(BENCH_MICRO)
+
+$(BENCH_OUT)/swobj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -DVFM_SWITCH_DISPATCH -c $< -o $@
+
+$(BENCH_SW): $(BENCH_SW_OBJS)
+	$(LD) -r -o $@.tmp.o $^
+	nm -g --defined-only $@.tmp.o | awk 'NF == 3 { print $$3, "sw_" $$3 }' > $@.syms
+	objcopy --redefine-syms=$@.syms $@.tmp.o $@
+	rm -f $@.tmp.o
+
+$(BENCH_OUT)/obj/%.o: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -c $< -o $@
+
+$(BENCH_OUT)/obj/%.o: bench/%.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(BENCH_CXXFLAGS) -c $< -o $@
+
+$(BENCH_BIN): $(BENCH_OUT)/obj/bench.o $(BENCH_OUT)/obj/native.o $(BUILD)/obj/tools/pktgen.o $(BENCH_SW) $(LIB)
+	$(CC) $(BENCH_CFLAGS) $^ -o $@ $(BENCH_LIBS)
+
+$(BENCH_MICRO): $(BENCH_OUT)/obj/micro.o $(BUILD)/obj/tools/pktgen.o $(BENCH_SW) $(LIB)
+	$(CXX) $(BENCH_CXXFLAGS) $^ -o $@ -lbenchmark $(BENCH_LIBS)
+
+# Verdict agreement is checked by vfm-bench before it times anything; a
+# mismatch exits non-zero and stops make.
+bench: $(BENCH_BIN) $(BENCH_MICRO)
+	$(BENCH_BIN) --json $(BENCH_OUT)/results.json --dat $(BENCH_OUT)/nspp.dat $(BENCH_ARGS)
+	$(BENCH_MICRO) --benchmark_out=$(BENCH_OUT)/micro.json --benchmark_out_format=json
+	@sh bench/plot.sh $(BENCH_OUT)/nspp.dat $(BENCH_OUT)/nspp.png
+
+bench-quick: $(BENCH_BIN) $(BENCH_MICRO)
+	$(BENCH_BIN) --quick --json $(BENCH_OUT)/quick.json --dat $(BENCH_OUT)/quick.dat $(BENCH_ARGS)
+	$(BENCH_MICRO) --quick --benchmark_out=$(BENCH_OUT)/micro-quick.json --benchmark_out_format=json
+	@sh bench/plot.sh $(BENCH_OUT)/quick.dat $(BENCH_OUT)/quick.png
+
+-include $(shell find $(BENCH_OUT) -name '*.d' 2>/dev/null)
