@@ -123,9 +123,16 @@ vfm_error_t vfm_disassemble(const uint8_t *bytes, size_t len, char **out,
 	}
 
 	struct text t = {0};
-	if (file.source_name)
-		text_printf(&t, "; disassembled from %.*s\n", (int)file.source_name_len,
-			    (const char *)file.source_name);
+	if (file.source_name) {
+		/* The name comes from the file: control characters (a newline
+		 * would end the comment and inject code) are printed as '?'. */
+		text_printf(&t, "; disassembled from ");
+		for (uint32_t i = 0; i < file.source_name_len; i++) {
+			uint8_t c = file.source_name[i];
+			text_printf(&t, "%c", c < 0x20 || c == 0x7F ? '?' : (char)c);
+		}
+		text_printf(&t, "\n");
+	}
 	char insn[64];
 	for (uint32_t pc = 0; pc < size;) {
 		if (mark[pc] & 2)
