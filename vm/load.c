@@ -106,7 +106,12 @@ vfm_error_t vfm_program_create(const uint8_t *bytes, size_t len,
 		prog->source_name = malloc(file.source_name_len + 1u);
 		if (!prog->source_name)
 			goto nomem;
-		memcpy(prog->source_name, file.source_name, file.source_name_len);
+		/* The name goes into messages that tools print: no control
+		 * characters (terminal escapes, newlines) from a file. */
+		for (uint32_t i = 0; i < file.source_name_len; i++) {
+			uint8_t c = file.source_name[i];
+			prog->source_name[i] = c < 0x20 || c == 0x7F ? '?' : (char)c;
+		}
 		prog->source_name[file.source_name_len] = '\0';
 	}
 	err = vfm_verify(prog, diag);
