@@ -122,7 +122,8 @@ static uint16_t csum_fold(uint64_t acc)
 
 /* ---- Addresses and ports ---------------------------------------------- */
 
-#define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
+#define IP4(a, b, c, d) \
+	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 
 static uint32_t public_ip4(struct pktgen *g)
 {

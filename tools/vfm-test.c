@@ -235,9 +235,9 @@ static void print_summary(const struct options *o, const vfm_program_t *program,
 	}
 	double pct = n ? 100.0 / (double)n : 0.0;
 	fprintf(o->out, "filter:      %s (%u instructions, max stack %u)\n", o->filter_path,
-	       vfm_program_insn_count(program), vfm_program_max_depth(program));
+		vfm_program_insn_count(program), vfm_program_max_depth(program));
 	fprintf(o->out, "capture:     %s (link type %s)\n", o->capture_path,
-	       pcapio_linktype_name(cap->linktype));
+		pcapio_linktype_name(cap->linktype));
 	fprintf(o->out, "packets:     %zu\n", n);
 	fprintf(o->out, "accepted:    %zu (%.2f%%)\n", accepted, (double)accepted * pct);
 	fprintf(o->out, "dropped:     %zu (%.2f%%)\n", n - accepted, (double)(n - accepted) * pct);
@@ -246,18 +246,18 @@ static void print_summary(const struct options *o, const vfm_program_t *program,
 	if (status[VFM_STATUS_COUNT])
 		fprintf(o->out, "status %-10s %zu\n", "unknown", status[VFM_STATUS_COUNT]);
 	fprintf(o->out, "flow table:  capacity %llu, entries %llu, hits %llu, misses %llu, "
-	       "inserts %llu, updates %llu, evictions %llu\n",
-	       (unsigned long long)fs->capacity, (unsigned long long)fs->entries,
-	       (unsigned long long)fs->hits, (unsigned long long)fs->misses,
-	       (unsigned long long)fs->inserts, (unsigned long long)fs->updates,
-	       (unsigned long long)fs->evictions);
+		"inserts %llu, updates %llu, evictions %llu\n",
+		(unsigned long long)fs->capacity, (unsigned long long)fs->entries,
+		(unsigned long long)fs->hits, (unsigned long long)fs->misses,
+		(unsigned long long)fs->inserts, (unsigned long long)fs->updates,
+		(unsigned long long)fs->evictions);
 	fprintf(o->out, "engine:      %s\n", jit_on ? "jit" : "interpreter");
 	double total_pkts = (double)n * (double)o->repeat;
 	fprintf(o->out, "time:        %.3f ms for %llu pass%s\n", (double)total_ns / 1e6,
-	       (unsigned long long)o->repeat, o->repeat == 1 ? "" : "es");
+		(unsigned long long)o->repeat, o->repeat == 1 ? "" : "es");
 	if (n && total_ns) {
-		fprintf(o->out, "throughput:  %.2f Mpps, %.2f ns/packet", total_pkts * 1e3 / (double)total_ns,
-		       (double)total_ns / total_pkts);
+		fprintf(o->out, "throughput:  %.2f Mpps, %.2f ns/packet",
+			total_pkts * 1e3 / (double)total_ns, (double)total_ns / total_pkts);
 		if (o->repeat > 1)
 			fprintf(o->out, " (fastest pass %.2f ns/packet)", (double)best_ns / (double)n);
 		fprintf(o->out, "\n");
@@ -332,9 +332,10 @@ int main(int argc, char **argv)
 
 	if (o.verbose) {
 		for (size_t i = 0; i < cap.count; i++)
-			fprintf(o.out, "packet %zu: len %u verdict %u %s status %s\n", i + 1, pkts[i].len,
-			       results[i].verdict, results[i].verdict ? "accept" : "drop",
-			       vfm_status_name(results[i].status));
+			fprintf(o.out, "packet %zu: len %u verdict %u %s status %s\n", i + 1,
+				pkts[i].len, results[i].verdict,
+				results[i].verdict ? "accept" : "drop",
+				vfm_status_name(results[i].status));
 	}
 	if (o.write_path) {
 		rc = write_accepted(&o, &cap, results);
