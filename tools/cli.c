@@ -72,3 +72,22 @@ int cli_write_file(const char *prog, const char *path, const void *data, size_t 
 	}
 	return 0;
 }
+
+/* Unsigned decimal, or hex with 0x; the whole string, no sign. */
+int cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	int base = 10;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (!*s || !(base == 16 ? strchr("0123456789abcdefABCDEF", *s) : strchr("0123456789", *s)))
+		return -1;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, base);
+	if (errno || *end || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}

@@ -27,4 +27,8 @@ int cli_read_file(const char *prog, const char *path, uint8_t **out, size_t *len
 /* Write a buffer to a file ("-" = stdout).  Returns 0 or -1 (error printed). */
 int cli_write_file(const char *prog, const char *path, const void *data, size_t len);
 
+/* Parse a whole string as an unsigned number (decimal, or hex with 0x), at
+ * most max.  Returns 0, or -1 if it is not such a number. */
+int cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
+
 #endif

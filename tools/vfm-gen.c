@@ -40,24 +40,6 @@ static void usage(FILE *f)
 		"Exit status: 0 success, 2 bad command line, 3 cannot write the file.\n");
 }
 
-/* Unsigned decimal, or hex with 0x; the whole string, no sign. */
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	int base = 10;
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-	}
-	if (!*s || !(base == 16 ? strchr("0123456789abcdefABCDEF", *s) : strchr("0123456789", *s)))
-		return -1;
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, base);
-	if (errno || *end || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
 
 int main(int argc, char **argv)
 {
@@ -80,13 +62,13 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "n:s:o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
-			if (parse_u64(optarg, UINT32_MAX, &cfg.count) != 0) {
+			if (cli_parse_u64(optarg, UINT32_MAX, &cfg.count) != 0) {
 				cli_error(prog, "bad packet count '%s' (0 to %u)", optarg, UINT32_MAX);
 				return CLI_EXIT_USAGE;
 			}
 			break;
 		case 's':
-			if (parse_u64(optarg, UINT64_MAX, &cfg.seed) != 0) {
+			if (cli_parse_u64(optarg, UINT64_MAX, &cfg.seed) != 0) {
 				cli_error(prog, "bad seed '%s' (an unsigned 64-bit number)", optarg);
 				return CLI_EXIT_USAGE;
 			}
@@ -95,13 +77,13 @@ int main(int argc, char **argv)
 			out_path = optarg;
 			break;
 		case OPT_START:
-			if (parse_u64(optarg, UINT64_MAX / 2, &cfg.start_ns) != 0 || !cfg.start_ns) {
+			if (cli_parse_u64(optarg, UINT64_MAX / 2, &cfg.start_ns) != 0 || !cfg.start_ns) {
 				cli_error(prog, "bad start time '%s' (ns, 1 to 2^63-1)", optarg);
 				return CLI_EXIT_USAGE;
 			}
 			break;
 		case OPT_GAP:
-			if (parse_u64(optarg, 1000000000u, &v) != 0 || !v) {
+			if (cli_parse_u64(optarg, 1000000000u, &v) != 0 || !v) {
 				cli_error(prog, "bad mean gap '%s' (ns, 1 to 1000000000)", optarg);
 				return CLI_EXIT_USAGE;
 			}

@@ -53,19 +53,6 @@ static void usage(FILE *f)
 		VFM_DEFAULT_BUDGET, VFM_DEFAULT_FLOW_CAPACITY);
 }
 
-/* Unsigned decimal number, whole string, at most max. */
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	if (!*s || !strchr("0123456789", *s))
-		return -1;
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
 
 static uint64_t now_ns(void)
 {
@@ -154,7 +141,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->write_path = optarg;
 			break;
 		case OPT_BUDGET:
-			if (parse_u64(optarg, UINT32_MAX, &v) != 0) {
+			if (cli_parse_u64(optarg, UINT32_MAX, &v) != 0) {
 				cli_error(prog, "bad --budget '%s' (0 to %u)", optarg, UINT32_MAX);
 				return CLI_EXIT_USAGE;
 			}
@@ -162,7 +149,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->config.budget_set = 1;
 			break;
 		case OPT_FLOWCAP:
-			if (parse_u64(optarg, VFM_MAX_FLOW_CAPACITY, &v) != 0 || !v) {
+			if (cli_parse_u64(optarg, VFM_MAX_FLOW_CAPACITY, &v) != 0 || !v) {
 				cli_error(prog, "bad --flow-capacity '%s' (a power of two up to %u)",
 					  optarg, VFM_MAX_FLOW_CAPACITY);
 				return CLI_EXIT_USAGE;
@@ -170,7 +157,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->config.flow_capacity = (uint32_t)v;
 			break;
 		case OPT_REPEAT:
-			if (parse_u64(optarg, 1000000, &v) != 0 || !v) {
+			if (cli_parse_u64(optarg, 1000000, &v) != 0 || !v) {
 				cli_error(prog, "bad --repeat '%s' (1 to 1000000)", optarg);
 				return CLI_EXIT_USAGE;
 			}
