@@ -15,12 +15,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* ---- tnum: a set of values by known bits ------------------------------
- * x is in t iff (x & ~t.mask) == t.value; invariant: value & mask == 0.
- * mask bit 1 = unknown bit. */
-struct vfm_tnum {
-	uint64_t value, mask;
-};
+#include "../vm/facts.h" /* struct vfm_tnum, vfm_interval, vfm_aval */
+
+/* ---- tnum: a set of values by known bits (type in vm/facts.h) --------- */
 
 struct vfm_tnum vfm_tnum_const(uint64_t v);
 struct vfm_tnum vfm_tnum_unknown(void);
@@ -45,10 +42,7 @@ struct vfm_tnum vfm_tnum_shr(struct vfm_tnum a, struct vfm_tnum b);
 struct vfm_tnum vfm_tnum_not(struct vfm_tnum a);
 struct vfm_tnum vfm_tnum_neg(struct vfm_tnum a);
 
-/* ---- unsigned intervals [lo, hi], lo <= hi (never empty) ---------------- */
-struct vfm_interval {
-	uint64_t lo, hi;
-};
+/* ---- unsigned intervals [lo, hi], lo <= hi (type in vm/facts.h) -------- */
 
 struct vfm_interval vfm_itv_const(uint64_t v);
 struct vfm_interval vfm_itv_full(void);
@@ -76,11 +70,7 @@ struct vfm_interval vfm_itv_neg(struct vfm_interval a);
 struct vfm_interval vfm_itv_widen(struct vfm_interval prev, struct vfm_interval next,
 				  const uint64_t *thresholds, unsigned n_thresholds);
 
-/* ---- reduced product --------------------------------------------------- */
-struct vfm_aval {
-	struct vfm_interval itv;
-	struct vfm_tnum tn;
-};
+/* ---- reduced product (type in vm/facts.h) ------------------------------- */
 
 struct vfm_aval vfm_aval_const(uint64_t v);
 struct vfm_aval vfm_aval_unknown(void);
