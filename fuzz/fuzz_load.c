@@ -9,12 +9,19 @@
  *                                1 file image as is (reaches the CRC check)
  *                                2 bytes are the code section, wrapped in a
  *                                  valid header (the verifier's mode)
- *                                3 as 2, plus a line table and source name
+ *                                3 [u16 code size][code][raw sections]: the
+ *                                  header is filled in (sizes, section
+ *                                  count, CRC), the sections are raw
  *                bits 2-4  budget: 0 default, else 0,1,2,5,16,100,1000
  *                bits 5-6  flow capacity: 4, 8, 64, default
  *                bit  7    also run the canned packets (Ethernet/IP)
- *   bytes 1-2  program length P, little-endian (clipped to what remains)
- *   P bytes    program (file image or code, see mode)
+ *   bytes 1-2  little-endian u16: bits 0-12 program length P (clipped to
+ *              what remains); bits 13-15 extras:
+ *                mode 2: bit 13 add a line table (one entry per
+ *                        instruction), bit 14 add a source name, bit 15
+ *                        line numbers near 2^32
+ *                mode 3: bit 13 claim one section more than present
+ *   P bytes    program (see mode)
  *   rest       packets: repeated [u8 length][length bytes], at most
  *              FUZZ_MAX_PACKETS; the last one takes what remains
  *
@@ -54,6 +61,7 @@
 
 struct fuzz_input {
 	unsigned mode;
+	unsigned extras;        /* bits 13-15 of the length field */
 	uint32_t budget;
 	int budget_default;
 	uint32_t flow_capacity; /* 0 = default */
@@ -68,7 +76,7 @@ static const uint32_t budgets[8] = {VFM_DEFAULT_BUDGET, 0, 1, 2, 5, 16, 100, 100
 static const uint32_t capacities[4] = {4, 8, 64, 0};
 
 /* Instruction starts up to the first byte that is not one (as the
- * disassembler walks): used to build a valid line table in mode 3. */
+ * disassembler walks): used to build a valid line table in mode 2. */
 static uint32_t insn_starts(const uint8_t *code, uint32_t size, uint32_t *pcs,
 			    uint32_t max)
 {
@@ -85,14 +93,79 @@ static uint32_t insn_starts(const uint8_t *code, uint32_t size, uint32_t *pcs,
 	return n;
 }
 
+/* Mode 2: the code in a valid file, with debug sections on request. */
+static int wrap_code(const uint8_t *code, size_t p, unsigned extras,
+		     struct fuzz_input *in)
+{
+	struct vfm_line *lines = NULL;
+	uint32_t n_lines = 0;
+	if ((extras & 1u) && p > 0) {
+		uint32_t *pcs = malloc(p * sizeof *pcs);
+		lines = malloc(p * sizeof *lines);
+		if (!pcs || !lines) {
+			free(pcs);
+			free(lines);
+			return -1;
+		}
+		n_lines = insn_starts(code, (uint32_t)p, pcs, (uint32_t)p);
+		uint32_t base = (extras & 4u) ? UINT32_MAX - n_lines : 1;
+		for (uint32_t i = 0; i < n_lines; i++)
+			lines[i] = (struct vfm_line){pcs[i], base + i};
+		free(pcs);
+	}
+	vfm_error_t err = vfm_file_write(code, (uint32_t)p, lines, n_lines,
+					 (extras & 2u) ? "fuzz.vfm" : NULL, &in->prog,
+					 &in->prog_len);
+	free(lines);
+	return err == VFM_OK ? 0 : -1;
+}
+
+/* Mode 3: [u16 code size][code][sections], header filled in. */
+static int frame_sections(const uint8_t *b, size_t p, unsigned extras,
+			  struct fuzz_input *in)
+{
+	size_t code_size = p >= 2 ? (size_t)(b[0] | b[1] << 8) : 0;
+	b += p >= 2 ? 2 : p;
+	p -= p >= 2 ? 2 : p;
+	if (code_size > p)
+		code_size = p;
+	/* Count the sections the way a reader walks them; a partial one at
+	 * the end counts too, so the reader meets it. */
+	uint32_t n_sections = 0;
+	for (size_t pos = code_size; pos < p; n_sections++) {
+		if (p - pos < VFM_SECTION_HEADER_SIZE)
+			break;
+		uint32_t sz = vfm_get_le32(b + pos + 4);
+		pos += VFM_SECTION_HEADER_SIZE;
+		pos += sz < p - pos ? sz : p - pos;
+	}
+	if (extras & 1u)
+		n_sections++;
+	in->prog_len = VFM_HEADER_SIZE + p;
+	in->prog = calloc(1, in->prog_len);
+	if (!in->prog)
+		return -1;
+	memcpy(in->prog, vfm_magic, 4);
+	vfm_put_le16(in->prog + 4, VFM_FORMAT_VERSION);
+	vfm_put_le16(in->prog + 6, VFM_HEADER_SIZE);
+	vfm_put_le32(in->prog + 8, (uint32_t)code_size);
+	vfm_put_le32(in->prog + 12, n_sections);
+	memcpy(in->prog + VFM_HEADER_SIZE, b, p);
+	vfm_put_le32(in->prog + 16, vfm_crc32(in->prog + VFM_HEADER_SIZE, p));
+	return 0;
+}
+
 /* Build the file image the input describes.  Returns 0, or -1 on OOM. */
 static int decode_input(const uint8_t *data, size_t size, struct fuzz_input *in)
 {
 	memset(in, 0, sizeof *in);
 	uint8_t flags = size > 0 ? data[0] : 0;
-	size_t p = size > 3 ? (size_t)(data[1] | data[2] << 8) : 0;
-	const uint8_t *body = size > 3 ? data + 3 : data + size;
-	size_t rest = size > 3 ? size - 3 : 0;
+	unsigned plen = size >= 3 ? (unsigned)(data[1] | data[2] << 8) : 0;
+	size_t p = plen & 0x1FFFu;
+	unsigned extras = plen >> 13;
+	in->extras = extras;
+	const uint8_t *body = size >= 3 ? data + 3 : data + size;
+	size_t rest = size >= 3 ? size - 3 : 0;
 	if (p > rest)
 		p = rest;
 	in->mode = flags & 3u;
@@ -103,7 +176,12 @@ static int decode_input(const uint8_t *data, size_t size, struct fuzz_input *in)
 	in->pkt_data = body + p;
 	in->pkt_len = rest - p;
 
-	if (in->mode <= 1) {
+	switch (in->mode) {
+	case 2:
+		return wrap_code(body, p, extras, in);
+	case 3:
+		return frame_sections(body, p, extras, in);
+	default:
 		in->prog = malloc(p ? p : 1);
 		if (!in->prog)
 			return -1;
@@ -114,27 +192,6 @@ static int decode_input(const uint8_t *data, size_t size, struct fuzz_input *in)
 				     vfm_crc32(in->prog + VFM_HEADER_SIZE, p - VFM_HEADER_SIZE));
 		return 0;
 	}
-	/* Wrapped code, optionally with debug sections. */
-	struct vfm_line *lines = NULL;
-	uint32_t n_lines = 0;
-	if (in->mode == 3 && p > 0) {
-		uint32_t *pcs = malloc(p * sizeof *pcs);
-		lines = malloc(p * sizeof *lines);
-		if (!pcs || !lines) {
-			free(pcs);
-			free(lines);
-			return -1;
-		}
-		n_lines = insn_starts(body, (uint32_t)p, pcs, (uint32_t)p);
-		for (uint32_t i = 0; i < n_lines; i++)
-			lines[i] = (struct vfm_line){pcs[i], i + 1};
-		free(pcs);
-	}
-	vfm_error_t err = vfm_file_write(body, (uint32_t)p, lines, n_lines,
-					 in->mode == 3 ? "fuzz.vfm" : NULL, &in->prog,
-					 &in->prog_len);
-	free(lines);
-	return err == VFM_OK ? 0 : -1;
 }
 
 /* Canned Ethernet frames that reach every branch of HASH5. */
@@ -562,16 +619,16 @@ void vfm_fuzz_describe(const uint8_t *data, size_t size, FILE *out)
 {
 	static const char *const modes[4] = {"file, CRC patched", "file as is",
 					     "code in a valid header",
-					     "code in a valid header + debug sections"};
+					     "code + raw sections, header filled in"};
 	struct fuzz_input in;
 	if (decode_input(data, size, &in) != 0) {
 		fprintf(out, "out of memory decoding the input\n");
 		free(in.prog);
 		return;
 	}
-	fprintf(out, "input: %zu bytes\nmode: %u (%s)\nbudget: %u%s\nflow capacity: %u\n"
+	fprintf(out, "input: %zu bytes\nmode: %u (%s), extras %u\nbudget: %u%s\nflow capacity: %u\n"
 		     "canned packets: %s\nprogram image: %zu bytes\npacket bytes: %zu\n",
-		size, in.mode, modes[in.mode], in.budget,
+		size, in.mode, modes[in.mode], in.extras, in.budget,
 		in.budget_default ? " (default; 1000 for programs over 32 insns)" : "",
 		in.flow_capacity ? in.flow_capacity : VFM_DEFAULT_FLOW_CAPACITY,
 		in.canned ? "yes" : "no", in.prog_len, in.pkt_len);

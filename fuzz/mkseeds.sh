@@ -70,11 +70,12 @@ packet() {
 	hex "$1"
 }
 
-# seed NAME FLAGS PROGRAM_FILE [PACKET_HEX...]
+# seed NAME FLAGS[:EXTRAS] PROGRAM_FILE [PACKET_HEX...]
 seed() {
-	name=$1 flags=$2 prog=$3
+	name=$1 flags=${2%:*} extras=0 prog=$3
+	case $2 in *:*) extras=${2#*:} ;; esac
 	shift 3
-	len=$(wc -c < "$prog")
+	len=$(( $(wc -c < "$prog") | extras << 13 ))
 	{
 		byte "$flags"
 		byte $((len % 256))
@@ -159,7 +160,7 @@ drop:
 	RET 0
 EOF
 seed flow-count $((2 | 0 << 5 | 0x80)) "$tmp/flow_count.code" "$P_TCP80" "$P_UDP53" "$P_V6TCP" "$P_TCP80" "$P_TCP80" "$P_TCP80" "$P_ARP"
-seed flow-count-debug $((3 | 1 << 5)) "$tmp/flow_count.code" "$P_TCP80" "$P_UDP53"
+seed flow-count-debug "$((2 | 1 << 5)):3" "$tmp/flow_count.code" "$P_TCP80" "$P_UDP53"
 
 # Flow keys from packet bytes: many distinct keys, eviction in a set.
 assemble flow_keys 0 <<'EOF'
@@ -263,6 +264,28 @@ seed unknown-section 0 "$tmp/sec.bin" "$P_TCP80"
 printf '\002\070' > "$tmp/under.code"
 seed reject-underflow 2 "$tmp/under.code"
 printf '\060\001\000\000\000\071\001\000\000\000\070' > "$tmp/mid.code"
-seed reject-midjump 3 "$tmp/mid.code"
+seed reject-midjump 2:3 "$tmp/mid.code"
+printf '\003\003\070' > "$tmp/dup.code"
+seed reject-underflow-lines 2:5 "$tmp/dup.code"
+
+# Mode 3: [u16 code size][code][raw sections], header filled in by the
+# harness.  A line table and a source name; an unknown section; a line
+# table out of order; a section claimed but missing.
+{ byte 5; byte 0; head -c 5 "$tmp/quickstart.code"
+  byte 1; byte 0; byte 0; byte 0; byte 8; byte 0; byte 0; byte 0
+  byte 0; byte 0; byte 0; byte 0; byte 7; byte 0; byte 0; byte 0
+  byte 2; byte 0; byte 0; byte 0; byte 3; byte 0; byte 0; byte 0; printf 'a.v'
+} > "$tmp/sections.prog"
+seed sections 3 "$tmp/sections.prog" ""
+{ byte 5; byte 0; head -c 5 "$tmp/quickstart.code"
+  byte 9; byte 0; byte 0; byte 0; byte 0; byte 0; byte 0; byte 0
+} > "$tmp/unknown.prog"
+seed sections-unknown 3:1 "$tmp/unknown.prog"
+{ byte 6; byte 0; printf '\070\071\001\000\000\000'
+  byte 1; byte 0; byte 0; byte 0; byte 16; byte 0; byte 0; byte 0
+  byte 1; byte 0; byte 0; byte 0; byte 1; byte 0; byte 0; byte 0
+  byte 0; byte 0; byte 0; byte 0; byte 2; byte 0; byte 0; byte 0
+} > "$tmp/order.prog"
+seed sections-order 3 "$tmp/order.prog"
 
 echo "wrote $(ls "$DST" | wc -l) seeds to $DST ($(cat "$DST"/* | wc -c) bytes)"
