@@ -32,6 +32,7 @@ struct vfm_aval {
 struct vfm_aslot {
 	struct vfm_aval v;
 	uint32_t id;
+	uint32_t reserved; /* 0: no padding, so states compare with memcmp */
 };
 
 /* Identity of the packet length (the value LEN pushes). */

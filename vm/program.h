@@ -12,6 +12,7 @@
 
 #include "vfm.h"
 #include "encoding.h"
+#include "facts.h"
 
 /* File opcode numbers, from the table. */
 enum vfm_opcode {
@@ -78,10 +79,39 @@ struct vfm_insn {
 	uint64_t imm;   /* PUSH and fused forms: the immediate */
 };
 
+/* Per-instruction facts from the abstract interpreter (facts.flags). */
+#define VFM_FACT_REACHED 0x01     /* some abstract path reaches it */
+#define VFM_FACT_IN_BOUNDS 0x02   /* packet load in bounds on every path */
+#define VFM_FACT_ALWAYS_OOB 0x04  /* packet load out of bounds on every path */
+#define VFM_FACT_MAY_DIV0 0x08    /* DIV/MOD whose divisor may be zero */
+#define VFM_FACT_LOOP_HEAD 0x10   /* target of a backward edge */
+#define VFM_FACT_BUDGET_LOOP 0x20 /* loop head of a loop only the budget ends */
+
+/* Diagnostics that do not reject the program. */
+enum vfm_warning_kind {
+	VFM_WARN_MAY_OOB,      /* a load that may go out of bounds */
+	VFM_WARN_ALWAYS_OOB,   /* a load that always does */
+	VFM_WARN_UNREACHABLE,  /* first instruction of unreachable code */
+	VFM_WARN_MAY_DIV0,     /* a divisor that may be zero */
+	VFM_WARN_BUDGET_LOOP,  /* a loop that only the budget ends */
+};
+
+struct vfm_warning {
+	uint32_t insn;
+	uint8_t kind;
+};
+
 /*
  * What the verifier proved, for the engines.  Owned by the program.
  * depth[i] is the stack depth before instruction i, or -1 if i is
  * unreachable (the engines never execute it).
+ *
+ * The abstract interpreter adds flags[] and the abstract state before each
+ * reached instruction: at states + state_off[i] lie the packet length, the
+ * n_scratch tracked scratch words, then the stack from bottom to top
+ * (depth[i] words).  Untracked scratch words are always 0.  If the
+ * analysis did not run (resource limits), flags and states are NULL and
+ * nothing is claimed.
  */
 struct vfm_facts {
 	int16_t *depth;
@@ -89,6 +119,14 @@ struct vfm_facts {
 	bool reads_scratch;   /* some LDM: scratch must be zeroed per packet */
 	bool has_backward;    /* some backward jump: budget is live */
 	uint32_t reachable;   /* reachable instruction count */
+
+	uint8_t *flags;
+	struct vfm_aslot *states;
+	uint64_t *state_off;
+	uint8_t n_scratch;
+	struct vfm_warning *warnings;
+	uint32_t n_warnings;
+	uint32_t loads, loads_in_bounds; /* reached packet loads; proven ones */
 };
 
 struct vfm_line {
@@ -148,6 +186,18 @@ vfm_error_t vfm_diag_set(vfm_diag_t *diag, vfm_error_t code, int64_t pc,
  * prog->lines and prog->source_name must already be set (for messages).
  */
 vfm_error_t vfm_verify(struct vfm_program *prog, vfm_diag_t *diag);
+
+/* Abstract interpretation (verifier/absint.c) after vfm_verify: fills the
+ * flags, states and warnings of prog->facts.  Never rejects; on resource
+ * limits it leaves them empty (claims nothing). */
+void vfm_absint(struct vfm_program *prog);
+
+/* Runtime oracle: does the concrete state (stack bottom to top, scratch,
+ * packet length) lie inside the abstract state before instruction insn?
+ * Returns true if so, or if no abstract state is known. */
+bool vfm_oracle_holds(const struct vfm_program *prog, uint32_t insn,
+		      const uint64_t *stack, uint32_t depth,
+		      const uint64_t *scratch, uint32_t len);
 
 /* Rewrite verified instructions into the interpreter's fused forms. */
 void vfm_fuse(struct vfm_program *prog);
