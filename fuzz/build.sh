@@ -19,7 +19,13 @@ what=${1:-all}
 
 # The library is compiled into each binary from source, so that it gets the
 # harness's instrumentation (coverage, sanitizers).
-LIB_SRCS=$(ls vm/*.c verifier/*.c)
+# In a git checkout only tracked files count, so that a half-written new
+# file in a shared tree does not break the fuzz build.
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	LIB_SRCS=$(git ls-files 'vm/*.c' 'verifier/*.c')
+else
+	LIB_SRCS=$(ls vm/*.c verifier/*.c)
+fi
 INC="-Iinclude -Ivm"
 WARN="-Wall -Wextra -Wshadow -Wformat=2 -Wvla -Wpointer-arith -Wundef"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
