@@ -64,6 +64,10 @@ static void program_free(struct vfm_program *prog)
 	free(prog->insns);
 	free(prog->pc_of);
 	free(prog->facts.depth);
+	free(prog->facts.flags);
+	free(prog->facts.states);
+	free(prog->facts.state_off);
+	free(prog->facts.warnings);
 	free(prog->lines);
 	free(prog->source_name);
 	free(prog->code);
@@ -119,6 +123,8 @@ vfm_error_t vfm_program_create(const uint8_t *bytes, size_t len,
 		program_free(prog);
 		return err;
 	}
+	/* Facts first: the abstract interpreter reads the unfused code. */
+	vfm_absint(prog);
 	vfm_fuse(prog);
 	*out = prog;
 	return VFM_OK;
