@@ -15,9 +15,11 @@
  * stateful ones (they need the timestamp).
  *
  * Order of work: generate the mix; check that every engine gives the same
- * verdict on every packet (a mismatch exits 1 before any timing); time the
- * engines interleaved, several runs, median/min/max; memory; ns/packet as
- * the packet count grows; 1 and 2 threads sharing one compiled program.
+ * verdict on every packet, and on mutated copies (a mismatch exits 1 before
+ * any timing); time the engines interleaved, several runs, median/min/max,
+ * over the mix in order and in shuffled order (see time_shuffled); memory;
+ * ns/packet as the packet count grows; 1 and 2 threads sharing one
+ * compiled program.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -1534,8 +1536,8 @@ static void parse_args(int argc, char **argv)
 		exit(2);
 	}
 	opt.runs = runs ? runs : opt.quick ? 3 : 11;
-	opt.sample_ms = opt.quick ? 0.3 : 8;
-	opt.thread_sec = opt.quick ? 0.03 : 0.25;
+	opt.sample_ms = opt.quick ? 0.3 : 20;
+	opt.thread_sec = opt.quick ? 0.03 : 0.5;
 	parse_counts(counts ? counts : opt.quick ? "1000,10000,100000" : "1000,10000,100000,1000000");
 }
 
