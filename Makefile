@@ -1,8 +1,9 @@
 # VFM — Velocity Filter Machine.  See README.md.
 #
 #   make            library, tools, single header (build/)
-#   make test       every test in three builds: normal, ASan+UBSan, switch dispatch
-#   make check      tests of one build (BUILD=..., VARIANT=normal|asan|switch)
+#   make test       every test in four builds: normal, ASan+UBSan, switch
+#                   dispatch, and the verifier's runtime oracle (ASan too)
+#   make check      tests of one build (BUILD=..., VARIANT=normal|asan|switch|oracle)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
 #
@@ -21,10 +22,13 @@ OPT_normal := -O2
 OPT_switch := -O2 -DVFM_SWITCH_DISPATCH
 SAN        := -fsanitize=address,undefined
 OPT_asan   := -O1 -fno-omit-frame-pointer $(SAN) -fno-sanitize-recover=all
+# The runtime oracle checks the verifier's abstract state at every
+# executed instruction (sanitizers on too).
+OPT_oracle := $(OPT_asan) -DVFM_ORACLE
 OPT := $(OPT_$(VARIANT))
 CFLAGS  ?= -g
 ALL_CFLAGS := -std=gnu11 $(OPT) $(CFLAGS) $(WARN) $(WERROR) -Iinclude -Ivm -MMD -MP
-LDFLAGS_VARIANT := $(if $(filter asan,$(VARIANT)),$(SAN)) -lpthread
+LDFLAGS_VARIANT := $(if $(filter asan oracle,$(VARIANT)),$(SAN)) -lpthread
 PCAP_LIBS := -lpcap
 
 LIB_SRCS  := $(wildcard vm/*.c) $(wildcard verifier/*.c)
@@ -84,6 +88,7 @@ test:
 	$(MAKE) check BUILD=build VARIANT=normal
 	$(MAKE) check BUILD=build/asan VARIANT=asan
 	$(MAKE) check BUILD=build/switch VARIANT=switch
+	$(MAKE) check BUILD=build/oracle VARIANT=oracle
 
 # The main job: the seed's quick-start filter over a generated capture.
 DEMO_PACKETS ?= 200000

@@ -28,6 +28,41 @@
 #define UNLIKELY(x) (x)
 #endif
 
+#ifdef VFM_ORACLE
+#include <stdio.h>
+#include <stdlib.h>
+
+/*
+ * Runtime oracle (a build mode for tests and fuzzing, -DVFM_ORACLE): before
+ * every instruction, the concrete state must lie inside the verifier's
+ * abstract state for that pc.  A violation means the verifier claimed
+ * something false: stop loudly with the pc.  Fusion is off in this build
+ * (vm/load.c), so every instruction is checked.
+ */
+static void oracle_check(const struct vfm_program *prog, const struct vfm_insn *ip,
+			 const uint64_t *stack, const uint64_t *sp, uint64_t tos,
+			 const uint64_t *scratch, uint32_t len)
+{
+	uint64_t elems[VFM_MAX_STACK];
+	uint32_t depth = (uint32_t)(sp - stack);
+	/* Element k (from the bottom) is stack[k + 1]; the top is tos. */
+	for (uint32_t k = 0; k + 1 < depth; k++)
+		elems[k] = stack[k + 1];
+	if (depth)
+		elems[depth - 1] = tos;
+	uint32_t insn = (uint32_t)(ip - prog->insns);
+	if (!vfm_oracle_holds(prog, insn, elems, depth, scratch, len)) {
+		fprintf(stderr, "vfm oracle: concrete state outside the verifier's "
+				"abstract state before pc %u (insn %u)\n",
+			prog->pc_of[insn], insn);
+		abort();
+	}
+}
+#define ORACLE_CHECK() oracle_check(prog, ip, stack, sp, tos, scratch, len)
+#else
+#define ORACLE_CHECK() ((void)0)
+#endif
+
 void vfm_interp_run(const struct vfm_program *prog, struct vfm_state *vm,
 		    const vfm_packet_t *pkt, vfm_result_t *out)
 {
@@ -44,8 +79,12 @@ void vfm_interp_run(const struct vfm_program *prog, struct vfm_state *vm,
 	uint32_t verdict;
 	vfm_status_t status;
 
+#ifdef VFM_ORACLE
+	memset(scratch, 0, sizeof scratch); /* the oracle reads every word */
+#else
 	if (prog->facts.reads_scratch)
 		memset(scratch, 0, sizeof scratch);
+#endif
 
 #ifdef VFM_COMPUTED_GOTO
 	static const void *const labels[VFM_XOP_COUNT] = {
@@ -58,12 +97,17 @@ void vfm_interp_run(const struct vfm_program *prog, struct vfm_state *vm,
 		[VFM_XOP_TRAP] = &&op_TRAP,
 	};
 #define OP(name) op_##name:
-#define NEXT() goto *labels[ip->xop]
+#define NEXT()                                                                \
+	do {                                                                  \
+		ORACLE_CHECK();                                               \
+		goto *labels[ip->xop];                                        \
+	} while (0)
 	NEXT();
 #else
 #define OP(name) case VFM_XOP_##name:
 #define NEXT() goto dispatch
 dispatch:
+	ORACLE_CHECK();
 	switch ((enum vfm_xop)ip->xop) {
 #endif
 
