@@ -31,6 +31,7 @@
 
 #include "../proofs/dom_ops.h"
 #include "../proofs/exhaust.h"
+#include "../proofs/randval.h"
 #include "program.h"
 #include "semantics.h"
 
@@ -73,92 +74,18 @@ static const char *op_name(uint8_t op)
 	}
 }
 
-/* ---- random abstract values at any width ------------------------------ */
+/* ---- random abstract values (proofs/randval.h), one fixed seed ---------- */
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15u;
+static uint64_t rng_state = 0x5EED;
 
-static uint64_t rnd(void)
-{
-	uint64_t z = (rng_state += 0x9E3779B97F4A7C15u);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
-	return z ^ (z >> 31);
-}
-
-/* A word biased towards the values where operators have corner cases. */
-static uint64_t rnd_word(const struct vfm_dom_ops *D)
-{
-	uint64_t m = D->mask;
-	switch (rnd() % 8) {
-	case 0: return rnd() % 17;
-	case 1: return m - rnd() % 17;
-	case 2: return (((uint64_t)1 << (rnd() % D->bits)) + rnd() % 3 - 1) & m;
-	case 3: return m >> (rnd() % D->bits);
-	case 4: return (rnd() % 1600) & m; /* packet-sized */
-	default: return rnd() & m;
-	}
-}
-
-static uint64_t rnd_mask(const struct vfm_dom_ops *D)
-{
-	uint64_t m = D->mask;
-	switch (rnd() % 6) {
-	case 0: return 0;
-	case 1: return m;
-	case 2: return (m >> (rnd() % D->bits)) & m;        /* low bits */
-	case 3: return (m << (rnd() % D->bits)) & m;        /* high bits */
-	case 4: return rnd() & rnd() & rnd() & m;           /* a few */
-	default: return rnd() & m;
-	}
-}
-
-static struct vfm_tnum rnd_tnum(const struct vfm_dom_ops *D)
-{
-	uint64_t mask = rnd_mask(D);
-	return (struct vfm_tnum){rnd_word(D) & ~mask & D->mask, mask};
-}
-
-static struct vfm_interval rnd_itv(const struct vfm_dom_ops *D)
-{
-	uint64_t lo = rnd_word(D), span;
-	switch (rnd() % 4) {
-	case 0: span = 0; break;
-	case 1: span = rnd() % 9; break;
-	case 2: span = rnd_word(D); break;
-	default: span = D->mask - lo; break;
-	}
-	if (span > D->mask - lo)
-		span = D->mask - lo;
-	return (struct vfm_interval){lo, lo + span};
-}
-
-/* A reduced, non-empty aval. */
-static struct vfm_aval rnd_aval(const struct vfm_dom_ops *D)
-{
-	for (;;) {
-		struct vfm_aval a;
-		bool empty;
-		switch (rnd() % 5) {
-		case 0: a = D->aval_const(rnd_word(D)); break;
-		case 1: a.itv = rnd_itv(D); a.tn = D->tnum_unknown(); break;
-		case 2: a.itv = D->itv_full(); a.tn = rnd_tnum(D); break;
-		default: a.itv = rnd_itv(D); a.tn = rnd_tnum(D); break;
-		}
-		a = D->aval_reduce(a, &empty);
-		if (!empty)
-			return a;
-	}
-}
-
-/* A member of a reduced aval (its bounds are members). */
+static uint64_t rnd(void) { return vfm_rv_next(&rng_state); }
+static uint64_t rnd_word(const struct vfm_dom_ops *D) { return vfm_rv_word(&rng_state, D); }
+static struct vfm_tnum rnd_tnum(const struct vfm_dom_ops *D) { return vfm_rv_tnum(&rng_state, D); }
+static struct vfm_interval rnd_itv(const struct vfm_dom_ops *D) { return vfm_rv_itv(&rng_state, D); }
+static struct vfm_aval rnd_aval(const struct vfm_dom_ops *D) { return vfm_rv_aval(&rng_state, D); }
 static uint64_t rnd_member(const struct vfm_dom_ops *D, struct vfm_aval a)
 {
-	for (int i = 0; i < 16; i++) {
-		uint64_t x = a.tn.value | (rnd() & a.tn.mask);
-		if (D->aval_contains(a, x))
-			return x;
-	}
-	return rnd() % 2 ? a.itv.lo : a.itv.hi;
+	return vfm_rv_member(&rng_state, D, a);
 }
 
 /* ---- 8-bit exhaustive operator soundness ------------------------------ */

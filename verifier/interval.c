@@ -118,7 +118,8 @@ struct vfm_interval vfm_itv_mul(struct vfm_interval a, struct vfm_interval b)
 		return vfm_itv_const(vfm_sem_MUL(a.lo, b.lo));
 	if (dom_itv_mul_overflows(a.hi, b.hi))
 		return vfm_itv_full();
-	return dom_itv_make(a.lo * b.lo, a.hi * b.hi);
+	/* (The masks matter only for a malformed a or b with lo > hi.) */
+	return dom_itv_make((a.lo * b.lo) & VFM_DOM_M, (a.hi * b.hi) & VFM_DOM_M);
 }
 
 /*
@@ -196,7 +197,7 @@ struct vfm_interval vfm_itv_shl(struct vfm_interval a, struct vfm_interval b)
 		return vfm_itv_const(a.lo << c.lo);
 	if (a.hi > (VFM_DOM_M >> c.hi))
 		return vfm_itv_full();
-	return dom_itv_make(a.lo << c.lo, a.hi << c.hi);
+	return dom_itv_make((a.lo << c.lo) & VFM_DOM_M, (a.hi << c.hi) & VFM_DOM_M);
 }
 
 /* x >> c is monotone: up in x, down in c. */
