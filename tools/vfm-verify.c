@@ -1,6 +1,9 @@
 /*
- * vfm-verify — run the verifier on bytecode files and say why it rejects.
+ * vfm-verify — run the verifier on bytecode files: accept or reject with
+ * reasons, warnings from the abstract interpreter, the stack depth or the
+ * whole abstract state at every pc, text or JSON.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,48 +12,198 @@
 #include "program.h"
 
 static const char usage[] =
-	"usage: vfm-verify [-v] FILTER.bin...\n"
+	"usage: vfm-verify [options] FILTER.bin...\n"
 	"\n"
-	"Verify VFM bytecode files exactly as loading does.  Prints one line per\n"
-	"file: OK with instruction count and maximum stack depth, or the reason\n"
-	"for rejection with its pc and source line.\n"
+	"Verify VFM bytecode files exactly as loading does.  For each file: OK with\n"
+	"instruction count, maximum stack depth and how many packet loads are\n"
+	"proven in bounds, or REJECTED with the pc, source line and reason.\n"
+	"Accepted programs also get warnings (they do not reject): a load that may\n"
+	"or always does read past the packet, unreachable code, a divisor that may\n"
+	"be zero, a loop that never reaches RET.\n"
 	"\n"
 	"options:\n"
-	"  -v           also list every instruction with its pc and the stack\n"
-	"               depth before it ('-' for unreachable instructions)\n"
+	"  -v           list every instruction with its pc and the stack depth\n"
+	"               before it ('-' for unreachable instructions)\n"
+	"  --states     list every instruction with the verifier's abstract state\n"
+	"               before it: packet length, tracked scratch words, stack\n"
+	"               (bottom first) as value, [lo,hi], known bits value/mask,\n"
+	"               and #id for copies of one value (=len: the packet length)\n"
+	"  --json       machine-readable output (one JSON object per file, one\n"
+	"               per line)\n"
+	"  --Werror     exit 1 if any file has warnings\n"
 	"  -h, --help   this help\n"
 	"\n"
-	"exit status: 0 all accepted, 1 some rejected, 2 usage, 3 I/O\n";
+	"exit status: 0 all accepted, 1 some rejected (or warned, with --Werror),\n"
+	"2 usage, 3 I/O\n";
 
-static void print_depths(const struct vfm_program *prog)
+struct options {
+	int verbose, states, json, werror;
+};
+
+/* Where a pc is, for messages: "name:line: " or "". */
+static void source_of(const struct vfm_program *prog, uint32_t pc, char *buf, size_t n)
+{
+	uint32_t line = vfm_program_line_of(prog, pc);
+	if (line && prog->source_name)
+		snprintf(buf, n, "%s:%u: ", prog->source_name, line);
+	else if (line)
+		snprintf(buf, n, "line %u: ", line);
+	else
+		buf[0] = '\0';
+}
+
+static void print_state(const struct vfm_program *prog, uint32_t i)
+{
+	const struct vfm_facts *f = &prog->facts;
+	char v[128];
+	if (!f->flags || !(f->flags[i] & VFM_FACT_REACHED)) {
+		fputs(" unreachable", stdout);
+		return;
+	}
+	const struct vfm_aslot *s = f->states + f->state_off[i];
+	vfm_format_aval(&s[0], v, sizeof v);
+	printf(" len %s", v);
+	for (uint32_t k = 0; k < f->n_scratch; k++) {
+		vfm_format_aval(&s[1 + k], v, sizeof v);
+		printf(" | M%u %s", k, v);
+	}
+	for (int k = 0; k < f->depth[i]; k++) {
+		vfm_format_aval(&s[1 + f->n_scratch + (uint32_t)k], v, sizeof v);
+		printf(" | s%d %s", k, v);
+	}
+}
+
+static void print_listing(const struct vfm_program *prog, int states)
 {
 	char insn[64];
-	printf("%8s  %5s  %s\n", "pc", "depth", "instruction");
+	printf("%8s  %5s  %s\n", "pc", "depth", states ? "instruction ; state before it" : "instruction");
 	for (uint32_t i = 0; i < prog->n_insns; i++) {
 		uint32_t pc = prog->pc_of[i];
 		vfm_format_insn(prog->code, prog->code_size, pc, insn, sizeof insn);
-		uint32_t line = vfm_program_line_of(prog, pc);
 		if (prog->facts.depth[i] < 0)
-			printf("%8u  %5s  %-28s", pc, "-", insn);
+			printf("%8u  %5s  %-24s", pc, "-", insn);
 		else
-			printf("%8u  %5d  %-28s", pc, prog->facts.depth[i], insn);
-		if (line)
+			printf("%8u  %5d  %-24s", pc, prog->facts.depth[i], insn);
+		uint32_t line = vfm_program_line_of(prog, pc);
+		if (states) {
+			fputs(" ;", stdout);
+			print_state(prog, i);
+		} else if (line) {
 			printf(" ; line %u", line);
+		}
 		putchar('\n');
 	}
 }
 
+/* JSON string: escapes quotes, backslashes and control characters. */
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void print_json(const char *path, const struct vfm_program *prog, const vfm_diag_t *diag)
+{
+	printf("{\"file\":");
+	json_string(path);
+	if (!prog) {
+		printf(",\"accepted\":false,\"error\":");
+		json_string(vfm_error_name(diag->code));
+		printf(",\"pc\":%" PRId64 ",\"line\":%u,\"message\":", diag->pc, diag->line);
+		json_string(diag->message);
+		printf("}\n");
+		return;
+	}
+	const struct vfm_facts *f = &prog->facts;
+	printf(",\"accepted\":true,\"instructions\":%u,\"code_bytes\":%u,\"max_depth\":%u,"
+	       "\"analysed\":%s,\"loads\":%u,\"loads_in_bounds\":%u,\"warnings\":[",
+	       prog->n_insns, prog->code_size, f->max_depth, f->flags ? "true" : "false", f->loads,
+	       f->loads_in_bounds);
+	for (uint32_t w = 0; w < f->n_warnings; w++) {
+		char msg[384];
+		uint32_t pc = prog->pc_of[f->warnings[w].insn];
+		vfm_warning_message(prog, &f->warnings[w], msg, sizeof msg);
+		printf("%s{\"kind\":\"%s\",\"pc\":%u,\"line\":%u,\"message\":", w ? "," : "",
+		       vfm_warning_kind_name(f->warnings[w].kind), pc, vfm_program_line_of(prog, pc));
+		json_string(msg);
+		putchar('}');
+	}
+	printf("]}\n");
+}
+
+static int verify_file(const char *path, const struct options *o)
+{
+	uint8_t *bin;
+	size_t len;
+	if (cli_read_file("vfm-verify", path, &bin, &len) != 0)
+		return CLI_EXIT_IO;
+	vfm_program_t *prog;
+	vfm_diag_t diag;
+	vfm_error_t err = vfm_program_create(bin, len, &prog, &diag);
+	free(bin);
+	if (err != VFM_OK) {
+		if (o->json)
+			print_json(path, NULL, &diag);
+		else
+			printf("%s: REJECTED: %s\n", path, diag.message);
+		return err == VFM_ENOMEM ? CLI_EXIT_IO : CLI_EXIT_REJECT;
+	}
+	const struct vfm_facts *f = &prog->facts;
+	if (o->json) {
+		print_json(path, prog, NULL);
+	} else {
+		printf("%s: OK: %u instructions, %u bytes, max stack depth %u", path, prog->n_insns,
+		       prog->code_size, f->max_depth);
+		if (f->flags)
+			printf(", %u of %u packet loads proven in bounds, %u warning%s\n",
+			       f->loads_in_bounds, f->loads, f->n_warnings,
+			       f->n_warnings == 1 ? "" : "s");
+		else
+			printf(" (too large for the abstract interpreter: no facts)\n");
+		for (uint32_t w = 0; w < f->n_warnings; w++) {
+			char msg[384], where[320];
+			uint32_t pc = prog->pc_of[f->warnings[w].insn];
+			source_of(prog, pc, where, sizeof where);
+			vfm_warning_message(prog, &f->warnings[w], msg, sizeof msg);
+			printf("%swarning: pc %u: %s [%s]\n", where, pc, msg,
+			       vfm_warning_kind_name(f->warnings[w].kind));
+		}
+		if (o->verbose || o->states)
+			print_listing(prog, o->states);
+	}
+	int rc = o->werror && f->n_warnings ? CLI_EXIT_REJECT : CLI_EXIT_OK;
+	vfm_program_release(prog);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
-	int verbose = 0, n_files = 0, worst = CLI_EXIT_OK;
+	struct options o = {0};
+	int n_files = 0, worst = CLI_EXIT_OK;
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			fputs(usage, stdout);
 			return CLI_EXIT_OK;
-		} else if (!strcmp(argv[i], "-v")) {
-			verbose = 1;
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			cli_error("vfm-verify", "unknown option '%s' (see --help)", argv[i]);
+		} else if (!strcmp(a, "-v")) {
+			o.verbose = 1;
+		} else if (!strcmp(a, "--states")) {
+			o.states = 1;
+		} else if (!strcmp(a, "--json")) {
+			o.json = 1;
+		} else if (!strcmp(a, "--Werror")) {
+			o.werror = 1;
+		} else if (a[0] == '-' && a[1]) {
+			cli_error("vfm-verify", "unknown option '%s' (see --help)", a);
 			return CLI_EXIT_USAGE;
 		} else {
 			n_files++;
@@ -61,30 +214,12 @@ int main(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	for (int i = 1; i < argc; i++) {
-		const char *path = argv[i];
-		if (path[0] == '-' && path[1])
+		if (argv[i][0] == '-' && argv[i][1])
 			continue;
-		uint8_t *bin;
-		size_t len;
-		if (cli_read_file("vfm-verify", path, &bin, &len) != 0) {
-			worst = CLI_EXIT_IO;
-			continue;
-		}
-		vfm_program_t *prog;
-		vfm_diag_t diag;
-		vfm_error_t err = vfm_program_create(bin, len, &prog, &diag);
-		free(bin);
-		if (err != VFM_OK) {
-			printf("%s: REJECTED: %s\n", path, diag.message);
-			if (worst == CLI_EXIT_OK)
-				worst = CLI_EXIT_REJECT;
-			continue;
-		}
-		printf("%s: OK: %u instructions, %u bytes, max stack depth %u\n", path,
-		       prog->n_insns, prog->code_size, prog->facts.max_depth);
-		if (verbose)
-			print_depths(prog);
-		vfm_program_release(prog);
+		int rc = verify_file(argv[i], &o);
+		/* Worst outcome wins: I/O > reject > ok. */
+		if (rc == CLI_EXIT_IO || (rc == CLI_EXIT_REJECT && worst == CLI_EXIT_OK))
+			worst = rc;
 	}
 	fflush(stdout);
 	return worst;

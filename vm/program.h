@@ -199,6 +199,13 @@ bool vfm_oracle_holds(const struct vfm_program *prog, uint32_t insn,
 		      const uint64_t *stack, uint32_t depth,
 		      const uint64_t *scratch, uint32_t len);
 
+/* Words for people (verifier/report.c): an abstract value ("[0,60] #7"),
+ * a warning's kind ("may-out-of-bounds") and message (with the facts). */
+int vfm_format_aval(const struct vfm_aslot *s, char *buf, size_t n);
+const char *vfm_warning_kind_name(uint8_t kind);
+int vfm_warning_message(const struct vfm_program *prog, const struct vfm_warning *w,
+			char *buf, size_t n);
+
 /* Rewrite verified instructions into the interpreter's fused forms. */
 void vfm_fuse(struct vfm_program *prog);
 

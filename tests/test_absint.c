@@ -1,0 +1,348 @@
+/*
+ * tests/test_absint.c — the abstract interpreter's facts by topic: bounds,
+ * branch refinement, loops and widening, identities, scratch, indexed
+ * loads; warnings; the runtime oracle's check itself.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "program.h"
+#include "test_support.h"
+
+static vfm_program_t *load(const char *src)
+{
+	size_t len;
+	uint8_t *bin = ts_assemble(src, &len);
+	vfm_program_t *prog;
+	vfm_diag_t diag;
+	if (vfm_program_create(bin, len, &prog, &diag) != VFM_OK)
+		fail_msg("%s\n%s", diag.message, src);
+	free(bin);
+	assert_non_null(prog->facts.flags);
+	return prog;
+}
+
+/* Instruction index of the n-th (0-based) instruction with this opcode. */
+static uint32_t nth(const vfm_program_t *prog, uint8_t opcode, int n)
+{
+	for (uint32_t i = 0; i < prog->n_insns; i++)
+		if (prog->insns[i].opcode == opcode && n-- == 0)
+			return i;
+	fail_msg("opcode 0x%02x #%d not found", opcode, n);
+	return 0;
+}
+
+static const struct vfm_aslot *slot(const vfm_program_t *prog, uint32_t i, int k)
+{
+	const struct vfm_facts *f = &prog->facts;
+	assert_true(f->flags[i] & VFM_FACT_REACHED);
+	/* k >= 0: stack slot from the bottom; k == -1: the packet length. */
+	return f->states + f->state_off[i] + (k < 0 ? 0 : 1 + f->n_scratch + (uint32_t)k);
+}
+
+static void expect_itv(const struct vfm_aslot *s, uint64_t lo, uint64_t hi)
+{
+	if (s->v.itv.lo != lo || s->v.itv.hi != hi)
+		fail_msg("interval [%llu,%llu], expected [%llu,%llu]",
+			 (unsigned long long)s->v.itv.lo, (unsigned long long)s->v.itv.hi,
+			 (unsigned long long)lo, (unsigned long long)hi);
+}
+
+static int has_warning(const vfm_program_t *prog, uint32_t insn, enum vfm_warning_kind kind)
+{
+	for (uint32_t w = 0; w < prog->facts.n_warnings; w++)
+		if (prog->facts.warnings[w].insn == insn && prog->facts.warnings[w].kind == kind)
+			return 1;
+	return 0;
+}
+
+/* ---- bounds -------------------------------------------------------------- */
+
+static void test_len_check_proves_loads(void **state)
+{
+	(void)state;
+	vfm_program_t *p = load("LEN\nPUSH 38\nJLT short\n"
+				"LD16 12\nLD8 23\nLD16 36\nADD\nADD\nRET\n"
+				"short:\nRET 0");
+	for (int k = 0; k < 2; k++)
+		assert_true(p->facts.flags[nth(p, VFM_OPC_LD16, k)] & VFM_FACT_IN_BOUNDS);
+	assert_true(p->facts.flags[nth(p, VFM_OPC_LD8, 0)] & VFM_FACT_IN_BOUNDS);
+	assert_int_equal(p->facts.loads, 3);
+	assert_int_equal(p->facts.loads_in_bounds, 3);
+	assert_int_equal(p->facts.n_warnings, 0);
+	/* After the check, the length is known to be at least 38. */
+	expect_itv(slot(p, nth(p, VFM_OPC_LD16, 0), -1), 38, UINT32_MAX);
+	vfm_program_release(p);
+}
+
+static void test_check_too_short_leaves_warning(void **state)
+{
+	(void)state;
+	vfm_program_t *p = load("LEN\nPUSH 37\nJLT short\nLD16 36\nRET\nshort:\nRET 0");
+	uint32_t ld = nth(p, VFM_OPC_LD16, 0);
+	assert_false(p->facts.flags[ld] & VFM_FACT_IN_BOUNDS);
+	assert_true(has_warning(p, ld, VFM_WARN_MAY_OOB));
+	char msg[384];
+	vfm_warning_message(p, &p->facts.warnings[0], msg, sizeof msg);
+	assert_non_null(strstr(msg, "needs length >= 38, length here is [37,"));
+	vfm_program_release(p);
+}
+
+static void test_successful_load_teaches_length(void **state)
+{
+	(void)state;
+	/* Once LD32 20 has run, the packet has at least 24 bytes. */
+	vfm_program_t *p = load("LD32 20\nLD16 12\nADD\nRET");
+	assert_false(p->facts.flags[0] & VFM_FACT_IN_BOUNDS);
+	assert_true(p->facts.flags[1] & VFM_FACT_IN_BOUNDS);
+	expect_itv(slot(p, 1, -1), 24, UINT32_MAX);
+	vfm_program_release(p);
+}
+
+static void test_always_out_of_bounds(void **state)
+{
+	(void)state;
+	vfm_program_t *p = load("LEN\nPUSH 10\nJGT big\nLD16 20\nRET\nbig:\nRET 1");
+	uint32_t ld = nth(p, VFM_OPC_LD16, 0);
+	assert_true(p->facts.flags[ld] & VFM_FACT_ALWAYS_OOB);
+	assert_true(has_warning(p, ld, VFM_WARN_ALWAYS_OOB));
+	/* The RET after it is unreachable: every packet ends at the load. */
+	assert_false(p->facts.flags[ld + 1] & VFM_FACT_REACHED);
+	assert_true(has_warning(p, ld + 1, VFM_WARN_UNREACHABLE));
+	vfm_program_release(p);
+}
+
+/* ---- refinement ------------------------------------------------------------ */
+
+struct edge_case {
+	const char *jcc;
+	uint64_t k;            /* compare LD8 0 (in [0,255]) against k */
+	uint64_t taken_lo, taken_hi, fall_lo, fall_hi;
+};
+
+static void test_refinement_each_jcc(void **state)
+{
+	(void)state;
+	static const struct edge_case cases[] = {
+		{"JEQ", 7, 7, 7, 0, 255},
+		{"JNE", 0, 1, 255, 0, 0},
+		{"JGT", 100, 101, 255, 0, 100},
+		{"JGE", 100, 100, 255, 0, 99},
+		{"JLT", 100, 0, 99, 100, 255},
+		{"JLE", 100, 0, 100, 101, 255},
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		char src[256];
+		/* DUP keeps a copy of the byte below the compared pair. */
+		snprintf(src, sizeof src,
+			 "LD8 0\nDUP\nPUSH %llu\n%s yes\nRET\nyes:\nRET\n",
+			 (unsigned long long)cases[c].k, cases[c].jcc);
+		vfm_program_t *p = load(src);
+		uint32_t ret_fall = nth(p, VFM_OPC_RET, 0), ret_taken = nth(p, VFM_OPC_RET, 1);
+		expect_itv(slot(p, ret_taken, 0), cases[c].taken_lo, cases[c].taken_hi);
+		expect_itv(slot(p, ret_fall, 0), cases[c].fall_lo, cases[c].fall_hi);
+		vfm_program_release(p);
+	}
+}
+
+static void test_jset_refines_bits(void **state)
+{
+	(void)state;
+	vfm_program_t *p = load("LD8 0\nDUP\nPUSH 4\nJSET set\nRET\nset:\nRET\n");
+	const struct vfm_aslot *fall = slot(p, nth(p, VFM_OPC_RET, 0), 0);
+	const struct vfm_aslot *taken = slot(p, nth(p, VFM_OPC_RET, 1), 0);
+	assert_int_equal(fall->v.tn.mask & 4, 0);
+	assert_int_equal(fall->v.tn.value & 4, 0);
+	assert_int_equal(taken->v.tn.mask & 4, 0);
+	assert_int_equal(taken->v.tn.value & 4, 4);
+	vfm_program_release(p);
+}
+
+static void test_infeasible_edge_is_unreachable(void **state)
+{
+	(void)state;
+	/* A byte is never above 255: the taken edge is dead. */
+	vfm_program_t *p = load("LD8 0\nPUSH 255\nJGT never\nRET 1\nnever:\nRET 2");
+	uint32_t never = nth(p, VFM_OPC_RETK, 1);
+	assert_false(p->facts.flags[never] & VFM_FACT_REACHED);
+	assert_true(has_warning(p, never, VFM_WARN_UNREACHABLE));
+	vfm_program_release(p);
+}
+
+/* ---- identities --------------------------------------------------------------- */
+
+static void test_identity_over_and_scratch(void **state)
+{
+	(void)state;
+	/* The index is stored, copied with OVER, and one copy is compared:
+	 * the other copy (and the scratch word) are refined too, so the
+	 * indexed load through the stored copy is proven in bounds. */
+	vfm_program_t *p = load("LEN\nPUSH 100\nJLT out\n"
+				"LD8 14\nDUP\nSTM 3\nPUSH 60\nJGT out\n"
+				"LDM 3\nLD16X 20\nRET\nout:\nRET 0");
+	uint32_t ldx = nth(p, VFM_OPC_LD16X, 0);
+	assert_true(p->facts.flags[ldx] & VFM_FACT_IN_BOUNDS);
+	expect_itv(slot(p, ldx, 0), 0, 60);
+	vfm_program_release(p);
+}
+
+static void test_len_copies_refine_length(void **state)
+{
+	(void)state;
+	/* Comparing a stored copy of LEN refines the length itself. */
+	vfm_program_t *p = load("LEN\nSTM 0\nLDM 0\nPUSH 54\nJLT out\nLD32 50\nRET\nout:\nRET 0");
+	assert_true(p->facts.flags[nth(p, VFM_OPC_LD32, 0)] & VFM_FACT_IN_BOUNDS);
+	vfm_program_release(p);
+}
+
+static void test_identity_killed_by_new_value(void **state)
+{
+	(void)state;
+	/* In a loop the same LD8 produces a new value each time round: the
+	 * old copy in M0 must not be refined by a check of the new one. */
+	vfm_program_t *p = load("PUSH 0\nSTM 1\n"
+				"top:\nLD8 0\nSTM 0\nLD8 1\nPUSH 10\nJGT out\n"
+				"LDM 1\nPUSH 1\nADD\nDUP\nSTM 1\nPUSH 3\nJLT top\n"
+				"out:\nLDM 0\nRET");
+	uint32_t last_ldm = nth(p, VFM_OPC_LDM, 1);
+	/* M0 holds a byte: [0,255], whatever the loop compared. */
+	expect_itv(slot(p, last_ldm + 1, 0), 0, 255);
+	vfm_program_release(p);
+}
+
+/* ---- loops and widening -------------------------------------------------------- */
+
+static void test_loop_counter_widens_and_terminates(void **state)
+{
+	(void)state;
+	vfm_program_t *p = load("PUSH 0\nSTM 0\n"
+				"top:\nLDM 0\nPUSH 1\nADD\nDUP\nSTM 0\nPUSH 20\nJLT top\n"
+				"LDM 0\nRET");
+	uint32_t top = nth(p, VFM_OPC_LDM, 0);
+	assert_true(p->facts.flags[top] & VFM_FACT_LOOP_HEAD);
+	/* M0 at the head: within [0, 20) after widening to the threshold. */
+	const struct vfm_aslot *m0 = p->facts.states + p->facts.state_off[top] + 1;
+	assert_int_equal(m0->v.itv.lo, 0);
+	assert_true(m0->v.itv.hi >= 19 && m0->v.itv.hi <= 20);
+	assert_false(has_warning(p, top, VFM_WARN_BUDGET_LOOP));
+	vfm_program_release(p);
+}
+
+static void test_budget_loop_warning(void **state)
+{
+	(void)state;
+	vfm_program_t *p = load("PUSH 1\nspin:\nDUP\nPOP\nJMP spin");
+	uint32_t head = nth(p, VFM_OPC_DUP, 0);
+	assert_true(has_warning(p, head, VFM_WARN_BUDGET_LOOP));
+	vfm_program_release(p);
+}
+
+static void test_div_by_maybe_zero(void **state)
+{
+	(void)state;
+	vfm_program_t *p = load("PUSH 100\nLD8 0\nDIV\nPUSH 100\nPUSH 7\nMOD\nADD\nRET");
+	assert_true(has_warning(p, nth(p, VFM_OPC_DIV, 0), VFM_WARN_MAY_DIV0));
+	assert_false(has_warning(p, nth(p, VFM_OPC_MOD, 0), VFM_WARN_MAY_DIV0));
+	vfm_program_release(p);
+}
+
+/* ---- indexed loads --------------------------------------------------------------- */
+
+static void test_ihl_indexed_load(void **state)
+{
+	(void)state;
+	/* IHL * 4 is at most 60: with length >= 14 + 60 + 4 the port load
+	 * at 14 + IHL*4 + 2 is proven in bounds. */
+	vfm_program_t *p = load("LEN\nPUSH 78\nJLT out\n"
+				"LD8 14\nPUSH 15\nAND\nPUSH 2\nSHL\nLD16X 16\nRET\nout:\nRET 0");
+	uint32_t ldx = nth(p, VFM_OPC_LD16X, 0);
+	assert_true(p->facts.flags[ldx] & VFM_FACT_IN_BOUNDS);
+	expect_itv(slot(p, ldx, 0), 0, 60);
+	assert_int_equal(slot(p, ldx, 0)->v.tn.mask, 0x3C);
+	vfm_program_release(p);
+}
+
+static void test_indexed_wrap_always_oob(void **state)
+{
+	(void)state;
+	vfm_program_t *p = load("PUSH 0xFFFFFFFFFFFFFFFF\nLD8X 1\nRET");
+	assert_true(p->facts.flags[1] & VFM_FACT_ALWAYS_OOB);
+	vfm_program_release(p);
+}
+
+/* ---- the oracle's check -------------------------------------------------------- */
+
+static void test_oracle_holds(void **state)
+{
+	(void)state;
+	vfm_program_t *p = load("LEN\nPUSH 20\nJLT out\nLD8 0\nRET\nout:\nRET 0");
+	uint64_t scratch[16] = {0};
+	uint64_t stack[1] = {0};
+	uint32_t ret = nth(p, VFM_OPC_RET, 0);
+	stack[0] = 200;
+	assert_true(vfm_oracle_holds(p, ret, stack, 1, scratch, 60));
+	/* A length the verifier excluded on this path. */
+	assert_false(vfm_oracle_holds(p, ret, stack, 1, scratch, 10));
+	/* A byte above 255. */
+	stack[0] = 256;
+	assert_false(vfm_oracle_holds(p, ret, stack, 1, scratch, 60));
+	/* Wrong depth. */
+	assert_false(vfm_oracle_holds(p, ret, stack, 0, scratch, 60));
+	/* Untracked scratch words must be 0. */
+	stack[0] = 1;
+	scratch[5] = 1;
+	assert_false(vfm_oracle_holds(p, ret, stack, 1, scratch, 60));
+	vfm_program_release(p);
+}
+
+/* Every example analyses, and its facts are consistent with running it. */
+static void test_examples_analyse(void **state)
+{
+	(void)state;
+	static const char *names[] = {"quickstart", "tcp_dst_port_80", "ddos_detect", "rate_limit"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		char path[128];
+		snprintf(path, sizeof path, "examples/%s.vfm", names[i]);
+		FILE *f = fopen(path, "rb");
+		assert_non_null(f);
+		char src[16384];
+		size_t n = fread(src, 1, sizeof src - 1, f);
+		fclose(f);
+		src[n] = '\0';
+		vfm_program_t *p = load(src);
+		assert_true(p->facts.loads > 0);
+		print_message("%-16s %u of %u loads proven in bounds, %u warnings\n", names[i],
+			      p->facts.loads_in_bounds, p->facts.loads, p->facts.n_warnings);
+		vfm_program_release(p);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_len_check_proves_loads),
+		cmocka_unit_test(test_check_too_short_leaves_warning),
+		cmocka_unit_test(test_successful_load_teaches_length),
+		cmocka_unit_test(test_always_out_of_bounds),
+		cmocka_unit_test(test_refinement_each_jcc),
+		cmocka_unit_test(test_jset_refines_bits),
+		cmocka_unit_test(test_infeasible_edge_is_unreachable),
+		cmocka_unit_test(test_identity_over_and_scratch),
+		cmocka_unit_test(test_len_copies_refine_length),
+		cmocka_unit_test(test_identity_killed_by_new_value),
+		cmocka_unit_test(test_loop_counter_widens_and_terminates),
+		cmocka_unit_test(test_budget_loop_warning),
+		cmocka_unit_test(test_div_by_maybe_zero),
+		cmocka_unit_test(test_ihl_indexed_load),
+		cmocka_unit_test(test_indexed_wrap_always_oob),
+		cmocka_unit_test(test_oracle_holds),
+		cmocka_unit_test(test_examples_analyse),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
