@@ -36,9 +36,9 @@ LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB       := $(BUILD)/libvfm.a
 SINGLE    := $(BUILD)/vfm_single.h
 
-TOOL_NAMES := vfm-asm vfm-dis vfm-verify vfm-test vfm-gen
+TOOL_NAMES := vfm-asm vfm-dis vfm-verify vfm-test vfm-gen vfm-progen
 TOOLS      := $(TOOL_NAMES:%=$(BUILD)/bin/%)
-TOOL_COMMON_SRCS := tools/pktgen.c tools/pcapio.c tools/cli.c
+TOOL_COMMON_SRCS := tools/pktgen.c tools/pcapio.c tools/cli.c tools/progen.c
 TOOL_COMMON_OBJS := $(TOOL_COMMON_SRCS:%.c=$(BUILD)/obj/%.o)
 
 TEST_SRCS := $(filter-out tests/test_support.c tests/test_single_header.c,$(wildcard tests/test_*.c))
