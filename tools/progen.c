@@ -189,6 +189,11 @@ struct gen {
 	size_t regen_skip;
 	uint64_t regen_seed;
 
+	/* per-instruction tags (PROGEN_TAG_*) */
+	int tags_on;
+	uint8_t *tags;
+	size_t cap_tags;
+
 	/* text */
 	int text_on;
 	char *txt;
@@ -420,6 +425,15 @@ static int account(struct gen *g, uint8_t op, int raw)
 		return 0;
 	}
 	int was = g->reachable;
+	if (g->tags_on) {
+		if (grow_buf((void **)&g->tags, &g->cap_tags, (size_t)g->n + 1, 1)) {
+			fail(g, PROGEN_ENOMEM);
+			return 0;
+		}
+		g->tags[g->n] = (uint8_t)((was ? 0 : PROGEN_TAG_DEAD) |
+					  (oi->cls == VFM_CLASS_LOAD || oi->cls == VFM_CLASS_LOADX
+						   ? PROGEN_TAG_LOAD : 0));
+	}
 	g->n++;
 	g->st.insns++;
 	g->st.op_count[op]++;
@@ -442,6 +456,13 @@ static int account(struct gen *g, uint8_t op, int raw)
 	if (oi->cls == VFM_CLASS_RET || oi->cls == VFM_CLASS_JMP)
 		g->reachable = 0;
 	return was;
+}
+
+/* Mark the last instruction emitted. */
+static void tag_last(struct gen *g, uint8_t bits)
+{
+	if (g->tags_on && g->n && !g->err)
+		g->tags[g->n - 1] |= bits;
 }
 
 static void text_insn(struct gen *g, uint8_t op)
@@ -636,13 +657,16 @@ static unsigned n_free_scratch(const struct gen *g)
 static void emit_load_size(struct gen *g, uint8_t op, uint32_t k)
 {
 	unsigned size = vfm_opinfo[op].size;
+	int guarded = k <= g->guard_len && size <= g->guard_len - k;
 	if (g->reachable) {
-		if (k <= g->guard_len && size <= g->guard_len - k)
+		if (guarded)
 			g->st.guarded_loads++;
 		else
 			g->st.unguarded_loads++;
 	}
 	emit(g, op, k);
+	if (guarded)
+		tag_last(g, PROGEN_TAG_GUARDED);
 }
 
 static void emit_load(struct gen *g, uint8_t op)
@@ -1476,6 +1500,7 @@ static void st_indexed(struct gen *g, uint32_t soft)
 			if (g->reachable)
 				g->st.guarded_indexed++;
 			emit(g, op, choose(g, c - size + 1));
+			tag_last(g, PROGEN_TAG_GUARDED);
 		} else {
 			emit(g, op, gen_loadx_k(g));
 		}
@@ -1537,6 +1562,7 @@ static void st_indexed(struct gen *g, uint32_t soft)
 			if (g->reachable)
 				g->st.guarded_indexed++;
 			emit(g, op, choose(g, c - size + 1));
+			tag_last(g, PROGEN_TAG_GUARDED);
 		}
 		dispose(g, 1);
 	}
@@ -1880,6 +1906,7 @@ static void gen_free(struct gen *g)
 	free(g->choices);
 	free(g->txt);
 	free(g->labels);
+	free(g->tags);
 }
 
 static void gen_program(struct gen *g)
@@ -1923,22 +1950,6 @@ void progen_config_init(struct progen_config *cfg)
 	memcpy(cfg->weight, defw, sizeof defw);
 }
 
-static int finish(struct gen *g, char **asm_text, struct progen_stats *stats)
-{
-	int err = g->err;
-	if (!err && !g->txt)
-		err = PROGEN_EINTERNAL;
-	if (stats)
-		*stats = g->st;
-	if (err) {
-		*asm_text = NULL;
-	} else {
-		*asm_text = g->txt;
-		g->txt = NULL;
-	}
-	return err;
-}
-
 static size_t trim_zeros(const uint8_t *p, size_t n)
 {
 	while (n && p[n - 1] == 0)
@@ -1946,40 +1957,88 @@ static size_t trim_zeros(const uint8_t *p, size_t n)
 	return n;
 }
 
-int progen_generate_ex(const struct progen_config *cfg, uint64_t seed, char **asm_text,
-		       struct progen_stats *stats, uint8_t **choices, size_t *n_choices)
+void progen_result_free(struct progen_result *r)
 {
-	if (!asm_text)
+	if (!r)
+		return;
+	free(r->asm_text);
+	free(r->choices);
+	free(r->tags);
+	memset(r, 0, sizeof *r);
+}
+
+int progen_run(const struct progen_config *cfg, uint64_t seed, const uint8_t *data, size_t len,
+	       unsigned flags, struct progen_result *out)
+{
+	if (!out)
+		return PROGEN_EINVAL;
+	memset(out, 0, sizeof *out);
+	if ((flags & PROGEN_FROM_BYTES) && !data && len)
 		return PROGEN_EINVAL;
 	struct gen *g = malloc(sizeof *g);
 	if (!g)
 		return PROGEN_ENOMEM;
 	gen_init(g, cfg);
-	xo_seed(g->rng, seed);
-	g->rec_on = choices != NULL;
+	if (flags & PROGEN_FROM_BYTES) {
+		g->bytes_mode = 1;
+		g->data = data;
+		g->len = len;
+	} else {
+		xo_seed(g->rng, seed);
+	}
+	g->rec_on = (flags & PROGEN_WANT_CHOICES) != 0;
+	g->tags_on = (flags & PROGEN_WANT_TAGS) != 0;
 	gen_program(g);
-	int err = finish(g, asm_text, stats);
-	if (choices) {
-		*choices = NULL;
-		if (n_choices)
-			*n_choices = 0;
-		if (!err) {
+	int err = g->err;
+	if (!err && !g->txt)
+		err = PROGEN_EINTERNAL;
+	out->stats = g->st;
+	out->consumed = (flags & PROGEN_FROM_BYTES) ? g->pos : 0;
+	if (!err) {
+		out->asm_text = g->txt;
+		g->txt = NULL;
+		if (g->tags_on) {
+			out->tags = g->tags ? g->tags : calloc(1, 1);
+			g->tags = NULL;
+			if (!out->tags)
+				err = PROGEN_ENOMEM;
+		}
+		if (g->rec_on) {
 			size_t n = trim_zeros(g->rec, g->rec_n);
-			*choices = malloc(n ? n : 1);
-			if (!*choices) {
-				free(*asm_text);
-				*asm_text = NULL;
+			out->choices = malloc(n ? n : 1);
+			if (!out->choices) {
 				err = PROGEN_ENOMEM;
 			} else {
 				if (n)
-					memcpy(*choices, g->rec, n);
-				if (n_choices)
-					*n_choices = n;
+					memcpy(out->choices, g->rec, n);
+				out->n_choices = n;
 			}
 		}
 	}
 	gen_free(g);
 	free(g);
+	if (err) {
+		struct progen_stats st = out->stats;
+		progen_result_free(out);
+		out->stats = st;
+	}
+	return err;
+}
+
+int progen_generate_ex(const struct progen_config *cfg, uint64_t seed, char **asm_text,
+		       struct progen_stats *stats, uint8_t **choices, size_t *n_choices)
+{
+	if (!asm_text)
+		return PROGEN_EINVAL;
+	struct progen_result r;
+	int err = progen_run(cfg, seed, NULL, 0, choices ? PROGEN_WANT_CHOICES : 0, &r);
+	*asm_text = r.asm_text;
+	if (stats)
+		*stats = r.stats;
+	if (choices)
+		*choices = r.choices;
+	if (n_choices)
+		*n_choices = r.n_choices;
 	return err;
 }
 
@@ -1991,21 +2050,15 @@ int progen_generate(const struct progen_config *cfg, uint64_t seed, char **asm_t
 int progen_from_bytes_ex(const struct progen_config *cfg, const uint8_t *data, size_t len,
 			 char **asm_text, struct progen_stats *stats, size_t *consumed)
 {
-	if (!asm_text || (!data && len))
+	if (!asm_text)
 		return PROGEN_EINVAL;
-	struct gen *g = malloc(sizeof *g);
-	if (!g)
-		return PROGEN_ENOMEM;
-	gen_init(g, cfg);
-	g->bytes_mode = 1;
-	g->data = data;
-	g->len = len;
-	gen_program(g);
+	struct progen_result r;
+	int err = progen_run(cfg, 0, data, len, PROGEN_FROM_BYTES, &r);
+	*asm_text = r.asm_text;
+	if (stats)
+		*stats = r.stats;
 	if (consumed)
-		*consumed = g->pos;
-	int err = finish(g, asm_text, stats);
-	gen_free(g);
-	free(g);
+		*consumed = r.consumed;
 	return err;
 }
 

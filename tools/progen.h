@@ -116,6 +116,37 @@ enum {
 /* Defaults, explicitly (same as a zeroed struct). */
 void progen_config_init(struct progen_config *cfg);
 
+/* Per-instruction tags (progen_run with PROGEN_WANT_TAGS), one byte per
+ * instruction in code order (the verifier's instruction index). */
+enum {
+	PROGEN_TAG_DEAD = 1,    /* structurally unreachable */
+	PROGEN_TAG_LOAD = 2,    /* a packet load (absolute or indexed) */
+	PROGEN_TAG_GUARDED = 4, /* a load that a dominating LEN comparison makes
+				 * in bounds on every path (by construction) */
+};
+
+/* progen_run flags */
+#define PROGEN_FROM_BYTES 1u   /* decode data/len instead of using seed */
+#define PROGEN_WANT_CHOICES 2u /* fill choices (the choice string) */
+#define PROGEN_WANT_TAGS 4u    /* fill tags */
+
+struct progen_result {
+	char *asm_text;            /* assembly, NUL-terminated */
+	struct progen_stats stats;
+	uint8_t *choices;          /* PROGEN_WANT_CHOICES */
+	size_t n_choices;
+	uint8_t *tags;             /* PROGEN_WANT_TAGS: stats.insns entries */
+	size_t consumed;           /* PROGEN_FROM_BYTES: input bytes looked at
+				    * (may exceed len: missing bytes read 0) */
+};
+
+/* The general entry point; the functions below are shorthands.  On error
+ * the pointers in *out are NULL (stats still say how far it got).
+ * Release with progen_result_free. */
+int progen_run(const struct progen_config *cfg, uint64_t seed, const uint8_t *data, size_t len,
+	       unsigned flags, struct progen_result *out);
+void progen_result_free(struct progen_result *r);
+
 /* One program from a seed.  *asm_text is malloc'ed, NUL-terminated
  * assembly for vfm_assemble.  cfg may be NULL (defaults).  Returns
  * PROGEN_OK or a negative PROGEN_E* code. */
