@@ -31,10 +31,10 @@
 
 /* ASan/UBSan builds run about 10x slower: fewer programs there. */
 #if defined(__SANITIZE_ADDRESS__)
-#define PG_SCALE 4
+#define PG_SCALE 2
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-#define PG_SCALE 4
+#define PG_SCALE 2
 #endif
 #endif
 #ifndef PG_SCALE

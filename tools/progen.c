@@ -2119,10 +2119,12 @@ static size_t bs_out(struct bstr *b, uint8_t *out, size_t max_out, const uint8_t
 	size_t n;
 	if (b->oom) {
 		n = fallback_len < max_out ? fallback_len : max_out;
-		memmove(out, fallback, n);
+		if (n)
+			memmove(out, fallback, n);
 	} else {
 		n = trim_zeros(b->p, b->n < max_out ? b->n : max_out);
-		memcpy(out, b->p, n);
+		if (n)
+			memcpy(out, b->p, n);
 	}
 	free(b->p);
 	return n;
@@ -2320,7 +2322,8 @@ size_t progen_crossover(const struct progen_config *cfg, const uint8_t *a, size_
 	}
 	size_t n = a_len < max_out ? a_len : max_out;
 	if (r.oom) {
-		memcpy(out, a, n);
+		if (n)
+			memcpy(out, a, n);
 		free(r.p);
 		return n;
 	}
