@@ -29,9 +29,9 @@ static void usage(FILE *f)
 		"                        of COUNT uses SEED + i\n"
 		"  -n, --insns N         approximate instruction count (default 64)\n"
 		"  -c, --count COUNT     programs to write (default 1)\n"
-		"  -o, --output PATH     COUNT 1: a file (default \"-\", stdout); COUNT > 1: a\n"
-		"                        directory (created if missing) that receives\n"
-		"                        prog-SEED.vfm files\n"
+		"  -o, --output PATH     a file (default \"-\", stdout), or a directory that\n"
+		"                        receives prog-SEED.vfm files (an existing directory,\n"
+		"                        or any PATH when COUNT > 1: then it is created)\n"
 		"      --bin             also write the assembled bytecode: FILE.bin (a .vfm\n"
 		"                        suffix is replaced), prog-SEED.bin in a directory\n"
 		"      --choices         also write the choice string (.pg): the bytes that\n"
@@ -307,6 +307,8 @@ int main(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	int to_stdout = strcmp(out, "-") == 0;
+	struct stat sb;
+	int to_dir = count > 1 || (!to_stdout && stat(out, &sb) == 0 && S_ISDIR(sb.st_mode));
 	if (count > 1 && (to_stdout || from)) {
 		cli_error(prog, "%s", from ? "--from-bytes decodes one program (no -c)"
 					   : "several programs need a directory (-o DIR)");
@@ -316,7 +318,7 @@ int main(int argc, char **argv)
 		cli_error(prog, "--bin and --choices need an output file or directory (-o)");
 		return CLI_EXIT_USAGE;
 	}
-	if (count > 1 && mkdir(out, 0777) != 0 && errno != EEXIST) {
+	if (to_dir && mkdir(out, 0777) != 0 && errno != EEXIST) {
 		cli_error(prog, "%s: %s", out, strerror(errno));
 		return CLI_EXIT_IO;
 	}
@@ -357,7 +359,9 @@ int main(int argc, char **argv)
 			n_ch = input_len;
 		}
 		char path[4096];
-		if (count > 1)
+		if (to_dir && from)
+			snprintf(path, sizeof path, "%s/decoded.vfm", out);
+		else if (to_dir)
 			snprintf(path, sizeof path, "%s/prog-%llu.vfm", out, (unsigned long long)s);
 		else
 			snprintf(path, sizeof path, "%s", out);
