@@ -41,6 +41,20 @@
  *
  * The same configuration must be used to decode a choice string as to
  * produce it (weights and limits change how bytes map to options).
+ *
+ * In a libFuzzer target (the input is a choice string):
+ *
+ *   size_t LLVMFuzzerCustomMutator(uint8_t *d, size_t n, size_t max, unsigned s)
+ *   { return progen_mutate(NULL, d, n, max, s); }
+ *   size_t LLVMFuzzerCustomCrossOver(const uint8_t *a, size_t an, const uint8_t *b,
+ *                                    size_t bn, uint8_t *out, size_t max, unsigned s)
+ *   { return progen_crossover(NULL, a, an, b, bn, out, max, s); }
+ *   int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
+ *   { char *text; progen_from_bytes(d, n, &text); ... progen_assemble ... }
+ *
+ * `vfm-progen --choices` writes choice strings of seeded programs (corpus
+ * seeds).  Build with -DPROGEN_DEBUG to have an internal error print where
+ * it was detected (and the text so far, with PROGEN_DEBUG_TEXT=1).
  */
 #ifndef VFM_PROGEN_H
 #define VFM_PROGEN_H
