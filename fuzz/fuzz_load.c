@@ -420,15 +420,19 @@ static void check_flow(const vfm_state_t *a, const vfm_state_t *b)
  * functions and vfm_hash5 (which have their own checks above and their own
  * tests).  It is the oracle for two things:
  *   - the interpreter's result (verdict, status, insns) and flow state;
- *   - the verifier's claims: the stack never under- or overflows, and the
+ *   - the verifier's claims: the stack never under- or overflows, the
  *     depth before every executed instruction is the one the verifier
- *     recorded in facts.depth (a runtime soundness oracle).
+ *     recorded in facts.depth, the concrete state lies inside the abstract
+ *     interpreter's state (vfm_oracle_holds), loads proven in bounds are,
+ *     loads claimed always out of bounds are, and a division by zero only
+ *     happens where MAY_DIV0 says it may.
  */
 struct ref_ctx {
 	const struct vfm_program *prog;
 	int32_t *index_of; /* pc -> instruction index, -1 inside an insn */
 	struct vfm_flow_table flow;
 	uint32_t budget;
+	uint32_t oracle_left; /* runtime-oracle checks still allowed */
 };
 
 static uint64_t ref_be(const uint8_t *p, unsigned n)
@@ -461,6 +465,16 @@ static void ref_run(struct ref_ctx *rc, const vfm_packet_t *pkt, vfm_result_t *o
 		      prog->facts.depth[idx], pc, d);
 		CHECK(d >= info->pops && d - info->pops + info->pushes <= VFM_MAX_STACK,
 		      "stack under/overflow at pc %u (%s, depth %d)", pc, info->mnemonic, d);
+		/* The abstract interpreter's state at this pc must contain the
+		 * concrete one (bounded per input: loops repeat states). */
+		if (rc->oracle_left > 0) {
+			rc->oracle_left--;
+			CHECK(vfm_oracle_holds(prog, (uint32_t)idx, st, (uint32_t)d, m, len),
+			      "runtime oracle: concrete state at pc %u (%s, depth %d, len %u) "
+			      "is outside the verifier's abstract state", pc, info->mnemonic, d,
+			      len);
+		}
+		uint8_t fl = prog->facts.flags ? prog->facts.flags[idx] : 0;
 		insns++;
 		const uint8_t *o = code + pc + 1;
 		uint32_t next = pc + vfm_insn_size(op);
@@ -475,14 +489,26 @@ static void ref_run(struct ref_ctx *rc, const vfm_packet_t *pkt, vfm_result_t *o
 					goto bounds;
 				off += a;
 			}
-			if (off > len || info->size > len - off)
+			if (off > len || info->size > len - off) {
+				CHECK(!(fl & VFM_FACT_IN_BOUNDS),
+				      "load at pc %u proven in bounds, but offset %llu size %u len %u",
+				      pc, (unsigned long long)off, info->size, len);
 				goto bounds;
+			}
+			CHECK(!(fl & VFM_FACT_ALWAYS_OOB),
+			      "load at pc %u claimed always out of bounds, but offset %llu fits in len %u",
+			      pc, (unsigned long long)off, len);
 			st[d++] = ref_be(pkt->data + off, info->size);
 			pc = next;
 			continue;
 		case VFM_CLASS_ALU2:
 			b = st[--d];
 			a = st[--d];
+			CHECK(!prog->facts.flags || b != 0 ||
+				      (op != VFM_OPC_DIV && op != VFM_OPC_MOD) ||
+				      (fl & VFM_FACT_MAY_DIV0),
+			      "%s at pc %u divides by 0 but is not flagged MAY_DIV0",
+			      info->mnemonic, pc);
 			switch (op) {
 			case VFM_OPC_ADD: a += b; break;
 			case VFM_OPC_SUB: a -= b; break;
@@ -587,6 +613,7 @@ static int ref_init(struct ref_ctx *rc, const struct vfm_program *prog,
 	memset(rc, 0, sizeof *rc);
 	rc->prog = prog;
 	rc->budget = budget;
+	rc->oracle_left = 200000;
 	rc->index_of = malloc(prog->code_size * sizeof *rc->index_of);
 	if (!rc->index_of)
 		return -1;
@@ -875,10 +902,17 @@ void vfm_fuzz_describe(const uint8_t *data, size_t size, FILE *out)
 	vfm_error_t err = vfm_program_create(in.prog, in.prog_len, &prog, &diag);
 	fprintf(out, "load: %s%s%s\n", vfm_error_name(err), err ? ": " : "",
 		err ? diag.message : "");
-	if (prog)
+	if (prog) {
 		fprintf(out, "  %u instructions, max depth %u, backward jumps: %s\n",
 			vfm_program_insn_count(prog), vfm_program_max_depth(prog),
 			prog->facts.has_backward ? "yes" : "no");
+		if (prog->facts.flags)
+			fprintf(out, "  abstract interpretation: %u of %u reached loads proven in bounds, "
+				     "%u warnings\n", prog->facts.loads_in_bounds, prog->facts.loads,
+				prog->facts.n_warnings);
+		else
+			fprintf(out, "  abstract interpretation: no facts (resource limit)\n");
+	}
 	char *text = NULL;
 	if (vfm_disassemble(in.prog, in.prog_len, &text, &diag) == VFM_OK)
 		fprintf(out, "--- disassembly ---\n%s--- end ---\n", text);
