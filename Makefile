@@ -31,7 +31,7 @@ ALL_CFLAGS := -std=gnu11 $(OPT) $(CFLAGS) $(WARN) $(WERROR) -Iinclude -Ivm -MMD 
 LDFLAGS_VARIANT := $(if $(filter asan oracle,$(VARIANT)),$(SAN)) -lpthread
 PCAP_LIBS := -lpcap
 
-LIB_SRCS  := $(wildcard vm/*.c) $(wildcard verifier/*.c)
+LIB_SRCS  := $(wildcard vm/*.c) $(wildcard verifier/*.c) $(wildcard jit/*.c)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB       := $(BUILD)/libvfm.a
 SINGLE    := $(BUILD)/vfm_single.h

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jit.h"
 #include "program.h"
 
 uint32_t vfm_program_line_of(const struct vfm_program *prog, uint32_t pc)
@@ -61,6 +62,7 @@ static void program_free(struct vfm_program *prog)
 {
 	if (!prog)
 		return;
+	vfm_jit_free(prog);
 	free(prog->insns);
 	free(prog->pc_of);
 	free(prog->facts.depth);

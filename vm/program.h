@@ -144,6 +144,8 @@ struct vfm_program {
 	uint32_t n_lines;
 	char *source_name;      /* may be NULL */
 	uint8_t *code;          /* copy of the code section */
+	void *jit_code;         /* native code (read+execute), or NULL */
+	size_t jit_size, jit_map; /* bytes of code; bytes mapped */
 };
 
 /* Source line of a pc from the line table, 0 if unknown. */

@@ -1,0 +1,31 @@
+/*
+ * vm/jit.h — the interface between vm/ and the native code generators in
+ * jit/ (declared here so that vm/ does not include jit/).  Exactly one
+ * back end (jit/x86_64.c, or jit/none.c elsewhere) implements it.
+ */
+#ifndef VFM_JIT_H
+#define VFM_JIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "program.h"
+
+struct vfm_flow_table;
+
+/* What generated code reads besides the packet (offsets used by the JIT). */
+struct vfm_jit_args {
+	struct vfm_flow_table *flow;
+	uint64_t ts_ns;
+	uint64_t budget;
+};
+
+/* Generated code: returns verdict | (uint64_t)status << 32. */
+typedef uint64_t (*vfm_jit_fn)(const uint8_t *data, uint64_t len, struct vfm_jit_args *args);
+
+/* Compile prog to native code into prog->jit (no-op if already done).
+ * VFM_EUNSUPPORTED where this build has no JIT. */
+vfm_error_t vfm_jit_compile(struct vfm_program *prog, vfm_diag_t *diag);
+void vfm_jit_free(struct vfm_program *prog);
+
+#endif
