@@ -276,6 +276,36 @@ static void test_indexed_wrap_always_oob(void **state)
 	vfm_program_release(p);
 }
 
+/* Regression (found by tests/test_jit.c on a generated program): facts
+ * must come from the fixpoint, not from an early visit.  The first visit
+ * of the loop sees index 0, which is in bounds; later ones do not. */
+#define GROWING_INDEX_LOOP                                                    \
+	"LEN\nPUSH 10\nJLT out\nPUSH 0\n"                                      \
+	"top:\nDUP\nLD8X 0\nPOP\nPUSH 1\nADD\nDUP\nPUSH 200\nJLT top\n"       \
+	"RET\nout:\nRET 0"
+
+static void test_facts_from_fixpoint_only(void **state)
+{
+	(void)state;
+	vfm_program_t *p = load(GROWING_INDEX_LOOP);
+	uint32_t ldx = nth(p, VFM_OPC_LD8X, 0);
+	assert_false(p->facts.flags[ldx] & VFM_FACT_IN_BOUNDS);
+	assert_true(has_warning(p, ldx, VFM_WARN_MAY_OOB));
+	vfm_program_release(p);
+	/* And every engine stops at the packet's end. */
+	vfm_state_t *vm = ts_vm_from_asm(GROWING_INDEX_LOOP);
+	uint8_t pkt[12] = {0};
+	vfm_packet_t pk = {pkt, sizeof pkt, 0};
+	vfm_result_t r;
+	for (int jit = 0; jit < 2; jit++) {
+		if (jit && vfm_enable_jit(vm) != VFM_OK)
+			break;
+		assert_int_equal(vfm_execute_ex(vm, &pk, &r), VFM_OK);
+		assert_int_equal(r.status, VFM_STATUS_BOUNDS);
+	}
+	vfm_destroy(vm);
+}
+
 /* ---- the oracle's check -------------------------------------------------------- */
 
 static void test_oracle_holds(void **state)
@@ -341,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_div_by_maybe_zero),
 		cmocka_unit_test(test_ihl_indexed_load),
 		cmocka_unit_test(test_indexed_wrap_always_oob),
+		cmocka_unit_test(test_facts_from_fixpoint_only),
 		cmocka_unit_test(test_oracle_holds),
 		cmocka_unit_test(test_examples_analyse),
 	};

@@ -340,6 +340,35 @@ static void share_id(struct vfm_aslot *s, uint32_t m, uint32_t k, uint32_t i)
 	s[k].id = 2 + i;
 }
 
+enum bounds { BOUNDS_ALWAYS, BOUNDS_NEVER, BOUNDS_MAYBE };
+
+/* Is the packet load at i in bounds on every path (ALWAYS), on none
+ * (NEVER), or neither, given the state s before it?  Used by the transfer
+ * function and, on the final states only, for the facts: a flag set on an
+ * early, more precise visit would not hold for the fixpoint. */
+static enum bounds classify_load(const struct absint *ai, uint32_t i, const struct vfm_aslot *s)
+{
+	const struct vfm_insn *insn = &ai->insns[i];
+	const struct vfm_opinfo *info = &vfm_opinfo[insn->opcode];
+	struct vfm_interval len = s[0].v.itv;
+	uint64_t k = insn->arg, size = info->size;
+	if (info->cls == VFM_CLASS_LOAD) {
+		if (k + size <= len.lo)
+			return BOUNDS_ALWAYS;
+		return k + size > len.hi ? BOUNDS_NEVER : BOUNDS_MAYBE;
+	}
+	/* Indexed: smallest and largest offset; a wrap is out of bounds. */
+	struct vfm_interval idx = s[slots_at(ai, i) - 1].v.itv;
+	bool lo_wraps = idx.lo > UINT64_MAX - k;
+	bool hi_wraps = idx.hi > UINT64_MAX - k;
+	uint64_t off_lo = idx.lo + k, off_hi = idx.hi + k;
+	if (!hi_wraps && off_hi <= len.lo && size <= len.lo - off_hi)
+		return BOUNDS_ALWAYS;
+	if (lo_wraps || off_lo > len.hi || size > len.hi - off_lo)
+		return BOUNDS_NEVER;
+	return BOUNDS_MAYBE;
+}
+
 /* Apply instruction i to its in-state and merge into the successors. */
 static void step(struct absint *ai, uint32_t i)
 {
@@ -394,33 +423,23 @@ static void step(struct absint *ai, uint32_t i)
 
 	case VFM_CLASS_LOAD: {
 		uint64_t end = (uint64_t)insn->arg + info->size;
-		struct vfm_interval len = c[0].v.itv;
-		if (end <= len.lo) {
-			ai->flags[i] |= VFM_FACT_IN_BOUNDS;
-		} else if (end > len.hi) {
-			ai->flags[i] |= VFM_FACT_ALWAYS_OOB;
+		enum bounds b = classify_load(ai, i, c);
+		if (b == BOUNDS_NEVER)
 			return; /* every packet ends here */
-		} else if (!len_at_least(c, m, end)) {
+		if (b == BOUNDS_MAYBE && !len_at_least(c, m, end))
 			return;
-		}
 		produce(c, m, m, i, load_result(info->size));
 		break;
 	}
 
 	case VFM_CLASS_LOADX: {
 		struct vfm_aslot idx = c[top];
-		struct vfm_interval len = c[0].v.itv;
 		uint64_t k = insn->arg, size = info->size;
-		/* Smallest and largest offset; a wrap means out of bounds. */
-		bool lo_wraps = idx.v.itv.lo > UINT64_MAX - k;
-		bool hi_wraps = idx.v.itv.hi > UINT64_MAX - k;
-		uint64_t off_lo = idx.v.itv.lo + k, off_hi = idx.v.itv.hi + k;
-		if (!hi_wraps && off_hi <= len.lo && size <= len.lo - off_hi) {
-			ai->flags[i] |= VFM_FACT_IN_BOUNDS;
-		} else if (lo_wraps || off_lo > len.hi || size > len.hi - off_lo) {
-			ai->flags[i] |= VFM_FACT_ALWAYS_OOB;
+		enum bounds b = classify_load(ai, i, c);
+		if (b == BOUNDS_NEVER)
 			return;
-		} else {
+		if (b == BOUNDS_MAYBE) {
+			uint64_t off_lo = idx.v.itv.lo + k; /* no wrap: not NEVER */
 			/* Continuing means the load was in bounds: the length is
 			 * at least off_lo + size, and the index at most
 			 * len.hi - k - size (for every copy of it). */
@@ -439,9 +458,6 @@ static void step(struct absint *ai, uint32_t i)
 
 	case VFM_CLASS_ALU2: {
 		struct vfm_aval a = c[top - 1].v, b = c[top].v;
-		if ((insn->opcode == VFM_OPC_DIV || insn->opcode == VFM_OPC_MOD) &&
-		    vfm_aval_contains(b, 0))
-			ai->flags[i] |= VFM_FACT_MAY_DIV0;
 		produce(c, m, top - 1, i, vfm_aval_alu2(insn->opcode, a, b));
 		break;
 	}
@@ -556,6 +572,24 @@ static int summarise(struct absint *ai)
 	if (mark_budget_loops(ai) != 0)
 		return -1;
 	f->loads = f->loads_in_bounds = 0;
+	/* Facts about loads and divisors come from the final states only. */
+	for (uint32_t i = 0; i < ai->n; i++) {
+		if (!(ai->flags[i] & VFM_FACT_REACHED))
+			continue;
+		const struct vfm_insn *insn = &ai->insns[i];
+		const struct vfm_aslot *s = state_of(ai, i);
+		uint8_t cls = vfm_opinfo[insn->opcode].cls;
+		if (cls == VFM_CLASS_LOAD || cls == VFM_CLASS_LOADX) {
+			enum bounds b = classify_load(ai, i, s);
+			if (b == BOUNDS_ALWAYS)
+				ai->flags[i] |= VFM_FACT_IN_BOUNDS;
+			else if (b == BOUNDS_NEVER)
+				ai->flags[i] |= VFM_FACT_ALWAYS_OOB;
+		}
+		if ((insn->opcode == VFM_OPC_DIV || insn->opcode == VFM_OPC_MOD) &&
+		    vfm_aval_contains(s[slots_at(ai, i) - 1].v, 0))
+			ai->flags[i] |= VFM_FACT_MAY_DIV0;
+	}
 	for (uint32_t i = 0; i < ai->n; i++) {
 		uint8_t fl = ai->flags[i];
 		uint8_t cls = vfm_opinfo[ai->insns[i].opcode].cls;

@@ -1,0 +1,162 @@
+/*
+ * tests/test_jit.c — the x86-64 JIT against the interpreter on generated
+ * programs (tools/progen) and generated traffic (tools/pktgen): verdict,
+ * status and the whole flow table after every packet must be equal.  Also
+ * code memory properties (W^X) and the JIT-specific API.  (The semantic
+ * table in test_semantics.c runs on the JIT too.)
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../tools/pktgen.h"
+#include "../tools/progen.h"
+#include "test_support.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define N_PROGRAMS 300
+#else
+#define N_PROGRAMS 2000
+#endif
+#define PKTS_PER_PROGRAM 24
+
+struct flow_dump {
+	uint64_t key[64], value[64];
+	int n;
+};
+
+static int collect(uint64_t key, uint64_t value, void *arg)
+{
+	struct flow_dump *d = arg;
+	if (d->n == 64)
+		return 1;
+	d->key[d->n] = key;
+	d->value[d->n] = value;
+	d->n++;
+	return 0;
+}
+
+static void same_flows(vfm_state_t *a, vfm_state_t *b, const char *src, int prog, int pkt)
+{
+	vfm_flow_stats_t sa, sb;
+	vfm_flow_stats(a, &sa);
+	vfm_flow_stats(b, &sb);
+	if (memcmp(&sa, &sb, sizeof sa) != 0)
+		fail_msg("program %d: flow statistics differ after packet %d (hits %llu/%llu misses %llu/%llu inserts %llu/%llu updates %llu/%llu)\n%s", prog, pkt,
+			 (unsigned long long)sa.hits, (unsigned long long)sb.hits, (unsigned long long)sa.misses, (unsigned long long)sb.misses,
+			 (unsigned long long)sa.inserts, (unsigned long long)sb.inserts, (unsigned long long)sa.updates, (unsigned long long)sb.updates, src);
+	struct flow_dump da = {0}, db = {0};
+	vfm_flow_foreach(a, collect, &da);
+	vfm_flow_foreach(b, collect, &db);
+	if (da.n != db.n || memcmp(da.key, db.key, sizeof da.key) != 0 ||
+	    memcmp(da.value, db.value, sizeof da.value) != 0)
+		fail_msg("program %d: flow tables differ after packet %d\n%s", prog, pkt, src);
+}
+
+static void test_differential_generated(void **state)
+{
+	(void)state;
+	struct pktgen_config pcfg = {.seed = 7, .count = 4096};
+	struct pktgen_set set;
+	assert_int_equal(pktgen_generate(&pcfg, &set), 0);
+	const struct pktgen_packet *pkts = set.pkts;
+	size_t n_pkts = set.count;
+	struct progen_config cfg;
+	progen_config_init(&cfg);
+	vfm_config_t vcfg = {.flow_capacity = 16, .budget = 200, .budget_set = 1};
+	unsigned statuses[VFM_STATUS_COUNT] = {0};
+	for (int p = 0; p < N_PROGRAMS; p++) {
+		cfg.target_insns = 8u + (unsigned)(p % 7) * 24u;
+		char *src;
+		assert_int_equal(progen_generate(&cfg, 1000u + (uint64_t)p, &src), 0);
+		size_t len;
+		uint8_t *bin = ts_assemble(src, &len);
+		vfm_state_t *interp = vfm_create_with(&vcfg, NULL), *jit = vfm_create_with(&vcfg, NULL);
+		assert_int_equal(vfm_load_program(interp, bin, len), VFM_OK);
+		assert_int_equal(vfm_load_program(jit, bin, len), VFM_OK);
+		if (vfm_enable_jit(jit) != VFM_OK)
+			fail_msg("JIT refused: %s\n%s", vfm_last_error(jit), src);
+		for (int k = 0; k < PKTS_PER_PROGRAM; k++) {
+			const struct pktgen_packet *pk = &pkts[((size_t)p * 31u + (size_t)k * 17u) % n_pkts];
+			vfm_packet_t pkt = {pk->data, pk->len, pk->ts_ns};
+			vfm_result_t ri, rj;
+			assert_int_equal(vfm_execute_ex(interp, &pkt, &ri), VFM_OK);
+			assert_int_equal(vfm_execute_ex(jit, &pkt, &rj), VFM_OK);
+			if (ri.verdict != rj.verdict || ri.status != rj.status)
+				fail_msg("program %d packet %d: interpreter %u/%s, JIT %u/%s\n%s", p, k,
+					 ri.verdict, vfm_status_name(ri.status), rj.verdict,
+					 vfm_status_name(rj.status), src);
+			statuses[ri.status]++;
+			same_flows(interp, jit, src, p, k);
+		}
+		vfm_destroy(interp);
+		vfm_destroy(jit);
+		free(bin);
+		free(src);
+	}
+	print_message("%d programs x %d packets: OK %u, BOUNDS %u, BUDGET %u\n", N_PROGRAMS,
+		      PKTS_PER_PROGRAM, statuses[VFM_STATUS_OK], statuses[VFM_STATUS_BOUNDS],
+		      statuses[VFM_STATUS_BUDGET]);
+	/* The generator must exercise every outcome. */
+	assert_true(statuses[VFM_STATUS_OK] && statuses[VFM_STATUS_BOUNDS] &&
+		    statuses[VFM_STATUS_BUDGET]);
+	pktgen_free(&set);
+}
+
+static void test_jit_api(void **state)
+{
+	(void)state;
+	vfm_state_t *vm = ts_vm_from_asm("LD8 0\nRET");
+	const void *code;
+	size_t size;
+	assert_int_equal(vfm_jit_code(vm, &code, &size), VFM_ENOPROGRAM);
+	if (vfm_enable_jit(vm) != VFM_OK)
+		skip(); /* a build without a JIT */
+	assert_int_equal(vfm_jit_code(vm, &code, &size), VFM_OK);
+	assert_true(size > 0);
+	/* W^X: the code pages are executable and not writable. */
+	FILE *maps = fopen("/proc/self/maps", "r");
+	if (maps) {
+		char line[512];
+		int found = 0;
+		while (fgets(line, sizeof line, maps)) {
+			unsigned long lo, hi;
+			char perms[8];
+			if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3 &&
+			    (uintptr_t)code >= lo && (uintptr_t)code < hi) {
+				found = 1;
+				assert_true(perms[0] == 'r' && perms[1] == '-' && perms[2] == 'x');
+			}
+		}
+		fclose(maps);
+		assert_true(found);
+	}
+	uint8_t pkt[1] = {42};
+	assert_int_equal(vfm_execute(vm, pkt, 1), 42);
+	vfm_disable_jit(vm);
+	assert_int_equal(vfm_jit_code(vm, &code, &size), VFM_ENOPROGRAM);
+	assert_int_equal(vfm_execute(vm, pkt, 1), 42);
+	/* JIT stays on across a program change. */
+	assert_int_equal(vfm_enable_jit(vm), VFM_OK);
+	size_t len;
+	uint8_t *bin = ts_assemble("RET 9", &len);
+	assert_int_equal(vfm_load_program(vm, bin, len), VFM_OK);
+	assert_int_equal(vfm_jit_code(vm, &code, &size), VFM_OK);
+	assert_int_equal(vfm_execute(vm, pkt, 1), 9);
+	free(bin);
+	vfm_destroy(vm);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_jit_api),
+		cmocka_unit_test(test_differential_generated),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
