@@ -46,8 +46,8 @@
 #define N_MUTATIONS (2000 / PG_SCALE)
 #define RUN_BUDGET 100u
 #define N_PACKETS 96
-#define PINNED_SEED42 0x5631ee8f6ff14f07ull /* test_determinism */
-#define PINNED_BYTES 0x1a6f43bf7399613eull
+#define PINNED_SEED42 0x8a73513417aec2feull /* test_determinism */
+#define PINNED_BYTES 0xd511e295c3cf11deull
 
 /* ---- helpers ----------------------------------------------------------- */
 

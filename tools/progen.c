@@ -125,13 +125,13 @@ static void tables_init(struct pg_tables *T)
 	 * term per expression form in gen_expr (checked there as it runs). */
 	T->exprmax[0] = 1;
 	for (int l = 1; l <= PG_MAX_LEVEL; l++) {
-		uint32_t m = T->exprmax[l - 1], b = m + 1; /* unary */
+		uint32_t m = T->exprmax[l - 1], b = m + 3; /* unary (masked index) */
 		b = max_u32(b, 2 * m + 3);                  /* binary, shuffles */
 		b = max_u32(b, 7);                          /* IHL */
 		b = max_u32(b, max_u32(7, m + 2) + 1);      /* indexed load */
 		b = max_u32(b, max_u32(3, m) + 1);          /* flow load */
 		b = max_u32(b, 2 * m + 4);                  /* compare to 0/1 */
-		b = max_u32(b, T->maxpops * m + T->maxpushes); /* generic op + folds */
+		b = max_u32(b, max_u32(T->maxpops * m, m + 2) + T->maxpushes); /* generic */
 		T->exprmax[l] = b;
 	}
 }
@@ -213,6 +213,16 @@ struct gen {
 	size_t cap_labels;
 
 	struct progen_stats st;
+	/* The code after the current structure must stay reachable, so this
+	 * block may not end every path (no final RET, no loop without an
+	 * exit).  Set at the top level and passed into loop and deep-stack
+	 * bodies, whose fall-through is the only way on; without it one
+	 * exit-less loop would make the rest of a long program dead. */
+	int must_fall;
+	/* Seeded runs: the last statement ends most packets (a loop only the
+	 * budget ends, a load far past any packet), so end the block here:
+	 * code after it would rarely run and the analysis may prove it dead. */
+	int end_hint;
 	int tight; /* seeded runs: soft budget nearly spent: 1 small expressions,
 		    * 2 also RET k */
 	int err, err_line;
@@ -676,16 +686,21 @@ static void emit_load(struct gen *g, uint8_t op)
 	if (g->guard_len >= size && maybe(g, 3, 4)) {
 		k = choose(g, g->guard_len - size + 1);
 	} else {
-		unsigned c = choose(g, 15);
-		if (c < 6) {
+		/* Far offsets end every packet (BOUNDS), so they stay out of
+		 * code whose continuation matters (must_fall); deep ones end
+		 * most packets, so they are rarer there. */
+		static const uint16_t w_any[4] = {6, 5, 3, 1}, w_main[4] = {8, 7, 1, 0};
+		unsigned c = wpick(g, g->must_fall ? w_main : w_any, 4, NULL);
+		if (c == 0) {
 			k = header_offsets[choose(g, N_HEADER_OFFSETS)];
-		} else if (c < 11) {
+		} else if (c == 1) {
 			k = choose(g, 64);
-		} else if (c < 14) {
-			k = choose(g, 1600);
+		} else if (c == 2) {
+			k = choose(g, g->must_fall ? 256 : 1600);
 		} else {
 			static const uint32_t far[] = {0xFFFFFFFFu, 0xFFFFFFFEu, 0x80000000u,
 						       65535, 65536, 9000};
+			g->end_hint = 1;
 			k = maybe(g, 1, 2) ? far[choose(g, 6)] : (uint32_t)raw_bits(g, 4);
 		}
 	}
@@ -713,7 +728,10 @@ static uint32_t gen_loadx_k(struct gen *g)
 	case 0: case 1: case 2: return choose(g, 16);
 	case 3: return header_offsets[choose(g, N_HEADER_OFFSETS)];
 	case 4: return choose(g, 256);
-	default: return maybe(g, 1, 2) ? 0xFFFFFFFFu : (uint32_t)raw_bits(g, 4);
+	default: /* k alone may put the load out of reach of any packet */
+		if (g->must_fall)
+			return 0x10000u + choose(g, 0x10000);
+		return maybe(g, 1, 2) ? 0xFFFFFFFFu : (uint32_t)raw_bits(g, 4);
 	}
 }
 
@@ -757,6 +775,38 @@ static void emit_op(struct gen *g, uint8_t op)
 /* ---- 5. Expressions: push exactly one value --------------------------------- */
 
 static void gen_expr(struct gen *g, unsigned level);
+
+/* The operand of an indexed load (LOADX class): mostly masked to 16 bits
+ * so that the load may succeed; a raw value (often huge: always out of
+ * bounds) only where the code after may die.  At most exprmax[level] + 2
+ * instructions. */
+static void gen_index(struct gen *g, unsigned level)
+{
+	if (!g->must_fall && maybe(g, 1, 4)) {
+		gen_expr(g, level);
+		g->end_hint = 1;
+		return;
+	}
+	if (headroom(g) >= 2 && maybe(g, 3, 4)) {
+		gen_expr(g, level);
+		emit(g, VFM_OPC_PUSH, (1ull << choose(g, 17)) - 1);
+		emit0(g, VFM_OPC_AND);
+		return;
+	}
+	emit_load(g, maybe(g, 1, 2) ? VFM_OPC_LD8 : VFM_OPC_LD16);
+}
+
+/* The operands of op (its pops), then op. */
+static void gen_apply(struct gen *g, uint8_t op, unsigned level)
+{
+	const struct vfm_opinfo *oi = &vfm_opinfo[op];
+	if (oi->cls == VFM_CLASS_LOADX && oi->pops == 1)
+		gen_index(g, level);
+	else
+		for (unsigned i = 0; i < oi->pops; i++)
+			gen_expr(g, level);
+	emit_op(g, op);
+}
 
 /* One instruction, net +1: any table leaf, or DUP/OVER copying a value
  * already on the stack (they leave what they read intact). */
@@ -840,6 +890,42 @@ static void gen_key(struct gen *g, unsigned level)
 	}
 }
 
+/* A value that depends on the packet, the flow table or the time, so that a
+ * condition on it is not decided by constants alone.  Same size bound as
+ * gen_expr of the same level. */
+static void gen_data(struct gen *g, unsigned level)
+{
+	const struct pg_tables *T = &g->T;
+	int hr2 = headroom(g) >= 2;
+	switch (choose(g, 7)) {
+	case 0: case 1:
+		emit_load(g, T->load[choose(g, T->n_load)]);
+		return;
+	case 2:
+		emit0(g, VFM_OPC_LEN);
+		return;
+	case 3:
+		emit0(g, maybe(g, 1, 2) ? VFM_OPC_HASH5 : VFM_OPC_TS);
+		return;
+	case 4:
+		if (level && hr2) {
+			gen_key(g, level - 1);
+			emit0(g, VFM_OPC_FLOW_LOAD);
+			return;
+		}
+		break;
+	default:
+		if (level && hr2) {
+			gen_data(g, level - 1);
+			gen_expr(g, level - 1);
+			emit_op(g, T->binary[choose(g, T->n_binary)]);
+			return;
+		}
+		break;
+	}
+	emit_load(g, T->load[choose(g, T->n_load)]);
+}
+
 enum { EX_LEAF, EX_UNARY, EX_BINARY, EX_SHUFFLE, EX_IHL, EX_LOADX, EX_FLOWLOAD, EX_BOOL,
        EX_GENERIC, EX_COUNT };
 
@@ -878,8 +964,7 @@ static void gen_expr(struct gen *g, unsigned level)
 		gen_leaf(g);
 		break;
 	case EX_UNARY:
-		gen_expr(g, sub);
-		emit_op(g, T->unary[choose(g, T->n_unary)]);
+		gen_apply(g, T->unary[choose(g, T->n_unary)], sub);
 		break;
 	case EX_BINARY:
 		gen_expr(g, sub);
@@ -918,7 +1003,7 @@ static void gen_expr(struct gen *g, unsigned level)
 		if (maybe(g, 1, 2)) {
 			gen_bounded_offset(g, sub);
 		} else {
-			gen_expr(g, sub);
+			gen_index(g, sub);
 		}
 		emit(g, op, gen_loadx_k(g));
 		break;
@@ -929,7 +1014,7 @@ static void gen_expr(struct gen *g, unsigned level)
 		break;
 	case EX_BOOL: { /* a b Jcc -> 0/1 (or two constants) */
 		uint32_t lt = new_label(g), le = new_label(g);
-		gen_expr(g, sub);
+		gen_data(g, sub);
 		gen_expr(g, sub);
 		emit_jump(g, T->jcc[choose(g, T->n_jcc)], lt);
 		int32_t dj = g->depth;
@@ -953,9 +1038,7 @@ static void gen_expr(struct gen *g, unsigned level)
 	case EX_GENERIC: {
 		uint8_t op = gen_ok[choose(g, n_gen)];
 		const struct vfm_opinfo *oi = &vfm_opinfo[op];
-		for (unsigned i = 0; i < oi->pops; i++)
-			gen_expr(g, sub);
-		emit_op(g, op);
+		gen_apply(g, op, sub);
 		for (unsigned i = 1; i < oi->pushes; i++) {
 			if (maybe(g, 1, 3))
 				emit0(g, VFM_OPC_POP);
@@ -1048,11 +1131,16 @@ static uint8_t gen_cond(struct gen *g)
 	uint8_t jop = T->jcc[choose(g, T->n_jcc)];
 	switch (choose(g, 8)) {
 	case 0: case 1: case 2:
-		gen_expr(g, L);
-		gen_expr(g, L);
+		if (maybe(g, 1, 2)) {
+			gen_expr(g, L);
+			gen_data(g, L);
+		} else {
+			gen_data(g, L);
+			gen_expr(g, L);
+		}
 		break;
 	case 3: /* compare a copy kept in scratch (value identities) */
-		gen_expr(g, L);
+		gen_data(g, L);
 		emit0(g, VFM_OPC_DUP);
 		emit(g, VFM_OPC_STM, free_scratch(g));
 		gen_expr(g, L);
@@ -1092,11 +1180,8 @@ static void st_ops(struct gen *g)
 	if (!n)
 		{ fail(g, PROGEN_EINTERNAL); return; }
 	uint8_t op = ok[choose(g, n)];
-	const struct vfm_opinfo *oi = &vfm_opinfo[op];
-	for (unsigned i = 0; i < oi->pops; i++)
-		gen_expr(g, g->c.level);
-	emit_op(g, op);
-	dispose(g, oi->pushes);
+	gen_apply(g, op, g->c.level);
+	dispose(g, vfm_opinfo[op].pushes);
 }
 
 static void st_scratch(struct gen *g)
@@ -1134,11 +1219,14 @@ static uint32_t part(struct gen *g, uint32_t soft, unsigned num, unsigned den)
 	return (uint32_t)(s ? prng(g) % (s + 1) : 0);
 }
 
-static void body(struct gen *g, uint32_t soft)
+static void body(struct gen *g, uint32_t soft, int must_fall)
 {
+	int saved = g->must_fall;
+	g->must_fall = must_fall;
 	g->nest++;
 	gen_block(g, soft, 1);
 	g->nest--;
+	g->must_fall = saved;
 }
 
 static void st_branch(struct gen *g, uint32_t soft)
@@ -1150,17 +1238,18 @@ static void st_branch(struct gen *g, uint32_t soft)
 	uint8_t jop = gen_cond(g);
 	if (!has_else) {
 		emit_jump(g, jop, lend);
-		body(g, soft > 4 ? soft - 4 : 0);
+		body(g, soft > 4 ? soft - 4 : 0, 0);
 		g->P -= 1;
 	} else {
 		uint32_t lthen = new_label(g);
 		emit_jump(g, jop, lthen);
 		uint32_t s1 = part(g, soft, 1, 1);
-		body(g, s1);
+		body(g, s1, 0);
 		g->P -= 1;
+		int ended = !g->reachable; /* then Lend needs the then-part */
 		emit_jump(g, VFM_OPC_JMP, lend);
 		def_label(g, lthen);
-		body(g, soft > s1 + 5 ? soft - s1 - 5 : 0);
+		body(g, soft > s1 + 5 ? soft - s1 - 5 : 0, g->must_fall && ended);
 	}
 	def_label(g, lend);
 }
@@ -1257,7 +1346,7 @@ static void st_loop(struct gen *g, uint32_t soft)
 			}
 		}
 		loop_push(g, lb, d, lh, d, 0);
-		body(g, bsoft);
+		body(g, bsoft, g->must_fall);
 		g->P -= 10;
 		emit(g, VFM_OPC_LDM, c);
 		emit(g, VFM_OPC_PUSH, 1);
@@ -1287,7 +1376,7 @@ static void st_loop(struct gen *g, uint32_t soft)
 			emit_jump(g, VFM_OPC_JEQ, lb);
 		}
 		loop_push(g, lb, d + 1, lh, d + 1, 0);
-		body(g, bsoft);
+		body(g, bsoft, g->must_fall);
 		g->P -= 10;
 		emit(g, VFM_OPC_PUSH, 1);
 		emit0(g, VFM_OPC_SUB);
@@ -1320,10 +1409,10 @@ static void st_budget_loop(struct gen *g, uint32_t soft)
 	case 0: /* forever, maybe with a data-dependent exit at the top */
 		comment(g, "loop until the budget ends%s", "");
 		def_label(g, lh);
-		if (maybe(g, 1, 2))
+		if (!maybe(g, 1, 4))
 			emit_jump(g, gen_cond(g), lb);
 		loop_push(g, lb, d, lh, d, 1);
-		body(g, bsoft);
+		body(g, bsoft, g->must_fall);
 		g->P -= tail;
 		emit_jump(g, VFM_OPC_JMP, lh);
 		break;
@@ -1335,7 +1424,7 @@ static void st_budget_loop(struct gen *g, uint32_t soft)
 		emit(g, VFM_OPC_STM, c);
 		def_label(g, lh);
 		loop_push(g, lb, d, lh, d, 1);
-		body(g, bsoft);
+		body(g, bsoft, g->must_fall);
 		g->P -= tail;
 		emit(g, VFM_OPC_LDM, c);
 		switch (choose(g, 4)) {
@@ -1357,7 +1446,7 @@ static void st_budget_loop(struct gen *g, uint32_t soft)
 		emit_f(g, VFM_OPC_PUSH, huge[choose(g, 5)], 1, 0);
 		def_label(g, lh);
 		loop_push(g, lb, d + 1, lh, d + 1, 1);
-		body(g, bsoft);
+		body(g, bsoft, g->must_fall);
 		g->P -= tail;
 		emit(g, VFM_OPC_PUSH, 1);
 		emit0(g, VFM_OPC_SUB);
@@ -1369,9 +1458,9 @@ static void st_budget_loop(struct gen *g, uint32_t soft)
 		comment(g, "loop while a value differs%s", "");
 		def_label(g, lh);
 		loop_push(g, lb, d, lh, d, 1);
-		body(g, bsoft);
+		body(g, bsoft, g->must_fall);
 		g->P -= tail;
-		gen_expr(g, L);
+		gen_data(g, L);
 		push_const(g);
 		emit_jump(g, g->T.jcc[choose(g, g->T.n_jcc)], lh);
 		break;
@@ -1380,6 +1469,7 @@ static void st_budget_loop(struct gen *g, uint32_t soft)
 	def_label(g, lb);
 	if (form == 2)
 		emit0(g, VFM_OPC_POP);
+	g->end_hint = 1;
 }
 
 static uint32_t guard_length(struct gen *g)
@@ -1394,7 +1484,7 @@ static uint32_t guard_length(struct gen *g)
 }
 
 /* Loads, then a block, below a covering length check. */
-static void guarded_part(struct gen *g, uint32_t n, uint32_t soft)
+static void guarded_part(struct gen *g, uint32_t n, uint32_t soft, int must_fall)
 {
 	uint32_t old = g->guard_len;
 	g->guard_len = n > old ? n : old;
@@ -1406,7 +1496,7 @@ static void guarded_part(struct gen *g, uint32_t n, uint32_t soft)
 		else
 			emit(g, VFM_OPC_STM, free_scratch(g));
 	}
-	body(g, soft);
+	body(g, soft, must_fall);
 	g->guard_len = old;
 }
 
@@ -1424,14 +1514,14 @@ static void st_guard(struct gen *g, uint32_t soft)
 		emit(g, VFM_OPC_PUSH, n);
 		emit_jump(g, VFM_OPC_JLT, lskip);
 		g->P -= tail;
-		guarded_part(g, n, soft);
+		guarded_part(g, n, soft, 0);
 		break;
 	case 2: /* n LEN JGT skip */
 		emit(g, VFM_OPC_PUSH, n);
 		emit0(g, VFM_OPC_LEN);
 		emit_jump(g, VFM_OPC_JGT, lskip);
 		g->P -= tail;
-		guarded_part(g, n, soft);
+		guarded_part(g, n, soft, 0);
 		break;
 	case 3: /* LEN n-1 JLE skip, with a copy of LEN in scratch */
 		emit0(g, VFM_OPC_LEN);
@@ -1442,7 +1532,7 @@ static void st_guard(struct gen *g, uint32_t soft)
 		emit(g, VFM_OPC_PUSH, n - 1);
 		emit_jump(g, VFM_OPC_JLE, lskip);
 		g->P -= tail;
-		guarded_part(g, n, soft);
+		guarded_part(g, n, soft, 0);
 		break;
 	case 4: { /* LEN n JGE ok; short path; JMP end; ok: guarded */
 		uint32_t lok = new_label(g);
@@ -1450,11 +1540,12 @@ static void st_guard(struct gen *g, uint32_t soft)
 		emit(g, VFM_OPC_PUSH, n);
 		emit_jump(g, VFM_OPC_JGE, lok);
 		uint32_t s1 = part(g, soft, 1, 3);
-		body(g, s1);
+		body(g, s1, 0);
 		g->P -= tail;
+		int ended = !g->reachable;
 		emit_jump(g, VFM_OPC_JMP, lskip);
 		def_label(g, lok);
-		guarded_part(g, n, soft > s1 ? soft - s1 : 0);
+		guarded_part(g, n, soft > s1 ? soft - s1 : 0, g->must_fall && ended);
 		break;
 	}
 	default: { /* early return when too short */
@@ -1471,7 +1562,7 @@ static void st_guard(struct gen *g, uint32_t soft)
 		g->P -= tail;
 		gen_term(g);
 		def_label(g, lok);
-		guarded_part(g, n, soft);
+		guarded_part(g, n, soft, g->must_fall);
 		break;
 	}
 	}
@@ -1566,7 +1657,7 @@ static void st_indexed(struct gen *g, uint32_t soft)
 		}
 		dispose(g, 1);
 	}
-	body(g, soft > 16 ? soft - 16 : 0);
+	body(g, soft > 16 ? soft - 16 : 0, 0);
 	g->reserved &= ~(1u << t);
 	def_label(g, lskip);
 }
@@ -1628,7 +1719,7 @@ static void st_deep(struct gen *g, uint32_t soft)
 	for (uint32_t i = 0; i < k; i++)
 		gen_leaf(g);
 	g->P += k;
-	body(g, soft > 2 * k ? soft - 2 * k : 0);
+	body(g, soft > 2 * k ? soft - 2 * k : 0, g->must_fall);
 	g->P -= k;
 	dispose(g, k);
 }
@@ -1661,7 +1752,8 @@ static void st_break(struct gen *g)
 		lp->budget = 1;
 	uint32_t l = is_cont ? lp->cont : lp->brk;
 	comment(g, "%s", is_cont ? "continue" : "break");
-	if (maybe(g, 1, 6))
+	/* An unconditional continue would leave the loop no way out. */
+	if (!(is_cont && g->must_fall) && maybe(g, 1, 6))
 		emit_jump(g, VFM_OPC_JMP, l);
 	else
 		emit_jump(g, gen_cond(g), l);
@@ -1709,14 +1801,18 @@ static int eligible(struct gen *g, uint16_t *w)
 		switch ((enum progen_feature)f) {
 		case PROGEN_F_OPS:
 			need_hr = 1;
-			cost = (int64_t)g->T.maxpops * m + 1 + g->T.maxpushes;
+			cost = (int64_t)max_u32(g->T.maxpops * m, m + 2) + 1 + g->T.maxpushes;
 			break;
 		case PROGEN_F_SCRATCH: need_hr = 1; cost = m + 3; break;
 		case PROGEN_F_BRANCH: cost = 2 * m + 8; break;
 		case PROGEN_F_LOOP: cost = 16; break;
 		case PROGEN_F_BUDGET_LOOP:
+			/* Not where the code after must stay reachable: most
+			 * packets would end in it (BUDGET), and the analysis
+			 * may prove it never ends. */
 			need_hr = 3;
 			cost = 3 * m + 24;
+			ok = !g->must_fall;
 			break;
 		case PROGEN_F_GUARD: cost = term_cost(g) + 20; break;
 		case PROGEN_F_INDEXED: need_hr = 3; cost = m + 40; break;
@@ -1790,7 +1886,8 @@ static void add_span(struct gen *g, size_t cont, size_t start, uint32_t block)
 static void gen_block(struct gen *g, uint32_t soft, int nested)
 {
 	uint32_t end = g->n + soft, block = (uint32_t)g->n_blocks;
-	int tight0 = g->tight;
+	int tight0 = g->tight, hint0 = g->end_hint;
+	g->end_hint = 0;
 	if (g->index_on) {
 		if (grow_buf((void **)&g->blocks, &g->cap_blocks, g->n_blocks + 1,
 			     sizeof *g->blocks))
@@ -1803,7 +1900,9 @@ static void gen_block(struct gen *g, uint32_t soft, int nested)
 			break;
 		size_t cont = g->pos;
 		uint32_t idx = g->n_stmts;
-		int want = g->n < end;
+		/* Seeded runs stop a block whose paths have all ended: what
+		 * follows would be dead (decoded bytes may go on regardless). */
+		int want = g->n < end && g->reachable && !g->end_hint;
 		if ((draw(g, 1, want ? 1 : 0) & 3) == 0) {
 			if (g->index_on)
 				g->blocks[block] = (struct pg_block){cont, idx, 1};
@@ -1828,8 +1927,10 @@ static void gen_block(struct gen *g, uint32_t soft, int nested)
 	}
 	/* Sometimes a nested block ends the packet. */
 	g->tight = tight0;
-	if (nested && !g->err && room(g) >= (int64_t)term_cost(g) && maybe(g, 1, 10))
+	if (nested && !g->must_fall && !g->err && room(g) >= (int64_t)term_cost(g) &&
+	    maybe(g, 1, 10))
 		gen_term(g);
+	g->end_hint = hint0;
 }
 
 static void resolve_config(const struct progen_config *in, struct pg_cfg *c)
@@ -1920,6 +2021,7 @@ static void gen_program(struct gen *g)
 		tb_put(g, buf, (size_t)k);
 	}
 	g->P = term_cost(g);
+	g->must_fall = 1;
 	gen_block(g, g->c.target > 3 ? g->c.target - 2 : 0, 0);
 	g->P = 0;
 	uint32_t left = g->c.target > g->n ? g->c.target - g->n : 0;
