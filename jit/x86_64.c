@@ -63,17 +63,24 @@ static const enum reg slot_regs[] = {RBX, RBP, RSI, RDI, R8, R9, R10, R11};
 static const enum reg caller_saved_slots[] = {RSI, RDI, R8, R9, R10, R11};
 #define N_CALLER_SAVED 6
 
-/* Frame (from rsp upwards): spilled slots, scratch words, call save area.
- * After six pushes rsp is 8 mod 16; an odd number of words re-aligns it. */
+/* Frame (from rsp upwards): spilled slots, scratch words, call save area,
+ * each present only if the program needs it (struct layout). */
 #define FRAME_SPILL 0
-#define FRAME_SCRATCH (FRAME_SPILL + 8 * (VFM_MAX_STACK - N_SLOT_REGS))
-#define FRAME_SAVE (FRAME_SCRATCH + 8 * VFM_SCRATCH_WORDS)
-#define FRAME_SIZE (FRAME_SAVE + 8 * N_CALLER_SAVED + 8)
-_Static_assert(FRAME_SIZE % 16 == 8, "frame must re-align rsp for calls");
 
 /* ---- emission context -------------------------------------------------------- */
 
+/* What the program needs: callee-saved registers to preserve, and the
+ * frame.  Small filters get no frame and few pushes. */
+struct layout {
+	enum reg saved[6];
+	unsigned n_saved;
+	int32_t scratch_off, save_off; /* frame offsets */
+	uint32_t frame;                /* bytes below the pushes */
+	bool packet, len, args, budget;
+};
+
 struct emit {
+	const struct layout *lay;
 	uint8_t *buf;     /* NULL in the sizing pass */
 	size_t pos;
 	uint32_t *insn_off; /* code offset of every instruction (pass 1) */
@@ -393,9 +400,9 @@ static void save_live(struct emit *e, int depth, bool restore)
 		if (k >= depth)
 			break;
 		if (restore)
-			load_rm(e, caller_saved_slots[i], RSP, FRAME_SAVE + 8 * i);
+			load_rm(e, caller_saved_slots[i], RSP, e->lay->save_off + 8 * i);
 		else
-			store_mr(e, RSP, FRAME_SAVE + 8 * i, caller_saved_slots[i]);
+			store_mr(e, RSP, e->lay->save_off + 8 * i, caller_saved_slots[i]);
 	}
 }
 
@@ -644,11 +651,11 @@ static void emit_insn(struct emit *e, const struct vfm_program *prog, uint32_t i
 		copy_slot(e, d, top - 1);
 		break;
 	case VFM_OPC_LDM:
-		load_rm(e, TMP0, RSP, FRAME_SCRATCH + 8 * insn->aux);
+		load_rm(e, TMP0, RSP, e->lay->scratch_off + 8 * insn->aux);
 		put_slot(e, d, TMP0);
 		break;
 	case VFM_OPC_STM:
-		store_mr(e, RSP, FRAME_SCRATCH + 8 * insn->aux, get_slot(e, top, TMP0));
+		store_mr(e, RSP, e->lay->scratch_off + 8 * insn->aux, get_slot(e, top, TMP0));
 		break;
 	case VFM_OPC_LD8:
 	case VFM_OPC_LD16:
@@ -786,22 +793,75 @@ static void emit_insn(struct emit *e, const struct vfm_program *prog, uint32_t i
 	/* Fall through to the next instruction (its code follows). */
 }
 
+/* Decide which registers and frame parts the program needs. */
+static void plan_layout(const struct vfm_program *prog, struct layout *lay)
+{
+	bool calls = false, scratch = false;
+	memset(lay, 0, sizeof *lay);
+	for (uint32_t i = 0; i < prog->n_insns; i++) {
+		if (prog->facts.depth[i] < 0)
+			continue;
+		uint8_t op = prog->insns[i].opcode, cls = vfm_opinfo[op].cls;
+		if (cls == VFM_CLASS_LOAD || cls == VFM_CLASS_LOADX || op == VFM_OPC_HASH5)
+			lay->packet = lay->len = true;
+		if (op == VFM_OPC_LEN)
+			lay->len = true;
+		if (op == VFM_OPC_HASH5 || op == VFM_OPC_FLOW_LOAD || op == VFM_OPC_FLOW_STORE)
+			calls = true;
+		if (op == VFM_OPC_FLOW_LOAD || op == VFM_OPC_FLOW_STORE || op == VFM_OPC_TS)
+			lay->args = true;
+		if (op == VFM_OPC_LDM || op == VFM_OPC_STM)
+			scratch = true;
+	}
+	lay->budget = prog->facts.has_backward;
+	unsigned depth = prog->facts.max_depth;
+	if (depth >= 1)
+		lay->saved[lay->n_saved++] = RBX;
+	if (depth >= 2)
+		lay->saved[lay->n_saved++] = RBP;
+	if (lay->packet)
+		lay->saved[lay->n_saved++] = REG_DATA;
+	if (lay->len)
+		lay->saved[lay->n_saved++] = REG_LEN;
+	if (lay->args)
+		lay->saved[lay->n_saved++] = REG_ARGS;
+	if (lay->budget)
+		lay->saved[lay->n_saved++] = REG_BUDGET;
+	uint32_t size = depth > N_SLOT_REGS ? 8u * (depth - N_SLOT_REGS) : 0;
+	lay->scratch_off = (int32_t)size;
+	if (scratch)
+		size += 8 * VFM_SCRATCH_WORDS;
+	lay->save_off = (int32_t)size;
+	if (calls) {
+		size += 8 * N_CALLER_SAVED;
+		/* At a call rsp must be 16-aligned: entry leaves it 8 mod 16,
+		 * each push adds 8. */
+		if ((8 + 8 * lay->n_saved + size) % 16 != 0)
+			size += 8;
+	}
+	lay->frame = size;
+}
+
 /* Prologue, body, exits, epilogue: one pass. */
 static void emit_program(struct emit *e, const struct vfm_program *prog, size_t epilogue)
 {
-	static const enum reg saved[] = {RBX, RBP, R12, R13, R14, R15};
-	for (unsigned r = 0; r < 6; r++)
-		push_r(e, saved[r]);
-	alu_ri(e, ALU_SUB, RSP, FRAME_SIZE);
-	mov_rr(e, REG_DATA, RDI);
-	mov_rr(e, REG_LEN, RSI);
-	mov_rr(e, REG_ARGS, RDX);
-	if (prog->facts.has_backward)
-		load_rm(e, REG_BUDGET, REG_ARGS, (int32_t)offsetof(struct vfm_jit_args, budget));
+	const struct layout *lay = e->lay;
+	for (unsigned r = 0; r < lay->n_saved; r++)
+		push_r(e, lay->saved[r]);
+	if (lay->frame)
+		alu_ri(e, ALU_SUB, RSP, (int32_t)lay->frame);
+	if (lay->packet)
+		mov_rr(e, REG_DATA, RDI);
+	if (lay->len)
+		mov_rr(e, REG_LEN, RSI);
+	if (lay->args)
+		mov_rr(e, REG_ARGS, RDX);
+	if (lay->budget)
+		load_rm(e, REG_BUDGET, RDX, (int32_t)offsetof(struct vfm_jit_args, budget));
 	if (prog->facts.reads_scratch) {
 		alu_rr(e, ALU_XOR, RAX, RAX);
 		for (int k = 0; k < VFM_SCRATCH_WORDS; k++)
-			store_mr(e, RSP, FRAME_SCRATCH + 8 * k, RAX);
+			store_mr(e, RSP, lay->scratch_off + 8 * k, RAX);
 	}
 	for (uint32_t i = 0; i < prog->n_insns; i++) {
 		if (!e->buf)
@@ -818,9 +878,10 @@ static void emit_program(struct emit *e, const struct vfm_program *prog, size_t 
 		e->exit_budget = e->pos;
 	mov_ri(e, RAX, (uint64_t)VFM_STATUS_BUDGET << 32);
 	/* Epilogue: falls through from the budget exit. */
-	alu_ri(e, ALU_ADD, RSP, FRAME_SIZE);
-	for (int r = 5; r >= 0; r--)
-		pop_r(e, saved[r]);
+	if (lay->frame)
+		alu_ri(e, ALU_ADD, RSP, (int32_t)lay->frame);
+	for (unsigned r = lay->n_saved; r-- > 0;)
+		pop_r(e, lay->saved[r]);
 	byte(e, 0xC3);
 }
 
@@ -846,6 +907,9 @@ vfm_error_t vfm_jit_compile(struct vfm_program *prog, vfm_diag_t *diag)
 		if (vfm_opinfo[prog->insns[i].opcode].operand == VFM_OPND_REL32)
 			emit_next[prog->insns[i].arg] = 1;
 	e.emit_next = emit_next;
+	struct layout lay;
+	plan_layout(prog, &lay);
+	e.lay = &lay;
 	/* Pass 1: sizes and offsets.  The epilogue's offset is not known
 	 * yet; jumps to it are rel32 either way, so a placeholder suffices. */
 	emit_program(&e, prog, 0);
