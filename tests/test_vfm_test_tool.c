@@ -332,6 +332,20 @@ static void test_repeat_and_jit(void **state)
 		assert_non_null(strstr(out, "engine:      interpreter"));
 	} else {
 		assert_non_null(strstr(out, "engine:      jit"));
+		/* --jit-dump writes the native code: it starts with a push
+		 * (0x53 push rbx, 0x55 push rbp, or REX 0x41) and ends in RET. */
+		free(out);
+		const char *dump = tmp_file("synflood.jit");
+		assert_int_equal(run(&out, "'%s' --jit --jit-dump '%s' '%s' '%s'", tester, dump,
+				     filter, capture()),
+				 0);
+		FILE *f = fopen(dump, "rb");
+		assert_non_null(f);
+		uint8_t code[4096];
+		size_t n = fread(code, 1, sizeof code, f);
+		fclose(f);
+		assert_true(n > 16);
+		assert_int_equal(code[n - 1], 0xC3);
 	}
 	free(out);
 }

@@ -45,6 +45,8 @@ static void usage(FILE *f)
 		"                         together with the fastest pass.\n"
 		"      --jit              compile the filter to native code; if this build\n"
 		"                         has no JIT, say so and use the interpreter\n"
+		"      --jit-dump FILE    with --jit: also write the native code to FILE\n"
+		"                         (objdump -b binary -m i386:x86-64 -D FILE)\n"
 		"  -h, --help             this text\n"
 		"\n"
 		"Exit status: 0 success, 1 the filter file is invalid or rejected by the\n"
@@ -64,6 +66,7 @@ static uint64_t now_ns(void)
 struct options {
 	int verbose;
 	int jit;
+	const char *jit_dump;
 	const char *write_path;
 	FILE *out; /* the report: stderr when -w - puts the capture on stdout */
 	vfm_config_t config;
@@ -94,6 +97,14 @@ static vfm_state_t *make_vm(const struct options *o, vfm_program_t *program,
 		vfm_error_t err = vfm_enable_jit(vm);
 		if (err == VFM_OK) {
 			*jit_on = 1;
+			const void *code;
+			size_t size;
+			if (o->jit_dump && vfm_jit_code(vm, &code, &size) == VFM_OK &&
+			    cli_write_file(prog, o->jit_dump, code, size) != 0) {
+				vfm_destroy(vm);
+				*exit_code = CLI_EXIT_IO;
+				return NULL;
+			}
 		} else if (err != VFM_EUNSUPPORTED) {
 			cli_error(prog, "%s: JIT compilation failed: %s", o->filter_path,
 				  vfm_last_error(vm));
@@ -117,7 +128,7 @@ static uint64_t run_pass(vfm_state_t *vm, const vfm_packet_t *pkts, size_t n,
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_BUDGET = 256, OPT_FLOWCAP, OPT_REPEAT, OPT_JIT };
+	enum { OPT_BUDGET = 256, OPT_FLOWCAP, OPT_REPEAT, OPT_JIT, OPT_JIT_DUMP };
 	static const struct option longopts[] = {
 		{"verbose", no_argument, NULL, 'v'},
 		{"write", required_argument, NULL, 'w'},
@@ -125,6 +136,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"flow-capacity", required_argument, NULL, OPT_FLOWCAP},
 		{"repeat", required_argument, NULL, OPT_REPEAT},
 		{"jit", no_argument, NULL, OPT_JIT},
+		{"jit-dump", required_argument, NULL, OPT_JIT_DUMP},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -165,6 +177,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_JIT:
 			o->jit = 1;
+			break;
+		case OPT_JIT_DUMP:
+			o->jit_dump = optarg;
 			break;
 		case 'h':
 			usage(stdout);
