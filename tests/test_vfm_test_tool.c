@@ -29,7 +29,7 @@ static char gen[1024], tester[1024]; /* tool paths */
 static const char *const tmp_names[] = {
 	"cap.pcap", "cap2.pcap", "cap3.pcap", "port80.bin", "synflood.bin", "tsbit.bin",
 	"loop.bin", "accepted.pcap", "text.txt", "short.pcap", "garbage.bin",
-	"rejected.bin", "sll.pcap",
+	"rejected.bin", "sll.pcap", "synflood.jit",
 };
 
 #define N_TMP (sizeof tmp_names / sizeof tmp_names[0])
