@@ -22,9 +22,9 @@ what=${1:-all}
 # In a git checkout only tracked files count, so that a half-written new
 # file in a shared tree does not break the fuzz build.
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-	LIB_SRCS=$(git ls-files 'vm/*.c' 'verifier/*.c')
+	LIB_SRCS=$(git ls-files 'vm/*.c' 'verifier/*.c' 'jit/*.c')
 else
-	LIB_SRCS=$(ls vm/*.c verifier/*.c)
+	LIB_SRCS=$(ls vm/*.c verifier/*.c jit/*.c)
 fi
 INC="-Iinclude -Ivm"
 WARN="-Wall -Wextra -Wshadow -Wformat=2 -Wvla -Wpointer-arith -Wundef"

@@ -22,7 +22,7 @@ stale=0
 if [ ! -x "$REPLAY" ]; then
 	stale=1
 else
-	for f in fuzz/fuzz_load.c fuzz/replay_main.c vm/*.c vm/*.h vm/*.def verifier/*.c include/vfm.h; do
+	for f in fuzz/fuzz_load.c fuzz/replay_main.c vm/*.c vm/*.h vm/*.def verifier/*.c jit/*.c include/vfm.h; do
 		[ "$f" -nt "$REPLAY" ] && stale=1
 	done
 fi
