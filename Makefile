@@ -79,10 +79,30 @@ $(BUILD)/tests/test_single_header: tests/test_single_header.c $(SINGLE)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -I$(BUILD) $< -o $@ $(LDFLAGS_VARIANT) -lcmocka
 
+# The fuzz harness's plain-main replayer, built like the tests, replays
+# every seed and regression input under corpus/ in every build.
+REPLAY := $(BUILD)/fuzz/replay_load
+$(REPLAY): $(BUILD)/obj/fuzz/fuzz_load.o $(BUILD)/obj/fuzz/replay_main.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS_VARIANT)
+
 # Tests run from the repository root (they read examples/ and corpus/).
-check: all $(TESTS) $(BUILD)/tests/test_single_header
+check: all $(TESTS) $(BUILD)/tests/test_single_header $(REPLAY)
 	@set -e; for t in $(TESTS) $(BUILD)/tests/test_single_header; do \
 		echo "== $$t"; VFM_BIN=$(BUILD)/bin $$t; done
+	@echo "== $(REPLAY) corpus/load corpus/load-regressions"
+	@$(REPLAY) corpus/load corpus/load-regressions
+
+# libFuzzer (clang, ASan + UBSan) for FUZZ_SECONDS; fails on any finding.
+# Long campaigns and triage: fuzz/README.md.
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz
+fuzz:
+	sh fuzz/build.sh
+	mkdir -p build/fuzz/corpus-load build/fuzz/artifacts
+	cd build/fuzz && ./fuzz_load -workers=1 -jobs=1 -dict=vfm.dict -max_len=4096 \
+		-timeout=25 -rss_limit_mb=2048 -max_total_time=$(FUZZ_SECONDS) \
+		-print_final_stats=1 -artifact_prefix=artifacts/ corpus-load ../../corpus/load
 
 test:
 	$(MAKE) check BUILD=build VARIANT=normal
