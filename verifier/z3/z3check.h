@@ -1,0 +1,161 @@
+/*
+ * verifier/z3/z3check.h — cross-check of the verifier's claims with Z3 on
+ * the program's exact semantics (issue 3, deliverable 5).
+ *
+ * Not part of libvfm.a: this lives in build/libvfm_z3.a (see the end of
+ * the Makefile) and needs -lz3.  vfm-verify --z3 and tests/test_z3check
+ * link it.
+ *
+ * What is encoded (QF_ABV; docs/ISA.md is the reference):
+ *   - the packet as a Z3 array BV32 -> BV8 with a symbolic length len (any
+ *     32-bit value); loads read big-endian, zero-extended; a load out of
+ *     bounds (off > len || size > len - off, with the indexed offset x + k
+ *     computed without wrap-around) ends the path;
+ *   - the stack and the 16 scratch words as 64-bit bit-vector terms
+ *     (scratch starts at 0), every ALU and compare op exactly as
+ *     vm/semantics.h (x/0 = 0, x%0 = x, shift counts & 63, wrapping);
+ *   - HASH5 is one unconstrained 64-bit value per packet (it is a function
+ *     of the packet, so two HASH5 on one path agree), TS one unconstrained
+ *     value per packet (the caller's timestamp), FLOW_LOAD a fresh
+ *     unconstrained value at every execution;
+ *   - path conditions for every branch: each instruction gets a reach
+ *     condition, and states of paths that meet are merged with if-then-else
+ *     on the (mutually exclusive) edge conditions.
+ *
+ * Loops: the CFG is unrolled by the number of backward jumps taken.  Node
+ * (insn, k) is insn after exactly k taken backward jumps; k runs from 0 to
+ * the bound K (options.unroll).  A backward jump taken when k = K is cut.
+ * So the claims are checked on every execution that takes at most K
+ * backward jumps in total — exactly the executions of a VM whose budget is
+ * K.  The report says "bounded" when the program has a reachable backward
+ * jump, and "complete" when Z3 shows that no path reaches a cut (the loops
+ * always end within K backward jumps, so the check is exhaustive).
+ *
+ * Claims checked at every instruction the verifier marks reached, on every
+ * node (insn, k) of it:
+ *   - VALUE: each slot of the abstract state (packet length, tracked scratch
+ *     words, stack) contains every possible concrete value (interval and
+ *     tnum); untracked scratch words are 0;
+ *   - IDENTITY: slots with one non-zero id hold equal values, VFM_ID_LEN
+ *     slots hold len;
+ *   - IN_BOUNDS: loads marked VFM_FACT_IN_BOUNDS are in bounds on every path;
+ *   - ALWAYS_OOB: loads marked VFM_FACT_ALWAYS_OOB are out of bounds on
+ *     every path;
+ *   - NONZERO_DIVISOR: DIV/MOD not marked VFM_FACT_MAY_DIV0 never divide
+ *     by zero;
+ *   - UNREACHABLE: instructions not marked VFM_FACT_REACHED are never
+ *     reached;
+ *   - DEPTH: the stack depth the encoding computes equals facts.depth.
+ * A refuted claim comes with a counterexample: packet length and bytes
+ * (and the timestamp and HASH5 / FLOW_LOAD values the path needs).
+ *
+ * Precision: for every reached load the verifier did not prove in bounds,
+ * Z3 is asked whether it is in fact in bounds on every path (within the
+ * bound).  proven = the verifier's, provable = proven + those.
+ *
+ * Queries are grouped (one query for many claims; a satisfying model is
+ * searched for every refuted claim; a group that times out is split), each
+ * with a timeout.  A claim whose query times out is "unknown": counted,
+ * not a failure.
+ */
+#ifndef VFM_Z3CHECK_H
+#define VFM_Z3CHECK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vfm.h"
+
+#define VFM_Z3_DEFAULT_UNROLL 8u      /* taken backward jumps per path */
+#define VFM_Z3_DEFAULT_TIMEOUT_MS 3000u
+#define VFM_Z3_DEFAULT_MAX_FAILURES 16u
+#define VFM_Z3_MAX_NODES (1u << 18)   /* unrolled nodes; K is lowered to fit */
+#define VFM_Z3_CEX_BYTES 4096u        /* packet bytes kept per counterexample */
+
+struct vfm_z3_options {
+	uint32_t unroll;       /* bound K on taken backward jumps per path */
+	uint32_t timeout_ms;   /* per Z3 query; 0 = none */
+	uint32_t max_failures; /* refuted claims kept with counterexamples */
+	bool precision;        /* ask about loads the verifier did not prove */
+	bool minimize;         /* look for a short counterexample packet */
+	FILE *trace;           /* non-NULL: one line per Z3 query (debugging) */
+};
+
+/* Defaults: unroll 8, timeout 3 s, 16 failures, precision and minimize on.
+ * vfm_z3_check(prog, NULL, ...) uses them. */
+void vfm_z3_options_init(struct vfm_z3_options *opt);
+
+enum vfm_z3_claim_kind {
+	VFM_Z3_VALUE,           /* slot value outside interval / tnum */
+	VFM_Z3_IDENTITY,        /* equal ids, unequal values */
+	VFM_Z3_IN_BOUNDS,       /* load marked in bounds can go out */
+	VFM_Z3_ALWAYS_OOB,      /* load marked always-OOB can be in bounds */
+	VFM_Z3_NONZERO_DIVISOR, /* DIV/MOD not marked may-div0 divides by 0 */
+	VFM_Z3_UNREACHABLE,     /* insn marked unreachable is reached */
+	VFM_Z3_DEPTH,           /* stack depth differs from facts.depth */
+	VFM_Z3_KIND_COUNT
+};
+
+const char *vfm_z3_kind_name(enum vfm_z3_claim_kind kind);
+
+/* One refuted claim and its counterexample. */
+struct vfm_z3_failure {
+	uint32_t insn, pc;
+	uint8_t kind;     /* enum vfm_z3_claim_kind */
+	int32_t slot;     /* state slot (0 = len, 1.. scratch, then stack); -1 */
+	uint64_t value;   /* the slot's (or offset's) concrete value, if any */
+	uint32_t unroll;  /* backward jumps taken before reaching insn */
+	bool has_cex;     /* false: Z3 gave no model (should not happen) */
+	uint32_t len;     /* counterexample packet length */
+	uint64_t ts;      /* its timestamp (TS) */
+	bool exact;       /* the path uses no HASH5 or FLOW_LOAD value, so
+			     running the packet (ts_ns = ts) follows it */
+	uint8_t *bytes;   /* the first n_bytes bytes of the packet */
+	uint32_t n_bytes; /* min(len, VFM_Z3_CEX_BYTES) */
+	char *text;       /* human-readable: claim, values, counterexample */
+};
+
+struct vfm_z3_report {
+	uint32_t insns;          /* instructions in the program */
+	bool facts;              /* the verifier claimed something */
+	bool loops;              /* some reachable backward jump */
+	uint32_t unroll;         /* K used */
+	bool complete;           /* no path exceeds K (only meaningful with loops) */
+	bool complete_unknown;   /* that query timed out */
+	uint32_t nodes;          /* (insn, k) nodes reached in the encoding */
+	/* claims by kind */
+	uint32_t checked[VFM_Z3_KIND_COUNT];  /* claims (VALUE: one per slot) */
+	uint32_t failed[VFM_Z3_KIND_COUNT];
+	uint32_t unknown[VFM_Z3_KIND_COUNT];
+	uint32_t claims, failures, unknowns;  /* totals */
+	/* precision over reached packet loads */
+	uint32_t loads, proven, provable, precision_unknown;
+	uint32_t queries, timeouts;
+	double seconds;
+	struct vfm_z3_failure *fail; /* the first max_failures refuted claims */
+	uint32_t n_fail;
+	char error[160];             /* set when the check could not run */
+};
+
+/*
+ * Check every claim the verifier made about prog (prog->facts).
+ * Returns VFM_OK when no claim is refuted (unknowns allowed), VFM_EVERIFY
+ * when some claim is refuted (report->fail has counterexamples),
+ * VFM_EINVAL for NULL arguments, VFM_ETOOBIG when the program is too big to
+ * encode, VFM_ENOMEM, or VFM_EUNSUPPORTED when Z3 reports an error
+ * (report->error says what).  The report is always initialised and must be
+ * released with vfm_z3_report_free.
+ */
+vfm_error_t vfm_z3_check(const vfm_program_t *prog, const struct vfm_z3_options *opt,
+			 struct vfm_z3_report *report);
+
+void vfm_z3_report_free(struct vfm_z3_report *report);
+
+/* Human-readable report: the mode (exact / bounded), claims checked,
+ * refuted and unknown, proven/provable, time, then every failure with its
+ * counterexample. */
+void vfm_z3_print_report(FILE *out, const vfm_program_t *prog,
+			 const struct vfm_z3_report *report);
+
+#endif
