@@ -79,30 +79,45 @@ $(BUILD)/tests/test_single_header: tests/test_single_header.c $(SINGLE)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -I$(BUILD) $< -o $@ $(LDFLAGS_VARIANT) -lcmocka
 
-# The fuzz harness's plain-main replayer, built like the tests, replays
-# every seed and regression input under corpus/ in every build.
+# The fuzz harnesses' plain-main replayers (fuzz/replay_main.c), built like
+# the tests, replay every seed and regression input under corpus/<target>/
+# and corpus/<target>-regressions/ in every build.
+FUZZ_TARGETS := load diff asm pcap
 REPLAY := $(BUILD)/fuzz/replay_load
-$(REPLAY): $(BUILD)/obj/fuzz/fuzz_load.o $(BUILD)/obj/fuzz/replay_main.o $(LIB)
+REPLAYS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
+$(REPLAYS): $(BUILD)/fuzz/replay_%: $(BUILD)/obj/fuzz/fuzz_%.o $(BUILD)/obj/fuzz/replay_main.o \
+		$(TOOL_COMMON_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS_VARIANT)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS_VARIANT) $(PCAP_LIBS)
 
 # Tests run from the repository root (they read examples/ and corpus/).
-check: all $(TESTS) $(BUILD)/tests/test_single_header $(REPLAY)
+check: all $(TESTS) $(BUILD)/tests/test_single_header $(REPLAYS)
 	@set -e; for t in $(TESTS) $(BUILD)/tests/test_single_header; do \
 		echo "== $$t"; VFM_BIN=$(BUILD)/bin $$t; done
-	@echo "== $(REPLAY) corpus/load corpus/load-regressions"
-	@$(REPLAY) corpus/load corpus/load-regressions
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		dirs=corpus/$$t; [ ! -d corpus/$$t-regressions ] || dirs="$$dirs corpus/$$t-regressions"; \
+		echo "== $(BUILD)/fuzz/replay_$$t $$dirs"; $(BUILD)/fuzz/replay_$$t $$dirs; done
 
-# libFuzzer (clang, ASan + UBSan) for FUZZ_SECONDS; fails on any finding.
-# Long campaigns and triage: fuzz/README.md.
+# libFuzzer (clang, ASan + UBSan): every target for FUZZ_SECONDS each, one
+# after the other; fails on the first finding (the -jobs parent prints the
+# job's log).  Long campaigns and triage: fuzz/README.md.
 FUZZ_SECONDS ?= 60
+FUZZ_DICT_load := vfm.dict
+FUZZ_DICT_diff := vfm.dict
+FUZZ_DICT_asm := asm.dict
+FUZZ_DICT_pcap := pcap.dict
 .PHONY: fuzz
 fuzz:
 	sh fuzz/build.sh
-	mkdir -p build/fuzz/corpus-load build/fuzz/artifacts
-	cd build/fuzz && ./fuzz_load -workers=1 -jobs=1 -dict=vfm.dict -max_len=4096 \
-		-timeout=25 -rss_limit_mb=2048 -max_total_time=$(FUZZ_SECONDS) \
-		-print_final_stats=1 -artifact_prefix=artifacts/ corpus-load ../../corpus/load
+	mkdir -p build/fuzz/artifacts $(FUZZ_TARGETS:%=build/fuzz/corpus-%)
+	@set -e; cd build/fuzz; for t in $(FUZZ_TARGETS); do \
+		case $$t in load) d=$(FUZZ_DICT_load);; diff) d=$(FUZZ_DICT_diff);; \
+			asm) d=$(FUZZ_DICT_asm);; *) d=$(FUZZ_DICT_pcap);; esac; \
+		echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
+		VFM_FUZZ_STATS=1 ./fuzz_$$t -workers=1 -jobs=1 -dict=$$d -max_len=4096 \
+			-timeout=25 -rss_limit_mb=2048 -max_total_time=$(FUZZ_SECONDS) \
+			-print_final_stats=1 -artifact_prefix=artifacts/$$t- corpus-$$t ../../corpus/$$t; \
+	done
 
 test:
 	$(MAKE) check BUILD=build VARIANT=normal

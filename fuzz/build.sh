@@ -1,13 +1,20 @@
 #!/bin/sh
 # fuzz/build.sh — build the fuzz harnesses (run from anywhere).
 #
-#   build/fuzz/fuzz_load     libFuzzer, clang, ASan + UBSan (aborts on UB)
-#   build/fuzz/replay_load   plain main() replayer, gcc, ASan + UBSan
+# For each target T in $TARGETS (load diff asm pcap):
+#   build/fuzz/fuzz_T        libFuzzer, clang, ASan + UBSan (aborts on UB)
+#   build/fuzz/replay_T      plain main() replayer, gcc, ASan + UBSan
+# and
 #   build/fuzz/gen_dict      dictionary generator (vm/opcodes.def)
-#   build/fuzz/vfm.dict      the dictionary
+#   build/fuzz/vfm.dict      the dictionary (binary targets: load, diff)
+#   build/fuzz/asm.dict      mnemonics and directives (asm)
+#   build/fuzz/pcap.dict     capture-format magics and block types (pcap)
+#   build/fuzz/afl_T         with `fuzz/build.sh afl`: afl-clang-fast,
+#                            AFL++'s libFuzzer driver (-fsanitize=fuzzer)
 #
-# Environment: CLANG (default clang), GCC (default gcc), OUT (default
-# build/fuzz).  Only the replayer and dictionary need no clang:
+# Environment: CLANG (default clang), GCC (default gcc), AFL_CC (default
+# afl-clang-fast), OUT (default build/fuzz), TARGETS.  Only the replayers
+# and dictionaries need no clang:
 #   fuzz/build.sh replay
 set -eu
 
@@ -16,13 +23,16 @@ CLANG=${CLANG:-clang}
 GCC=${GCC:-gcc}
 OUT=${OUT:-build/fuzz}
 what=${1:-all}
+TARGETS=${TARGETS:-load diff asm pcap}
 
 # The library is compiled into each binary from source, so that it gets the
 # harness's instrumentation (coverage, sanitizers).
 # In a git checkout only tracked files count, so that a half-written new
 # file in a shared tree does not break the fuzz build.
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-	LIB_SRCS=$(git ls-files 'vm/*.c' 'verifier/*.c' 'jit/*.c')
+	# ':(glob)' so that '*' stops at '/': verifier/z3/ (needs -lz3) is
+	# not part of the library.
+	LIB_SRCS=$(git ls-files ':(glob)vm/*.c' ':(glob)verifier/*.c' ':(glob)jit/*.c')
 else
 	LIB_SRCS=$(ls vm/*.c verifier/*.c jit/*.c)
 fi
@@ -36,29 +46,71 @@ build_dict() {
 	"$GCC" -std=gnu11 -O1 $WARN $INC fuzz/gen_dict.c -o "$OUT/gen_dict"
 	"$OUT/gen_dict" > "$OUT/vfm.dict.tmp"
 	mv "$OUT/vfm.dict.tmp" "$OUT/vfm.dict"
-	echo "built $OUT/vfm.dict ($(grep -c '=' "$OUT/vfm.dict") entries)"
+	"$OUT/gen_dict" --asm > "$OUT/asm.dict.tmp"
+	mv "$OUT/asm.dict.tmp" "$OUT/asm.dict"
+	"$OUT/gen_dict" --pcap > "$OUT/pcap.dict.tmp"
+	mv "$OUT/pcap.dict.tmp" "$OUT/pcap.dict"
+	for d in vfm asm pcap; do
+		echo "built $OUT/$d.dict ($(grep -c '=' "$OUT/$d.dict") entries)"
+	done
+}
+
+# Extra sources and libraries of target $1.
+target_srcs() {
+	case $1 in
+	diff) echo tools/progen.c ;;
+	pcap) echo tools/pcapio.c ;;
+	*) ;;
+	esac
+}
+target_libs() {
+	case $1 in
+	pcap) echo -lpcap ;;
+	*) ;;
+	esac
 }
 
 build_replay() {
-	# shellcheck disable=SC2086
-	"$GCC" -std=gnu11 -g -O1 $WARN $SAN $INC \
-		fuzz/fuzz_load.c fuzz/replay_main.c $LIB_SRCS -o "$OUT/replay_load"
-	echo "built $OUT/replay_load"
+	for t in $TARGETS; do
+		# shellcheck disable=SC2086
+		"$GCC" -std=gnu11 -g -O1 $WARN $SAN $INC \
+			fuzz/fuzz_$t.c $(target_srcs $t) fuzz/replay_main.c $LIB_SRCS \
+			$(target_libs $t) -o "$OUT/replay_$t"
+		echo "built $OUT/replay_$t"
+	done
 }
 
 build_fuzzer() {
 	# -fsanitize=fuzzer adds coverage to every file and links libFuzzer's
 	# main; -fno-sanitize-recover makes UBSan findings crashes.
-	# shellcheck disable=SC2086
-	"$CLANG" -std=gnu11 -g -O1 $WARN -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=undefined -fno-omit-frame-pointer $INC \
-		fuzz/fuzz_load.c $LIB_SRCS -o "$OUT/fuzz_load"
-	echo "built $OUT/fuzz_load"
+	for t in $TARGETS; do
+		# shellcheck disable=SC2086
+		"$CLANG" -std=gnu11 -g -O1 $WARN -fsanitize=fuzzer,address,undefined \
+			-fno-sanitize-recover=undefined -fno-omit-frame-pointer $INC \
+			fuzz/fuzz_$t.c $(target_srcs $t) $LIB_SRCS $(target_libs $t) \
+			-o "$OUT/fuzz_$t"
+		echo "built $OUT/fuzz_$t"
+	done
+}
+
+# AFL++: the same harnesses through afl-clang-fast's libFuzzer-compatible
+# driver (-fsanitize=fuzzer links AFL++'s libAFLDriver), ASan + UBSan.
+build_afl() {
+	AFL_CC=${AFL_CC:-afl-clang-fast}
+	for t in $TARGETS; do
+		# shellcheck disable=SC2086
+		AFL_QUIET=1 "$AFL_CC" -std=gnu11 -g -O1 $WARN -fsanitize=fuzzer,address,undefined \
+			-fno-sanitize-recover=undefined -fno-omit-frame-pointer $INC \
+			fuzz/fuzz_$t.c $(target_srcs $t) $LIB_SRCS $(target_libs $t) \
+			-o "$OUT/afl_$t"
+		echo "built $OUT/afl_$t"
+	done
 }
 
 case "$what" in
 all) build_dict; build_replay; build_fuzzer ;;
 replay) build_dict; build_replay ;;
 fuzzer) build_dict; build_fuzzer ;;
-*) echo "usage: fuzz/build.sh [all|replay|fuzzer]" >&2; exit 2 ;;
+afl) build_dict; build_afl ;;
+*) echo "usage: fuzz/build.sh [all|replay|fuzzer|afl]" >&2; exit 2 ;;
 esac

@@ -41,7 +41,7 @@ int main(int argc, char **argv)
 }
 EOF
 # shellcheck disable=SC2046
-${GCC:-gcc} -std=gnu11 -O1 -Iinclude -Ivm "$tmp/asm2bin.c" $(git ls-files "vm/*.c" "verifier/*.c" "jit/*.c" 2>/dev/null || ls vm/*.c verifier/*.c jit/*.c) \
+${GCC:-gcc} -std=gnu11 -O1 -Iinclude -Ivm "$tmp/asm2bin.c" $(git ls-files ":(glob)vm/*.c" ":(glob)verifier/*.c" ":(glob)jit/*.c" 2>/dev/null || ls vm/*.c verifier/*.c jit/*.c) \
 	-o "$OUT/asm2bin"
 
 byte() { printf "\\$(printf %03o "$1")"; }

@@ -1,31 +1,44 @@
 #!/bin/sh
-# fuzz/triage.sh — explain a fuzz_load input (a crash, a regression file):
+# fuzz/triage.sh — explain a fuzz input (a crash, a regression file):
 #
-#   fuzz/triage.sh INPUT [INPUT...]
+#   fuzz/triage.sh [-t TARGET] INPUT [INPUT...]
 #
-# For each input: decode it (mode, budget, flow capacity, program image,
-# packets), say what the loader makes of the program, print the program's
-# disassembly (vm/disasm.c, the one disassembler) and each packet's result,
-# then replay it under gcc + ASan/UBSan and show the failure and its stack.
-# Builds build/fuzz/replay_load first if it is missing or older than the
-# sources.  Exit status: 0 if every input replays cleanly, 1 otherwise.
+# TARGET is load, diff, asm or pcap; without -t it is guessed from the
+# input's directory (corpus/<target>[-regressions]/, corpus-<target>/) or
+# name (<target>-crash-... as `make fuzz` names artifacts), else load.  For each input the target's --describe hook
+# decodes it: load — mode, budget, flow capacity, what the loader makes of
+# the program, its disassembly (vm/disasm.c) and each packet's result;
+# diff — the generated program's text, the load result, each packet on the
+# interpreter and the JIT; asm — the source, the assembler's verdict, the
+# disassembly; pcap — what the capture reader returns and the filter's
+# verdicts.  Then the input is replayed under gcc + ASan/UBSan, showing the
+# failure and its stack.  Builds build/fuzz/replay_* first if missing or
+# older than the sources.  Exit status: 0 if every input replays cleanly,
+# 1 otherwise.
 set -u
 
 cd "$(dirname "$0")/.." || exit 2
-REPLAY=${OUT:-build/fuzz}/replay_load
+target=
+if [ "${1:-}" = -t ]; then
+	target=${2:-}
+	shift 2 || true
+fi
 if [ $# -eq 0 ]; then
-	echo "usage: fuzz/triage.sh INPUT [INPUT...]" >&2
+	echo "usage: fuzz/triage.sh [-t load|diff|asm|pcap] INPUT [INPUT...]" >&2
 	exit 2
 fi
 
 stale=0
-if [ ! -x "$REPLAY" ]; then
-	stale=1
-else
-	for f in fuzz/fuzz_load.c fuzz/replay_main.c vm/*.c vm/*.h vm/*.def verifier/*.c jit/*.c include/vfm.h; do
-		[ "$f" -nt "$REPLAY" ] && stale=1
-	done
-fi
+for t in load diff asm pcap; do
+	REPLAY=${OUT:-build/fuzz}/replay_$t
+	if [ ! -x "$REPLAY" ]; then
+		stale=1
+	else
+		for f in fuzz/*.c fuzz/*.h tools/progen.c tools/pcapio.c vm/*.c vm/*.h vm/*.def verifier/*.c jit/*.c include/vfm.h; do
+			[ "$f" -nt "$REPLAY" ] && stale=1
+		done
+	fi
+done
 if [ $stale -eq 1 ]; then
 	fuzz/build.sh replay >/dev/null || exit 2
 fi
@@ -33,6 +46,19 @@ fi
 rc=0
 for input in "$@"; do
 	case $input in /*) ;; *) input=$(cd "$(dirname "$input")" && pwd)/$(basename "$input") ;; esac
+	t=$target
+	if [ -z "$t" ]; then
+		# parent directory and file name: corpus/<t>[-regressions]/,
+		# build/fuzz/corpus-<t>/, artifacts/<t>-crash-... (make fuzz)
+		case $(basename "$(dirname "$input")")/$(basename "$input") in
+		diff*/*|corpus-diff/*|*/diff-*) t=diff ;;
+		asm*/*|corpus-asm/*|*/asm-*) t=asm ;;
+		pcap*/*|corpus-pcap/*|*/pcap-*) t=pcap ;;
+		*) t=load ;;
+		esac
+	fi
+	REPLAY=${OUT:-build/fuzz}/replay_$t
+	echo "target: $t ($REPLAY)"
 	echo "=================================================================="
 	"$REPLAY" --describe "$input"
 	echo "------------------------------------------------------------------"

@@ -1,0 +1,529 @@
+/*
+ * fuzz/fuzz_diff.c — libFuzzer target: structure-aware differential test
+ * of the interpreter, the JIT and the reference interpreter (with the
+ * verifier's runtime oracle, fuzz/ref_interp.h).
+ *
+ * Input format (fuzz/README.md):
+ *
+ *   byte 0     flags
+ *                bits 0-2  budget: 0, 1, 2, 5, 16, 100, 1000, 4096
+ *                bits 3-4  flow capacity: 4, 8, 64, default
+ *                bit  5    also run the canned packets (Ethernet/IP)
+ *                bit  6    timestamps from the packet bytes (else 1 s apart)
+ *   bytes 1-2  little-endian u16: length P of the program part (clipped)
+ *   P bytes    a progen choice string: progen_from_bytes (default config)
+ *              decodes ANY bytes into a program that must pass the verifier
+ *   rest       packets: repeated [u8 length][length bytes], at most 16; the
+ *              last takes what remains
+ *
+ * After EVERY packet the three engines must agree on verdict and status
+ * (and the two interpreters on the instruction count), and the flow tables
+ * must be equal: stats, every entry as vfm_flow_foreach lists it, and the
+ * reference's table byte for byte.  A generated program the verifier
+ * rejects is a finding too (generator or verifier bug).
+ *
+ * LLVMFuzzerCustomMutator / LLVMFuzzerCustomCrossOver apply progen_mutate /
+ * progen_crossover to the program part (statement-level edits, so inputs
+ * stay meaningful) and libFuzzer's byte mutator to the flags and packets.
+ * With VFM_FUZZ_STATS set, the share of inputs whose program verifies is
+ * printed at exit.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vfm.h"
+#include "program.h"
+#include "state.h"
+#include "../tools/progen.h"
+
+#define FUZZ_MAX_PACKETS 16
+#define FUZZ_INSN_LIMIT 20000000ull
+
+#define CHECK(cond, ...)                                                      \
+	do {                                                                  \
+		if (!(cond)) {                                                \
+			fprintf(stderr, "fuzz_diff: check failed: %s\n  ", #cond); \
+			fprintf(stderr, __VA_ARGS__);                         \
+			fputc('\n', stderr);                                  \
+			abort();                                              \
+		}                                                             \
+	} while (0)
+
+#include "ref_interp.h"
+
+static const uint32_t budgets[8] = {0, 1, 2, 5, 16, 100, 1000, 4096};
+static const uint32_t capacities[4] = {4, 8, 64, 0};
+
+struct diff_input {
+	uint32_t budget;
+	uint32_t flow_capacity; /* 0 = default */
+	int canned, ts_bytes;
+	const uint8_t *prog; /* choice string */
+	size_t prog_len;
+	const uint8_t *pkt_data;
+	size_t pkt_len;
+};
+
+static void split_input(const uint8_t *data, size_t size, struct diff_input *in)
+{
+	memset(in, 0, sizeof *in);
+	uint8_t flags = size > 0 ? data[0] : 0;
+	size_t p = size >= 3 ? (size_t)(data[1] | data[2] << 8) : 0;
+	const uint8_t *body = size >= 3 ? data + 3 : data + size;
+	size_t rest = size >= 3 ? size - 3 : 0;
+	if (p > rest)
+		p = rest;
+	in->budget = budgets[flags & 7u];
+	in->flow_capacity = capacities[(flags >> 3) & 3u];
+	in->canned = (flags >> 5) & 1u;
+	in->ts_bytes = (flags >> 6) & 1u;
+	in->prog = body;
+	in->prog_len = p;
+	in->pkt_data = body + p;
+	in->pkt_len = rest - p;
+}
+
+/* ---- Packets ------------------------------------------------------------ */
+
+struct packets {
+	vfm_packet_t pkt[FUZZ_MAX_PACKETS + 4];
+	uint8_t *mem[FUZZ_MAX_PACKETS + 4];
+	size_t n;
+};
+
+/* Exact-size heap blocks, so that ASan sees any read past a packet. */
+static int add_packet(struct packets *ps, const uint8_t *src, size_t len, uint64_t ts)
+{
+	uint8_t *m = malloc(len ? len : 1);
+	if (!m)
+		return -1;
+	if (len)
+		memcpy(m, src, len);
+	ps->mem[ps->n] = m;
+	ps->pkt[ps->n] = (vfm_packet_t){.data = len ? m : NULL, .len = (uint32_t)len, .ts_ns = ts};
+	ps->n++;
+	return 0;
+}
+
+/* Frames that reach HASH5's branches: IPv4 TCP, VLAN IPv4 UDP, IPv6 UDP,
+ * truncated IPv4. */
+static size_t canned_packet(unsigned which, uint8_t *buf)
+{
+	memset(buf, 0, 96);
+	switch (which) {
+	case 0:
+		buf[12] = 0x08; buf[14] = 0x45; buf[17] = 40; buf[22] = 64; buf[23] = 6;
+		buf[26] = 10; buf[29] = 1; buf[30] = 192; buf[31] = 168; buf[32] = 1; buf[33] = 2;
+		buf[34] = 0x04; buf[35] = 0xD2; buf[37] = 80;
+		return 54;
+	case 1:
+		buf[12] = 0x81; buf[15] = 0x07; buf[16] = 0x08;
+		buf[18] = 0x46; buf[25] = 0x10; buf[27] = 17;
+		buf[30] = 10; buf[33] = 9; buf[34] = 10; buf[37] = 8;
+		buf[43] = 53; buf[45] = 53;
+		return 50;
+	case 2:
+		buf[12] = 0x86; buf[13] = 0xDD; buf[14] = 0x60; buf[19] = 8; buf[20] = 17;
+		buf[22] = 0x20; buf[23] = 0x01; buf[24] = 0x0d; buf[25] = 0xb8; buf[37] = 1;
+		buf[38] = 0x20; buf[39] = 0x01; buf[40] = 0x0d; buf[41] = 0xb8; buf[53] = 2;
+		buf[55] = 53; buf[56] = 0x14; buf[57] = 0xE9;
+		return 62;
+	default:
+		buf[12] = 0x08; buf[14] = 0x45;
+		return 20;
+	}
+}
+
+static int cut_packets(const struct diff_input *in, struct packets *ps)
+{
+	memset(ps, 0, sizeof *ps);
+	const uint8_t *d = in->pkt_data;
+	size_t left = in->pkt_len;
+	while (left > 0 && ps->n < FUZZ_MAX_PACKETS) {
+		size_t len = d[0];
+		d++;
+		left--;
+		if (len > left || ps->n == FUZZ_MAX_PACKETS - 1)
+			len = left;
+		uint64_t ts = (ps->n + 1) * 1000000000ull;
+		if (in->ts_bytes && len >= 8)
+			ts = vfm_get_le64(d);
+		if (add_packet(ps, d, len, ts) != 0)
+			return -1;
+		d += len;
+		left -= len;
+	}
+	if (in->canned || ps->n == 0) {
+		uint8_t buf[96];
+		for (unsigned c = 0; c < 4; c++) {
+			size_t len = canned_packet(c, buf);
+			if (add_packet(ps, buf, len, (ps->n + 1) * 1000000000ull) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static void free_packets(struct packets *ps)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		free(ps->mem[i]);
+}
+
+/* ---- Flow tables -------------------------------------------------------- */
+
+struct flow_dump {
+	uint64_t key[512], value[512];
+	size_t n, total;
+};
+
+static int dump_entry(uint64_t key, uint64_t value, void *arg)
+{
+	struct flow_dump *fd = arg;
+	if (fd->n < 512) {
+		fd->key[fd->n] = key;
+		fd->value[fd->n] = value;
+		fd->n++;
+	}
+	fd->total++;
+	return 0;
+}
+
+/* Stats and every entry (in table order) equal. */
+static void check_flow_eq(const vfm_state_t *a, const vfm_state_t *b, const char *what,
+			  size_t pkt)
+{
+	vfm_flow_stats_t sa, sb;
+	CHECK(vfm_flow_stats(a, &sa) == VFM_OK && vfm_flow_stats(b, &sb) == VFM_OK,
+	      "vfm_flow_stats failed");
+	CHECK(memcmp(&sa, &sb, sizeof sa) == 0,
+	      "after packet %zu: flow stats differ, interpreter vs %s (entries %llu/%llu "
+	      "hits %llu/%llu misses %llu/%llu inserts %llu/%llu updates %llu/%llu "
+	      "evictions %llu/%llu)", pkt, what,
+	      (unsigned long long)sa.entries, (unsigned long long)sb.entries,
+	      (unsigned long long)sa.hits, (unsigned long long)sb.hits,
+	      (unsigned long long)sa.misses, (unsigned long long)sb.misses,
+	      (unsigned long long)sa.inserts, (unsigned long long)sb.inserts,
+	      (unsigned long long)sa.updates, (unsigned long long)sb.updates,
+	      (unsigned long long)sa.evictions, (unsigned long long)sb.evictions);
+	static struct flow_dump da, db;
+	da.n = da.total = db.n = db.total = 0;
+	vfm_flow_foreach(a, dump_entry, &da);
+	vfm_flow_foreach(b, dump_entry, &db);
+	CHECK(da.total == sa.entries && db.total == sb.entries,
+	      "after packet %zu: foreach visits %zu/%zu entries, stats say %llu", pkt,
+	      da.total, db.total, (unsigned long long)sa.entries);
+	CHECK(da.n == db.n && memcmp(da.key, db.key, da.n * sizeof da.key[0]) == 0 &&
+		      memcmp(da.value, db.value, da.n * sizeof da.value[0]) == 0,
+	      "after packet %zu: flow entries differ, interpreter vs %s", pkt, what);
+}
+
+/* ---- Statistics --------------------------------------------------------- */
+
+static unsigned long n_inputs, n_decoded, n_verified, n_jit;
+
+static void print_stats(void)
+{
+	if (n_inputs == 0) /* libFuzzer's -jobs parent runs no input */
+		return;
+	fprintf(stderr,
+		"fuzz_diff: %lu inputs, %lu programs decoded, %lu verified (%.2f%%), "
+		"%lu run on the JIT\n",
+		n_inputs, n_decoded, n_verified,
+		n_inputs ? 100.0 * (double)n_verified / (double)n_inputs : 0.0, n_jit);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	if (getenv("VFM_FUZZ_STATS"))
+		atexit(print_stats);
+	return 0;
+}
+
+/* ---- Execution ---------------------------------------------------------- */
+
+static void run_diff(vfm_program_t *prog, const struct diff_input *in)
+{
+	uint32_t n = vfm_program_insn_count(prog);
+	vfm_config_t cfg = {.flow_capacity = in->flow_capacity, .budget = in->budget,
+			    .budget_set = 1};
+	uint64_t bound = prog->facts.has_backward ? ((uint64_t)cfg.budget + 1) * n : n;
+	struct packets ps;
+	if (cut_packets(in, &ps) != 0) {
+		free_packets(&ps);
+		return;
+	}
+	size_t count = ps.n;
+	if (bound * count * 2 > FUZZ_INSN_LIMIT)
+		count = FUZZ_INSN_LIMIT / (bound * 2) ? FUZZ_INSN_LIMIT / (bound * 2) : 1;
+
+	vfm_diag_t diag;
+	vfm_state_t *a = vfm_create_with(&cfg, &diag);
+	CHECK(a, "vfm_create_with failed: %s", diag.message);
+	vfm_state_t *c = vfm_create_with(&cfg, &diag);
+	CHECK(c, "vfm_create_with failed: %s", diag.message);
+	CHECK(vfm_attach_program(a, prog) == VFM_OK, "attach failed");
+	CHECK(vfm_attach_program(c, prog) == VFM_OK, "attach failed");
+	vfm_error_t jerr = vfm_enable_jit(c);
+	CHECK(jerr == VFM_OK || jerr == VFM_EUNSUPPORTED || jerr == VFM_ETOOBIG,
+	      "vfm_enable_jit: %s: %s", vfm_error_name(jerr), vfm_last_error(c));
+	int jit = jerr == VFM_OK;
+	n_jit += jit;
+	struct ref_ctx rc;
+	uint32_t cap = in->flow_capacity ? in->flow_capacity : VFM_DEFAULT_FLOW_CAPACITY;
+	int ref = ref_init(&rc, prog, cap, cfg.budget) == 0;
+
+	for (size_t i = 0; i < count; i++) {
+		vfm_result_t ra, rj, rr;
+		memset(&ra, 0xA5, sizeof ra);
+		memset(&rj, 0x3C, sizeof rj);
+		CHECK(vfm_execute_ex(a, &ps.pkt[i], &ra) == VFM_OK, "execute_ex failed");
+		CHECK(ra.status == VFM_STATUS_OK || ra.status == VFM_STATUS_BOUNDS ||
+			      ra.status == VFM_STATUS_BUDGET,
+		      "packet %zu: status %d", i, (int)ra.status);
+		CHECK(ra.status == VFM_STATUS_OK || ra.verdict == 0,
+		      "packet %zu: verdict %u with status %s", i, ra.verdict,
+		      vfm_status_name(ra.status));
+		CHECK(ra.insns >= 1 && ra.insns <= bound, "packet %zu: %llu insns, bound %llu", i,
+		      (unsigned long long)ra.insns, (unsigned long long)bound);
+		if (jit) {
+			CHECK(vfm_execute_ex(c, &ps.pkt[i], &rj) == VFM_OK, "JIT execute_ex failed");
+			CHECK(rj.verdict == ra.verdict && rj.status == ra.status && rj.insns == 0,
+			      "packet %zu: interpreter gives %u/%s, JIT %u/%s (insns %llu)", i,
+			      ra.verdict, vfm_status_name(ra.status), rj.verdict,
+			      vfm_status_name(rj.status), (unsigned long long)rj.insns);
+			check_flow_eq(a, c, "JIT", i);
+		}
+		if (ref) {
+			ref_run(&rc, &ps.pkt[i], &rr);
+			CHECK(rr.verdict == ra.verdict && rr.status == ra.status &&
+				      rr.insns == ra.insns,
+			      "packet %zu: interpreter gives %u/%s/%llu, reference %u/%s/%llu", i,
+			      ra.verdict, vfm_status_name(ra.status),
+			      (unsigned long long)ra.insns, rr.verdict,
+			      vfm_status_name(rr.status), (unsigned long long)rr.insns);
+			check_flow_ref(a, &rc);
+		}
+	}
+	if (ref)
+		ref_free(&rc);
+	vfm_destroy(a);
+	vfm_destroy(c);
+	free_packets(&ps);
+}
+
+/* Decode the program part and load it.  Returns the program or NULL (only
+ * for out of memory: anything else is a finding). */
+static vfm_program_t *make_program(const struct diff_input *in, char **text_out)
+{
+	char *text = NULL;
+	int rc = progen_from_bytes(in->prog, in->prog_len, &text);
+	if (rc == PROGEN_ENOMEM)
+		return NULL;
+	CHECK(rc == PROGEN_OK && text, "progen_from_bytes: %s", progen_strerror(rc));
+	n_decoded++;
+	uint8_t *image = NULL;
+	size_t len = 0;
+	vfm_diag_t diag;
+	vfm_error_t err = progen_assemble(text, &image, &len, &diag);
+	if (err == VFM_ENOMEM) {
+		free(text);
+		return NULL;
+	}
+	CHECK(err == VFM_OK, "generated program does not assemble: %s\n--- program ---\n%s",
+	      diag.message, text);
+	vfm_program_t *prog = NULL;
+	err = vfm_program_create(image, len, &prog, &diag);
+	free(image);
+	if (err == VFM_ENOMEM) {
+		free(text);
+		return NULL;
+	}
+	CHECK(err == VFM_OK, "generated program rejected: %s: %s\n--- program ---\n%s",
+	      vfm_error_name(err), diag.message, text);
+	n_verified++;
+	if (text_out)
+		*text_out = text;
+	else
+		free(text);
+	return prog;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct diff_input in;
+	split_input(data, size, &in);
+	n_inputs++;
+	vfm_program_t *prog = make_program(&in, NULL);
+	if (!prog)
+		return 0;
+	run_diff(prog, &in);
+	vfm_program_release(prog);
+	return 0;
+}
+
+/* ---- Custom mutator ----------------------------------------------------- */
+
+/* libFuzzer's own byte mutator; absent (NULL) in the plain replayer. */
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size) __attribute__((weak));
+
+static uint32_t rng_next(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
+	return (uint32_t)(*s >> 33);
+}
+
+/* Rebuild [flags][u16 P][prog][packets] into out (capacity max). */
+static size_t join_input(uint8_t *out, size_t max, uint8_t flags, const uint8_t *prog,
+			 size_t plen, const uint8_t *pkts, size_t pktlen)
+{
+	if (max < 3)
+		return 0;
+	if (plen > 0xFFFF)
+		plen = 0xFFFF;
+	if (plen > max - 3)
+		plen = max - 3;
+	if (pktlen > max - 3 - plen)
+		pktlen = max - 3 - plen;
+	memmove(out + 3 + plen, pkts, pktlen); /* pkts may alias out */
+	memmove(out + 3, prog, plen);
+	out[0] = flags;
+	out[1] = (uint8_t)plen;
+	out[2] = (uint8_t)(plen >> 8);
+	return 3 + plen + pktlen;
+}
+
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned seed);
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned seed)
+{
+	uint64_t s = seed;
+	uint32_t r = rng_next(&s) % 8;
+	struct diff_input in;
+	split_input(data, size, &in);
+	uint8_t flags = size ? data[0] : 0;
+	size_t pmax = max_size > 3 ? max_size - 3 : 0;
+	uint8_t *prog = malloc(pmax + 1), *pkts = malloc(in.pkt_len + 1);
+	if (!prog || !pkts) {
+		free(prog);
+		free(pkts);
+		return size;
+	}
+	memcpy(prog, in.prog, in.prog_len);
+	memcpy(pkts, in.pkt_data, in.pkt_len);
+	size_t plen = in.prog_len, pktlen = in.pkt_len;
+	if (r < 5 || !LLVMFuzzerMutate) {
+		/* 5 in 8: a structural edit of the program. */
+		plen = progen_mutate(NULL, prog, plen, pmax, s);
+	} else if (r < 7) {
+		/* 2 in 8: the packets (byte-level). */
+		size_t room = pmax - plen;
+		uint8_t *np = realloc(pkts, room + 1);
+		if (np) {
+			pkts = np;
+			pktlen = LLVMFuzzerMutate(pkts, pktlen, room);
+		}
+	} else {
+		/* 1 in 8: the flags. */
+		flags = (uint8_t)rng_next(&s);
+	}
+	size_t n = join_input(data, max_size, flags, prog, plen, pkts, pktlen);
+	free(prog);
+	free(pkts);
+	return n;
+}
+
+size_t LLVMFuzzerCustomCrossOver(const uint8_t *a, size_t a_len, const uint8_t *b,
+				 size_t b_len, uint8_t *out, size_t max_out, unsigned seed);
+size_t LLVMFuzzerCustomCrossOver(const uint8_t *a, size_t a_len, const uint8_t *b,
+				 size_t b_len, uint8_t *out, size_t max_out, unsigned seed)
+{
+	struct diff_input ia, ib;
+	split_input(a, a_len, &ia);
+	split_input(b, b_len, &ib);
+	if (max_out < 3)
+		return 0;
+	uint8_t *prog = malloc(max_out);
+	if (!prog)
+		return 0;
+	size_t plen = progen_crossover(NULL, ia.prog, ia.prog_len, ib.prog, ib.prog_len, prog,
+				       max_out - 3, seed);
+	/* Program of the splice, flags and packets of a or b. */
+	const struct diff_input *pk = seed & 1 ? &ib : &ia;
+	uint8_t flags = seed & 2 ? (b_len ? b[0] : 0) : (a_len ? a[0] : 0);
+	size_t n = join_input(out, max_out, flags, prog, plen, pk->pkt_data, pk->pkt_len);
+	free(prog);
+	return n;
+}
+
+/* ---- Triage ------------------------------------------------------------- */
+
+void vfm_fuzz_describe(const uint8_t *data, size_t size, FILE *out);
+void vfm_fuzz_describe(const uint8_t *data, size_t size, FILE *out)
+{
+	struct diff_input in;
+	split_input(data, size, &in);
+	fprintf(out, "input: %zu bytes\nbudget: %u\nflow capacity: %u\ncanned packets: %s\n"
+		     "timestamps: %s\nchoice string: %zu bytes\npacket bytes: %zu\n",
+		size, in.budget, in.flow_capacity ? in.flow_capacity : VFM_DEFAULT_FLOW_CAPACITY,
+		in.canned ? "yes" : "no", in.ts_bytes ? "from packet bytes" : "1 s apart",
+		in.prog_len, in.pkt_len);
+	char *text = NULL;
+	int rc = progen_from_bytes(in.prog, in.prog_len, &text);
+	if (rc != PROGEN_OK) {
+		fprintf(out, "progen_from_bytes: %s\n", progen_strerror(rc));
+		return;
+	}
+	fprintf(out, "--- generated program ---\n%s--- end ---\n", text);
+	uint8_t *image = NULL;
+	size_t len = 0;
+	vfm_diag_t diag;
+	vfm_program_t *prog = NULL;
+	vfm_error_t err = progen_assemble(text, &image, &len, &diag);
+	if (err == VFM_OK)
+		err = vfm_program_create(image, len, &prog, &diag);
+	fprintf(out, "load: %s%s%s\n", vfm_error_name(err), err ? ": " : "",
+		err ? diag.message : "");
+	free(image);
+	free(text);
+	struct packets ps;
+	vfm_state_t *vm = NULL, *jvm = NULL;
+	if (prog) {
+		vfm_config_t cfg = {.flow_capacity = in.flow_capacity, .budget = in.budget,
+				    .budget_set = 1};
+		vm = vfm_create_with(&cfg, NULL);
+		jvm = vfm_create_with(&cfg, NULL);
+		if (vm)
+			vfm_attach_program(vm, prog);
+		if (jvm && (vfm_attach_program(jvm, prog) != VFM_OK || vfm_enable_jit(jvm) != VFM_OK)) {
+			vfm_destroy(jvm);
+			jvm = NULL;
+		}
+	}
+	if (cut_packets(&in, &ps) == 0) {
+		for (size_t i = 0; i < ps.n; i++) {
+			fprintf(out, "packet %zu: %u bytes, ts %llu:", i, ps.pkt[i].len,
+				(unsigned long long)ps.pkt[i].ts_ns);
+			for (uint32_t j = 0; j < ps.pkt[i].len && j < 64; j++)
+				fprintf(out, " %02x", ps.pkt[i].data[j]);
+			fprintf(out, "%s\n", ps.pkt[i].len > 64 ? " ..." : "");
+			vfm_result_t r;
+			if (vm && vfm_execute_ex(vm, &ps.pkt[i], &r) == VFM_OK)
+				fprintf(out, "  interpreter: verdict %u, status %s, %llu insns\n",
+					r.verdict, vfm_status_name(r.status),
+					(unsigned long long)r.insns);
+			if (jvm && vfm_execute_ex(jvm, &ps.pkt[i], &r) == VFM_OK)
+				fprintf(out, "  JIT:         verdict %u, status %s\n", r.verdict,
+					vfm_status_name(r.status));
+		}
+	}
+	vfm_destroy(vm);
+	vfm_destroy(jvm);
+	vfm_program_release(prog);
+	free_packets(&ps);
+}
