@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "program.h"
+#include "../verifier/z3/z3check.h"
 
 static const char usage[] =
 	"usage: vfm-verify [options] FILTER.bin...\n"
@@ -31,13 +32,20 @@ static const char usage[] =
 	"  --json       machine-readable output (one JSON object per file, one\n"
 	"               per line)\n"
 	"  --Werror     exit 1 if any file has warnings\n"
+	"  --z3         cross-check every claim of the verifier with the Z3 SMT\n"
+	"               solver on the program's exact semantics (loops unrolled\n"
+	"               up to a bound, which the report states); report proven /\n"
+	"               provable packet loads; exit 1 with a counterexample\n"
+	"               packet if any claim is false\n"
+	"  --z3-unroll K  backward jumps per path for --z3 (default 8)\n"
 	"  -h, --help   this help\n"
 	"\n"
 	"exit status: 0 all accepted, 1 some rejected (or warned, with --Werror),\n"
 	"2 usage, 3 I/O\n";
 
 struct options {
-	int verbose, states, json, werror;
+	int verbose, states, json, werror, z3;
+	uint32_t z3_unroll;
 };
 
 /* Where a pc is, for messages: "name:line: " or "". */
@@ -181,6 +189,23 @@ static int verify_file(const char *path, const struct options *o)
 			print_listing(prog, o->states);
 	}
 	int rc = o->werror && f->n_warnings ? CLI_EXIT_REJECT : CLI_EXIT_OK;
+	if (o->z3) {
+		struct vfm_z3_options zo;
+		struct vfm_z3_report zr;
+		vfm_z3_options_init(&zo);
+		zo.precision = true;
+		if (o->z3_unroll)
+			zo.unroll = o->z3_unroll;
+		vfm_error_t zerr = vfm_z3_check(prog, &zo, &zr);
+		vfm_z3_print_report(stdout, prog, &zr);
+		if (zerr == VFM_EVERIFY)
+			rc = CLI_EXIT_REJECT; /* a false claim: the verifier is wrong */
+		else if (zerr != VFM_OK) {
+			printf("%s: Z3 check did not run: %s\n", path, zr.error);
+			rc = CLI_EXIT_REJECT;
+		}
+		vfm_z3_report_free(&zr);
+	}
 	vfm_program_release(prog);
 	return rc;
 }
@@ -202,6 +227,16 @@ int main(int argc, char **argv)
 			o.json = 1;
 		} else if (!strcmp(a, "--Werror")) {
 			o.werror = 1;
+		} else if (!strcmp(a, "--z3")) {
+			o.z3 = 1;
+		} else if (!strcmp(a, "--z3-unroll")) {
+			uint64_t k;
+			if (++i >= argc || cli_parse_u64(argv[i], 1000, &k) != 0 || k == 0) {
+				cli_error("vfm-verify", "--z3-unroll needs a number from 1 to 1000");
+				return CLI_EXIT_USAGE;
+			}
+			o.z3 = 1;
+			o.z3_unroll = (uint32_t)k;
 		} else if (a[0] == '-' && a[1]) {
 			cli_error("vfm-verify", "unknown option '%s' (see --help)", a);
 			return CLI_EXIT_USAGE;
@@ -214,6 +249,10 @@ int main(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--z3-unroll")) {
+			i++;
+			continue;
+		}
 		if (argv[i][0] == '-' && argv[i][1])
 			continue;
 		int rc = verify_file(argv[i], &o);
