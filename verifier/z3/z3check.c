@@ -811,11 +811,33 @@ static void describe_failure(struct zc *z, const struct claim *cl, Z3_model m,
 	fail->slot = -1;
 	sb_printf(&b, "%s: %s: unsound %s claim", where, insn_text, vfm_z3_kind_name(cl->kind));
 
-	/* The node of i the counterexample reaches. */
+	/* The node of i where the counterexample breaks the claim (a loop
+	 * may reach several nodes of i on one path). */
 	uint32_t k = 0;
 	for (; k < z->levels[i]; k++) {
 		struct znode *nd = node_at(z, i, k);
-		if (nd->reach && eval_true(z, m, nd->reach))
+		Z3_ast v = NULL;
+		if (!nd->reach)
+			continue;
+		switch ((enum vfm_z3_claim_kind)cl->kind) {
+		case VFM_Z3_VALUE:
+			v = nd->vviol;
+			break;
+		case VFM_Z3_IDENTITY:
+			v = nd->iviol;
+			break;
+		case VFM_Z3_IN_BOUNDS:
+			v = nd->cond ? mk_and2(z, nd->reach, mk_not(z, nd->cond)) : NULL;
+			break;
+		case VFM_Z3_ALWAYS_OOB:
+		case VFM_Z3_NONZERO_DIVISOR:
+			v = nd->cond ? mk_and2(z, nd->reach, nd->cond) : NULL;
+			break;
+		default:
+			v = nd->reach;
+			break;
+		}
+		if (v && eval_true(z, m, v))
 			break;
 	}
 	fail->unroll = k;
