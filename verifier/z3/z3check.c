@@ -2,17 +2,24 @@
  * verifier/z3/z3check.c — Z3 cross-check of the verifier's claims on the
  * program's exact semantics.  What is encoded and checked: z3check.h.
  *
- * Encoding.  Nodes are (insn, k): insn after exactly k taken backward
- * jumps, 0 <= k <= K.  Every edge goes from (i, k) to (j, k) with j > i
- * (forward) or to (j, k + 1) (backward), so visiting levels k = 0..K and,
- * within a level, instructions in index order visits every node after all
- * of its predecessors: one pass, no worklist.  A node holds its reach
- * condition (the disjunction of its incoming edge conditions) and its
- * state: 16 scratch terms, then the stack.  Execution is deterministic and
- * visits a node at most once, so incoming edges are mutually exclusive and
- * states merge as ite(edge, incoming, previous).  Terms are built once and
- * shared (Z3 hash-conses them), so a query contains only the cone of the
- * claims it asks about.
+ * Encoding.  The CFG's strongly connected regions are found (Tarjan) and
+ * visited in topological order.  An instruction outside loops has one
+ * node; one inside a loop region has nodes (insn, k), k = 0..K, the
+ * instruction after k backward jumps taken since the region was entered.
+ * Inside a region a forward edge keeps k and a backward jump adds one (cut
+ * beyond K); an edge into another region arrives at k = 0.  Visiting a
+ * loop region level by level, each level in index order, visits every
+ * node after all of its predecessors: one pass, no worklist.  A node holds
+ * its reach condition (the disjunction of its incoming edge conditions)
+ * and its state: 16 scratch terms, then the stack.  Execution is
+ * deterministic and visits a node at most once, so incoming edges are
+ * mutually exclusive and states merge as ite(edge, incoming, previous).
+ * Terms are built once and shared (Z3 hash-conses them), so a query
+ * contains only the cone of the claims it asks about.
+ *
+ * A slot claim at a node is not asked again when a dominator of the node
+ * (every path to it passes there) holds the same term with a claim at
+ * least as strong: it follows from that one.
  *
  * Queries.  A claim is a Boolean term that is satisfiable iff the claim is
  * false ("violation"), already conjoined with the reach conditions.  A
@@ -1480,12 +1487,12 @@ void vfm_z3_print_report(FILE *out, const vfm_program_t *prog,
 	if (!r->loops)
 		fprintf(out, "z3: exact: loop-free, every path checked\n");
 	else if (r->complete)
-		fprintf(out, "z3: bounded: %u unrollings (at most %u taken backward jumps per path); "
-			     "complete: no path takes more\n", r->unroll, r->unroll);
+		fprintf(out, "z3: bounded: %u unrollings (each loop takes at most %u backward jumps "
+			     "per entry); complete: no path takes more\n", r->unroll, r->unroll);
 	else
-		fprintf(out, "z3: bounded: %u unrollings (at most %u taken backward jumps per path); "
-			     "paths beyond the bound %s\n", r->unroll, r->unroll,
-			r->complete_unknown ? "may exist (query timed out)" : "exist and are not checked");
+		fprintf(out, "z3: bounded: %u unrollings (each loop takes at most %u backward jumps "
+			     "per entry); paths beyond the bound %s\n", r->unroll, r->unroll,
+			r->complete_unknown ? "may exist (query timed out)" : "exist, not checked");
 	fprintf(out, "z3: %u claims checked at %u nodes: %u unsound, %u unknown (timeout)\n",
 		r->claims, r->nodes, r->failures, r->unknowns);
 	fprintf(out, "z3:  ");

@@ -22,14 +22,18 @@
  *     condition, and states of paths that meet are merged with if-then-else
  *     on the (mutually exclusive) edge conditions.
  *
- * Loops: the CFG is unrolled by the number of backward jumps taken.  Node
- * (insn, k) is insn after exactly k taken backward jumps; k runs from 0 to
- * the bound K (options.unroll).  A backward jump taken when k = K is cut.
- * So the claims are checked on every execution that takes at most K
- * backward jumps in total — exactly the executions of a VM whose budget is
- * K.  The report says "bounded" when the program has a reachable backward
- * jump, and "complete" when Z3 shows that no path reaches a cut (the loops
- * always end within K backward jumps, so the check is exhaustive).
+ * Loops: the strongly connected regions of the CFG (a loop, together with
+ * the loops nested in it) are unrolled.  For an instruction inside a
+ * region, node (insn, k) is insn after exactly k backward jumps taken since
+ * the region was last entered, 0 <= k <= K (options.unroll); a backward
+ * jump taken at k = K is cut.  Instructions outside loops have one node.
+ * So the claims are checked on every execution in which each loop region,
+ * each time it is entered, takes at most K backward jumps.  The VM's
+ * backward-jump budget only ends executions early, so the check covers
+ * every budget.  The report says "bounded: K unrollings" when the program
+ * has a reachable loop, and "complete" when Z3 shows that no path reaches
+ * a cut: then every execution stays within the bound and the check is
+ * exhaustive.
  *
  * Claims checked at every instruction the verifier marks reached, on every
  * node (insn, k) of it:
@@ -74,7 +78,7 @@
 #define VFM_Z3_CEX_BYTES 4096u        /* packet bytes kept per counterexample */
 
 struct vfm_z3_options {
-	uint32_t unroll;       /* bound K on taken backward jumps per path */
+	uint32_t unroll;       /* bound K: backward jumps per loop entry */
 	uint32_t timeout_ms;   /* per Z3 query; 0 = none */
 	uint32_t max_failures; /* refuted claims kept with counterexamples */
 	bool precision;        /* ask about loads the verifier did not prove */
@@ -105,7 +109,7 @@ struct vfm_z3_failure {
 	uint8_t kind;     /* enum vfm_z3_claim_kind */
 	int32_t slot;     /* state slot (0 = len, 1.. scratch, then stack); -1 */
 	uint64_t value;   /* the slot's (or offset's) concrete value, if any */
-	uint32_t unroll;  /* backward jumps taken before reaching insn */
+	uint32_t unroll;  /* backward jumps taken in insn's loop before it */
 	bool has_cex;     /* false: Z3 gave no model (should not happen) */
 	uint32_t len;     /* counterexample packet length */
 	uint64_t ts;      /* its timestamp (TS) */
@@ -121,7 +125,7 @@ struct vfm_z3_report {
 	bool facts;              /* the verifier claimed something */
 	bool loops;              /* some reachable backward jump */
 	uint32_t unroll;         /* K used */
-	bool complete;           /* no path exceeds K (only meaningful with loops) */
+	bool complete;           /* no path exceeds K (meaningful with loops) */
 	bool complete_unknown;   /* that query timed out */
 	uint32_t nodes;          /* (insn, k) nodes reached in the encoding */
 	/* claims by kind */
