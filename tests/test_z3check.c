@@ -7,6 +7,10 @@
  *   - hand-written programs by topic (bounds after LEN checks, refinement
  *     on both edges of every conditional jump, loops, identities after
  *     DUP/OVER/STM, indexed loads, scratch, special values) pass;
+ *   - the encoding is the interpreter's semantics: evaluated on concrete
+ *     packets (vfm_z3_eval_packets) it gives the interpreter's status,
+ *     verdict and instruction count, on the topic programs, the examples
+ *     and generated programs;
  *   - the checker bites: facts corrupted on purpose (an interval shrunk, a
  *     tnum bit claimed, a false identity, an OOB load marked in bounds, an
  *     in-bounds load marked always-OOB, a reachable instruction marked
@@ -249,6 +253,30 @@ static const struct topic_case topics[] = {
 			   "HASH5\nHASH5\nSUB\nOR\nRET", 0, 0, 0, 0},
 	{"ts_rate_window", "TS\nPUSH 1000000000\nDIV\nPUSH 0xFFFFFFFF\nAND\nRET", 0, 0, 0, 0},
 	{"unreachable_tail", "RET 1\nLD8 0\nRET", 0, 0, 0, 0},
+
+	/* Semantic corners, driven by packet bytes (for the comparison with
+	 * the interpreter): masked shift counts, x/0 and x%0, wrapping,
+	 * 64-bit compares, verdict saturation, indexed offsets that overflow. */
+	{"sem_shr_mask", "LD64 0\nLD8 8\nSHR\nPUSH 0xFFFFFFFF\nAND\nRET", 0, 0, 0, 0},
+	{"sem_shl_mask", "LD64 0\nLD8 8\nSHL\nPUSH 32\nSHR\nRET", 0, 0, 0, 0},
+	{"sem_div", "LD64 0\nLD8 8\nDIV\nRET", 0, 0, 0, 0},
+	{"sem_div_high", "LD64 0\nLD8 8\nDIV\nPUSH 32\nSHR\nRET", 0, 0, 0, 0},
+	{"sem_mod", "LD64 0\nLD8 8\nMOD\nPUSH 0xFFFFFFFF\nAND\nRET", 0, 0, 0, 0},
+	{"sem_mod_high", "LD64 0\nLD8 8\nMOD\nPUSH 32\nSHR\nRET", 0, 0, 0, 0},
+	{"sem_mul", "LD64 0\nLD64 8\nMUL\nPUSH 40\nSHR\nRET", 0, 0, 0, 0},
+	{"sem_sub_wrap", "LD8 0\nLD8 1\nSUB\nPUSH 48\nSHR\nRET", 0, 0, 0, 0},
+	{"sem_neg_not", "LD8 0\nNEG\nPUSH 0xFFFFF\nAND\nLD8 1\nNOT\nPUSH 44\nSHR\nXOR\nRET", 0, 0,
+	 0, 0},
+	{"sem_saturate", "LD64 0\nRET", 0, 0, 0, 0},
+	{"sem_jset", "LD8 0\nLD8 1\nJSET t\nRET 1\nt:\nRET 2", 0, 0, 0, 0},
+	{"sem_jgt64", "LD64 0\nLD64 8\nJGT a\nLD64 0\nLD64 8\nJEQ b\nRET 1\na:\nRET 2\nb:\nRET 3", 0,
+	 0, 0, 0},
+	{"sem_jle_jge", "LD8 0\nLD8 1\nJLE a\nRET 1\na:\nLD8 0\nLD8 1\nJGE b\nRET 2\nb:\nRET 3", 0,
+	 0, 0, 0},
+	{"sem_index_overflow", "LD64 0\nLD8X 0\nRET", 0, 0, 0, 0},
+	{"sem_index_near_wrap", "LD8 0\nPUSH 0xFFFFFFFFFFFFFF00\nOR\nLD8X 0x100\nRET", 0, 0, 0, 0},
+	{"sem_index_len", "LEN\nLD8 0\nSUB\nLD16X 0\nRET", 0, 0, 0, 0},
+	{"sem_ld_order", "LD32 0\nLD16 1\nLD8 3\nADD\nXOR\nRET", 0, 0, 0, 0},
 };
 
 static void test_topics(void **state)
@@ -276,6 +304,116 @@ static void test_topics(void **state)
 		vfm_z3_report_free(&rep);
 		vfm_program_release(prog);
 	}
+}
+
+/* ---- the encoding is the interpreter's semantics ---------------------------- */
+
+static uint64_t rng_next(uint64_t *x)
+{
+	/* splitmix64 */
+	uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+#define EVAL_PACKETS 48
+#define EVAL_MAXLEN 160
+
+/* Random packets biased towards what filters compare: short lengths, small
+ * and protocol-like byte values, repeated bytes. */
+static void random_packets(uint64_t seed, uint8_t buf[][EVAL_MAXLEN], vfm_packet_t *pkts)
+{
+	static const uint8_t common[] = {0, 1, 2, 4, 5, 6, 7, 8, 0x11, 0x45, 0x60, 0x81, 0xff};
+	uint64_t x = seed;
+	for (unsigned q = 0; q < EVAL_PACKETS; q++) {
+		uint64_t r = rng_next(&x);
+		uint32_t len = q < 8 ? q * 3 : (uint32_t)(r % EVAL_MAXLEN);
+		uint8_t fill = (uint8_t)(r >> 32);
+		for (uint32_t j = 0; j < len; j++) {
+			uint64_t b = rng_next(&x);
+			buf[q][j] = (b & 3) == 0 ? common[(b >> 8) % sizeof common]
+				  : (b & 3) == 1 ? fill : (uint8_t)(b >> 16);
+		}
+		pkts[q] = (vfm_packet_t){buf[q], len, q & 1 ? rng_next(&x) : 0};
+	}
+}
+
+/* vfm_z3_eval_packets (the encoding under concrete inputs) against the
+ * interpreter: same status, verdict and instruction count on every packet
+ * whose execution stays within the bound.  Programs with FLOW_STORE are
+ * skipped (the encoding leaves FLOW_LOAD unconstrained). */
+static unsigned compare_with_interpreter(const char *src, const char *name, uint64_t seed)
+{
+	if (strstr(src, "FLOW_STORE"))
+		return 0;
+	vfm_program_t *prog = load_src(src, name);
+	vfm_state_t *vm = ts_vm_from_asm(src);
+	static uint8_t buf[EVAL_PACKETS][EVAL_MAXLEN];
+	vfm_packet_t pkts[EVAL_PACKETS];
+	struct vfm_z3_eval ev[EVAL_PACKETS];
+	random_packets(seed, buf, pkts);
+	assert_int_equal(vfm_z3_eval_packets(prog, VFM_Z3_DEFAULT_UNROLL, pkts, EVAL_PACKETS, ev),
+			 VFM_OK);
+	unsigned compared = 0;
+	for (unsigned q = 0; q < EVAL_PACKETS; q++) {
+		vfm_result_t res;
+		assert_int_equal(vfm_execute_ex(vm, &pkts[q], &res), VFM_OK);
+		if (ev[q].beyond_bound)
+			continue;
+		if (res.status != ev[q].status || res.verdict != ev[q].verdict ||
+		    res.insns != ev[q].insns)
+			fail_msg("%s, packet %u (len %u): interpreter %s verdict %u insns %llu, "
+				 "encoding %s verdict %u insns %llu\n%s",
+				 name, q, pkts[q].len, vfm_status_name(res.status), res.verdict,
+				 (unsigned long long)res.insns,
+				 vfm_status_name((vfm_status_t)ev[q].status), ev[q].verdict,
+				 (unsigned long long)ev[q].insns, src);
+		compared++;
+	}
+	vfm_destroy(vm);
+	vfm_program_release(prog);
+	return compared;
+}
+
+static void test_encoding_matches_interpreter(void **state)
+{
+	(void)state;
+	unsigned compared = 0, programs = 0;
+	for (size_t t = 0; t < sizeof topics / sizeof topics[0]; t++) {
+		compared += compare_with_interpreter(topics[t].src, topics[t].name, t + 1);
+		programs++;
+	}
+	DIR *d = opendir("examples");
+	assert_non_null(d);
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		if (l < 5 || strcmp(e->d_name + l - 4, ".vfm") != 0)
+			continue;
+		char path[512];
+		snprintf(path, sizeof path, "examples/%s", e->d_name);
+		char *src = read_text(path);
+		compared += compare_with_interpreter(src, path, l);
+		programs++;
+		free(src);
+	}
+	closedir(d);
+	struct progen_config cfg;
+	progen_config_init(&cfg);
+	unsigned n = UNDER_ASAN ? 20 : 60;
+	for (uint64_t s = 1; s <= n; s++) {
+		char *text = NULL;
+		assert_int_equal(progen_generate(&cfg, 1000 + s, &text), PROGEN_OK);
+		char name[64];
+		snprintf(name, sizeof name, "progen-%llu.vfm", (unsigned long long)(1000 + s));
+		compared += compare_with_interpreter(text, name, s);
+		programs++;
+		free(text);
+	}
+	print_message("encoding == interpreter on %u packets over %u programs\n", compared,
+		      programs);
+	assert_true(compared > 1000);
 }
 
 /* ---- the checker bites ------------------------------------------------------ */
@@ -724,6 +862,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_examples),
 		cmocka_unit_test(test_topics),
+		cmocka_unit_test(test_encoding_matches_interpreter),
 		cmocka_unit_test(test_detects_shrunk_interval),
 		cmocka_unit_test(test_detects_tnum_bit),
 		cmocka_unit_test(test_detects_false_identity),

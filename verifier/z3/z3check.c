@@ -39,6 +39,7 @@
 #include <z3.h>
 
 #include "../../vm/program.h"
+#include "../../vm/semantics.h"
 #include "../domain.h"
 #include "z3check.h"
 
@@ -98,6 +99,7 @@ struct znode {
 	Z3_ast cond;   /* loads: in bounds; DIV/MOD: divisor is zero */
 	Z3_ast index;  /* indexed loads: the popped index */
 	Z3_ast fresh;  /* FLOW_LOAD: its value */
+	Z3_ast ret;    /* RET, RET k: the popped word or k (64 bits) */
 	Z3_ast vviol;  /* reach and some slot outside its claim (NULL: none) */
 	Z3_ast iviol;  /* reach and some identity broken (NULL: none) */
 	uint32_t idom; /* immediate dominator (node id), NO_NODE for the entry */
@@ -479,6 +481,7 @@ static void step(struct zc *z, uint32_t i, uint32_t k)
 	}
 
 	case VFM_CLASS_RET:
+		nd->ret = insn->opcode == VFM_OPC_RET ? st[d - 1] : num64(z, insn->arg);
 		return;
 
 	case VFM_CLASS_SPECIAL:
@@ -1248,10 +1251,9 @@ static uint64_t layout_nodes(struct zc *z)
 	return total;
 }
 
-static vfm_error_t run(struct zc *z)
+/* Build the terms: every node's reach condition and state. */
+static vfm_error_t encode(struct zc *z)
 {
-	const struct vfm_program *prog = z->prog;
-	const struct vfm_facts *f = z->f;
 	struct vfm_z3_report *rep = z->rep;
 	Z3_context c = z->c;
 
@@ -1305,6 +1307,17 @@ static vfm_error_t run(struct zc *z)
 	rep->nodes = z->n_visited;
 	if (z->n_cut)
 		rep->loops = true;
+	return VFM_OK;
+}
+
+static vfm_error_t run(struct zc *z)
+{
+	const struct vfm_program *prog = z->prog;
+	const struct vfm_facts *f = z->f;
+	struct vfm_z3_report *rep = z->rep;
+	vfm_error_t err = encode(z);
+	if (err != VFM_OK)
+		return err;
 
 	/* Claims. */
 	Z3_ast *tmp = malloc((1 + N_SCRATCH + VFM_MAX_STACK + 2 + (size_t)z->K + 1) * sizeof *tmp);
@@ -1379,6 +1392,79 @@ static vfm_error_t run(struct zc *z)
 	return rep->failures ? VFM_EVERIFY : VFM_OK;
 }
 
+/* Regions, node layout (K lowered to fit), node arrays and the Z3 context.
+ * On failure report->error says why. */
+static vfm_error_t setup(struct zc *z)
+{
+	const struct vfm_program *prog = z->prog;
+	struct vfm_z3_report *report = z->rep;
+	if (prog->n_insns > VFM_Z3_MAX_NODES) {
+		snprintf(report->error, sizeof report->error,
+			 "%u instructions: too big for the Z3 check (at most %u)", prog->n_insns,
+			 VFM_Z3_MAX_NODES);
+		return VFM_ETOOBIG;
+	}
+	z->base = malloc(z->n * sizeof *z->base);
+	z->levels = malloc(z->n * sizeof *z->levels);
+	report->fail = calloc(z->opt.max_failures ? z->opt.max_failures : 1, sizeof *report->fail);
+	if (!z->base || !z->levels || !report->fail || find_regions(z) != 0)
+		return VFM_ENOMEM;
+	/* Lower K until the unrolled graph fits. */
+	z->K = z->opt.unroll;
+	uint64_t total = layout_nodes(z);
+	while (total > VFM_Z3_MAX_NODES && z->K > 0) {
+		z->K /= 2;
+		total = layout_nodes(z);
+	}
+	if (total > VFM_Z3_MAX_NODES) {
+		snprintf(report->error, sizeof report->error,
+			 "%u instructions: too big for the Z3 check", prog->n_insns);
+		return VFM_ETOOBIG;
+	}
+	report->unroll = z->K;
+	z->n_nodes = (uint32_t)total;
+	z->nodes = calloc(total ? total : 1, sizeof *z->nodes);
+	z->ord = malloc((total ? total : 1) * sizeof *z->ord);
+	z->visit = malloc((total ? total : 1) * sizeof *z->visit);
+	if (!z->nodes || !z->ord || !z->visit)
+		return VFM_ENOMEM;
+
+	Z3_config cfg = Z3_mk_config();
+	Z3_set_param_value(cfg, "model", "true");
+	z->c = Z3_mk_context(cfg);
+	Z3_del_config(cfg);
+	if (!z->c) {
+		snprintf(report->error, sizeof report->error, "cannot create a Z3 context");
+		return VFM_ENOMEM;
+	}
+	Z3_set_error_handler(z->c, on_z3_error);
+	return VFM_OK;
+}
+
+static void teardown(struct zc *z)
+{
+	if (z->c) {
+		if (z->tactic)
+			Z3_tactic_dec_ref(z->c, z->tactic);
+		Z3_del_context(z->c);
+	}
+	for (size_t j = 0; z->nodes && j < z->n_nodes; j++) {
+		free(z->nodes[j].slot);
+		free(z->nodes[j].known);
+	}
+	free(z->nodes);
+	free(z->ord);
+	free(z->visit);
+	free(z->base);
+	free(z->levels);
+	free(z->scc);
+	free(z->member);
+	free(z->scc_first);
+	free(z->scc_loop);
+	free(z->cut);
+	free(z->cl);
+}
+
 vfm_error_t vfm_z3_check(const vfm_program_t *prog, const struct vfm_z3_options *opt,
 			 struct vfm_z3_report *report)
 {
@@ -1403,72 +1489,91 @@ vfm_error_t vfm_z3_check(const vfm_program_t *prog, const struct vfm_z3_options 
 		return VFM_OK;
 	}
 	report->facts = true;
-	if (prog->n_insns > VFM_Z3_MAX_NODES) {
-		snprintf(report->error, sizeof report->error,
-			 "%u instructions: too big for the Z3 check (at most %u)", prog->n_insns,
-			 VFM_Z3_MAX_NODES);
-		return VFM_ETOOBIG;
-	}
-	vfm_error_t err = VFM_ENOMEM;
-	z.base = malloc(z.n * sizeof *z.base);
-	z.levels = malloc(z.n * sizeof *z.levels);
-	report->fail = calloc(z.opt.max_failures ? z.opt.max_failures : 1, sizeof *report->fail);
-	if (!z.base || !z.levels || !report->fail || find_regions(&z) != 0)
-		goto out;
-	/* Lower K until the unrolled graph fits. */
-	z.K = z.opt.unroll;
-	uint64_t total = layout_nodes(&z);
-	while (total > VFM_Z3_MAX_NODES && z.K > 0) {
-		z.K /= 2;
-		total = layout_nodes(&z);
-	}
-	if (total > VFM_Z3_MAX_NODES) {
-		snprintf(report->error, sizeof report->error,
-			 "%u instructions: too big for the Z3 check", prog->n_insns);
-		err = VFM_ETOOBIG;
-		goto out;
-	}
-	report->unroll = z.K;
-	z.n_nodes = (uint32_t)total;
-	z.nodes = calloc(total ? total : 1, sizeof *z.nodes);
-	z.ord = malloc((total ? total : 1) * sizeof *z.ord);
-	z.visit = malloc((total ? total : 1) * sizeof *z.visit);
-	if (!z.nodes || !z.ord || !z.visit)
-		goto out;
-
-	Z3_config cfg = Z3_mk_config();
-	Z3_set_param_value(cfg, "model", "true");
-	z.c = Z3_mk_context(cfg);
-	Z3_del_config(cfg);
-	if (!z.c) {
-		snprintf(report->error, sizeof report->error, "cannot create a Z3 context");
-		err = VFM_ENOMEM;
-	} else {
-		Z3_set_error_handler(z.c, on_z3_error);
+	vfm_error_t err = setup(&z);
+	if (err == VFM_OK)
 		err = run(&z);
-		if (err == VFM_ENOMEM && !report->error[0])
-			snprintf(report->error, sizeof report->error, "out of memory");
-		if (z.tactic)
-			Z3_tactic_dec_ref(z.c, z.tactic);
-		Z3_del_context(z.c);
-	}
-out:
-	for (size_t j = 0; z.nodes && j < z.n_nodes; j++) {
-		free(z.nodes[j].slot);
-		free(z.nodes[j].known);
-	}
-	free(z.nodes);
-	free(z.ord);
-	free(z.visit);
-	free(z.base);
-	free(z.levels);
-	free(z.scc);
-	free(z.member);
-	free(z.scc_first);
-	free(z.scc_loop);
-	free(z.cut);
-	free(z.cl);
+	if (err == VFM_ENOMEM && !report->error[0])
+		snprintf(report->error, sizeof report->error, "out of memory");
+	teardown(&z);
 	report->seconds = now_seconds() - t0;
+	return err;
+}
+
+vfm_error_t vfm_z3_eval_packets(const vfm_program_t *prog, uint32_t unroll,
+				const vfm_packet_t *pkts, size_t n, struct vfm_z3_eval *out)
+{
+	if (!prog || (n && (!pkts || !out)))
+		return VFM_EINVAL;
+	for (size_t q = 0; q < n; q++)
+		if (pkts[q].len && !pkts[q].data)
+			return VFM_EINVAL;
+	memset(out, 0, n * sizeof *out);
+	struct vfm_z3_report report;
+	memset(&report, 0, sizeof report);
+	struct zc z = {.prog = prog, .f = &prog->facts, .rep = &report, .n = prog->n_insns};
+	vfm_z3_options_init(&z.opt);
+	z.opt.unroll = unroll;
+	vfm_error_t err = setup(&z);
+	if (err == VFM_OK)
+		err = encode(&z);
+	if (err != VFM_OK)
+		goto done;
+
+	/* One term each: instructions executed, verdict, "some RET reached",
+	 * "a cut edge taken"; then per packet one model of the inputs. */
+	Z3_context c = z.c;
+	Z3_ast zero32 = Z3_mk_unsigned_int64(c, 0, z.b32), one = Z3_mk_unsigned_int64(c, 1, z.b32);
+	Z3_ast count = zero32, verdict = z.zero64, returned = z.fal;
+	for (uint32_t p = 0; p < z.n_visited; p++) {
+		const struct znode *nd = &z.nodes[z.visit[p]];
+		count = Z3_mk_bvadd(c, count, Z3_mk_ite(c, nd->reach, one, zero32));
+		if (nd->ret) {
+			verdict = Z3_mk_ite(c, nd->reach, nd->ret, verdict);
+			returned = mk_or2(&z, returned, nd->reach);
+		}
+	}
+	Z3_ast beyond = mk_orn(&z, z.cut, z.n_cut);
+	for (size_t q = 0; q < n && !z3_failed(&z); q++) {
+		const uint8_t *data = pkts[q].data;
+		uint32_t len = pkts[q].len;
+		Z3_model m = Z3_mk_model(c);
+		Z3_model_inc_ref(c, m);
+		Z3_add_const_interp(c, m, Z3_get_app_decl(c, Z3_to_app(c, z.len32)),
+				    Z3_mk_unsigned_int64(c, len, z.b32));
+		Z3_add_const_interp(c, m, Z3_get_app_decl(c, Z3_to_app(c, z.ts)),
+				    num64(&z, pkts[q].ts_ns));
+		Z3_add_const_interp(c, m, Z3_get_app_decl(c, Z3_to_app(c, z.h5)),
+				    num64(&z, len ? vfm_hash5(data, len) : 0));
+		/* FLOW_LOAD: 0, what a fresh VM's empty table gives (exact for
+		 * programs without FLOW_STORE). */
+		for (uint32_t p = 0; p < z.n_visited; p++) {
+			const struct znode *nd = &z.nodes[z.visit[p]];
+			if (nd->fresh)
+				Z3_add_const_interp(c, m, Z3_get_app_decl(c, Z3_to_app(c, nd->fresh)),
+						    z.zero64);
+		}
+		Z3_func_interp fi = Z3_add_func_interp(c, m, z.pkt, Z3_mk_unsigned_int64(c, 0, z.b8));
+		Z3_func_interp_inc_ref(c, fi);
+		for (uint32_t j = 0; j < len; j++) {
+			Z3_ast_vector args = Z3_mk_ast_vector(c);
+			Z3_ast_vector_inc_ref(c, args);
+			Z3_ast_vector_push(c, args, Z3_mk_unsigned_int64(c, j, z.b32));
+			Z3_func_interp_add_entry(c, fi, args, Z3_mk_unsigned_int64(c, data[j], z.b8));
+			Z3_ast_vector_dec_ref(c, args);
+		}
+		Z3_func_interp_dec_ref(c, fi);
+		out[q].beyond_bound = eval_true(&z, m, beyond);
+		out[q].insns = eval_u64(&z, m, count);
+		bool ok = eval_true(&z, m, returned);
+		out[q].status = ok ? VFM_STATUS_OK : VFM_STATUS_BOUNDS;
+		out[q].verdict = ok ? vfm_sem_verdict(eval_u64(&z, m, verdict)) : 0;
+		Z3_model_dec_ref(c, m);
+	}
+	if (z3_failed(&z))
+		err = VFM_EUNSUPPORTED;
+done:
+	teardown(&z);
+	vfm_z3_report_free(&report);
 	return err;
 }
 

@@ -156,6 +156,25 @@ vfm_error_t vfm_z3_check(const vfm_program_t *prog, const struct vfm_z3_options 
 
 void vfm_z3_report_free(struct vfm_z3_report *report);
 
+/*
+ * For tests of the encoding itself: evaluate it on concrete packets
+ * (HASH5 = vfm_hash5 of the packet, TS = ts_ns, every FLOW_LOAD = 0 as on a
+ * fresh VM, so exact for programs without FLOW_STORE) and say what the
+ * encoded semantics does: instructions executed (nodes reached), status
+ * OK (a RET reached) or BOUNDS, and the verdict.  beyond_bound: the
+ * execution leaves the unrolled graph (a loop takes more than unroll
+ * backward jumps); the other fields are then meaningless.  Comparing with
+ * vfm_execute_ex ties the encoding to the interpreter.
+ */
+struct vfm_z3_eval {
+	bool beyond_bound;
+	uint64_t insns;
+	uint32_t verdict;
+	uint8_t status; /* vfm_status_t: OK or BOUNDS */
+};
+vfm_error_t vfm_z3_eval_packets(const vfm_program_t *prog, uint32_t unroll,
+				const vfm_packet_t *pkts, size_t n, struct vfm_z3_eval *out);
+
 /* Human-readable report: the mode (exact / bounded), claims checked,
  * refuted and unknown, proven/provable, time, then every failure with its
  * counterexample. */
