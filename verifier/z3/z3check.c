@@ -132,19 +132,8 @@ struct zc {
 	Z3_context c;
 	Z3_sort b8, b32, b64;
 	Z3_ast len32, len64, ts, h5, tru, fal, zero64;
+	Z3_func_decl pkt; /* the packet: BV32 -> BV8 (reads only: an array) */
 	Z3_tactic tactic;
-	/* The packet, in pure bit-vectors: one byte variable per constant
-	 * address the program reads (absolute loads), sorted; and every read
-	 * at a computed address, whose byte is the constant address's byte or
-	 * an earlier computed read's byte when the addresses are equal, else
-	 * a fresh variable (Ackermann's reduction, written out). */
-	uint32_t *caddr;
-	Z3_ast *cbyte;
-	size_t n_const;
-	struct sread {
-		Z3_ast addr, val, fresh;
-	} *sread;
-	size_t n_sread, cap_sread;
 	uint32_t n, K;
 	/* Nodes of insn i: nodes[base[i] + k] for k < levels[i] (K + 1 in a
 	 * loop, else 1; 0 if structurally unreachable). */
@@ -258,136 +247,18 @@ static bool is_const(struct zc *z, Z3_ast t, uint64_t *v)
 	return Z3_is_numeral_ast(z->c, t) && Z3_get_numeral_uint64(z->c, t, v);
 }
 
-static int cmp_u32(const void *x, const void *y)
-{
-	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-	return a < b ? -1 : a > b;
-}
-
-/* The byte variables of every constant address an absolute load reads. */
-static int packet_vars(struct zc *z)
-{
-	size_t n = 0;
-	for (uint32_t i = 0; i < z->n; i++)
-		if (vfm_opinfo[z->prog->insns[i].opcode].cls == VFM_CLASS_LOAD)
-			n += vfm_opinfo[z->prog->insns[i].opcode].size;
-	z->caddr = malloc((n ? n : 1) * sizeof *z->caddr);
-	z->cbyte = malloc((n ? n : 1) * sizeof *z->cbyte);
-	if (!z->caddr || !z->cbyte)
-		return -1;
-	n = 0;
-	for (uint32_t i = 0; i < z->n; i++) {
-		const struct vfm_insn *in = &z->prog->insns[i];
-		if (vfm_opinfo[in->opcode].cls != VFM_CLASS_LOAD)
-			continue;
-		for (unsigned j = 0; j < vfm_opinfo[in->opcode].size; j++)
-			z->caddr[n++] = in->arg + j; /* mod 2^32, as the address */
-	}
-	qsort(z->caddr, n, sizeof *z->caddr, cmp_u32);
-	size_t u = 0;
-	for (size_t j = 0; j < n; j++)
-		if (u == 0 || z->caddr[u - 1] != z->caddr[j])
-			z->caddr[u++] = z->caddr[j];
-	z->n_const = u;
-	for (size_t j = 0; j < u; j++) {
-		char name[24];
-		snprintf(name, sizeof name, "p%u", z->caddr[j]);
-		z->cbyte[j] = Z3_mk_const(z->c, Z3_mk_string_symbol(z->c, name), z->b8);
-	}
-	return 0;
-}
-
-static Z3_ast const_byte(const struct zc *z, uint32_t a)
-{
-	size_t lo = 0, hi = z->n_const;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (z->caddr[mid] < a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < z->n_const && z->caddr[lo] == a ? z->cbyte[lo] : NULL;
-}
-
-/* Are two 32-bit address terms certainly different?  x + j and x + j'
- * (same x, constants j != j' below 8) never meet. */
-static bool apart(struct zc *z, Z3_ast a, Z3_ast b)
-{
-	Z3_context c = z->c;
-	Z3_ast base[2] = {a, b};
-	uint64_t off[2] = {0, 0};
-	for (int s = 0; s < 2; s++) {
-		Z3_app app;
-		if (Z3_get_ast_kind(c, base[s]) != Z3_APP_AST)
-			continue;
-		app = Z3_to_app(c, base[s]);
-		if (Z3_get_decl_kind(c, Z3_get_app_decl(c, app)) != Z3_OP_BADD ||
-		    Z3_get_app_num_args(c, app) != 2)
-			continue;
-		uint64_t k;
-		if (is_const(z, Z3_get_app_arg(c, app, 1), &k)) {
-			off[s] = k;
-			base[s] = Z3_get_app_arg(c, app, 0);
-		}
-	}
-	return base[0] == base[1] && off[0] != off[1];
-}
-
-/* The packet byte at 32-bit address a (only meaningful when in bounds). */
-static Z3_ast packet_byte(struct zc *z, Z3_ast a)
-{
-	uint64_t k;
-	if (is_const(z, a, &k)) {
-		Z3_ast b = const_byte(z, (uint32_t)k);
-		if (b)
-			return b;
-	}
-	for (size_t j = 0; j < z->n_sread; j++)
-		if (z->sread[j].addr == a)
-			return z->sread[j].val;
-	if (z->n_sread == z->cap_sread) {
-		size_t ncap = z->cap_sread ? z->cap_sread * 2 : 16;
-		struct sread *p = realloc(z->sread, ncap * sizeof *p);
-		if (!p) {
-			z->oom = true;
-			return z->cbyte && z->n_const ? z->cbyte[0] : Z3_mk_unsigned_int64(z->c, 0, z->b8);
-		}
-		z->sread = p;
-		z->cap_sread = ncap;
-	}
-	char name[32];
-	snprintf(name, sizeof name, "q%zu", z->n_sread);
-	Z3_ast fresh = Z3_mk_const(z->c, Z3_mk_string_symbol(z->c, name), z->b8);
-	Z3_ast v = fresh;
-	for (size_t j = z->n_sread; j-- > 0;)
-		if (!apart(z, a, z->sread[j].addr))
-			v = Z3_mk_ite(z->c, Z3_mk_eq(z->c, a, z->sread[j].addr), z->sread[j].val, v);
-	for (size_t j = z->n_const; j-- > 0;)
-		v = Z3_mk_ite(z->c, Z3_mk_eq(z->c, a, num_w(z, z->caddr[j], 32)), z->cbyte[j], v);
-	z->sread[z->n_sread++] = (struct sread){a, v, fresh};
-	return v;
-}
-
 /* size bytes of the packet at 32-bit address addr, big-endian, zero-
  * extended to 64 bits. */
 static Z3_ast load_bytes(struct zc *z, Z3_ast addr, unsigned size)
 {
 	Z3_ast v = NULL;
-	uint64_t k;
-	bool konst = is_const(z, addr, &k);
 	for (unsigned j = 0; j < size; j++) {
-		Z3_ast a = j == 0 ? addr
-			   : konst ? num_w(z, (uint32_t)(k + j), 32)
-				   : Z3_mk_bvadd(z->c, addr, num_w(z, j, 32));
-		Z3_ast byte = packet_byte(z, a);
+		Z3_ast a = j ? Z3_mk_bvadd(z->c, addr, num_w(z, j, 32)) : addr;
+		Z3_ast byte = Z3_mk_app(z->c, z->pkt, 1, &a);
 		v = v ? Z3_mk_concat(z->c, v, byte) : byte;
 	}
 	return size < 8 ? Z3_mk_zero_ext(z->c, 64 - 8 * size, v) : v;
 }
-
-/* The byte at address a in model m (0 where the model does not say). */
-static uint8_t model_byte(struct zc *z, Z3_model m, uint32_t a);
 
 static Z3_ast alu2(struct zc *z, uint8_t opcode, Z3_ast a, Z3_ast b)
 {
@@ -850,10 +721,15 @@ static void claims_at(struct zc *z, uint32_t i, Z3_ast *tmp, Z3_ast *vv, Z3_ast 
 
 /* ---- solving ------------------------------------------------------------- */
 
-/* One query, on a fresh solver running the qfbv tactic (simplification,
- * bit-blasting, SAT).  Much faster here than an incremental solver (Z3's
- * push/pop and assumption modes use other engines that are slow on these
- * formulas, measured), at the price of bit-blasting each query's cone. */
+/* One query, on a fresh solver running the qfufbv tactic (simplification,
+ * Ackermann reduction of the packet function, bit-blasting, SAT).  Much
+ * faster here than an incremental solver (Z3's push/pop and assumption
+ * modes use other engines that are slow on these formulas, measured), at
+ * the price of bit-blasting each query's cone.  (Writing the Ackermann
+ * reduction out in the encoding instead, for pure QF_BV, was measured
+ * too: it puts every earlier packet read into the cone of every later
+ * computed read, and was much slower on programs with indexed loads in
+ * loops.) */
 static Z3_lbool solve(struct zc *z, Z3_ast q, Z3_model *model, uint32_t timeout_ms,
 		      const char *what)
 {
@@ -899,17 +775,6 @@ static uint64_t eval_u64(struct zc *z, Z3_model m, Z3_ast t)
 	if (Z3_model_eval(z->c, m, t, true, &out) && out)
 		Z3_get_numeral_uint64(z->c, out, &v);
 	return v;
-}
-
-static uint8_t model_byte(struct zc *z, Z3_model m, uint32_t a)
-{
-	Z3_ast b = const_byte(z, a);
-	if (b)
-		return (uint8_t)eval_u64(z, m, b);
-	for (size_t j = 0; j < z->n_sread; j++)
-		if (eval_u64(z, m, z->sread[j].addr) == a)
-			return (uint8_t)eval_u64(z, m, z->sread[j].val);
-	return 0;
 }
 
 static const char *const kind_names[VFM_Z3_KIND_COUNT] = {
@@ -1102,7 +967,10 @@ static void describe_failure(struct zc *z, const struct claim *cl, Z3_model m,
 	if (!fail->bytes)
 		fail->n_bytes = 0;
 	for (uint32_t j = 0; j < fail->n_bytes; j++)
-		fail->bytes[j] = model_byte(z, m, j);
+	{
+		Z3_ast a = num_w(z, j, 32);
+		fail->bytes[j] = (uint8_t)eval_u64(z, m, Z3_mk_app(z->c, z->pkt, 1, &a));
+	}
 	sb_printf(&b, "  counterexample: len = %u", fail->len);
 	if (z->uses_ts)
 		sb_printf(&b, ", ts = %" PRIu64, fail->ts);
@@ -1402,17 +1270,15 @@ static vfm_error_t encode(struct zc *z)
 	z->b64 = Z3_mk_bv_sort(c, 64);
 	z->len32 = Z3_mk_const(c, Z3_mk_string_symbol(c, "len"), z->b32);
 	z->len64 = Z3_mk_zero_ext(c, 32, z->len32);
-	if (packet_vars(z) != 0)
-		return VFM_ENOMEM;
+	z->pkt = Z3_mk_func_decl(c, Z3_mk_string_symbol(c, "packet"), 1, &z->b32, z->b8);
 	z->ts = Z3_mk_const(c, Z3_mk_string_symbol(c, "ts"), z->b64);
 	z->h5 = Z3_mk_const(c, Z3_mk_string_symbol(c, "hash5"), z->b64);
 	z->tru = Z3_mk_true(c);
 	z->fal = Z3_mk_false(c);
 	z->zero64 = num64(z, 0);
 
-	z->tactic = Z3_mk_tactic(c, "qfbv");
+	z->tactic = Z3_mk_tactic(c, "qfufbv");
 	Z3_tactic_inc_ref(c, z->tactic);
-
 	if (z3_failed(z))
 		return VFM_EUNSUPPORTED;
 
@@ -1588,7 +1454,6 @@ static void teardown(struct zc *z)
 	if (z->c) {
 		if (z->tactic)
 			Z3_tactic_dec_ref(z->c, z->tactic);
-
 		Z3_del_context(z->c);
 	}
 	for (size_t j = 0; z->nodes && j < z->n_nodes; j++) {
@@ -1606,9 +1471,6 @@ static void teardown(struct zc *z)
 	free(z->scc_loop);
 	free(z->cut);
 	free(z->cl);
-	free(z->caddr);
-	free(z->cbyte);
-	free(z->sread);
 }
 
 vfm_error_t vfm_z3_check(const vfm_program_t *prog, const struct vfm_z3_options *opt,
@@ -1698,17 +1560,16 @@ vfm_error_t vfm_z3_eval_packets(const vfm_program_t *prog, uint32_t unroll,
 				Z3_add_const_interp(c, m, Z3_get_app_decl(c, Z3_to_app(c, nd->fresh)),
 						    z.zero64);
 		}
-		for (size_t j = 0; j < z.n_const; j++)
-			Z3_add_const_interp(c, m, Z3_get_app_decl(c, Z3_to_app(c, z.cbyte[j])),
-					    Z3_mk_unsigned_int64(c, z.caddr[j] < len ? data[z.caddr[j]] : 0,
-								 z.b8));
-		/* Computed reads in creation order: an address may depend on
-		 * an earlier read's byte. */
-		for (size_t j = 0; j < z.n_sread; j++) {
-			uint64_t a = eval_u64(&z, m, z.sread[j].addr);
-			Z3_add_const_interp(c, m, Z3_get_app_decl(c, Z3_to_app(c, z.sread[j].fresh)),
-					    Z3_mk_unsigned_int64(c, a < len ? data[a] : 0, z.b8));
+		Z3_func_interp fi = Z3_add_func_interp(c, m, z.pkt, Z3_mk_unsigned_int64(c, 0, z.b8));
+		Z3_func_interp_inc_ref(c, fi);
+		for (uint32_t j = 0; j < len; j++) {
+			Z3_ast_vector args = Z3_mk_ast_vector(c);
+			Z3_ast_vector_inc_ref(c, args);
+			Z3_ast_vector_push(c, args, Z3_mk_unsigned_int64(c, j, z.b32));
+			Z3_func_interp_add_entry(c, fi, args, Z3_mk_unsigned_int64(c, data[j], z.b8));
+			Z3_ast_vector_dec_ref(c, args);
 		}
+		Z3_func_interp_dec_ref(c, fi);
 		out[q].beyond_bound = eval_true(&z, m, beyond);
 		out[q].insns = eval_u64(&z, m, count);
 		bool ok = eval_true(&z, m, returned);

@@ -6,17 +6,13 @@
  * the Makefile) and needs -lz3.  vfm-verify --z3 and tests/test_z3check
  * link it.
  *
- * What is encoded (QF_BV; docs/ISA.md is the reference):
- *   - the packet, a function from 32-bit addresses to bytes, with a
- *     symbolic length len (any 32-bit value): one byte variable per
- *     constant address the absolute loads read, and for each read at a
- *     computed address a byte that equals the constant address's byte or an
- *     earlier computed read's byte when the addresses are equal, else a
- *     fresh variable (Ackermann's reduction of an array, written out, so
- *     the formulas stay in pure QF_BV); loads read big-endian,
- *     zero-extended; a load out of bounds (off > len || size > len - off,
- *     with the indexed offset x + k computed without wrap-around, in 65
- *     bits) ends the path;
+ * What is encoded (docs/ISA.md is the reference), in QF_UFBV, which Z3's
+ * qfufbv tactic reduces to QF_BV (Ackermann) and bit-blasts:
+ *   - the packet as an uninterpreted function from 32-bit addresses to
+ *     bytes (a read-only array) with a symbolic length len (any 32-bit
+ *     value); loads read big-endian, zero-extended; a load out of bounds
+ *     (off > len || size > len - off, with the indexed offset x + k
+ *     computed without wrap-around, in 65 bits) ends the path;
  *   - the stack and the 16 scratch words as 64-bit bit-vector terms
  *     (scratch starts at 0), every ALU and compare op exactly as
  *     vm/semantics.h (x/0 = 0, x%0 = x, shift counts & 63, wrapping);
