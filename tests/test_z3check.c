@@ -23,11 +23,11 @@
  * Campaign mode (the "10,000 generated programs" of issue 3):
  *   VFM_Z3_PROGRAMS=10000 build/tests/test_z3check
  * with optional VFM_Z3_SEED (first seed, default 1), VFM_Z3_INSNS (target
- * size, default 64), VFM_Z3_UNROLL, VFM_Z3_TIMEOUT (ms per query) and
+ * size; default: 16, 32 and 48 instructions in turn), VFM_Z3_UNROLL, VFM_Z3_TIMEOUT (ms per query) and
  * VFM_Z3_KEEP (directory, default build/z3-failures) where a program with
  * an unsound claim is written with its report.  The summary (count, time,
  * unsound, unknown, proven/provable, bounded/complete) is printed at the
- * end.  Without VFM_Z3_PROGRAMS, 100 programs are checked (30 under ASan).
+ * end.  Without VFM_Z3_PROGRAMS, 160 programs are checked (50 under ASan).
  *
  * Run from the repository root (reads examples/ and corpus/).
  */
@@ -781,11 +781,12 @@ static void keep_failure(const char *dir, uint64_t seed, const char *text,
 static void test_generated(void **state)
 {
 	(void)state;
-	uint64_t count = env_u64("VFM_Z3_PROGRAMS", UNDER_ASAN ? 30 : 100);
+	uint64_t count = env_u64("VFM_Z3_PROGRAMS", UNDER_ASAN ? 50 : 160);
 	uint64_t first = env_u64("VFM_Z3_SEED", 1);
 	struct progen_config cfg;
 	progen_config_init(&cfg);
-	cfg.target_insns = (uint32_t)env_u64("VFM_Z3_INSNS", 64);
+	/* Sizes 16, 32 and 48 in turn, unless VFM_Z3_INSNS fixes one. */
+	uint32_t fixed_size = (uint32_t)env_u64("VFM_Z3_INSNS", 0);
 	struct vfm_z3_options opt;
 	vfm_z3_options_init(&opt);
 	opt.unroll = (uint32_t)env_u64("VFM_Z3_UNROLL", opt.unroll);
@@ -800,6 +801,7 @@ static void test_generated(void **state)
 	uint64_t slowest_seed = 0;
 	for (uint64_t s = first; s < first + count; s++) {
 		char *text = NULL;
+		cfg.target_insns = fixed_size ? fixed_size : 16u * (1 + (uint32_t)(s % 3));
 		int rc = progen_generate(&cfg, s, &text);
 		if (rc != PROGEN_OK)
 			fail_msg("progen seed %llu: %s", (unsigned long long)s, progen_strerror(rc));
@@ -843,10 +845,12 @@ static void test_generated(void **state)
 				now_seconds() - t0);
 	}
 	double secs = now_seconds() - t0;
-	print_message("generated programs: %llu (seeds %llu..%llu, target %u insns, %llu insns "
+	char sizes[32];
+	snprintf(sizes, sizeof sizes, fixed_size ? "%u" : "16/32/48", fixed_size);
+	print_message("generated programs: %llu (seeds %llu..%llu, target %s insns, %llu insns "
 		      "in all), unroll %u, timeout %u ms\n",
 		      (unsigned long long)count, (unsigned long long)first,
-		      (unsigned long long)(first + count - 1), cfg.target_insns,
+		      (unsigned long long)(first + count - 1), sizes,
 		      (unsigned long long)insns, opt.unroll, opt.timeout_ms);
 	print_message("  %.1f s in all (%.1f s in the check, %.3f s per program, slowest "
 		      "%.2f s seed %llu, %llu over 1 s), %llu queries\n",
