@@ -642,6 +642,14 @@ static void node_claims(struct zc *z, uint32_t id, Z3_ast *tmp)
 		nd->iviol = mk_and2(z, nd->reach, v);
 }
 
+/* A load the verifier did not prove, that Z3 shows always in bounds. */
+static void note_provable(struct vfm_z3_report *rep, uint32_t pc)
+{
+	rep->provable++;
+	if (rep->n_gap < VFM_Z3_MAX_GAP)
+		rep->gap_pc[rep->n_gap++] = pc;
+}
+
 static void claims_at(struct zc *z, uint32_t i, Z3_ast *tmp, Z3_ast *vv, Z3_ast *iv)
 {
 	const struct vfm_facts *f = z->f;
@@ -713,7 +721,7 @@ static void claims_at(struct zc *z, uint32_t i, Z3_ast *tmp, Z3_ast *vv, Z3_ast 
 	Z3_ast v = mk_orn(z, vv, nv);
 	if (v == z->fal) {
 		if (purpose == P_PRECISION)
-			rep->provable++;
+			note_provable(rep, z->prog->pc_of[i]);
 		return;
 	}
 	add_claim(z, i, kind, purpose, v);
@@ -1376,7 +1384,7 @@ static vfm_error_t run(struct zc *z)
 		const struct claim *cl = &z->cl[j];
 		if (cl->purpose == P_PRECISION) {
 			if (cl->status == CL_HOLDS)
-				rep->provable++;
+				note_provable(rep, prog->pc_of[cl->insn]);
 			else if (cl->status == CL_UNKNOWN)
 				rep->precision_unknown++;
 		} else if (cl->status == CL_UNKNOWN) {
@@ -1590,7 +1598,6 @@ done:
 void vfm_z3_print_report(FILE *out, const vfm_program_t *prog,
 			 const struct vfm_z3_report *r)
 {
-	(void)prog;
 	if (!r->facts) {
 		fprintf(out, "z3: %s\n", r->error[0] ? r->error : "nothing checked");
 		return;
@@ -1616,7 +1623,16 @@ void vfm_z3_print_report(FILE *out, const vfm_program_t *prog,
 		r->proven, r->provable, r->loads);
 	if (r->precision_unknown)
 		fprintf(out, " (%u unknown)", r->precision_unknown);
-	fprintf(out, "\nz3: %u queries, %u timeouts, %.3f s\n", r->queries, r->timeouts, r->seconds);
+	fputc('\n', out);
+	for (uint32_t j = 0; j < r->n_gap; j++) {
+		char where[200];
+		vfm_describe_pc(prog, r->gap_pc[j], where, sizeof where);
+		fprintf(out, "z3: provable, not proven: %s\n", where);
+	}
+	if (r->provable - r->proven > r->n_gap)
+		fprintf(out, "z3: ... %u more provable loads not proven\n",
+			r->provable - r->proven - r->n_gap);
+	fprintf(out, "z3: %u queries, %u timeouts, %.3f s\n", r->queries, r->timeouts, r->seconds);
 	for (uint32_t j = 0; j < r->n_fail; j++)
 		fprintf(out, "UNSOUND %s", r->fail[j].text ? r->fail[j].text : "(out of memory)\n");
 	if (r->failures > r->n_fail)

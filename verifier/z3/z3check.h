@@ -78,6 +78,7 @@
 #define VFM_Z3_DEFAULT_MAX_FAILURES 16u
 #define VFM_Z3_MAX_NODES (1u << 18)   /* unrolled nodes; K is lowered to fit */
 #define VFM_Z3_CEX_BYTES 4096u        /* packet bytes kept per counterexample */
+#define VFM_Z3_MAX_GAP 32u            /* provable-not-proven loads listed */
 
 struct vfm_z3_options {
 	uint32_t unroll;       /* bound K: backward jumps per loop entry */
@@ -137,6 +138,10 @@ struct vfm_z3_report {
 	uint32_t claims, failures, unknowns;  /* totals */
 	/* precision over reached packet loads */
 	uint32_t loads, proven, provable, precision_unknown;
+	/* pcs of the loads Z3 shows always in bounds that the verifier did
+	 * not prove (the first VFM_Z3_MAX_GAP): where precision is lost */
+	uint32_t gap_pc[VFM_Z3_MAX_GAP];
+	uint32_t n_gap;
 	uint32_t queries, timeouts;
 	double seconds;
 	struct vfm_z3_failure *fail; /* the first max_failures refuted claims */
