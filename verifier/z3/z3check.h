@@ -73,7 +73,7 @@
 
 #include "vfm.h"
 
-#define VFM_Z3_DEFAULT_UNROLL 8u      /* taken backward jumps per path */
+#define VFM_Z3_DEFAULT_UNROLL 8u      /* backward jumps per loop entry */
 #define VFM_Z3_DEFAULT_TIMEOUT_MS 3000u
 #define VFM_Z3_DEFAULT_MAX_FAILURES 16u
 #define VFM_Z3_MAX_NODES (1u << 18)   /* unrolled nodes; K is lowered to fit */
