@@ -145,7 +145,7 @@ clean:
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 # ---- Benchmarks (bench/README.md) -------------------------------------------
-#   make bench        the whole suite, ~2 minutes: table on stdout; results in
+#   make bench        the whole suite, ~1.5 minutes: table on stdout; results in
 #                     build/bench/ (results.json, micro.json, nspp.png)
 #   make bench-quick  CI smoke run: everything briefly, verdicts checked,
 #                     nothing asserted about time
