@@ -716,8 +716,10 @@ void vfm_absint(struct vfm_program *prog)
 	/* Entry: length any u32, scratch 0, empty stack. */
 	struct vfm_aslot *entry = ai.cur;
 	bool empty = false;
-	entry[0].v = vfm_aval_reduce((struct vfm_aval){{0, UINT32_MAX}, vfm_tnum_unknown()}, &empty);
-	entry[0].id = VFM_ID_LEN;
+	/* Whole-slot stores (reserved = 0): states are compared with memcmp. */
+	entry[0] = (struct vfm_aslot){
+		vfm_aval_reduce((struct vfm_aval){{0, UINT32_MAX}, vfm_tnum_unknown()}, &empty),
+		VFM_ID_LEN, 0};
 	for (uint32_t k = 0; k < ai.ns; k++)
 		entry[1 + k] = (struct vfm_aslot){vfm_aval_const(0), 0, 0};
 	memcpy(ai.states, entry, (1 + ai.ns) * sizeof *entry);
