@@ -201,31 +201,35 @@ struct vfm_tnum vfm_tnum_neg(struct vfm_tnum a)
 }
 
 /*
- * Shifts.  The count is b & (BITS-1); its possible values are the members
- * of b's low tnum bits.  The result is the join of a shifted by each
- * possible count: exact when the count is known, the best tnum otherwise.
- * The loop starts from the smallest possible count (b.value's low bits,
- * always a member), so the join never starts from an empty set.
+ * Shifts.  The count is b & (BITS-1).  The result is the join of a shifted
+ * by every possible count, computed like a barrel shifter: stage i shifts
+ * by 2^i if count bit i is known 1, keeps the value if it is known 0, and
+ * joins both if it is unknown.  Shifting by a constant commutes with join
+ * and join is associative, so this is exactly the join over all counts:
+ * exact for a known count, the best tnum otherwise, in log2(BITS) steps.
  */
 struct vfm_tnum vfm_tnum_shl(struct vfm_tnum a, struct vfm_tnum b)
 {
-	uint64_t cv = b.value & (VFM_DOMAIN_BITS - 1);
-	uint64_t cm = b.mask & (VFM_DOMAIN_BITS - 1);
-	struct vfm_tnum r = dom_tn_make((a.value << cv) & VFM_DOM_M, (a.mask << cv) & VFM_DOM_M);
-	for (unsigned c = 0; c < VFM_DOMAIN_BITS; c++)
-		if ((c & ~cm) == cv)
-			r = vfm_tnum_join(r, dom_tn_make((a.value << c) & VFM_DOM_M,
-							 (a.mask << c) & VFM_DOM_M));
+	struct vfm_tnum r = a;
+	for (unsigned s = 1; s < VFM_DOMAIN_BITS; s <<= 1) {
+		struct vfm_tnum t = dom_tn_make((r.value << s) & VFM_DOM_M, (r.mask << s) & VFM_DOM_M);
+		if (b.value & s)
+			r = t;
+		else if (b.mask & s)
+			r = vfm_tnum_join(r, t);
+	}
 	return r;
 }
 
 struct vfm_tnum vfm_tnum_shr(struct vfm_tnum a, struct vfm_tnum b)
 {
-	uint64_t cv = b.value & (VFM_DOMAIN_BITS - 1);
-	uint64_t cm = b.mask & (VFM_DOMAIN_BITS - 1);
-	struct vfm_tnum r = dom_tn_make(a.value >> cv, a.mask >> cv);
-	for (unsigned c = 0; c < VFM_DOMAIN_BITS; c++)
-		if ((c & ~cm) == cv)
-			r = vfm_tnum_join(r, dom_tn_make(a.value >> c, a.mask >> c));
+	struct vfm_tnum r = a;
+	for (unsigned s = 1; s < VFM_DOMAIN_BITS; s <<= 1) {
+		struct vfm_tnum t = dom_tn_make(r.value >> s, r.mask >> s);
+		if (b.value & s)
+			r = t;
+		else if (b.mask & s)
+			r = vfm_tnum_join(r, t);
+	}
 	return r;
 }
