@@ -11,6 +11,8 @@
 #   build/fuzz/pcap.dict     capture-format magics and block types (pcap)
 #   build/fuzz/afl_T         with `fuzz/build.sh afl`: afl-clang-fast,
 #                            AFL++'s libFuzzer driver (-fsanitize=fuzzer)
+#   build/fuzz/afl_mutator_diff.so   with `fuzz/build.sh afl`: fuzz_diff's
+#                            structural mutator for AFL++ (fuzz/afl_mutator.c)
 #
 # Environment: CLANG (default clang), GCC (default gcc), AFL_CC (default
 # afl-clang-fast), OUT (default build/fuzz), TARGETS.  Only the replayers
@@ -105,6 +107,15 @@ build_afl() {
 			-o "$OUT/afl_$t"
 		echo "built $OUT/afl_$t"
 	done
+	# fuzz_diff's structural mutator as an AFL++ custom mutator library
+	# (fuzz/afl_mutator.c), loaded by afl-fuzz itself: no sanitizers.
+	case " $TARGETS " in *" diff "*)
+		# shellcheck disable=SC2086
+		"$GCC" -std=gnu11 -O2 -fPIC -shared $WARN $INC fuzz/afl_mutator.c \
+			fuzz/fuzz_diff.c $(target_srcs diff) $LIB_SRCS \
+			-o "$OUT/afl_mutator_diff.so"
+		echo "built $OUT/afl_mutator_diff.so" ;;
+	esac
 }
 
 case "$what" in
