@@ -7,6 +7,7 @@
  * word's width.  tests/test_proofs_encoding.c checks that each mirror
  * computes exactly what the C code computes.
  */
+#include <stddef.h>
 #include <stdio.h>
 
 #include "enc.h"
@@ -19,6 +20,11 @@ void pz_init(struct pz *z, Z3_context c, unsigned width)
 	z->c = c;
 	z->w = width;
 	z->s = Z3_mk_bv_sort(c, width);
+	z->on_reduce = NULL;
+	z->on_tnum_meet = NULL;
+	z->on_itv_meet = NULL;
+	z->refine_reduce = NULL;
+	z->hook_ctx = NULL;
 }
 
 Z3_ast pz_num(const struct pz *z, uint64_t v)
@@ -200,6 +206,8 @@ struct pz_tnum pz_tnum_meet(const struct pz *z, struct pz_tnum a, struct pz_tnum
 			    Z3_ast *empty)
 {
 	Z3_ast clash = and(z, and(z, xor(z, a.v, b.v), not(z, a.m)), not(z, b.m));
+	if (z->on_tnum_meet)
+		z->on_tnum_meet(z, a, b);
 	if (empty)
 		*empty = nz(z, clash);
 	return tn_ite(z, nz(z, clash), a, tn(or(z, a.v, b.v), and(z, a.m, b.m)));
@@ -284,17 +292,15 @@ static struct pz_tnum tn_not(const struct pz *z, struct pz_tnum a)
 	return tn(and(z, not(z, a.v), not(z, a.m)), a.m);
 }
 
-/* The join over every possible count c; shl when left, else shr. */
+/* The barrel shifter over tnums; shl when left, else shr. */
 static struct pz_tnum tn_shift(const struct pz *z, struct pz_tnum a, struct pz_tnum b, bool left)
 {
 	Z3_ast (*sh)(const struct pz *, Z3_ast, Z3_ast) = left ? shl : shr;
-	Z3_ast cv = and(z, b.v, N(z, z->w - 1));
-	Z3_ast cm = and(z, b.m, N(z, z->w - 1));
-	struct pz_tnum r = tn(sh(z, a.v, cv), sh(z, a.m, cv));
-	for (unsigned c = 0; c < z->w; c++) {
-		Z3_ast member = eq(z, and(z, N(z, c), not(z, cm)), cv);
-		r = tn_ite(z, member,
-			   pz_tnum_join(z, r, tn(sh(z, a.v, N(z, c)), sh(z, a.m, N(z, c)))), r);
+	struct pz_tnum r = a;
+	for (unsigned s = 1; s < z->w; s <<= 1) {
+		struct pz_tnum t = tn(sh(z, r.v, N(z, s)), sh(z, r.m, N(z, s)));
+		r = tn_ite(z, nz(z, and(z, b.v, N(z, s))), t,
+			   tn_ite(z, nz(z, and(z, b.m, N(z, s))), pz_tnum_join(z, r, t), r));
 	}
 	return r;
 }
@@ -358,6 +364,8 @@ struct pz_itv pz_itv_join(const struct pz *z, struct pz_itv a, struct pz_itv b)
 struct pz_itv pz_itv_meet(const struct pz *z, struct pz_itv a, struct pz_itv b, Z3_ast *empty)
 {
 	Z3_ast lo = max_(z, a.lo, b.lo), hi = min_(z, a.hi, b.hi);
+	if (z->on_itv_meet)
+		z->on_itv_meet(z, a, b);
 	if (empty)
 		*empty = ugt(z, lo, hi);
 	return iv_ite(z, ugt(z, lo, hi), a, iv(lo, hi));
@@ -499,7 +507,7 @@ static struct pz_aval av_unknown(const struct pz *z)
 	return (struct pz_aval){pz_itv_full(z), pz_tnum_unknown(z)};
 }
 
-static Z3_ast av_next_member(const struct pz *z, struct pz_tnum t, Z3_ast x, Z3_ast *ok)
+Z3_ast pz_next_member(const struct pz *z, struct pz_tnum t, Z3_ast x, Z3_ast *ok)
 {
 	Z3_ast y = or(z, t.v, and(z, x, t.m));
 	Z3_ast d = xor(z, x, y);
@@ -517,16 +525,18 @@ static Z3_ast av_next_member(const struct pz *z, struct pz_tnum t, Z3_ast x, Z3_
 			      and(z, t.v, q_1)))));
 }
 
-static Z3_ast av_prev_member(const struct pz *z, struct pz_tnum t, Z3_ast x, Z3_ast *ok)
+Z3_ast pz_prev_member(const struct pz *z, struct pz_tnum t, Z3_ast x, Z3_ast *ok)
 {
-	return not(z, av_next_member(z, tn_not(z, t), not(z, x), ok));
+	return not(z, pz_next_member(z, tn_not(z, t), not(z, x), ok));
 }
 
 struct pz_aval pz_aval_reduce(const struct pz *z, struct pz_aval a, Z3_ast *empty)
 {
 	Z3_ast ok_lo, ok_hi;
-	Z3_ast lo = av_next_member(z, a.tn, a.itv.lo, &ok_lo);
-	Z3_ast hi = av_prev_member(z, a.tn, a.itv.hi, &ok_hi);
+	Z3_ast lo = pz_next_member(z, a.tn, a.itv.lo, &ok_lo);
+	if (z->on_reduce)
+		z->on_reduce(z, a);
+	Z3_ast hi = pz_prev_member(z, a.tn, a.itv.hi, &ok_hi);
 	Z3_ast none = lor(z, lor(z, nz(z, and(z, a.tn.v, a.tn.m)), lnot(z, ok_lo)),
 			  lor(z, lnot(z, ok_hi), ugt(z, lo, hi)));
 	struct pz_aval r = {iv(lo, hi), pz_tnum_meet(z, a.tn, pz_tnum_range(z, lo, hi), NULL)};
@@ -554,7 +564,7 @@ static struct pz_aval av_meet(const struct pz *z, struct pz_aval a, struct pz_av
 	return r;
 }
 
-static struct pz_aval av_result(const struct pz *z, struct pz_itv itv, struct pz_tnum t)
+struct pz_aval pz_aval_result(const struct pz *z, struct pz_itv itv, struct pz_tnum t)
 {
 	struct pz_aval r = {itv, t};
 	Z3_ast empty;
@@ -569,7 +579,7 @@ struct pz_aval pz_aval_alu2(const struct pz *z, uint8_t opcode, struct pz_aval a
 	case VFM_OPC_ADD: case VFM_OPC_SUB: case VFM_OPC_MUL: case VFM_OPC_DIV:
 	case VFM_OPC_MOD: case VFM_OPC_AND: case VFM_OPC_OR: case VFM_OPC_XOR:
 	case VFM_OPC_SHL: case VFM_OPC_SHR:
-		return av_result(z, pz_itv_alu2(z, opcode, a.itv, b.itv),
+		return pz_aval_result(z, pz_itv_alu2(z, opcode, a.itv, b.itv),
 				 pz_tnum_alu2(z, opcode, a.tn, b.tn));
 	default:
 		return av_unknown(z);
@@ -580,13 +590,11 @@ struct pz_aval pz_aval_alu1(const struct pz *z, uint8_t opcode, struct pz_aval a
 {
 	switch (opcode) {
 	case VFM_OPC_NOT: case VFM_OPC_NEG:
-		return av_result(z, pz_itv_alu1(z, opcode, a.itv), pz_tnum_alu1(z, opcode, a.tn));
+		return pz_aval_result(z, pz_itv_alu1(z, opcode, a.itv), pz_tnum_alu1(z, opcode, a.tn));
 	default:
 		return av_unknown(z);
 	}
 }
-
-enum pz_rel { PZ_EQ, PZ_NE, PZ_LT, PZ_LE, PZ_GT, PZ_GE, PZ_SET, PZ_CLEAR, PZ_ANY };
 
 static enum pz_rel av_edge(uint8_t opcode, bool taken)
 {
@@ -611,9 +619,8 @@ static struct pz_itv av_exclude(const struct pz *z, struct pz_itv x, Z3_ast c)
 		      iv_ite(z, at_hi, iv(x.lo, sub(z, x.hi, N(z, 1))), x));
 }
 
-/* dom_av_narrow; returns the Bool "pairs remain". */
-static Z3_ast av_narrow(const struct pz *z, enum pz_rel rel, struct pz_aval *x,
-			struct pz_aval *y)
+Z3_ast pz_aval_narrow(const struct pz *z, enum pz_rel rel, struct pz_aval *x,
+		      struct pz_aval *y)
 {
 	Z3_ast empty = FALSE(z), e2 = FALSE(z), early = FALSE(z), e, r2;
 	switch (rel) {
@@ -679,14 +686,16 @@ Z3_ast pz_aval_refine(const struct pz *z, uint8_t opcode, bool taken, struct pz_
 {
 	enum pz_rel rel = av_edge(opcode, taken);
 	Z3_ast empty_a, empty_b, ok;
-	struct pz_aval x = pz_aval_reduce(z, *a, &empty_a);
-	struct pz_aval y = pz_aval_reduce(z, *b, &empty_b);
+	struct pz_aval (*reduce)(const struct pz *, struct pz_aval, Z3_ast *) =
+		z->refine_reduce ? z->refine_reduce : pz_aval_reduce;
+	struct pz_aval x = reduce(z, *a, &empty_a);
+	struct pz_aval y = reduce(z, *b, &empty_b);
 	if (rel == PZ_GT)
-		ok = av_narrow(z, PZ_LT, &y, &x);
+		ok = pz_aval_narrow(z, PZ_LT, &y, &x);
 	else if (rel == PZ_GE)
-		ok = av_narrow(z, PZ_LE, &y, &x);
+		ok = pz_aval_narrow(z, PZ_LE, &y, &x);
 	else
-		ok = av_narrow(z, rel, &x, &y);
+		ok = pz_aval_narrow(z, rel, &x, &y);
 	*a = x;
 	*b = y;
 	return land(z, lnot(z, lor(z, empty_a, empty_b)), ok);

@@ -21,13 +21,6 @@
 
 #include <z3.h>
 
-/* An encoding context: a Z3 context and the word width. */
-struct pz {
-	Z3_context c;
-	unsigned w;
-	Z3_sort s; /* bit-vector sort of width w */
-};
-
 struct pz_tnum {
 	Z3_ast v, m; /* value, mask */
 };
@@ -41,6 +34,28 @@ struct pz_aval {
 	struct pz_tnum tn;
 };
 
+/*
+ * An encoding context: a Z3 context and the word width.  The hooks, if
+ * set, are called with the operands every time a mirror builds a term of
+ * that operation (not changing the term); proofs/prove.c uses them to
+ * assert instances of lemmas it proves separately.
+ */
+struct pz {
+	Z3_context c;
+	unsigned w;
+	Z3_sort s; /* bit-vector sort of width w */
+	void (*on_reduce)(const struct pz *z, struct pz_aval a);
+	void (*on_tnum_meet)(const struct pz *z, struct pz_tnum a, struct pz_tnum b);
+	void (*on_itv_meet)(const struct pz *z, struct pz_itv a, struct pz_itv b);
+	/* If set, pz_aval_refine takes the reductions of its operands from
+	 * this hook instead of building pz_aval_reduce: proofs/prove.c
+	 * returns fresh values constrained by the (separately proven)
+	 * reduction lemma, a modular proof of the refinement. */
+	struct pz_aval (*refine_reduce)(const struct pz *z, struct pz_aval a, Z3_ast *empty);
+	void *hook_ctx;
+};
+
+/* Width `width`, no hooks. */
 void pz_init(struct pz *z, Z3_context c, unsigned width);
 Z3_ast pz_num(const struct pz *z, uint64_t v);
 Z3_ast pz_var(const struct pz *z, const char *name);
@@ -83,12 +98,24 @@ struct pz_itv pz_itv_widen(const struct pz *z, struct pz_itv prev, struct pz_itv
 			   const Z3_ast *thresholds, unsigned n);
 
 /* ---- mirrors of verifier/aval.c ---- */
+/* dom_av_next_member / dom_av_prev_member: the least member of t >= x,
+ * the greatest <= x; *ok: Bool "there is one". */
+Z3_ast pz_next_member(const struct pz *z, struct pz_tnum t, Z3_ast x, Z3_ast *ok);
+Z3_ast pz_prev_member(const struct pz *z, struct pz_tnum t, Z3_ast x, Z3_ast *ok);
 struct pz_aval pz_aval_const(const struct pz *z, Z3_ast v);
 struct pz_aval pz_aval_reduce(const struct pz *z, struct pz_aval a, Z3_ast *empty);
 struct pz_aval pz_aval_join(const struct pz *z, struct pz_aval a, struct pz_aval b);
+/* dom_av_result: the reduced pair, or the pair itself if it has no member. */
+struct pz_aval pz_aval_result(const struct pz *z, struct pz_itv itv, struct pz_tnum t);
 struct pz_aval pz_aval_alu2(const struct pz *z, uint8_t opcode, struct pz_aval a,
 			    struct pz_aval b);
 struct pz_aval pz_aval_alu1(const struct pz *z, uint8_t opcode, struct pz_aval a);
+/* dom_av_narrow: narrow x and y to the pairs with x REL y (REL one of EQ
+ * NE LT LE SET CLEAR ANY; refine passes GT and GE swapped); returns the
+ * Bool "pairs remain". */
+enum pz_rel { PZ_EQ, PZ_NE, PZ_LT, PZ_LE, PZ_GT, PZ_GE, PZ_SET, PZ_CLEAR, PZ_ANY };
+Z3_ast pz_aval_narrow(const struct pz *z, enum pz_rel rel, struct pz_aval *x,
+		      struct pz_aval *y);
 /* Returns the Bool "edge feasible"; *a and *b as the C function leaves them. */
 Z3_ast pz_aval_refine(const struct pz *z, uint8_t opcode, bool taken, struct pz_aval *a,
 		      struct pz_aval *b);
