@@ -16,6 +16,16 @@
 
 #include "../verifier/domain.h"
 
+/* The operators the domains implement, as initializer lists for the tests
+ * and proofs that iterate over them. */
+#define VFM_DOM_ALU2_OPS                                                       \
+	VFM_OPC_ADD, VFM_OPC_SUB, VFM_OPC_MUL, VFM_OPC_DIV, VFM_OPC_MOD,       \
+	VFM_OPC_AND, VFM_OPC_OR, VFM_OPC_XOR, VFM_OPC_SHL, VFM_OPC_SHR
+#define VFM_DOM_ALU1_OPS VFM_OPC_NOT, VFM_OPC_NEG
+#define VFM_DOM_JCC_OPS                                                        \
+	VFM_OPC_JEQ, VFM_OPC_JNE, VFM_OPC_JGT, VFM_OPC_JGE, VFM_OPC_JLT,       \
+	VFM_OPC_JLE, VFM_OPC_JSET
+
 typedef struct vfm_tnum (*vfm_dom_tn2)(struct vfm_tnum, struct vfm_tnum);
 typedef struct vfm_tnum (*vfm_dom_tn1)(struct vfm_tnum);
 typedef struct vfm_interval (*vfm_dom_itv2)(struct vfm_interval, struct vfm_interval);

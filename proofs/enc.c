@@ -596,7 +596,7 @@ struct pz_aval pz_aval_alu1(const struct pz *z, uint8_t opcode, struct pz_aval a
 	}
 }
 
-static enum pz_rel av_edge(uint8_t opcode, bool taken)
+enum pz_rel pz_edge_rel(uint8_t opcode, bool taken)
 {
 	switch (opcode) {
 	case VFM_OPC_JEQ: return taken ? PZ_EQ : PZ_NE;
@@ -684,7 +684,7 @@ Z3_ast pz_aval_narrow(const struct pz *z, enum pz_rel rel, struct pz_aval *x,
 Z3_ast pz_aval_refine(const struct pz *z, uint8_t opcode, bool taken, struct pz_aval *a,
 		      struct pz_aval *b)
 {
-	enum pz_rel rel = av_edge(opcode, taken);
+	enum pz_rel rel = pz_edge_rel(opcode, taken);
 	Z3_ast empty_a, empty_b, ok;
 	struct pz_aval (*reduce)(const struct pz *, struct pz_aval, Z3_ast *) =
 		z->refine_reduce ? z->refine_reduce : pz_aval_reduce;

@@ -114,6 +114,9 @@ struct pz_aval pz_aval_alu1(const struct pz *z, uint8_t opcode, struct pz_aval a
  * NE LT LE SET CLEAR ANY; refine passes GT and GE swapped); returns the
  * Bool "pairs remain". */
 enum pz_rel { PZ_EQ, PZ_NE, PZ_LT, PZ_LE, PZ_GT, PZ_GE, PZ_SET, PZ_CLEAR, PZ_ANY };
+/* The relation the taken / not-taken edge of a conditional jump establishes
+ * between its operands (aval.c, dom_av_edge). */
+enum pz_rel pz_edge_rel(uint8_t opcode, bool taken);
 Z3_ast pz_aval_narrow(const struct pz *z, enum pz_rel rel, struct pz_aval *x,
 		      struct pz_aval *y);
 /* Returns the Bool "edge feasible"; *a and *b as the C function leaves them. */

@@ -117,15 +117,9 @@ static uint8_t spec_op(const struct job *j)
 	return j->control ? j->spec : j->opcode;
 }
 
-static const uint8_t alu2_ops[] = {
-	VFM_OPC_ADD, VFM_OPC_SUB, VFM_OPC_MUL, VFM_OPC_DIV, VFM_OPC_MOD,
-	VFM_OPC_AND, VFM_OPC_OR,  VFM_OPC_XOR, VFM_OPC_SHL, VFM_OPC_SHR,
-};
-static const uint8_t alu1_ops[] = {VFM_OPC_NOT, VFM_OPC_NEG};
-static const uint8_t jcc_ops[] = {
-	VFM_OPC_JEQ, VFM_OPC_JNE, VFM_OPC_JGT, VFM_OPC_JGE,
-	VFM_OPC_JLT, VFM_OPC_JLE, VFM_OPC_JSET,
-};
+static const uint8_t alu2_ops[] = {VFM_DOM_ALU2_OPS};
+static const uint8_t alu1_ops[] = {VFM_DOM_ALU1_OPS};
+static const uint8_t jcc_ops[] = {VFM_DOM_JCC_OPS};
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 static bool hard_op(uint8_t op)
@@ -304,21 +298,6 @@ static Z3_ast reduced(const struct pz *z, struct pz_aval a)
 	return AND2(z, AND2(z, pz_tnum_wf(z, a.tn), pz_itv_wf(z, a.itv)),
 		    AND2(z, pz_tnum_contains(z, a.tn, a.itv.lo),
 			 pz_tnum_contains(z, a.tn, a.itv.hi)));
-}
-
-/* The relation an edge establishes (aval.c, dom_av_edge). */
-static enum pz_rel refine_rel(uint8_t opcode, bool taken)
-{
-	switch (opcode) {
-	case VFM_OPC_JEQ: return taken ? PZ_EQ : PZ_NE;
-	case VFM_OPC_JNE: return taken ? PZ_NE : PZ_EQ;
-	case VFM_OPC_JGT: return taken ? PZ_GT : PZ_LE;
-	case VFM_OPC_JGE: return taken ? PZ_GE : PZ_LT;
-	case VFM_OPC_JLT: return taken ? PZ_LT : PZ_GE;
-	case VFM_OPC_JLE: return taken ? PZ_LE : PZ_GT;
-	case VFM_OPC_JSET: return taken ? PZ_SET : PZ_CLEAR;
-	default: return PZ_ANY;
-	}
 }
 
 /*
@@ -737,7 +716,7 @@ static void build_query(struct pz *z, Z3_solver s, const struct job *j, unsigned
 		 * The reductions are abstracted (hook_refine_reduce); the
 		 * hint is the narrow claim for the reduced values. */
 		struct pz_aval a = var_aval(z, "a"), b = var_aval(z, "b"), ra, rb;
-		enum pz_rel rel = refine_rel(op, j->taken);
+		enum pz_rel rel = pz_edge_rel(op, j->taken);
 		install_hooks(z, &h, s, x, y);
 		h.n_fresh = 0;
 		z->refine_reduce = hook_refine_reduce;

@@ -54,15 +54,9 @@
 static const struct vfm_dom_ops dom64 = VFM_DOM_OPS_INIT(64);
 static const struct vfm_dom_ops *const D8 = &vfm_dom8;
 
-static const uint8_t alu2_ops[] = {
-	VFM_OPC_ADD, VFM_OPC_SUB, VFM_OPC_MUL, VFM_OPC_DIV, VFM_OPC_MOD,
-	VFM_OPC_AND, VFM_OPC_OR,  VFM_OPC_XOR, VFM_OPC_SHL, VFM_OPC_SHR,
-};
-static const uint8_t alu1_ops[] = {VFM_OPC_NOT, VFM_OPC_NEG};
-static const uint8_t jcc_ops[] = {
-	VFM_OPC_JEQ, VFM_OPC_JNE, VFM_OPC_JGT, VFM_OPC_JGE,
-	VFM_OPC_JLT, VFM_OPC_JLE, VFM_OPC_JSET,
-};
+static const uint8_t alu2_ops[] = {VFM_DOM_ALU2_OPS};
+static const uint8_t alu1_ops[] = {VFM_DOM_ALU1_OPS};
+static const uint8_t jcc_ops[] = {VFM_DOM_JCC_OPS};
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *op_name(uint8_t op)
