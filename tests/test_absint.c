@@ -268,6 +268,76 @@ static void test_ihl_indexed_load(void **state)
 	vfm_program_release(p);
 }
 
+/* ---- relation to the length: `off + c <= LEN` guards --------------------- */
+
+/* The idiomatic guard of an indexed load: keep the offset, compare
+ * offset + c with LEN, load at offset + k with k + size <= c. */
+#define IHL_GUARD(cmp_and_branch)                                             \
+	"LEN\nPUSH 34\nJLT out\nLD8 14\nPUSH 15\nAND\nPUSH 2\nSHL\n"      \
+	"DUP\nPUSH 18\nADD\n" cmp_and_branch "LD16X 16\nRET\nout:\nRET 0\nout2:\nRET 0"
+
+static void expect_ldx_proven(const char *src, bool proven, uint32_t room)
+{
+	vfm_program_t *p = load(src);
+	uint32_t ldx = nth(p, VFM_OPC_LD16X, 0);
+	if (!!(p->facts.flags[ldx] & VFM_FACT_IN_BOUNDS) != proven)
+		fail_msg("LD16X %s proven in:\n%s", proven ? "not" : "wrongly", src);
+	assert_int_equal(slot(p, ldx, 0)->len_room, room);
+	vfm_program_release(p);
+}
+
+static void test_len_guard_on_sum(void **state)
+{
+	(void)state;
+	/* off + 18 <= len, in each way of writing it: off + 16 + 2 fits. */
+	expect_ldx_proven(IHL_GUARD("LEN\nJGT out2\n"), true, 19);   /* not (sum > len) */
+	expect_ldx_proven(IHL_GUARD("LEN\nJLE ok\nRET 0\nok:\n"), true, 19);
+	expect_ldx_proven(IHL_GUARD("LEN\nSWAP\nJLT out2\n"), true, 19); /* not (len < sum) */
+	expect_ldx_proven(IHL_GUARD("LEN\nSWAP\nJGE ok\nRET 0\nok:\n"), true, 19);
+	/* Strict: off + 18 < len gives room 19. */
+	expect_ldx_proven(IHL_GUARD("LEN\nJGE out2\n"), true, 20);
+	/* The wrong edge, or a sum too small for the load, proves nothing. */
+	expect_ldx_proven(IHL_GUARD("LEN\nJLE out2\n"), false, 0);
+	vfm_program_t *p = load("LEN\nPUSH 34\nJLT out\nLD8 14\nPUSH 15\nAND\nPUSH 2\nSHL\n"
+				"DUP\nPUSH 17\nADD\nLEN\nJGT out2\nLD16X 16\nRET\n"
+				"out:\nRET 0\nout2:\nRET 0");
+	uint32_t ldx = nth(p, VFM_OPC_LD16X, 0);
+	assert_false(p->facts.flags[ldx] & VFM_FACT_IN_BOUNDS);
+	assert_int_equal(slot(p, ldx, 0)->len_room, 18);
+	vfm_program_release(p);
+}
+
+static void test_len_guard_survives_copies_not_joins(void **state)
+{
+	(void)state;
+	/* The fact is on every copy (here one stored in M[0] and reloaded)... */
+	vfm_program_t *p = load("LD8 14\nPUSH 60\nAND\nSTM 0\nLDM 0\nPUSH 4\nADD\n"
+				"LEN\nJGT out\nLDM 0\nLD32X 0\nRET\nout:\nRET 0");
+	uint32_t ldx = nth(p, VFM_OPC_LD32X, 0);
+	assert_true(p->facts.flags[ldx] & VFM_FACT_IN_BOUNDS);
+	vfm_program_release(p);
+	/* ...and a join keeps the smaller room of the two paths: 2 bytes
+	 * proven on one path, 4 on the other, a 4-byte load is not proven. */
+	p = load("LD8 14\nPUSH 60\nAND\nDUP\nPUSH 2\nADD\nLEN\nJGT out\n"
+		 "LD8 15\nPUSH 1\nJEQ join\nDUP\nPUSH 4\nADD\nLEN\nJGT out\n"
+		 "join:\nLD32X 0\nRET\nout:\nRET 0");
+	ldx = nth(p, VFM_OPC_LD32X, 0);
+	assert_false(p->facts.flags[ldx] & VFM_FACT_IN_BOUNDS);
+	assert_int_equal(slot(p, ldx, 0)->len_room, 3);
+	vfm_program_release(p);
+}
+
+/* A sum that may wrap around says nothing about the operand. */
+static void test_len_guard_wrapping_sum(void **state)
+{
+	(void)state;
+	vfm_program_t *p = load("LD64 0\nDUP\nPUSH 8\nADD\nLEN\nJGT out\n"
+				"LD8X 0\nRET\nout:\nRET 0");
+	uint32_t ldx = nth(p, VFM_OPC_LD8X, 0);
+	assert_false(p->facts.flags[ldx] & VFM_FACT_IN_BOUNDS);
+	vfm_program_release(p);
+}
+
 static void test_indexed_wrap_always_oob(void **state)
 {
 	(void)state;
@@ -335,7 +405,8 @@ static void test_oracle_holds(void **state)
 static void test_examples_analyse(void **state)
 {
 	(void)state;
-	static const char *names[] = {"quickstart", "tcp_dst_port_80", "ddos_detect", "rate_limit"};
+	static const char *names[] = {"quickstart", "tcp_dst_port_80", "ddos_detect", "rate_limit",
+				      "block_ssh_telnet"};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		char path[128];
 		snprintf(path, sizeof path, "examples/%s.vfm", names[i]);
@@ -349,6 +420,11 @@ static void test_examples_analyse(void **state)
 		assert_true(p->facts.loads > 0);
 		print_message("%-16s %u of %u loads proven in bounds, %u warnings\n", names[i],
 			      p->facts.loads_in_bounds, p->facts.loads, p->facts.n_warnings);
+		/* Its every load is guarded by a length check: all proven. */
+		if (!strcmp(names[i], "block_ssh_telnet")) {
+			assert_int_equal(p->facts.loads_in_bounds, p->facts.loads);
+			assert_int_equal(p->facts.n_warnings, 0);
+		}
 		vfm_program_release(p);
 	}
 }
@@ -370,6 +446,9 @@ int main(void)
 		cmocka_unit_test(test_budget_loop_warning),
 		cmocka_unit_test(test_div_by_maybe_zero),
 		cmocka_unit_test(test_ihl_indexed_load),
+		cmocka_unit_test(test_len_guard_on_sum),
+		cmocka_unit_test(test_len_guard_survives_copies_not_joins),
+		cmocka_unit_test(test_len_guard_wrapping_sum),
 		cmocka_unit_test(test_indexed_wrap_always_oob),
 		cmocka_unit_test(test_facts_from_fixpoint_only),
 		cmocka_unit_test(test_oracle_holds),

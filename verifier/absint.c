@@ -184,12 +184,16 @@ static struct vfm_aslot *state_of(const struct absint *ai, uint32_t i)
 	return ai->states + ai->off[i];
 }
 
-/* Strip identity id from every slot of a state of m slots. */
+/* Strip identity id from every slot of a state of m slots (and the sums
+ * that refer to it). */
 static void kill_id(struct vfm_aslot *s, uint32_t m, uint32_t id)
 {
-	for (uint32_t k = 0; k < m; k++)
+	for (uint32_t k = 0; k < m; k++) {
 		if (s[k].id == id)
 			s[k].id = 0;
+		if (s[k].sum_of == id)
+			s[k].sum_of = s[k].sum_k = 0;
+	}
 }
 
 /* Meet every slot with identity id against v.  Returns false if some slot
@@ -272,6 +276,11 @@ static void join_into(struct absint *ai, uint32_t s, struct vfm_aslot *dst,
 		if (widen)
 			j.itv = vfm_itv_widen(a.itv, j.itv, ai->thresholds, ai->n_thresholds);
 		dst[k].v = j;
+		/* Length room: what holds on both paths.  Sums name
+		 * identities, which the join renames: dropped. */
+		if (src[k].len_room < dst[k].len_room)
+			dst[k].len_room = src[k].len_room;
+		dst[k].sum_of = dst[k].sum_k = 0;
 		uint32_t ia = dst[k].id, ib = src[k].id;
 		if (ia == VFM_ID_LEN && ib == VFM_ID_LEN)
 			continue; /* the length's class is the same everywhere */
@@ -327,7 +336,7 @@ static void produce(struct vfm_aslot *s, uint32_t m, uint32_t k, uint32_t i,
 {
 	uint32_t id = 2 + i;
 	kill_id(s, m, id);
-	s[k] = (struct vfm_aslot){v, id, 0};
+	s[k] = (struct vfm_aslot){.v = v, .id = id};
 }
 
 /* Slot k is about to be copied by insn i: give it an identity first (the
@@ -364,9 +373,74 @@ static enum bounds classify_load(const struct absint *ai, uint32_t i, const stru
 	uint64_t off_lo = idx.lo + k, off_hi = idx.hi + k;
 	if (!hi_wraps && off_hi <= len.lo && size <= len.lo - off_hi)
 		return BOUNDS_ALWAYS;
+	/* idx + room <= len, learned from a guard: enough if k + size fits
+	 * in the room (no wrap: idx + room <= len < 2^32). */
+	uint32_t room = s[slots_at(ai, i) - 1].len_room;
+	if (room != 0 && k + size <= (uint64_t)room - 1)
+		return BOUNDS_ALWAYS;
 	if (lo_wraps || off_lo > len.hi || size > len.hi - off_lo)
 		return BOUNDS_NEVER;
 	return BOUNDS_MAYBE;
+}
+
+/* ---- relation to the packet length ------------------------------------------ */
+
+/* Give every slot with identity id (a copy of one value) the fact
+ * "value + room <= len". */
+static void learn_len_room(struct vfm_aslot *s, uint32_t m, uint32_t id, uint64_t room)
+{
+	if (id == 0 || id == VFM_ID_LEN)
+		return;
+	uint32_t stored = room >= UINT32_MAX - 1 ? UINT32_MAX : (uint32_t)room + 1;
+	for (uint32_t k = 0; k < m; k++)
+		if (s[k].id == id && s[k].len_room < stored)
+			s[k].len_room = stored;
+}
+
+/* The relation an edge of a conditional jump establishes: a REL b. */
+enum edge_rel { REL_NONE, REL_LT, REL_LE, REL_EQ, REL_GE, REL_GT };
+
+static enum edge_rel edge_rel(uint8_t opcode, bool taken)
+{
+	switch ((enum vfm_opcode)opcode) {
+	case VFM_OPC_JEQ: return taken ? REL_EQ : REL_NONE;
+	case VFM_OPC_JNE: return taken ? REL_NONE : REL_EQ;
+	case VFM_OPC_JGT: return taken ? REL_GT : REL_LE;
+	case VFM_OPC_JGE: return taken ? REL_GE : REL_LT;
+	case VFM_OPC_JLT: return taken ? REL_LT : REL_GE;
+	case VFM_OPC_JLE: return taken ? REL_LE : REL_GT;
+	default: return REL_NONE;
+	}
+}
+
+/*
+ * After a comparison of a with b on one edge (state s of m slots, the two
+ * operands already popped): if one operand is the length and the other is
+ * x or x + c (a sum recorded by ADD) with x <= len - c (or < ), every
+ * remaining copy of x learns "x + c <= len" (+1 for a strict relation).
+ * This is what proves `LD16X k` after `DUP; PUSH c; ADD; LEN; JGT out`.
+ */
+static void learn_from_compare(struct vfm_aslot *s, uint32_t m, struct vfm_aslot a,
+			       struct vfm_aslot b, enum edge_rel rel)
+{
+	struct vfm_aslot t;
+	uint64_t strict;
+	if (a.id != VFM_ID_LEN && b.id == VFM_ID_LEN) { /* t REL len */
+		t = a;
+		if (rel != REL_LE && rel != REL_EQ && rel != REL_LT)
+			return;
+		strict = rel == REL_LT;
+	} else if (a.id == VFM_ID_LEN && b.id != VFM_ID_LEN) { /* len REL t */
+		t = b;
+		if (rel != REL_GE && rel != REL_EQ && rel != REL_GT)
+			return;
+		strict = rel == REL_GT;
+	} else {
+		return;
+	}
+	if (t.sum_of != 0)
+		learn_len_room(s, m, t.sum_of, (uint64_t)t.sum_k + strict);
+	learn_len_room(s, m, t.id, strict);
 }
 
 /* Apply instruction i to its in-state and merge into the successors. */
@@ -384,7 +458,7 @@ static void step(struct absint *ai, uint32_t i)
 	case VFM_CLASS_STACK:
 		switch ((enum vfm_opcode)insn->opcode) {
 		case VFM_OPC_PUSH:
-			c[m] = (struct vfm_aslot){vfm_aval_const(insn->imm), 0, 0};
+			c[m] = (struct vfm_aslot){.v = vfm_aval_const(insn->imm)};
 			break;
 		case VFM_OPC_POP:
 			break;
@@ -407,7 +481,7 @@ static void step(struct absint *ai, uint32_t i)
 				share_id(c, m, 1 + insn->aux, i);
 				c[m] = c[1 + insn->aux];
 			} else {
-				c[m] = (struct vfm_aslot){vfm_aval_const(0), 0, 0};
+				c[m] = (struct vfm_aslot){.v = vfm_aval_const(0)};
 			}
 			break;
 		case VFM_OPC_STM:
@@ -457,8 +531,23 @@ static void step(struct absint *ai, uint32_t i)
 	}
 
 	case VFM_CLASS_ALU2: {
-		struct vfm_aval a = c[top - 1].v, b = c[top].v;
-		produce(c, m, top - 1, i, vfm_aval_alu2(insn->opcode, a, b));
+		struct vfm_aslot a = c[top - 1], b = c[top];
+		produce(c, m, top - 1, i, vfm_aval_alu2(insn->opcode, a.v, b.v));
+		/* x + c with a constant c < 2^32 that cannot wrap: remember it,
+		 * for a comparison of the sum with LEN (learn_from_compare). */
+		if (insn->opcode == VFM_OPC_ADD) {
+			if (a.v.itv.lo == a.v.itv.hi) {
+				struct vfm_aslot t = a;
+				a = b;
+				b = t;
+			}
+			uint64_t k = b.v.itv.lo;
+			if (b.v.itv.lo == b.v.itv.hi && k <= UINT32_MAX && a.id != 0 &&
+			    a.id != 2 + i && a.v.itv.hi <= UINT64_MAX - k) {
+				c[top - 1].sum_of = a.id;
+				c[top - 1].sum_k = (uint32_t)k;
+			}
+		}
 		break;
 	}
 
@@ -479,6 +568,7 @@ static void step(struct absint *ai, uint32_t i)
 			memcpy(ai->out, c, om * sizeof *c);
 			if (!refine_id(ai->out, om, a.id, ra) || !refine_id(ai->out, om, b.id, rb))
 				continue;
+			learn_from_compare(ai->out, om, a, b, edge_rel(insn->opcode, taken != 0));
 			merge(ai, i, taken, taken ? insn->arg : i + 1, ai->out);
 		}
 		return;
@@ -716,12 +806,12 @@ void vfm_absint(struct vfm_program *prog)
 	/* Entry: length any u32, scratch 0, empty stack. */
 	struct vfm_aslot *entry = ai.cur;
 	bool empty = false;
-	/* Whole-slot stores (reserved = 0): states are compared with memcmp. */
+	/* Whole-slot stores (unnamed fields 0): states are compared with memcmp. */
 	entry[0] = (struct vfm_aslot){
-		vfm_aval_reduce((struct vfm_aval){{0, UINT32_MAX}, vfm_tnum_unknown()}, &empty),
-		VFM_ID_LEN, 0};
+		.v = vfm_aval_reduce((struct vfm_aval){{0, UINT32_MAX}, vfm_tnum_unknown()}, &empty),
+		.id = VFM_ID_LEN};
 	for (uint32_t k = 0; k < ai.ns; k++)
-		entry[1 + k] = (struct vfm_aslot){vfm_aval_const(0), 0, 0};
+		entry[1 + k] = (struct vfm_aslot){.v = vfm_aval_const(0)};
 	memcpy(ai.states, entry, (1 + ai.ns) * sizeof *entry);
 	ai.flags[0] |= VFM_FACT_REACHED;
 	ai.visits[0] = 1;
@@ -772,6 +862,13 @@ bool vfm_oracle_holds(const struct vfm_program *prog, uint32_t insn,
 	for (uint32_t k = 0; k < depth; k++)
 		if (!vfm_aval_contains(st[k].v, stack[k]))
 			return false;
+	/* Length room: value + (room - 1) <= len. */
+	for (uint32_t k = 0; k < f->n_scratch + depth; k++) {
+		const struct vfm_aslot *slot = k < f->n_scratch ? &s[1 + k] : &st[k - f->n_scratch];
+		uint64_t value = k < f->n_scratch ? scratch[k] : stack[k - f->n_scratch];
+		if (slot->len_room && (value > len || len - value < slot->len_room - 1))
+			return false;
+	}
 	/* Identities: equal ids must hold equal values. */
 	for (uint32_t k = 0; k < depth; k++) {
 		if (st[k].id == VFM_ID_LEN && stack[k] != len)

@@ -5,17 +5,20 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "../vm/program.h"
 
 int vfm_format_aval(const struct vfm_aslot *s, char *buf, size_t n)
 {
 	const struct vfm_aval *v = &s->v;
-	char id[24] = "";
+	char id[48] = "";
 	if (s->id == VFM_ID_LEN)
 		snprintf(id, sizeof id, " =len");
 	else if (s->id)
 		snprintf(id, sizeof id, " #%u", s->id);
+	if (s->len_room) /* value + room <= len */
+		snprintf(id + strlen(id), sizeof id - strlen(id), " +%u<=len", s->len_room - 1);
 	if (v->itv.lo == v->itv.hi)
 		return snprintf(buf, n, "%" PRIu64 "%s", v->itv.lo, id);
 	if (v->tn.mask == UINT64_MAX)

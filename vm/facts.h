@@ -32,7 +32,16 @@ struct vfm_aval {
 struct vfm_aslot {
 	struct vfm_aval v;
 	uint32_t id;
-	uint32_t reserved; /* 0: no padding, so states compare with memcmp */
+	/* Relation to the packet length: if len_room != 0, this value plus
+	 * (len_room - 1) is at most the length (learned from a comparison of
+	 * the value, or of value + c, with LEN).  0 = nothing known. */
+	uint32_t len_room;
+	/* If sum_of != 0, this value equals the value with identity sum_of
+	 * plus sum_k, without wrap-around (an ADD of a constant).  Kept within
+	 * straight-line code only: cleared at joins.  The fields have no
+	 * padding, so states compare with memcmp. */
+	uint32_t sum_of;
+	uint32_t sum_k;
 };
 
 /* Identity of the packet length (the value LEN pushes). */
