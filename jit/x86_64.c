@@ -33,10 +33,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
-#include "../vm/jit.h"
+#include "common.h"
 #include "../vm/semantics.h"
 #include "../vm/state.h"
 
@@ -585,15 +583,6 @@ static void check_abs(struct emit *e, uint64_t end)
 	jcc(e, CC_B, e->exit_bounds);
 }
 
-/* PUSH at i followed by a Jcc or binary ALU op that it feeds. */
-static bool fusable(const struct vfm_program *prog, uint32_t i)
-{
-	if (i + 2 >= prog->n_insns || prog->facts.depth[i] < 0)
-		return false;
-	uint8_t cls = vfm_opinfo[prog->insns[i + 1].opcode].cls;
-	return cls == VFM_CLASS_JCC || cls == VFM_CLASS_ALU2;
-}
-
 static void emit_insn(struct emit *e, const struct vfm_program *prog, uint32_t i,
 		      size_t epilogue)
 {
@@ -609,7 +598,7 @@ static void emit_insn(struct emit *e, const struct vfm_program *prog, uint32_t i
 	/* Fused forms: PUSH k; Jcc and PUSH k; binary ALU op become one
 	 * compare or op with an immediate.  The second instruction keeps its
 	 * own code only if something jumps to it (skip[i + 1] otherwise). */
-	if (insn->opcode == VFM_OPC_PUSH && fusable(prog, i)) {
+	if (vfm_jit_fusable(prog, i)) {
 		const struct vfm_insn *next = &prog->insns[i + 1];
 		int a = get_slot(e, top, TMP0);
 		if (vfm_opinfo[next->opcode].cls == VFM_CLASS_JCC) {
@@ -891,21 +880,12 @@ vfm_error_t vfm_jit_compile(struct vfm_program *prog, vfm_diag_t *diag)
 		return VFM_OK;
 	struct emit e = {0};
 	e.insn_off = calloc(prog->n_insns + 1, sizeof *e.insn_off);
-	uint8_t *emit_next = malloc(prog->n_insns + 1);
+	uint8_t *emit_next = vfm_jit_own_code(prog);
 	if (!e.insn_off || !emit_next) {
 		free(e.insn_off);
 		free(emit_next);
 		return vfm_diag_set(diag, VFM_ENOMEM, -1, 0, "out of memory");
 	}
-	/* The second instruction of a fused pair needs code of its own only
-	 * if a jump lands on it. */
-	memset(emit_next, 1, prog->n_insns + 1);
-	for (uint32_t i = 0; i < prog->n_insns; i++)
-		if (prog->insns[i].opcode == VFM_OPC_PUSH && fusable(prog, i))
-			emit_next[i + 1] = 0;
-	for (uint32_t i = 0; i < prog->n_insns; i++)
-		if (vfm_opinfo[prog->insns[i].opcode].operand == VFM_OPND_REL32)
-			emit_next[prog->insns[i].arg] = 1;
 	e.emit_next = emit_next;
 	struct layout lay;
 	plan_layout(prog, &lay);
@@ -915,48 +895,24 @@ vfm_error_t vfm_jit_compile(struct vfm_program *prog, vfm_diag_t *diag)
 	emit_program(&e, prog, 0);
 	size_t size = e.pos;
 	size_t epilogue = e.exit_budget + 10; /* mov rax, imm64 is 10 bytes */
-	long page = sysconf(_SC_PAGESIZE);
-	size_t map = (size + (size_t)page - 1) / (size_t)page * (size_t)page;
-	uint8_t *mem = mmap(NULL, map, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED) {
+	size_t map;
+	uint8_t *mem = vfm_jit_code_alloc(size, 0xCC, &map); /* INT3 padding */
+	if (!mem) {
 		free(e.insn_off);
 		free(emit_next);
 		return vfm_diag_set(diag, VFM_ENOMEM, -1, 0, "JIT: cannot map code memory");
 	}
-	memset(mem, 0xCC, map); /* INT3 everywhere not written */
 	e.buf = mem;
 	e.pos = 0;
 	emit_program(&e, prog, epilogue);
 	free(e.insn_off);
 	free(emit_next);
 	if (e.failed || e.pos != size) {
-		munmap(mem, map);
+		vfm_jit_code_free(mem, map);
 		return vfm_diag_set(diag, VFM_EUNSUPPORTED, -1, 0,
 				    "JIT: internal error (code size changed between passes)");
 	}
-	if (mprotect(mem, map, PROT_READ | PROT_EXEC) != 0) {
-		munmap(mem, map);
-		return vfm_diag_set(diag, VFM_EUNSUPPORTED, -1, 0,
-				    "JIT: cannot make code executable (W^X policy?)");
-	}
-	/* Programs are shared between threads: publish with a compare-and-
-	 * swap; a thread that lost the race frees its copy. */
-	void *expected = NULL;
-	if (__atomic_compare_exchange_n(&prog->jit_code, &expected, mem, false,
-					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-		prog->jit_size = size;
-		prog->jit_map = map;
-	} else {
-		munmap(mem, map);
-	}
-	return VFM_OK;
-}
-
-void vfm_jit_free(struct vfm_program *prog)
-{
-	if (prog->jit_code)
-		munmap(prog->jit_code, prog->jit_map);
-	prog->jit_code = NULL;
+	return vfm_jit_code_publish(prog, mem, size, map, diag);
 }
 
 #endif
