@@ -397,22 +397,6 @@ static void learn_len_room(struct vfm_aslot *s, uint32_t m, uint32_t id, uint64_
 			s[k].len_room = stored;
 }
 
-/* The relation an edge of a conditional jump establishes: a REL b. */
-enum edge_rel { REL_NONE, REL_LT, REL_LE, REL_EQ, REL_GE, REL_GT };
-
-static enum edge_rel edge_rel(uint8_t opcode, bool taken)
-{
-	switch ((enum vfm_opcode)opcode) {
-	case VFM_OPC_JEQ: return taken ? REL_EQ : REL_NONE;
-	case VFM_OPC_JNE: return taken ? REL_NONE : REL_EQ;
-	case VFM_OPC_JGT: return taken ? REL_GT : REL_LE;
-	case VFM_OPC_JGE: return taken ? REL_GE : REL_LT;
-	case VFM_OPC_JLT: return taken ? REL_LT : REL_GE;
-	case VFM_OPC_JLE: return taken ? REL_LE : REL_GT;
-	default: return REL_NONE;
-	}
-}
-
 /*
  * After a comparison of a with b on one edge (state s of m slots, the two
  * operands already popped): if one operand is the length and the other is
@@ -421,20 +405,20 @@ static enum edge_rel edge_rel(uint8_t opcode, bool taken)
  * This is what proves `LD16X k` after `DUP; PUSH c; ADD; LEN; JGT out`.
  */
 static void learn_from_compare(struct vfm_aslot *s, uint32_t m, struct vfm_aslot a,
-			       struct vfm_aslot b, enum edge_rel rel)
+			       struct vfm_aslot b, enum vfm_edge_rel rel)
 {
 	struct vfm_aslot t;
 	uint64_t strict;
 	if (a.id != VFM_ID_LEN && b.id == VFM_ID_LEN) { /* t REL len */
 		t = a;
-		if (rel != REL_LE && rel != REL_EQ && rel != REL_LT)
+		if (rel != VFM_REL_LE && rel != VFM_REL_EQ && rel != VFM_REL_LT)
 			return;
-		strict = rel == REL_LT;
+		strict = rel == VFM_REL_LT;
 	} else if (a.id == VFM_ID_LEN && b.id != VFM_ID_LEN) { /* len REL t */
 		t = b;
-		if (rel != REL_GE && rel != REL_EQ && rel != REL_GT)
+		if (rel != VFM_REL_GE && rel != VFM_REL_EQ && rel != VFM_REL_GT)
 			return;
-		strict = rel == REL_GT;
+		strict = rel == VFM_REL_GT;
 	} else {
 		return;
 	}
@@ -568,7 +552,7 @@ static void step(struct absint *ai, uint32_t i)
 			memcpy(ai->out, c, om * sizeof *c);
 			if (!refine_id(ai->out, om, a.id, ra) || !refine_id(ai->out, om, b.id, rb))
 				continue;
-			learn_from_compare(ai->out, om, a, b, edge_rel(insn->opcode, taken != 0));
+			learn_from_compare(ai->out, om, a, b, vfm_edge_rel(insn->opcode, taken != 0));
 			merge(ai, i, taken, taken ? insn->arg : i + 1, ai->out);
 		}
 		return;

@@ -160,20 +160,17 @@ struct vfm_aval vfm_aval_alu1(uint8_t opcode, struct vfm_aval a)
 	}
 }
 
-/* The relation an edge establishes between a and b. */
-enum dom_av_rel { DOM_EQ, DOM_NE, DOM_LT, DOM_LE, DOM_GT, DOM_GE, DOM_SET, DOM_CLEAR, DOM_ANY };
-
-static enum dom_av_rel dom_av_edge(uint8_t opcode, bool taken)
+enum vfm_edge_rel vfm_edge_rel(uint8_t opcode, bool taken)
 {
 	switch (opcode) {
-	case VFM_OPC_JEQ: return taken ? DOM_EQ : DOM_NE;
-	case VFM_OPC_JNE: return taken ? DOM_NE : DOM_EQ;
-	case VFM_OPC_JGT: return taken ? DOM_GT : DOM_LE;
-	case VFM_OPC_JGE: return taken ? DOM_GE : DOM_LT;
-	case VFM_OPC_JLT: return taken ? DOM_LT : DOM_GE;
-	case VFM_OPC_JLE: return taken ? DOM_LE : DOM_GT;
-	case VFM_OPC_JSET: return taken ? DOM_SET : DOM_CLEAR;
-	default: return DOM_ANY;
+	case VFM_OPC_JEQ: return taken ? VFM_REL_EQ : VFM_REL_NE;
+	case VFM_OPC_JNE: return taken ? VFM_REL_NE : VFM_REL_EQ;
+	case VFM_OPC_JGT: return taken ? VFM_REL_GT : VFM_REL_LE;
+	case VFM_OPC_JGE: return taken ? VFM_REL_GE : VFM_REL_LT;
+	case VFM_OPC_JLT: return taken ? VFM_REL_LT : VFM_REL_GE;
+	case VFM_OPC_JLE: return taken ? VFM_REL_LE : VFM_REL_GT;
+	case VFM_OPC_JSET: return taken ? VFM_REL_SET : VFM_REL_CLEAR;
+	default: return VFM_REL_ANY;
 	}
 }
 
@@ -192,15 +189,15 @@ static struct vfm_interval dom_av_exclude(struct vfm_interval x, uint64_t c)
  * Narrow x and y to the pairs with x REL y (REL one of EQ NE LT LE SET
  * CLEAR; GT and GE arrive swapped).  Returns false if no pair is left.
  */
-static bool dom_av_narrow(enum dom_av_rel rel, struct vfm_aval *x, struct vfm_aval *y)
+static bool dom_av_narrow(enum vfm_edge_rel rel, struct vfm_aval *x, struct vfm_aval *y)
 {
 	bool empty = false, e2 = false;
 	switch (rel) {
-	case DOM_EQ:
+	case VFM_REL_EQ:
 		*x = dom_av_meet(*x, *y, &empty);
 		*y = *x;
 		return !empty;
-	case DOM_NE:
+	case VFM_REL_NE:
 		if (x->itv.lo == x->itv.hi && y->itv.lo == y->itv.hi && x->itv.lo == y->itv.lo)
 			return false;
 		if (y->itv.lo == y->itv.hi)
@@ -208,7 +205,7 @@ static bool dom_av_narrow(enum dom_av_rel rel, struct vfm_aval *x, struct vfm_av
 		if (x->itv.lo == x->itv.hi)
 			y->itv = dom_av_exclude(y->itv, x->itv.lo);
 		break;
-	case DOM_LT:
+	case VFM_REL_LT:
 		/* x < y: x <= max(y) - 1 and y >= min(x) + 1. */
 		if (y->itv.hi == 0 || x->itv.lo == VFM_DOM_M)
 			return false;
@@ -217,13 +214,13 @@ static bool dom_av_narrow(enum dom_av_rel rel, struct vfm_aval *x, struct vfm_av
 		if (y->itv.lo < x->itv.lo + 1)
 			y->itv.lo = x->itv.lo + 1;
 		break;
-	case DOM_LE:
+	case VFM_REL_LE:
 		if (x->itv.hi > y->itv.hi)
 			x->itv.hi = y->itv.hi;
 		if (y->itv.lo < x->itv.lo)
 			y->itv.lo = x->itv.lo;
 		break;
-	case DOM_SET: {
+	case VFM_REL_SET: {
 		/* Some bit is 1 in both.  If only one bit can be, it is. */
 		uint64_t common = (x->tn.value | x->tn.mask) & (y->tn.value | y->tn.mask);
 		struct vfm_tnum one = {common, ~common & VFM_DOM_M};
@@ -238,7 +235,7 @@ static bool dom_av_narrow(enum dom_av_rel rel, struct vfm_aval *x, struct vfm_av
 		}
 		break;
 	}
-	case DOM_CLEAR: {
+	case VFM_REL_CLEAR: {
 		/* No bit is 1 in both: a bit known 1 in one is 0 in the other. */
 		struct vfm_tnum not_x = {0, ~x->tn.value & VFM_DOM_M};
 		struct vfm_tnum not_y = {0, ~y->tn.value & VFM_DOM_M};
@@ -258,17 +255,17 @@ static bool dom_av_narrow(enum dom_av_rel rel, struct vfm_aval *x, struct vfm_av
 
 bool vfm_aval_refine(uint8_t opcode, bool taken, struct vfm_aval *a, struct vfm_aval *b)
 {
-	enum dom_av_rel rel = dom_av_edge(opcode, taken);
+	enum vfm_edge_rel rel = vfm_edge_rel(opcode, taken);
 	bool empty_a, empty_b;
 	struct vfm_aval x = vfm_aval_reduce(*a, &empty_a);
 	struct vfm_aval y = vfm_aval_reduce(*b, &empty_b);
 	bool ok;
 	if (empty_a || empty_b)
 		return false;
-	if (rel == DOM_GT)
-		ok = dom_av_narrow(DOM_LT, &y, &x);
-	else if (rel == DOM_GE)
-		ok = dom_av_narrow(DOM_LE, &y, &x);
+	if (rel == VFM_REL_GT)
+		ok = dom_av_narrow(VFM_REL_LT, &y, &x);
+	else if (rel == VFM_REL_GE)
+		ok = dom_av_narrow(VFM_REL_LE, &y, &x);
 	else
 		ok = dom_av_narrow(rel, &x, &y);
 	*a = x;
