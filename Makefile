@@ -18,7 +18,8 @@ VARIANT ?= normal
 WERROR  ?=
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-        -Wformat=2 -Wvla -Wpointer-arith -Wundef
+        -Wformat=2 -Wvla -Wpointer-arith -Wundef \
+        -Werror=switch -Werror=implicit-function-declaration
 OPT_normal := -O2
 OPT_switch := -O2 -DVFM_SWITCH_DISPATCH
 SAN        := -fsanitize=address,undefined

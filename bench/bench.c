@@ -664,7 +664,7 @@ static void make_mutants(size_t n, uint8_t **buf_out, vfm_packet_t **pkts_out,
 		}
 		if (mut_next() % 8 == 0 && len) /* cut short */
 			len = (uint32_t)(mut_next() % len);
-		p[i] = (vfm_packet_t){d, len, mix.pkts[i].ts_ns};
+		p[i] = (vfm_packet_t){.data = d, .len = len, .ts_ns = mix.pkts[i].ts_ns};
 		meta[i] = mix.pkts[i];
 		meta[i].data = d;
 		meta[i].len = len;
@@ -1589,7 +1589,7 @@ int main(int argc, char **argv)
 	n_results = total_pk > 262144 ? total_pk : 262144; /* >= any shuffled window */
 	results = xcalloc(n_results, sizeof *results);
 	for (size_t i = 0; i < total_pk; i++)
-		pk[i] = (vfm_packet_t){mix.pkts[i].data, mix.pkts[i].len, mix.pkts[i].ts_ns};
+		pk[i] = (vfm_packet_t){.data = mix.pkts[i].data, .len = mix.pkts[i].len, .ts_ns = mix.pkts[i].ts_ns};
 	printf("vfm-bench: %zu packets generated in %.2f s (pktgen seed %" PRIu64
 	       ", mean gap %u ns, %.0f MB)\n",
 	       total_pk, (double)(now_ns() - t0) / 1e9, opt.seed, MIX_GAP_NS,

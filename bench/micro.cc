@@ -211,7 +211,7 @@ void BM_Dispatch(benchmark::State &state, const Api *api, std::string src)
 		state.SkipWithError(L.error.c_str());
 		return;
 	}
-	vfm_packet_t pkt = {kIpv4Tcp, sizeof kIpv4Tcp, 1};
+	vfm_packet_t pkt = {kIpv4Tcp, sizeof kIpv4Tcp, 1, 0};
 	// Instructions per run from the interpreter: a JIT need not count
 	// them (docs/ISA.md 7.3, "where defined") and the path is the same.
 	vfm_result_t r = {};
@@ -240,7 +240,7 @@ void BM_Backward(benchmark::State &state, const Api *api)
 		state.SkipWithError(L.error.c_str());
 		return;
 	}
-	vfm_packet_t pkt = {kIpv4Tcp, sizeof kIpv4Tcp, 0};
+	vfm_packet_t pkt = {kIpv4Tcp, sizeof kIpv4Tcp, 0, 0};
 	vfm_result_t r = {};
 	Loaded ref(kGoto, kLoopSrc);
 	kGoto.execute_ex(ref.vm, &pkt, &r);
@@ -263,7 +263,7 @@ void BM_Call(benchmark::State &state, const Api *api)
 		state.SkipWithError(L.error.c_str());
 		return;
 	}
-	vfm_packet_t pkt = {kIpv4Tcp, sizeof kIpv4Tcp, 0};
+	vfm_packet_t pkt = {kIpv4Tcp, sizeof kIpv4Tcp, 0, 0};
 	vfm_result_t r = {};
 	for (auto _ : state) {
 		api->execute_ex(L.vm, &pkt, &r);
@@ -380,7 +380,7 @@ struct KeyedPackets {
 			p[27] = static_cast<uint8_t>(k >> 16);
 			p[28] = static_cast<uint8_t>(k >> 8);
 			p[29] = static_cast<uint8_t>(k);
-			pkts[i] = vfm_packet_t{p, sizeof kIpv4Tcp, 0};
+			pkts[i] = vfm_packet_t{p, sizeof kIpv4Tcp, 0, 0};
 		}
 	}
 };

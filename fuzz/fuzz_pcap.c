@@ -161,7 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(copy, "out of memory");
 		if (p->caplen)
 			memcpy(copy, p->data, p->caplen);
-		vfm_packet_t pkt = {copy, p->caplen, p->ts_ns};
+		vfm_packet_t pkt = {.data = copy, .len = p->caplen, .ts_ns = p->ts_ns};
 		vfm_result_t ri, rj;
 		CHECK(vfm_execute_ex(vm, &pkt, &ri) == VFM_OK, "execute failed");
 		CHECK(ri.status == VFM_STATUS_OK || ri.status == VFM_STATUS_BOUNDS,
@@ -210,7 +210,7 @@ void vfm_fuzz_describe(const uint8_t *data, size_t size, FILE *out)
 		vfm_attach_program(vm, filter);
 	for (size_t i = 0; i < cap.count; i++) {
 		vfm_result_t r = {0};
-		vfm_packet_t pkt = {cap.pkts[i].data, cap.pkts[i].caplen, cap.pkts[i].ts_ns};
+		vfm_packet_t pkt = {.data = cap.pkts[i].data, .len = cap.pkts[i].caplen, .ts_ns = cap.pkts[i].ts_ns};
 		if (vm)
 			vfm_execute_ex(vm, &pkt, &r);
 		fprintf(out, "packet %zu: caplen %u len %u ts %llu -> verdict %u %s\n", i,

@@ -181,6 +181,7 @@ static void ref_run(struct ref_ctx *rc, const vfm_packet_t *pkt, vfm_result_t *o
 			m[o[0]] = st[--d];
 			break;
 		case VFM_OPC_LEN: st[d++] = len; break;
+		case VFM_OPC_WLEN: st[d++] = pkt->wire_len ? pkt->wire_len : len; break;
 		case VFM_OPC_HASH5: st[d++] = vfm_hash5(pkt->data, len); break;
 		case VFM_OPC_TS: st[d++] = pkt->ts_ns; break;
 		case VFM_OPC_FLOW_LOAD: st[d - 1] = vfm_flow_load(&rc->flow, st[d - 1]); break;

@@ -96,6 +96,10 @@ typedef struct vfm_packet {
 	const uint8_t *data;
 	uint32_t len;
 	uint64_t ts_ns; /* timestamp pushed by TS; 0 if unknown */
+	/* Length of the packet on the wire, pushed by WLEN (a capture may
+	 * hold fewer bytes: then len < wire_len).  0 = unknown: WLEN pushes
+	 * len.  Packet loads are always checked against len. */
+	uint32_t wire_len;
 } vfm_packet_t;
 
 typedef struct vfm_result {

@@ -774,6 +774,10 @@ static void emit_insn(struct emit *e, const struct vfm_program *prog, uint32_t i
 		call_helper(e, (const void *)vfm_flow_store);
 		save_live(e, d, true);
 		break;
+	case VFM_OPC_WLEN:
+		load_rm(e, TMP0, REG_ARGS, (int32_t)offsetof(struct vfm_jit_args, wire_len));
+		put_slot(e, d, TMP0);
+		break;
 	case VFM_OPC_TS:
 		load_rm(e, TMP0, REG_ARGS, (int32_t)offsetof(struct vfm_jit_args, ts_ns));
 		put_slot(e, d, TMP0);
@@ -797,7 +801,8 @@ static void plan_layout(const struct vfm_program *prog, struct layout *lay)
 			lay->len = true;
 		if (op == VFM_OPC_HASH5 || op == VFM_OPC_FLOW_LOAD || op == VFM_OPC_FLOW_STORE)
 			calls = true;
-		if (op == VFM_OPC_FLOW_LOAD || op == VFM_OPC_FLOW_STORE || op == VFM_OPC_TS)
+		if (op == VFM_OPC_FLOW_LOAD || op == VFM_OPC_FLOW_STORE || op == VFM_OPC_TS ||
+		    op == VFM_OPC_WLEN)
 			lay->args = true;
 		if (op == VFM_OPC_LDM || op == VFM_OPC_STM)
 			scratch = true;

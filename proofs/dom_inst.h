@@ -62,7 +62,6 @@
 #define vfm_aval_alu2 VFM_DOM_NAME(aval_alu2)
 #define vfm_aval_alu1 VFM_DOM_NAME(aval_alu1)
 #define vfm_aval_refine VFM_DOM_NAME(aval_refine)
-#define vfm_edge_rel VFM_DOM_NAME(edge_rel)
 
 /* domain.h is included first here, so it declares the renamed functions. */
 #include "../verifier/domain.h"

@@ -365,7 +365,7 @@ static void test_facts_from_fixpoint_only(void **state)
 	/* And every engine stops at the packet's end. */
 	vfm_state_t *vm = ts_vm_from_asm(GROWING_INDEX_LOOP);
 	uint8_t pkt[12] = {0};
-	vfm_packet_t pk = {pkt, sizeof pkt, 0};
+	vfm_packet_t pk = {.data = pkt, .len = sizeof pkt, .ts_ns = 0};
 	vfm_result_t r;
 	for (int jit = 0; jit < 2; jit++) {
 		if (jit && vfm_enable_jit(vm) != VFM_OK)

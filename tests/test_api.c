@@ -44,7 +44,7 @@ static void test_null_arguments(void **state)
 	assert_int_equal(vfm_attach_program(vm, NULL), VFM_EINVAL);
 	vfm_result_t r;
 	assert_int_equal(vfm_execute_ex(vm, NULL, &r), VFM_EINVAL);
-	vfm_packet_t bad = {NULL, 5, 0};
+	vfm_packet_t bad = {.data = NULL, .len = 5, .ts_ns = 0};
 	assert_int_equal(vfm_execute_ex(vm, &bad, &r), VFM_EINVAL);
 	assert_non_null(strstr(vfm_last_error(vm), "NULL"));
 	vfm_destroy(vm);
@@ -58,7 +58,7 @@ static void test_execute_before_load(void **state)
 	assert_int_equal(vfm_execute(vm, pkt9, 9), 0);
 	assert_int_equal(vfm_last_error_code(vm), VFM_ENOPROGRAM);
 	assert_non_null(strstr(vfm_last_error(vm), "no program loaded"));
-	vfm_packet_t p = {pkt9, 9, 0};
+	vfm_packet_t p = {.data = pkt9, .len = 9, .ts_ns = 0};
 	vfm_result_t r = {7, VFM_STATUS_OK, 7};
 	assert_int_equal(vfm_execute_ex(vm, &p, &r), VFM_ENOPROGRAM);
 	assert_int_equal(r.verdict, 0);
@@ -90,7 +90,7 @@ static void test_zero_length_packet(void **state)
 	(void)state;
 	vfm_state_t *vm = ts_vm_from_asm("LEN\nRET");
 	assert_int_equal(vfm_execute(vm, NULL, 0), 0);
-	vfm_packet_t p = {NULL, 0, 0};
+	vfm_packet_t p = {.data = NULL, .len = 0, .ts_ns = 0};
 	vfm_result_t r;
 	assert_int_equal(vfm_execute_ex(vm, &p, &r), VFM_OK);
 	assert_int_equal(r.status, VFM_STATUS_OK);
@@ -131,7 +131,7 @@ static void test_batch(void **state)
 	(void)state;
 	vfm_state_t *vm = ts_vm_from_asm("LD8 0\nRET");
 	const uint8_t a[] = {7}, b[] = {0};
-	vfm_packet_t pkts[3] = {{a, 1, 0}, {b, 0, 0}, {pkt9, 9, 0}};
+	vfm_packet_t pkts[3] = {{.data = a, .len = 1}, {.data = b, .len = 0}, {.data = pkt9, .len = 9}};
 	vfm_result_t r[3];
 	assert_int_equal(vfm_execute_batch(vm, pkts, 3, r), VFM_OK);
 	assert_int_equal(r[0].verdict, 7);

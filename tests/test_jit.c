@@ -83,7 +83,7 @@ static void test_differential_generated(void **state)
 			fail_msg("JIT refused: %s\n%s", vfm_last_error(jit), src);
 		for (int k = 0; k < PKTS_PER_PROGRAM; k++) {
 			const struct pktgen_packet *pk = &pkts[((size_t)p * 31u + (size_t)k * 17u) % n_pkts];
-			vfm_packet_t pkt = {pk->data, pk->len, pk->ts_ns};
+			vfm_packet_t pkt = {.data = pk->data, .len = pk->len, .ts_ns = pk->ts_ns};
 			vfm_result_t ri, rj;
 			assert_int_equal(vfm_execute_ex(interp, &pkt, &ri), VFM_OK);
 			assert_int_equal(vfm_execute_ex(jit, &pkt, &rj), VFM_OK);

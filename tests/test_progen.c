@@ -46,8 +46,8 @@
 #define N_MUTATIONS (2000 / PG_SCALE)
 #define RUN_BUDGET 100u
 #define N_PACKETS 96
-#define PINNED_SEED42 0x8a73513417aec2feull /* test_determinism */
-#define PINNED_BYTES 0xd511e295c3cf11deull
+#define PINNED_SEED42 0xac4749e1795d88bfull /* test_determinism */
+#define PINNED_BYTES 0xfd273612c12ba709ull
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -119,7 +119,7 @@ static int group_setup(void **state)
 			return -1;
 		for (uint32_t j = 0; j < len; j++)
 			p[j] = src ? src[j] : (uint8_t)rnd();
-		packets[i] = (vfm_packet_t){p, len, 1000000000ull * (i + 1)};
+		packets[i] = (vfm_packet_t){.data = p, .len = len, .ts_ns = 1000000000ull * (i + 1)};
 	}
 	pktgen_free(&set);
 	return 0;

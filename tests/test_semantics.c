@@ -62,6 +62,7 @@ struct sem_case {
 	uint32_t budget; /* used when budget_set */
 	int budget_set;
 	uint32_t flow_capacity; /* 0 = default */
+	uint32_t wire_len;      /* vfm_packet_t.wire_len of every packet */
 	struct pkt_case pkts[MAX_PKTS];
 	struct flow_entry flows[MAX_FLOWS]; /* expected entries after the run */
 	int n_flows;
@@ -151,6 +152,14 @@ static const struct sem_case cases[] = {
 
 	/* LEN and TS */
 	{"len", "LEN\nRET", .pkts = {{P9, 0, 9, OK, 2}, {"", 0, 0, OK, 2}}},
+	{"wlen_unknown_is_len", "WLEN\nRET", .pkts = {{P9, 0, 9, OK, 2}, {"", 0, 0, OK, 2}}},
+	{"wlen_snapped", "WLEN\nRET", .wire_len = 1514,
+	 .pkts = {{P9, 0, 1514, OK, 2}, {"", 0, 1514, OK, 2}}},
+	/* As given, even below len; loads are still checked against len. */
+	{"wlen_below_len", "WLEN\nLD8 8\nADD\nRET", .wire_len = 3,
+	 .pkts = {{P9, 0, 3 + 0x09, OK, 4}}},
+	{"wlen_no_bounds_effect", "WLEN\nPOP\nLD8 9\nRET", .wire_len = 100,
+	 .pkts = {{P9, 0, 0, BOUNDS, 3}}},
 	{"ts", "TS\nRET", .pkts = {{"", 12345, 12345, OK, 2}, {"", 0, 0, OK, 2}}},
 	{"ts_64bit",
 	 "TS\nPUSH 1700000000123456789\nJEQ ok\nRET 0\nok:\nRET 1",
@@ -304,7 +313,8 @@ static void run_case(const struct sem_case *c, const char *src, const struct eng
 		const struct pkt_case *p = &c->pkts[i];
 		uint8_t buf[256];
 		size_t n = parse_hex(p->hex, buf, sizeof buf);
-		vfm_packet_t pkt = {buf, (uint32_t)n, p->ts_ns};
+		vfm_packet_t pkt = {.data = buf, .len = (uint32_t)n, .ts_ns = p->ts_ns,
+				    .wire_len = c->wire_len};
 		vfm_result_t r;
 		assert_int_equal(vfm_execute_ex(vm, &pkt, &r), VFM_OK);
 		uint64_t want_insns = eng->counts_insns ? p->insns : NO_INSNS;
@@ -317,7 +327,8 @@ static void run_case(const struct sem_case *c, const char *src, const struct eng
 				 vfm_status_name(p->status), (unsigned long long)p->insns);
 		/* The plain entry point agrees with the detailed one on a
 		 * fresh VM (flow state differs on later packets). */
-		if (i == 0 && c->n_flows == 0 && !c->check_stats && p->ts_ns == 0) {
+		if (i == 0 && c->n_flows == 0 && !c->check_stats && p->ts_ns == 0 &&
+		    c->wire_len == 0) {
 			vfm_state_t *vm2 = make_vm(c, src, eng);
 			assert_int_equal(vfm_execute(vm2, buf, (uint32_t)n), p->verdict);
 			vfm_destroy(vm2);

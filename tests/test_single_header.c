@@ -33,7 +33,7 @@ static void test_quickstart_through_single_header(void **state)
 	pkt[37] = 81;
 	assert_int_equal(vfm_execute(vm, pkt, sizeof pkt), 0);
 	vfm_result_t r;
-	vfm_packet_t p = {pkt, 20, 0};
+	vfm_packet_t p = {.data = pkt, .len = 20, .ts_ns = 0};
 	assert_int_equal(vfm_execute_ex(vm, &p, &r), VFM_OK);
 	assert_int_equal(r.status, VFM_STATUS_BOUNDS);
 	char *text;

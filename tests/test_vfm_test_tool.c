@@ -171,7 +171,8 @@ static void reference(const char *filter, const struct pcapio_capture *cap,
 	e->results = calloc(cap->count + 1, sizeof *e->results);
 	assert_non_null(e->results);
 	for (size_t i = 0; i < cap->count; i++) {
-		vfm_packet_t p = {cap->pkts[i].data, cap->pkts[i].caplen, cap->pkts[i].ts_ns};
+		vfm_packet_t p = {.data = cap->pkts[i].data, .len = cap->pkts[i].caplen, .ts_ns = cap->pkts[i].ts_ns,
+				  .wire_len = cap->pkts[i].len};
 		assert_int_equal(vfm_execute_ex(vm, &p, &e->results[i]), VFM_OK);
 		e->accepted += e->results[i].verdict != 0;
 		e->status[e->results[i].status]++;

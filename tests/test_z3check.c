@@ -345,7 +345,7 @@ static void random_packets(uint64_t seed, uint8_t buf[][EVAL_MAXLEN], vfm_packet
 			buf[q][j] = (b & 3) == 0 ? common[(b >> 8) % sizeof common]
 				  : (b & 3) == 1 ? fill : (uint8_t)(b >> 16);
 		}
-		pkts[q] = (vfm_packet_t){buf[q], len, q & 1 ? rng_next(&x) : 0};
+		pkts[q] = (vfm_packet_t){.data = buf[q], .len = len, .ts_ns = q & 1 ? rng_next(&x) : 0};
 	}
 }
 
@@ -480,7 +480,7 @@ static vfm_result_t replay(const char *src, const struct vfm_z3_failure *fl)
 	assert_true(fl->exact);
 	assert_int_equal(fl->n_bytes, fl->len); /* the whole packet is known */
 	vfm_state_t *vm = ts_vm_from_asm(src);
-	vfm_packet_t pkt = {fl->bytes, fl->len, fl->ts};
+	vfm_packet_t pkt = {.data = fl->bytes, .len = fl->len, .ts_ns = fl->ts, fl->wire_len};
 	vfm_result_t res;
 	assert_int_equal(vfm_execute_ex(vm, &pkt, &res), VFM_OK);
 	vfm_destroy(vm);

@@ -307,7 +307,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	for (size_t i = 0; i < cap.count; i++)
-		pkts[i] = (vfm_packet_t){cap.pkts[i].data, cap.pkts[i].caplen, cap.pkts[i].ts_ns};
+		pkts[i] = (vfm_packet_t){.data = cap.pkts[i].data, .len = cap.pkts[i].caplen,
+					 .ts_ns = cap.pkts[i].ts_ns, .wire_len = cap.pkts[i].len};
 
 	int jit_on = 0, first_jit = 0;
 	vm = make_vm(&o, program, &first_jit, &rc);

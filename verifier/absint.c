@@ -405,7 +405,7 @@ static void learn_len_room(struct vfm_aslot *s, uint32_t m, uint32_t id, uint64_
  * This is what proves `LD16X k` after `DUP; PUSH c; ADD; LEN; JGT out`.
  */
 static void learn_from_compare(struct vfm_aslot *s, uint32_t m, struct vfm_aslot a,
-			       struct vfm_aslot b, enum vfm_edge_rel rel)
+			       struct vfm_aslot b, enum vfm_rel rel)
 {
 	struct vfm_aslot t;
 	uint64_t strict;
@@ -440,27 +440,27 @@ static void step(struct absint *ai, uint32_t i)
 
 	switch ((enum vfm_op_class)info->cls) {
 	case VFM_CLASS_STACK:
-		switch ((enum vfm_opcode)insn->opcode) {
-		case VFM_OPC_PUSH:
+		switch ((enum vfm_stack_op)insn->opcode) {
+		case VFM_STACK_PUSH:
 			c[m] = (struct vfm_aslot){.v = vfm_aval_const(insn->imm)};
 			break;
-		case VFM_OPC_POP:
+		case VFM_STACK_POP:
 			break;
-		case VFM_OPC_DUP:
+		case VFM_STACK_DUP:
 			share_id(c, m, top, i);
 			c[m] = c[top];
 			break;
-		case VFM_OPC_SWAP: {
+		case VFM_STACK_SWAP: {
 			struct vfm_aslot t = c[top];
 			c[top] = c[top - 1];
 			c[top - 1] = t;
 			break;
 		}
-		case VFM_OPC_OVER:
+		case VFM_STACK_OVER:
 			share_id(c, m, top - 1, i);
 			c[m] = c[top - 1];
 			break;
-		case VFM_OPC_LDM:
+		case VFM_STACK_LDM:
 			if (insn->aux < ai->ns) {
 				share_id(c, m, 1 + insn->aux, i);
 				c[m] = c[1 + insn->aux];
@@ -468,13 +468,11 @@ static void step(struct absint *ai, uint32_t i)
 				c[m] = (struct vfm_aslot){.v = vfm_aval_const(0)};
 			}
 			break;
-		case VFM_OPC_STM:
+		case VFM_STACK_STM:
 			if (insn->aux < ai->ns) {
 				share_id(c, m, top, i);
 				c[1 + insn->aux] = c[top];
 			}
-			break;
-		default:
 			break;
 		}
 		break;
@@ -552,7 +550,7 @@ static void step(struct absint *ai, uint32_t i)
 			memcpy(ai->out, c, om * sizeof *c);
 			if (!refine_id(ai->out, om, a.id, ra) || !refine_id(ai->out, om, b.id, rb))
 				continue;
-			learn_from_compare(ai->out, om, a, b, vfm_edge_rel(insn->opcode, taken != 0));
+			learn_from_compare(ai->out, om, a, b, vfm_jcc_rel(insn->opcode, taken != 0));
 			merge(ai, i, taken, taken ? insn->arg : i + 1, ai->out);
 		}
 		return;
@@ -562,19 +560,23 @@ static void step(struct absint *ai, uint32_t i)
 		return;
 
 	case VFM_CLASS_SPECIAL:
-		switch ((enum vfm_opcode)insn->opcode) {
-		case VFM_OPC_LEN:
+		switch ((enum vfm_special_op)insn->opcode) {
+		case VFM_SPECIAL_LEN:
 			c[m] = c[0];
 			break;
-		case VFM_OPC_HASH5:
-		case VFM_OPC_TS:
+		case VFM_SPECIAL_WLEN:
+			/* The caller's wire length: any 32-bit value, unrelated
+			 * to the packet length. */
+			produce(c, m, m, i, load_result(4));
+			break;
+		case VFM_SPECIAL_HASH5:
+		case VFM_SPECIAL_TS:
 			produce(c, m, m, i, vfm_aval_unknown());
 			break;
-		case VFM_OPC_FLOW_LOAD:
+		case VFM_SPECIAL_FLOW_LOAD:
 			produce(c, m, top, i, vfm_aval_unknown());
 			break;
-		case VFM_OPC_FLOW_STORE:
-		default:
+		case VFM_SPECIAL_FLOW_STORE:
 			break;
 		}
 		break;

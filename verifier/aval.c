@@ -160,20 +160,6 @@ struct vfm_aval vfm_aval_alu1(uint8_t opcode, struct vfm_aval a)
 	}
 }
 
-enum vfm_edge_rel vfm_edge_rel(uint8_t opcode, bool taken)
-{
-	switch (opcode) {
-	case VFM_OPC_JEQ: return taken ? VFM_REL_EQ : VFM_REL_NE;
-	case VFM_OPC_JNE: return taken ? VFM_REL_NE : VFM_REL_EQ;
-	case VFM_OPC_JGT: return taken ? VFM_REL_GT : VFM_REL_LE;
-	case VFM_OPC_JGE: return taken ? VFM_REL_GE : VFM_REL_LT;
-	case VFM_OPC_JLT: return taken ? VFM_REL_LT : VFM_REL_GE;
-	case VFM_OPC_JLE: return taken ? VFM_REL_LE : VFM_REL_GT;
-	case VFM_OPC_JSET: return taken ? VFM_REL_SET : VFM_REL_CLEAR;
-	default: return VFM_REL_ANY;
-	}
-}
-
 /* x != c for a constant c: drop c if it is an end of x's interval (the
  * caller's reduction then moves that end to the next tnum member). */
 static struct vfm_interval dom_av_exclude(struct vfm_interval x, uint64_t c)
@@ -189,7 +175,7 @@ static struct vfm_interval dom_av_exclude(struct vfm_interval x, uint64_t c)
  * Narrow x and y to the pairs with x REL y (REL one of EQ NE LT LE SET
  * CLEAR; GT and GE arrive swapped).  Returns false if no pair is left.
  */
-static bool dom_av_narrow(enum vfm_edge_rel rel, struct vfm_aval *x, struct vfm_aval *y)
+static bool dom_av_narrow(enum vfm_rel rel, struct vfm_aval *x, struct vfm_aval *y)
 {
 	bool empty = false, e2 = false;
 	switch (rel) {
@@ -255,13 +241,19 @@ static bool dom_av_narrow(enum vfm_edge_rel rel, struct vfm_aval *x, struct vfm_
 
 bool vfm_aval_refine(uint8_t opcode, bool taken, struct vfm_aval *a, struct vfm_aval *b)
 {
-	enum vfm_edge_rel rel = vfm_edge_rel(opcode, taken);
 	bool empty_a, empty_b;
 	struct vfm_aval x = vfm_aval_reduce(*a, &empty_a);
 	struct vfm_aval y = vfm_aval_reduce(*b, &empty_b);
 	bool ok;
 	if (empty_a || empty_b)
 		return false;
+	if (vfm_opinfo[opcode].cls != VFM_CLASS_JCC) {
+		/* Not a comparison: no relation to narrow by. */
+		*a = x;
+		*b = y;
+		return true;
+	}
+	enum vfm_rel rel = vfm_jcc_rel(opcode, taken);
 	if (rel == VFM_REL_GT)
 		ok = dom_av_narrow(VFM_REL_LT, &y, &x);
 	else if (rel == VFM_REL_GE)

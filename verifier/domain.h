@@ -15,7 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../vm/facts.h" /* struct vfm_tnum, vfm_interval, vfm_aval */
+#include "../vm/facts.h"  /* struct vfm_tnum, vfm_interval, vfm_aval */
+#include "../vm/opcode.h" /* enum vfm_rel, vfm_jcc_rel */
 
 /* ---- tnum: a set of values by known bits (type in vm/facts.h) --------- */
 
@@ -92,12 +93,5 @@ struct vfm_aval vfm_aval_alu1(uint8_t opcode, struct vfm_aval a);
  */
 bool vfm_aval_refine(uint8_t opcode, bool taken, struct vfm_aval *a, struct vfm_aval *b);
 
-/* The relation the taken or not-taken edge of conditional jump `opcode`
- * establishes between its operands: a (below) REL b (top of stack). */
-enum vfm_edge_rel {
-	VFM_REL_EQ, VFM_REL_NE, VFM_REL_LT, VFM_REL_LE, VFM_REL_GT, VFM_REL_GE,
-	VFM_REL_SET, VFM_REL_CLEAR, VFM_REL_ANY
-};
-enum vfm_edge_rel vfm_edge_rel(uint8_t opcode, bool taken);
 
 #endif

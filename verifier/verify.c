@@ -61,12 +61,6 @@ static int64_t index_of_pc(const uint32_t *pc_of, uint32_t n, int64_t pc)
 	return lo < n && pc_of[lo] == pc ? (int64_t)lo : -1;
 }
 
-int64_t vfm_jump_target(const uint8_t *code, uint32_t pc)
-{
-	int32_t rel = (int32_t)vfm_get_le32(code + pc + 1);
-	return (int64_t)pc + 5 + rel;
-}
-
 /* Pass 1: find instruction boundaries and check opcodes and operands, then
  * allocate the per-instruction tables at their exact size. */
 static vfm_error_t decode_boundaries(struct vfm_program *prog, vfm_diag_t *diag)

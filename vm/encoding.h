@@ -111,6 +111,15 @@ static inline void vfm_put_le64(uint8_t *p, uint64_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* Jump target pc of the REL32 jump at pc: the displacement counts from the
+ * first byte of the next instruction (opcode + 4 bytes).  The result may
+ * lie outside the code; the verifier checks it. */
+static inline int64_t vfm_jump_target(const uint8_t *code, uint32_t pc)
+{
+	int32_t rel = (int32_t)vfm_get_le32(code + pc + 1);
+	return (int64_t)pc + 5 + rel;
+}
+
 /* Packet loads are big-endian (network order), zero-extended.  memcpy plus
  * a byte swap on little-endian hosts compiles to one load (and bswap). */
 static inline uint64_t vfm_load_be(const uint8_t *p, unsigned size)

@@ -93,8 +93,8 @@ void vfm_interp_run(const struct vfm_program *prog, struct vfm_state *vm,
 	static const void *const labels[VFM_XOP_COUNT] = {
 #define VFM_OP(name, ...) [VFM_XOP_##name] = &&op_##name,
 #include "opcodes.def"
-#define VFM_ALU2(name, code, mnem) [VFM_XOP_##name##_K] = &&op_##name##_K,
-#define VFM_JCC(name, code, mnem) [VFM_XOP_##name##_K] = &&op_##name##_K,
+#define VFM_ALU2(name, ...) [VFM_XOP_##name##_K] = &&op_##name##_K,
+#define VFM_JCC(name, ...) [VFM_XOP_##name##_K] = &&op_##name##_K,
 #define VFM_OP(...)
 #include "opcodes.def"
 		[VFM_XOP_TRAP] = &&op_TRAP,
@@ -127,7 +127,7 @@ dispatch:
 	} while (0)
 
 /* Binary ALU: pop b, pop a, push a OP b.  Fused: PUSH k; OP. */
-#define VFM_ALU2(name, code, mnem)                                            \
+#define VFM_ALU2(name, ...)                                            \
 	OP(name)                                                              \
 	{                                                                     \
 		uint64_t a = *--sp;                                           \
@@ -144,7 +144,7 @@ dispatch:
 		NEXT();                                                       \
 	}
 /* Conditional jump: pop b, pop a, branch if a OP b.  Fused: PUSH k; Jcc. */
-#define VFM_JCC(name, code, mnem)                                             \
+#define VFM_JCC(name, ...)                                             \
 	OP(name)                                                              \
 	{                                                                     \
 		uint64_t b = tos, a = sp[-1];                                 \
@@ -193,7 +193,7 @@ dispatch:
 		ip++;                                                         \
 		NEXT();                                                       \
 	}
-#define VFM_ALU1(name, code, mnem)                                            \
+#define VFM_ALU1(name, ...)                                            \
 	OP(name)                                                              \
 	{                                                                     \
 		tos = vfm_sem_##name(tos);                                    \
@@ -264,6 +264,14 @@ dispatch:
 	{
 		*sp++ = tos;
 		tos = len;
+		executed++;
+		ip++;
+		NEXT();
+	}
+	OP(WLEN)
+	{
+		*sp++ = tos;
+		tos = vfm_sem_wire_len(len, pkt->wire_len);
 		executed++;
 		ip++;
 		NEXT();

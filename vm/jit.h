@@ -18,6 +18,7 @@ struct vfm_jit_args {
 	struct vfm_flow_table *flow;
 	uint64_t ts_ns;
 	uint64_t budget;
+	uint64_t wire_len; /* WLEN's value: vfm_sem_wire_len(len, pkt->wire_len) */
 };
 
 /* Generated code: returns verdict | (uint64_t)status << 32. */

@@ -44,9 +44,9 @@ void vfm_fuse(struct vfm_program *prog)
 			continue;
 		}
 		switch (next->opcode) {
-#define VFM_ALU2(name, code, mnem) \
+#define VFM_ALU2(name, ...) \
 	case VFM_OPC_##name: push->xop = VFM_XOP_##name##_K; break;
-#define VFM_JCC(name, code, mnem) \
+#define VFM_JCC(name, ...) \
 	case VFM_OPC_##name: push->xop = VFM_XOP_##name##_K; break;
 #define VFM_OP(...)
 #include "opcodes.def"

@@ -15,6 +15,13 @@ const struct vfm_opinfo vfm_opinfo[256] = {
 #include "opcodes.def"
 };
 
+const uint8_t vfm_jcc_rels[256][2] = {
+#define VFM_JCC(name, code, mnem, taken, fall) \
+	[code] = {VFM_REL_##taken, VFM_REL_##fall},
+#define VFM_OP(...)
+#include "opcodes.def"
+};
+
 /* A duplicated opcode number in opcodes.def becomes a duplicate case label
  * here, which is a compile error; designated initializers alone would let
  * the later row silently win. */

@@ -13,60 +13,7 @@
 #include "vfm.h"
 #include "encoding.h"
 #include "facts.h"
-
-/* File opcode numbers, from the table. */
-enum vfm_opcode {
-#define VFM_OP(name, code, ...) VFM_OPC_##name = code,
-#include "opcodes.def"
-};
-
-enum vfm_op_class {
-	VFM_CLASS_STACK,
-	VFM_CLASS_LOAD,
-	VFM_CLASS_LOADX,
-	VFM_CLASS_ALU2,
-	VFM_CLASS_ALU1,
-	VFM_CLASS_JMP,
-	VFM_CLASS_JCC,
-	VFM_CLASS_RET,
-	VFM_CLASS_SPECIAL,
-};
-
-/*
- * Internal operations executed by the engines: one per opcode, in table
- * order, followed by the fused forms the decoder creates (PUSH k + binary
- * ALU op, PUSH k + conditional jump), then TRAP.  These numbers are private
- * and may change; the file format uses enum vfm_opcode.
- */
-enum vfm_xop {
-#define VFM_OP(name, ...) VFM_XOP_##name,
-#include "opcodes.def"
-#define VFM_ALU2(name, code, mnem) VFM_XOP_##name##_K,
-#define VFM_JCC(name, code, mnem) VFM_XOP_##name##_K,
-#define VFM_OP(...)
-#include "opcodes.def"
-	VFM_XOP_TRAP,
-	VFM_XOP_COUNT
-};
-
-struct vfm_opinfo {
-	const char *name;     /* NAME column: "RETK" */
-	const char *mnemonic; /* assembly: "RET" */
-	uint8_t valid;
-	uint8_t operand;      /* enum vfm_operand_kind */
-	uint8_t pops, pushes;
-	uint8_t cls;          /* enum vfm_op_class */
-	uint8_t size;         /* packet bytes read by loads */
-	uint8_t xop;          /* enum vfm_xop of the unfused form */
-};
-
-/* Indexed by opcode byte; .valid == 0 for unassigned bytes. */
-extern const struct vfm_opinfo vfm_opinfo[256];
-
-static inline unsigned vfm_insn_size(uint8_t opcode)
-{
-	return 1u + vfm_operand_size((enum vfm_operand_kind)vfm_opinfo[opcode].operand);
-}
+#include "opcode.h"
 
 /* A decoded instruction.  Indices ("insn index") count instructions; a pc is
  * a byte offset (pc_of[] maps one to the other). */
@@ -216,8 +163,6 @@ void vfm_fuse(struct vfm_program *prog);
  * snprintf-style length. */
 int vfm_format_insn(const uint8_t *code, uint32_t code_size, uint32_t pc,
 		    char *buf, size_t n);
-/* Jump target pc of the jump at pc (may lie outside the code). */
-int64_t vfm_jump_target(const uint8_t *code, uint32_t pc);
 
 /* "pc 12 (filter.vfm:5)" / "pc 12 (line 5)" / "pc 12" for messages. */
 void vfm_describe_pc(const struct vfm_program *prog, uint32_t pc, char *buf,

@@ -5,13 +5,17 @@
  * corner cases of docs/ISA.md (x/0 = 0, x%0 = x, shift counts masked with
  * 63, wrapping arithmetic, verdict saturation) live in exactly one place.
  *
- * Names follow the opcode table: vfm_sem_<NAME>.
+ * Names follow the opcode table: vfm_sem_<NAME>; a new ALU row in
+ * vm/opcodes.def needs its function here (the interpreter does not build
+ * without it).
  */
 #ifndef VFM_SEMANTICS_H
 #define VFM_SEMANTICS_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "opcode.h"
 
 /* Binary ALU: a is the deeper operand, b the top of stack. */
 static inline uint64_t vfm_sem_ADD(uint64_t a, uint64_t b) { return a + b; }
@@ -30,20 +34,43 @@ static inline uint64_t vfm_sem_SHR(uint64_t a, uint64_t b) { return a >> (b & 63
 static inline uint64_t vfm_sem_NOT(uint64_t a) { return ~a; }
 static inline uint64_t vfm_sem_NEG(uint64_t a) { return 0 - a; }
 
-/* Conditional jumps: branch if a OP b, unsigned. */
-static inline bool vfm_sem_JEQ(uint64_t a, uint64_t b) { return a == b; }
-static inline bool vfm_sem_JNE(uint64_t a, uint64_t b) { return a != b; }
-static inline bool vfm_sem_JGT(uint64_t a, uint64_t b) { return a > b; }
-static inline bool vfm_sem_JGE(uint64_t a, uint64_t b) { return a >= b; }
-static inline bool vfm_sem_JLT(uint64_t a, uint64_t b) { return a < b; }
-static inline bool vfm_sem_JLE(uint64_t a, uint64_t b) { return a <= b; }
-static inline bool vfm_sem_JSET(uint64_t a, uint64_t b) { return (a & b) != 0; }
+/* The branch relations (enum vfm_rel), unsigned: a is the deeper operand. */
+static inline bool vfm_sem_rel(enum vfm_rel rel, uint64_t a, uint64_t b)
+{
+	switch (rel) {
+	case VFM_REL_EQ: return a == b;
+	case VFM_REL_NE: return a != b;
+	case VFM_REL_LT: return a < b;
+	case VFM_REL_LE: return a <= b;
+	case VFM_REL_GT: return a > b;
+	case VFM_REL_GE: return a >= b;
+	case VFM_REL_SET: return (a & b) != 0;
+	case VFM_REL_CLEAR: return (a & b) == 0;
+	}
+	__builtin_unreachable();
+}
+
+/* Conditional jumps: branch if a TAKEN b, with TAKEN from the table. */
+#define VFM_JCC(name, code, mnem, taken, fall)                                \
+	static inline bool vfm_sem_##name(uint64_t a, uint64_t b)             \
+	{                                                                     \
+		return vfm_sem_rel(VFM_REL_##taken, a, b);                    \
+	}
+#define VFM_OP(...)
+#include "opcodes.def"
 
 /* RET's verdict: the popped word as u32, saturating above 0xFFFFFFFF so
  * that every non-zero word still accepts. */
 static inline uint32_t vfm_sem_verdict(uint64_t v)
 {
 	return v > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)v;
+}
+
+/* WLEN: the wire length the caller supplied, or the packet length when it
+ * supplied none (0). */
+static inline uint32_t vfm_sem_wire_len(uint32_t len, uint32_t wire_len)
+{
+	return wire_len ? wire_len : len;
 }
 
 /*

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "jit.h"
+#include "semantics.h"
 #include "state.h"
 
 /* Remember an error on the VM and return its code. */
@@ -152,7 +153,8 @@ vfm_error_t vfm_jit_code(const vfm_state_t *vm, const void **code, size_t *size)
 static inline void run(vfm_state_t *vm, const vfm_packet_t *pkt, vfm_result_t *out)
 {
 	if (vm->use_jit) {
-		struct vfm_jit_args args = {&vm->flow, pkt->ts_ns, vm->budget};
+		struct vfm_jit_args args = {&vm->flow, pkt->ts_ns, vm->budget,
+					    vfm_sem_wire_len(pkt->len, pkt->wire_len)};
 		uint64_t r = ((vfm_jit_fn)vm->prog->jit_code)(pkt->data, pkt->len, &args);
 		out->verdict = (uint32_t)r;
 		out->status = (vfm_status_t)(r >> 32);

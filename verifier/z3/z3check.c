@@ -131,7 +131,7 @@ struct zc {
 	struct vfm_z3_report *rep;
 	Z3_context c;
 	Z3_sort b8, b32, b64;
-	Z3_ast len32, len64, ts, h5, tru, fal, zero64;
+	Z3_ast len32, len64, wlen32, wlen64, ts, h5, tru, fal, zero64;
 	Z3_func_decl pkt; /* the packet: BV32 -> BV8 (reads only: an array) */
 	Z3_tactic tactic;
 	uint32_t n, K;
@@ -149,7 +149,7 @@ struct zc {
 	uint8_t *scc_loop;   /* region r contains a cycle */
 	uint32_t *visit;     /* node ids in visiting order */
 	uint32_t n_visited;
-	bool uses_hash5, uses_flow, uses_ts;
+	bool uses_hash5, uses_flow, uses_ts, uses_wlen;
 	Z3_ast *cut;
 	size_t n_cut, cap_cut;
 	struct claim *cl;
@@ -412,20 +412,19 @@ static void step(struct zc *z, uint32_t i, uint32_t k)
 
 	switch ((enum vfm_op_class)info->cls) {
 	case VFM_CLASS_STACK:
-		switch ((enum vfm_opcode)insn->opcode) {
-		case VFM_OPC_PUSH: st[d++] = num64(z, insn->imm); break;
-		case VFM_OPC_POP: d--; break;
-		case VFM_OPC_DUP: st[d] = st[d - 1]; d++; break;
-		case VFM_OPC_SWAP: {
+		switch ((enum vfm_stack_op)insn->opcode) {
+		case VFM_STACK_PUSH: st[d++] = num64(z, insn->imm); break;
+		case VFM_STACK_POP: d--; break;
+		case VFM_STACK_DUP: st[d] = st[d - 1]; d++; break;
+		case VFM_STACK_SWAP: {
 			Z3_ast t = st[d - 1];
 			st[d - 1] = st[d - 2];
 			st[d - 2] = t;
 			break;
 		}
-		case VFM_OPC_OVER: st[d] = st[d - 2]; d++; break;
-		case VFM_OPC_LDM: st[d++] = M[insn->aux & 15]; break;
-		case VFM_OPC_STM: M[insn->aux & 15] = st[--d]; break;
-		default: break;
+		case VFM_STACK_OVER: st[d] = st[d - 2]; d++; break;
+		case VFM_STACK_LDM: st[d++] = M[insn->aux & 15]; break;
+		case VFM_STACK_STM: M[insn->aux & 15] = st[--d]; break;
 		}
 		break;
 
@@ -487,11 +486,12 @@ static void step(struct zc *z, uint32_t i, uint32_t k)
 		return;
 
 	case VFM_CLASS_SPECIAL:
-		switch ((enum vfm_opcode)insn->opcode) {
-		case VFM_OPC_LEN: st[d++] = z->len64; break;
-		case VFM_OPC_HASH5: st[d++] = z->h5; z->uses_hash5 = true; break;
-		case VFM_OPC_TS: st[d++] = z->ts; z->uses_ts = true; break;
-		case VFM_OPC_FLOW_LOAD: {
+		switch ((enum vfm_special_op)insn->opcode) {
+		case VFM_SPECIAL_LEN: st[d++] = z->len64; break;
+		case VFM_SPECIAL_WLEN: st[d++] = z->wlen64; z->uses_wlen = true; break;
+		case VFM_SPECIAL_HASH5: st[d++] = z->h5; z->uses_hash5 = true; break;
+		case VFM_SPECIAL_TS: st[d++] = z->ts; z->uses_ts = true; break;
+		case VFM_SPECIAL_FLOW_LOAD: {
 			char name[48];
 			snprintf(name, sizeof name, "flow_load_%u_%u", i, k);
 			nd->fresh = Z3_mk_const(c, Z3_mk_string_symbol(c, name), z->b64);
@@ -499,8 +499,7 @@ static void step(struct zc *z, uint32_t i, uint32_t k)
 			z->uses_flow = true;
 			break;
 		}
-		case VFM_OPC_FLOW_STORE: d -= 2; break;
-		default: break;
+		case VFM_SPECIAL_FLOW_STORE: d -= 2; break;
 		}
 		break;
 	}
@@ -969,6 +968,7 @@ static void describe_failure(struct zc *z, const struct claim *cl, Z3_model m,
 	fail->has_cex = true;
 	fail->len = (uint32_t)eval_u64(z, m, z->len32);
 	fail->ts = z->uses_ts ? eval_u64(z, m, z->ts) : 0;
+	fail->wire_len = z->uses_wlen ? (uint32_t)eval_u64(z, m, z->wlen64) : 0;
 	fail->exact = !z->uses_hash5 && !z->uses_flow;
 	fail->n_bytes = fail->len < VFM_Z3_CEX_BYTES ? fail->len : VFM_Z3_CEX_BYTES;
 	fail->bytes = malloc(fail->n_bytes ? fail->n_bytes : 1);
@@ -982,6 +982,8 @@ static void describe_failure(struct zc *z, const struct claim *cl, Z3_model m,
 	sb_printf(&b, "  counterexample: len = %u", fail->len);
 	if (z->uses_ts)
 		sb_printf(&b, ", ts = %" PRIu64, fail->ts);
+	if (z->uses_wlen)
+		sb_printf(&b, ", wire length = %" PRIu32, fail->wire_len);
 	if (z->uses_hash5)
 		sb_printf(&b, ", HASH5 = %#" PRIx64, eval_u64(z, m, z->h5));
 	for (uint32_t q = 0; q < z->n && z->uses_flow; q++)
@@ -1280,6 +1282,10 @@ static vfm_error_t encode(struct zc *z)
 	z->len64 = Z3_mk_zero_ext(c, 32, z->len32);
 	z->pkt = Z3_mk_func_decl(c, Z3_mk_string_symbol(c, "packet"), 1, &z->b32, z->b8);
 	z->ts = Z3_mk_const(c, Z3_mk_string_symbol(c, "ts"), z->b64);
+	/* WLEN: the caller's wire length, any 32-bit value (0 stands for
+	 * "unknown" and reads as len; a free value covers both). */
+	z->wlen32 = Z3_mk_const(c, Z3_mk_string_symbol(c, "wire_len"), z->b32);
+	z->wlen64 = Z3_mk_zero_ext(c, 32, z->wlen32);
 	z->h5 = Z3_mk_const(c, Z3_mk_string_symbol(c, "hash5"), z->b64);
 	z->tru = Z3_mk_true(c);
 	z->fal = Z3_mk_false(c);
@@ -1558,6 +1564,9 @@ vfm_error_t vfm_z3_eval_packets(const vfm_program_t *prog, uint32_t unroll,
 				    Z3_mk_unsigned_int64(c, len, z.b32));
 		Z3_add_const_interp(c, m, Z3_get_app_decl(c, Z3_to_app(c, z.ts)),
 				    num64(&z, pkts[q].ts_ns));
+		Z3_add_const_interp(c, m, Z3_get_app_decl(c, Z3_to_app(c, z.wlen32)),
+				    Z3_mk_unsigned_int64(c, vfm_sem_wire_len(len, pkts[q].wire_len),
+							 z.b32));
 		Z3_add_const_interp(c, m, Z3_get_app_decl(c, Z3_to_app(c, z.h5)),
 				    num64(&z, len ? vfm_hash5(data, len) : 0));
 		/* FLOW_LOAD: 0, what a fresh VM's empty table gives (exact for

@@ -116,6 +116,7 @@ struct vfm_z3_failure {
 	bool has_cex;     /* false: Z3 gave no model (should not happen) */
 	uint32_t len;     /* counterexample packet length */
 	uint64_t ts;      /* its timestamp (TS) */
+	uint32_t wire_len; /* its wire length (WLEN) */
 	bool exact;       /* the path uses no HASH5 or FLOW_LOAD value, so
 			     running the packet (ts_ns = ts) follows it */
 	uint8_t *bytes;   /* the first n_bytes bytes of the packet */
