@@ -33,7 +33,10 @@ ALL_CFLAGS := -std=gnu11 $(OPT) $(CFLAGS) $(WARN) $(WERROR) -Iinclude -Ivm -MMD 
 LDFLAGS_VARIANT := $(if $(filter asan oracle,$(VARIANT)),$(SAN)) -lpthread
 PCAP_LIBS := -lpcap
 
-LIB_SRCS  := $(wildcard vm/*.c) $(wildcard verifier/*.c) $(wildcard jit/*.c)
+# The JIT back end for the target CPU (jit/<arch>.c), or jit/none.c.
+JIT_ARCH  ?= $(patsubst aarch64,arm64,$(shell $(CC) -dumpmachine | cut -d- -f1))
+JIT_BACKEND := $(if $(wildcard jit/$(JIT_ARCH).c),jit/$(JIT_ARCH).c,jit/none.c)
+LIB_SRCS  := $(wildcard vm/*.c) $(wildcard verifier/*.c) jit/common.c $(JIT_BACKEND)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB       := $(BUILD)/libvfm.a
 SINGLE    := $(BUILD)/vfm_single.h

@@ -34,10 +34,14 @@ TARGETS=${TARGETS:-load diff asm pcap}
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 	# ':(glob)' so that '*' stops at '/': verifier/z3/ (needs -lz3) is
 	# not part of the library.
-	LIB_SRCS=$(git ls-files ':(glob)vm/*.c' ':(glob)verifier/*.c' ':(glob)jit/*.c')
+	LIB_SRCS=$(git ls-files ':(glob)vm/*.c' ':(glob)verifier/*.c')
 else
-	LIB_SRCS=$(ls vm/*.c verifier/*.c jit/*.c)
+	LIB_SRCS=$(ls vm/*.c verifier/*.c)
 fi
+# The JIT: the driver and the back end for this CPU (as the Makefile picks).
+JIT_ARCH=$(${GCC:-gcc} -dumpmachine | cut -d- -f1 | sed 's/^aarch64$/arm64/')
+if [ -f "jit/$JIT_ARCH.c" ]; then JIT_BACKEND="jit/$JIT_ARCH.c"; else JIT_BACKEND=jit/none.c; fi
+LIB_SRCS="$LIB_SRCS jit/common.c $JIT_BACKEND"
 INC="-Iinclude -Ivm"
 WARN="-Wall -Wextra -Wshadow -Wformat=2 -Wvla -Wpointer-arith -Wundef"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"

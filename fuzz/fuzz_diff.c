@@ -293,7 +293,7 @@ static void run_diff(vfm_program_t *prog, const struct diff_input *in)
 		      (unsigned long long)ra.insns, (unsigned long long)bound);
 		if (jit) {
 			CHECK(vfm_execute_ex(c, &ps.pkt[i], &rj) == VFM_OK, "JIT execute_ex failed");
-			CHECK(rj.verdict == ra.verdict && rj.status == ra.status && rj.insns == 0,
+			CHECK(rj.verdict == ra.verdict && rj.status == ra.status && rj.insns == ra.insns,
 			      "packet %zu: interpreter gives %u/%s, JIT %u/%s (insns %llu)", i,
 			      ra.verdict, vfm_status_name(ra.status), rj.verdict,
 			      vfm_status_name(rj.status), (unsigned long long)rj.insns);

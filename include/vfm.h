@@ -160,19 +160,24 @@ vfm_error_t vfm_load_program_file(vfm_state_t *vm, const char *path);
 /* Use an already compiled program (retained by the VM). */
 vfm_error_t vfm_attach_program(vfm_state_t *vm, vfm_program_t *prog);
 
-/* Compile the loaded program to native code (x86-64) and run it from now
- * on, also for programs loaded later.  Returns VFM_EUNSUPPORTED where no
- * JIT exists for this build; execution then stays interpreted.  Native
- * code gives the same verdict, status and flow-table effects as the
- * interpreter; it does not count instructions (vfm_result_t.insns is 0).
- * The compiled code belongs to the program and is shared by every VM that
- * uses it. */
+/* Compile the loaded program to native code for this CPU and run it from
+ * now on, also for programs loaded later.  Returns VFM_EUNSUPPORTED where
+ * this build has no JIT for the CPU, or the program cannot be compiled
+ * (the message says why); execution then stays interpreted.  Native code
+ * gives the same verdict, status, instruction count and flow-table
+ * effects as the interpreter.  The compiled code belongs to the program
+ * and is shared by every VM that uses it. */
 vfm_error_t vfm_enable_jit(vfm_state_t *vm);
 /* Go back to the interpreter. */
 void vfm_disable_jit(vfm_state_t *vm);
-/* The native code in use (for dumping it to a file for objdump -b binary
- * -m i386:x86-64 -D); VFM_ENOPROGRAM if the VM is not running native code. */
+/* The native code in use (for dumping it to a file for `objdump -b binary
+ * -m <machine> -D`, machine from vfm_jit_arch()); VFM_ENOPROGRAM if the VM
+ * is not running native code. */
 vfm_error_t vfm_jit_code(const vfm_state_t *vm, const void **code, size_t *size);
+/* The JIT's target in this build ("x86-64"), and objdump's name for it
+ * ("i386:x86-64"); NULL where the build has no JIT. */
+const char *vfm_jit_arch(void);
+const char *vfm_jit_objdump_arch(void);
 
 /* Run the program on one packet and return its verdict (0 = drop).  A
  * packet that ends with BOUNDS or BUDGET, or a VM without a program, gives

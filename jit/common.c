@@ -1,6 +1,6 @@
 /*
- * jit/common.c — the parts of the JIT that do not depend on the target
- * (jit/common.h).  Built on every machine: vfm_jit_free is here.
+ * jit/common.c — the JIT driver and everything that does not depend on the
+ * target (jit/common.h).  Built on every machine: vfm_jit_free is here.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -9,51 +9,398 @@
 
 #include "common.h"
 
-bool vfm_jit_fusable(const struct vfm_program *prog, uint32_t i)
+/* Sizing passes before giving up on a layout that keeps moving (branch
+ * forms that depend on distances normally settle in two or three). */
+#define MAX_SIZING_PASSES 8
+
+unsigned long vfm_jit_flush_count;
+
+/* ---- emission ------------------------------------------------------------- */
+
+void vfm_jit_emit32(struct vfm_jit_ctx *ctx, uint32_t v)
 {
-	if (prog->insns[i].opcode != VFM_OPC_PUSH || i + 2 >= prog->n_insns ||
-	    prog->facts.depth[i] < 0)
+	for (int i = 0; i < 4; i++)
+		vfm_jit_emit8(ctx, (uint8_t)(v >> (8 * i)));
+}
+
+void vfm_jit_emit64(struct vfm_jit_ctx *ctx, uint64_t v)
+{
+	vfm_jit_emit32(ctx, (uint32_t)v);
+	vfm_jit_emit32(ctx, (uint32_t)(v >> 32));
+}
+
+void vfm_jit_fail(struct vfm_jit_ctx *ctx, const char *why)
+{
+	if (!ctx->error) {
+		ctx->error = why;
+		ctx->error_insn = ctx->cur;
+	}
+}
+
+/* ---- labels ----------------------------------------------------------------- */
+
+static bool labels_reserve(struct vfm_jit_labels *l, uint32_t n)
+{
+	if (n <= l->cap)
+		return true;
+	uint32_t cap = l->cap ? l->cap : 64;
+	while (cap < n)
+		cap *= 2;
+	size_t *p = realloc(l->pos, cap * sizeof *p);
+	if (!p)
+		return false;
+	for (uint32_t k = l->cap; k < cap; k++)
+		p[k] = SIZE_MAX;
+	l->pos = p;
+	l->cap = cap;
+	return true;
+}
+
+uint32_t vfm_jit_label_new(struct vfm_jit_ctx *ctx)
+{
+	uint32_t id = ctx->next_label++;
+	if (!labels_reserve(&ctx->labels, id + 1))
+		vfm_jit_fail(ctx, "out of memory");
+	else if (id >= ctx->labels.n)
+		ctx->labels.n = id + 1;
+	return id;
+}
+
+void vfm_jit_label_bind(struct vfm_jit_ctx *ctx, uint32_t label)
+{
+	if (label >= ctx->labels.n)
+		return; /* allocation failed; the error is set */
+	ctx->labels.pos[label] = ctx->pos;
+	/* The emitting pass must put every label where the last sizing pass
+	 * did: the code already written relies on it. */
+	if (ctx->buf && (label >= ctx->prev_labels.n || ctx->prev_labels.pos[label] != ctx->pos))
+		vfm_jit_fail(ctx, "internal error: a label moved in the emitting pass");
+}
+
+size_t vfm_jit_label_pos(const struct vfm_jit_ctx *ctx, uint32_t label)
+{
+	if (label < ctx->labels.n && ctx->labels.pos[label] != SIZE_MAX)
+		return ctx->labels.pos[label];
+	if (label < ctx->prev_labels.n && ctx->prev_labels.pos[label] != SIZE_MAX)
+		return ctx->prev_labels.pos[label];
+	return ctx->pos;
+}
+
+size_t vfm_jit_insn_pos(const struct vfm_jit_ctx *ctx, uint32_t i)
+{
+	if (i <= ctx->cur && ctx->insn_off[i] != UINT32_MAX)
+		return ctx->insn_off[i];
+	if (ctx->pass > 0)
+		return ctx->prev_off[i];
+	return ctx->pos;
+}
+
+uint32_t vfm_jit_exit_label(struct vfm_jit_ctx *ctx, uint32_t i, vfm_status_t status)
+{
+	uint32_t uncount = ctx->plan.count ? ctx->rest[i] : 0;
+	for (uint32_t k = 0; k < ctx->n_exits; k++)
+		if (ctx->exits[k].status == status && ctx->exits[k].uncount == uncount)
+			return ctx->exits[k].label;
+	if (ctx->n_exits == ctx->cap_exits) {
+		uint32_t cap = ctx->cap_exits ? 2 * ctx->cap_exits : 8;
+		struct vfm_jit_exit *p = realloc(ctx->exits, cap * sizeof *p);
+		if (!p) {
+			vfm_jit_fail(ctx, "out of memory");
+			return VFM_JIT_EPILOGUE;
+		}
+		ctx->exits = p;
+		ctx->cap_exits = cap;
+	}
+	uint32_t label = vfm_jit_label_new(ctx);
+	ctx->exits[ctx->n_exits++] = (struct vfm_jit_exit){(uint8_t)status, uncount, label};
+	return label;
+}
+
+int64_t vfm_jit_disp(struct vfm_jit_ctx *ctx, size_t from, size_t to, unsigned scale,
+		     unsigned bits, const char *why)
+{
+	int64_t d = (int64_t)to - (int64_t)from;
+	if (d % (int64_t)scale != 0 || !vfm_jit_fits_signed(d / (int64_t)scale, bits)) {
+		vfm_jit_fail(ctx, why);
+		return 0;
+	}
+	return d / (int64_t)scale;
+}
+
+/* ---- what gets code ---------------------------------------------------------- */
+
+/* Instruction i is a jump target (or the end): a basic block starts there. */
+static bool is_target(const uint8_t *target, uint32_t i)
+{
+	return target[i] != 0;
+}
+
+/* PUSH at i feeds the binary ALU op or conditional jump after it, and
+ * nothing jumps between them: the pair is one operation with a constant. */
+static bool fusable(const struct vfm_program *prog, const uint8_t *target, uint32_t i)
+{
+	if (prog->insns[i].opcode != VFM_OPC_PUSH || i + 1 >= prog->n_insns ||
+	    prog->facts.depth[i] < 0 || is_target(target, i + 1))
 		return false;
 	uint8_t cls = vfm_opinfo[prog->insns[i + 1].opcode].cls;
 	return cls == VFM_CLASS_JCC || cls == VFM_CLASS_ALU2;
 }
 
-uint8_t *vfm_jit_own_code(const struct vfm_program *prog)
+bool vfm_jit_load_proven(const struct vfm_jit_ctx *ctx, uint32_t i)
 {
-	uint8_t *own = malloc(prog->n_insns + 1);
-	if (!own)
-		return NULL;
-	memset(own, 1, prog->n_insns + 1);
-	for (uint32_t i = 0; i < prog->n_insns; i++)
-		if (vfm_jit_fusable(prog, i))
-			own[i + 1] = 0;
-	for (uint32_t i = 0; i < prog->n_insns; i++)
-		if (vfm_opinfo[prog->insns[i].opcode].operand == VFM_OPND_REL32)
-			own[prog->insns[i].arg] = 1;
-	return own;
+	const uint8_t *flags = ctx->prog->facts.flags;
+	return flags && (flags[i] & VFM_FACT_IN_BOUNDS);
 }
 
-uint8_t *vfm_jit_code_alloc(size_t size, uint8_t pad, size_t *map)
+/* Does the instruction end its basic block (control leaves or may leave)? */
+static bool ends_block(enum vfm_op_class cls)
+{
+	switch (cls) {
+	case VFM_CLASS_JMP:
+	case VFM_CLASS_JCC:
+	case VFM_CLASS_RET:
+		return true;
+	case VFM_CLASS_STACK:
+	case VFM_CLASS_LOAD:
+	case VFM_CLASS_LOADX:
+	case VFM_CLASS_ALU2:
+	case VFM_CLASS_ALU1:
+	case VFM_CLASS_SPECIAL:
+		return false;
+	}
+	return true;
+}
+
+/* The feature scan: what the program needs, by class. */
+static void plan_program(const struct vfm_program *prog, struct vfm_jit_plan *plan)
+{
+	memset(plan, 0, sizeof *plan);
+	for (uint32_t i = 0; i < prog->n_insns; i++) {
+		if (prog->facts.depth[i] < 0)
+			continue;
+		uint8_t op = prog->insns[i].opcode;
+		switch ((enum vfm_op_class)vfm_opinfo[op].cls) {
+		case VFM_CLASS_LOAD:
+		case VFM_CLASS_LOADX:
+			plan->packet = plan->len = true;
+			break;
+		case VFM_CLASS_STACK:
+			switch ((enum vfm_stack_op)op) {
+			case VFM_STACK_LDM:
+			case VFM_STACK_STM:
+				plan->scratch = true;
+				break;
+			case VFM_STACK_PUSH:
+			case VFM_STACK_POP:
+			case VFM_STACK_DUP:
+			case VFM_STACK_SWAP:
+			case VFM_STACK_OVER:
+				break;
+			}
+			break;
+		case VFM_CLASS_SPECIAL:
+			switch ((enum vfm_special_op)op) {
+			case VFM_SPECIAL_LEN:
+				plan->len = true;
+				break;
+			case VFM_SPECIAL_HASH5:
+				plan->packet = plan->len = plan->calls = true;
+				break;
+			case VFM_SPECIAL_FLOW_LOAD:
+			case VFM_SPECIAL_FLOW_STORE:
+				plan->calls = plan->args = true;
+				break;
+			case VFM_SPECIAL_WLEN:
+			case VFM_SPECIAL_TS:
+				plan->args = true;
+				break;
+			}
+			break;
+		case VFM_CLASS_ALU2:
+		case VFM_CLASS_ALU1:
+		case VFM_CLASS_JMP:
+		case VFM_CLASS_JCC:
+		case VFM_CLASS_RET:
+			break;
+		}
+	}
+	plan->budget = prog->facts.has_backward;
+	plan->reads_scratch = prog->facts.reads_scratch;
+	plan->max_depth = prog->facts.max_depth;
+	/* Instruction counting (docs/ISA.md 7.3): one add per basic block
+	 * into the args' counter. */
+	plan->count = true;
+	plan->args = plan->args || plan->count;
+}
+
+/* own[], block_len[] and rest[]: which instructions get code, where basic
+ * blocks start and how many instructions each still holds. */
+static bool plan_blocks(struct vfm_jit_ctx *ctx)
+{
+	const struct vfm_program *prog = ctx->prog;
+	uint32_t n = prog->n_insns;
+	uint8_t *target = calloc(n + 1, 1);
+	ctx->own = malloc(n + 1);
+	ctx->block_len = calloc(n + 1, sizeof *ctx->block_len);
+	ctx->rest = calloc(n + 1, sizeof *ctx->rest);
+	if (!target || !ctx->own || !ctx->block_len || !ctx->rest) {
+		free(target);
+		return false;
+	}
+	target[0] = target[n] = 1;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct vfm_insn *insn = &prog->insns[i];
+		if (vfm_opinfo[insn->opcode].operand == VFM_OPND_REL32)
+			target[insn->arg] = 1;
+		if (ends_block((enum vfm_op_class)vfm_opinfo[insn->opcode].cls))
+			target[i + 1] = 1; /* a leader, though not a jump target */
+	}
+	memset(ctx->own, 1, n + 1);
+	for (uint32_t i = 0; i < n; i++) {
+		if (prog->facts.depth[i] < 0)
+			ctx->own[i] = 0; /* unreachable: no code */
+		else if (fusable(prog, target, i)) {
+			ctx->own[i] = VFM_JIT_FUSED;
+			ctx->own[i + 1] = 0;
+		}
+	}
+	/* Blocks: from each leader to the next; rest[i] counts the
+	 * instructions after i up to the block's end. */
+	for (uint32_t b = 0; b < n;) {
+		uint32_t e = b + 1;
+		while (e < n && !target[e])
+			e++;
+		ctx->block_len[b] = e - b;
+		for (uint32_t i = b; i < e; i++)
+			ctx->rest[i] = e - 1 - i;
+		b = e;
+	}
+	free(target);
+	return true;
+}
+
+/* One instruction (or a fused pair starting at i) through the target's
+ * class emitter. */
+static void emit_insn(struct vfm_jit_ctx *ctx, uint32_t i)
+{
+	const struct vfm_jit_target *t = ctx->target;
+	const struct vfm_insn *insn = &ctx->prog->insns[i];
+	if (ctx->own[i] == VFM_JIT_FUSED) {
+		/* Fused: PUSH k; op becomes op with the constant k. */
+		struct vfm_jit_operand k = {true, insn->imm};
+		uint32_t j = i + 1;
+		ctx->cur = j;
+		if (vfm_opinfo[ctx->prog->insns[j].opcode].cls == VFM_CLASS_JCC)
+			t->jcc(ctx, j, k);
+		else
+			t->alu2(ctx, j, k);
+		return;
+	}
+	struct vfm_jit_operand top = {false, 0};
+	switch ((enum vfm_op_class)vfm_opinfo[insn->opcode].cls) {
+	case VFM_CLASS_STACK: t->stack(ctx, i); break;
+	case VFM_CLASS_LOAD: t->load(ctx, i); break;
+	case VFM_CLASS_LOADX: t->loadx(ctx, i); break;
+	case VFM_CLASS_ALU2: t->alu2(ctx, i, top); break;
+	case VFM_CLASS_ALU1: t->alu1(ctx, i); break;
+	case VFM_CLASS_JMP: t->jmp(ctx, i); break;
+	case VFM_CLASS_JCC: t->jcc(ctx, i, top); break;
+	case VFM_CLASS_RET: t->ret(ctx, i); break;
+	case VFM_CLASS_SPECIAL: t->special(ctx, i); break;
+	}
+}
+
+/* One pass over the program: prologue, body, exit stubs, epilogue. */
+static void emit_pass(struct vfm_jit_ctx *ctx)
+{
+	const struct vfm_jit_target *t = ctx->target;
+	const struct vfm_program *prog = ctx->prog;
+	ctx->pos = 0;
+	ctx->cur = 0;
+	ctx->next_label = 0;
+	ctx->n_exits = 0;
+	for (uint32_t k = 0; k < ctx->labels.n; k++)
+		ctx->labels.pos[k] = SIZE_MAX;
+	for (uint32_t k = 0; k < VFM_JIT_N_NAMED; k++)
+		vfm_jit_label_new(ctx);
+	for (uint32_t i = 0; i <= prog->n_insns; i++)
+		ctx->insn_off[i] = UINT32_MAX;
+	memset(ctx->arch, 0, t->arch_size);
+	t->setup(ctx);
+	t->prologue(ctx);
+	for (uint32_t i = 0; i < prog->n_insns && !ctx->error; i++) {
+		ctx->cur = i;
+		if (ctx->buf && ctx->pos != ctx->prev_off[i]) {
+			/* Code already written jumps here by the sizing pass's
+			 * offsets: a moved instruction would be a wrong jump. */
+			vfm_jit_fail(ctx, "internal error: an instruction moved in the emitting pass");
+			break;
+		}
+		ctx->insn_off[i] = (uint32_t)ctx->pos;
+		if (!ctx->own[i])
+			continue;
+		if (ctx->plan.count && ctx->block_len[i])
+			t->count(ctx, ctx->block_len[i]);
+		emit_insn(ctx, i);
+	}
+	ctx->cur = prog->n_insns;
+	ctx->insn_off[prog->n_insns] = (uint32_t)ctx->pos;
+	/* Exit stubs: the list grows while stubs are emitted only if a stub
+	 * asked for another, which none does. */
+	for (uint32_t k = 0; k < ctx->n_exits && !ctx->error; k++) {
+		vfm_jit_label_bind(ctx, ctx->exits[k].label);
+		t->exit(ctx, (vfm_status_t)ctx->exits[k].status, ctx->exits[k].uncount);
+	}
+	vfm_jit_label_bind(ctx, VFM_JIT_EPILOGUE);
+	t->epilogue(ctx);
+	if (ctx->pos > UINT32_MAX / 2)
+		vfm_jit_fail(ctx, "code too large");
+}
+
+/* Keep this pass's offsets for the next; true if anything moved. */
+static bool layout_moved(struct vfm_jit_ctx *ctx)
+{
+	uint32_t n = ctx->prog->n_insns + 1;
+	bool moved = ctx->pass == 0 || memcmp(ctx->insn_off, ctx->prev_off, n * sizeof *ctx->prev_off) != 0 ||
+		     ctx->labels.n != ctx->prev_labels.n ||
+		     memcmp(ctx->labels.pos, ctx->prev_labels.pos, ctx->labels.n * sizeof(size_t)) != 0;
+	memcpy(ctx->prev_off, ctx->insn_off, n * sizeof *ctx->prev_off);
+	if (labels_reserve(&ctx->prev_labels, ctx->labels.n)) {
+		memcpy(ctx->prev_labels.pos, ctx->labels.pos, ctx->labels.n * sizeof(size_t));
+		ctx->prev_labels.n = ctx->labels.n;
+	} else {
+		vfm_jit_fail(ctx, "out of memory");
+	}
+	return moved;
+}
+
+/* ---- code memory ---------------------------------------------------------------- */
+
+static uint8_t *code_alloc(const struct vfm_jit_target *t, size_t size, size_t *map)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	size_t len = (size + (size_t)page - 1) / (size_t)page * (size_t)page;
-	uint8_t *mem = mmap(NULL, len ? len : (size_t)page, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (len == 0)
+		len = (size_t)page;
+	uint8_t *mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (mem == MAP_FAILED)
 		return NULL;
-	*map = len ? len : (size_t)page;
-	memset(mem, pad, *map);
+	*map = len;
+	/* Every byte not written by the code traps: a stray jump stops. */
+	for (size_t k = 0; k + t->fill_len <= len; k += t->fill_len)
+		memcpy(mem + k, t->fill, t->fill_len);
 	return mem;
 }
 
-void vfm_jit_code_free(uint8_t *mem, size_t map)
+/* Make the code read + execute (never writable and executable at once) and
+ * publish it.  Programs are shared between threads: a thread that loses the
+ * race to publish frees its copy. */
+static vfm_error_t code_publish(struct vfm_program *prog, const struct vfm_jit_target *t,
+				uint8_t *mem, size_t size, size_t map, vfm_diag_t *diag)
 {
-	munmap(mem, map);
-}
-
-vfm_error_t vfm_jit_code_publish(struct vfm_program *prog, uint8_t *mem, size_t size,
-				 size_t map, vfm_diag_t *diag)
-{
+	if (t->flush)
+		t->flush(mem, size);
+	__atomic_add_fetch(&vfm_jit_flush_count, 1, __ATOMIC_RELAXED);
 	if (mprotect(mem, map, PROT_READ | PROT_EXEC) != 0) {
 		munmap(mem, map);
 		return vfm_diag_set(diag, VFM_EUNSUPPORTED, -1, 0,
@@ -68,6 +415,88 @@ vfm_error_t vfm_jit_code_publish(struct vfm_program *prog, uint8_t *mem, size_t 
 		munmap(mem, map);
 	}
 	return VFM_OK;
+}
+
+static void ctx_free(struct vfm_jit_ctx *ctx)
+{
+	free(ctx->arch);
+	free(ctx->insn_off);
+	free(ctx->prev_off);
+	free(ctx->own);
+	free(ctx->block_len);
+	free(ctx->rest);
+	free(ctx->labels.pos);
+	free(ctx->prev_labels.pos);
+	free(ctx->exits);
+}
+
+static vfm_error_t jit_failed(struct vfm_jit_ctx *ctx, vfm_diag_t *diag)
+{
+	uint32_t insn = ctx->error_insn < ctx->prog->n_insns ? ctx->error_insn : 0;
+	vfm_error_t err = vfm_diag_set(diag, VFM_EUNSUPPORTED, ctx->prog->pc_of[insn], 0,
+				       "JIT (%s): %s at pc %u; the interpreter runs the program",
+				       ctx->target->name, ctx->error, ctx->prog->pc_of[insn]);
+	ctx_free(ctx);
+	return err;
+}
+
+vfm_error_t vfm_jit_compile(struct vfm_program *prog, vfm_diag_t *diag)
+{
+	const struct vfm_jit_target *t = vfm_jit_native_target();
+	if (!t)
+		return vfm_diag_set(diag, VFM_EUNSUPPORTED, -1, 0,
+				    "this build has no JIT for this CPU; the interpreter runs the program");
+	if (__atomic_load_n(&prog->jit_code, __ATOMIC_ACQUIRE))
+		return VFM_OK;
+	struct vfm_jit_ctx ctx = {.prog = prog, .target = t};
+	plan_program(prog, &ctx.plan);
+	ctx.arch = calloc(1, t->arch_size ? t->arch_size : 1);
+	ctx.insn_off = malloc((prog->n_insns + 1) * sizeof *ctx.insn_off);
+	ctx.prev_off = malloc((prog->n_insns + 1) * sizeof *ctx.prev_off);
+	if (!ctx.arch || !ctx.insn_off || !ctx.prev_off || !plan_blocks(&ctx)) {
+		ctx_free(&ctx);
+		return vfm_diag_set(diag, VFM_ENOMEM, -1, 0, "out of memory");
+	}
+	/* Sizing passes until the layout settles. */
+	bool moved = true;
+	for (ctx.pass = 0; moved && ctx.pass < MAX_SIZING_PASSES && !ctx.error; ctx.pass++) {
+		emit_pass(&ctx);
+		moved = layout_moved(&ctx);
+	}
+	if (!ctx.error && moved)
+		vfm_jit_fail(&ctx, "code layout did not settle");
+	if (ctx.error)
+		return jit_failed(&ctx, diag);
+	size_t size = ctx.pos, map;
+	uint8_t *mem = code_alloc(t, size, &map);
+	if (!mem) {
+		ctx_free(&ctx);
+		return vfm_diag_set(diag, VFM_ENOMEM, -1, 0, "JIT: cannot map code memory");
+	}
+	ctx.buf = mem;
+	emit_pass(&ctx);
+	if (!ctx.error && ctx.pos != size)
+		vfm_jit_fail(&ctx, "internal error: code size changed in the emitting pass");
+	if (!ctx.error && t->validate && !t->validate(mem, size))
+		vfm_jit_fail(&ctx, "an instruction could not be encoded");
+	if (ctx.error) {
+		munmap(mem, map);
+		return jit_failed(&ctx, diag);
+	}
+	ctx_free(&ctx);
+	return code_publish(prog, t, mem, size, map, diag);
+}
+
+const char *vfm_jit_arch(void)
+{
+	const struct vfm_jit_target *t = vfm_jit_native_target();
+	return t ? t->name : NULL;
+}
+
+const char *vfm_jit_objdump_arch(void)
+{
+	const struct vfm_jit_target *t = vfm_jit_native_target();
+	return t ? t->objdump_arch : NULL;
 }
 
 void vfm_jit_free(struct vfm_program *prog)

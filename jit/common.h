@@ -1,8 +1,27 @@
 /*
- * jit/common.h — what every native back end shares: which instructions
- * get code of their own, and W^X code memory published on a shared
- * program.  The back ends (jit/x86_64.c) do only instruction selection
- * and encoding.
+ * jit/common.h — the target-independent half of the JIT, and the interface
+ * a back end implements.
+ *
+ * The driver (jit/common.c) owns everything a back end would otherwise
+ * copy: the feature scan of the program, which instructions get code of
+ * their own and which pairs fuse, the basic blocks for instruction
+ * counting, the emission buffer, the sizing passes and the final emitting
+ * pass with a per-instruction offset check, labels, exit stubs, code
+ * memory (W^X, filled with the target's trap pattern), the instruction-
+ * cache flush and publication on a shared program.
+ *
+ * A back end (jit/x86_64.c, ...) is registers, encoders and emitters: it
+ * fills a struct vfm_jit_target with one emitter per opcode class, a
+ * prologue, an epilogue, exit stubs, a block counter, its fill pattern and
+ * its cache flush.  The Makefile links exactly one back end, or
+ * jit/none.c where the CPU has none.
+ *
+ * Emission is deterministic given the offsets of the previous pass: each
+ * pass emits the same code, except that a branch's encoding may depend on
+ * the distance to its target, which is known from the previous pass (in
+ * the first pass every distance reads as 0).  The driver repeats sizing
+ * passes until no offset moves, then emits once more into the buffer and
+ * checks that every instruction starts where the last sizing pass said.
  */
 #ifndef VFM_JIT_COMMON_H
 #define VFM_JIT_COMMON_H
@@ -13,28 +32,182 @@
 
 #include "../vm/jit.h"
 
-/* PUSH at i feeds the Jcc or binary ALU op after it: a back end may emit
- * the pair as one compare (or operation) with an immediate. */
-bool vfm_jit_fusable(const struct vfm_program *prog, uint32_t i);
+/* What the program needs from the generated code (the feature scan). */
+struct vfm_jit_plan {
+	bool packet;        /* reads packet bytes (loads, HASH5) */
+	bool len;           /* needs the packet length */
+	bool args;          /* reads struct vfm_jit_args */
+	bool budget;        /* has backward jumps: the budget counter is live */
+	bool calls;         /* calls C helpers (HASH5, flow table) */
+	bool scratch;       /* uses scratch words */
+	bool reads_scratch; /* some LDM: scratch is zeroed at entry */
+	bool count;         /* counts executed instructions per block */
+	unsigned max_depth; /* deepest stack slot + 1 */
+};
 
-/* own[i] = 1 if instruction i needs code of its own: every instruction,
- * except the second of a fusable pair when no jump lands on it.  n_insns
- * + 1 bytes (the end counts as a target); malloc'd, NULL if out of memory. */
-uint8_t *vfm_jit_own_code(const struct vfm_program *prog);
+/* The right operand of a binary ALU op or a compare: the top stack slot,
+ * or, for a fused PUSH k, the constant k. */
+struct vfm_jit_operand {
+	bool is_imm;
+	uint64_t imm;
+};
 
-/* Writable memory for `size` bytes of code, in whole pages, every byte set
- * to `pad` (a trapping instruction of the target, so that a stray jump
- * into the padding stops).  *map gets the mapped length.  NULL on failure. */
-uint8_t *vfm_jit_code_alloc(size_t size, uint8_t pad, size_t *map);
+struct vfm_jit_ctx;
 
-/* Unmap memory from vfm_jit_code_alloc that was never published. */
-void vfm_jit_code_free(uint8_t *mem, size_t map);
+/* A back end.  Emitters write through the vfm_jit_emit* helpers below; for
+ * instruction i the stack depth before it is vfm_jit_depth(ctx, i). */
+struct vfm_jit_target {
+	const char *name;          /* "x86-64" */
+	const char *objdump_arch;  /* objdump -m argument for the code */
+	uint8_t fill[4];           /* trap instruction that pads code pages */
+	unsigned fill_len;
+	/* Size of the back end's private state (ctx->arch), zeroed per pass. */
+	size_t arch_size;
 
-/* Make the code read + execute (never writable and executable at once) and
- * publish it as prog->jit_code.  Programs are shared between threads: a
- * thread that loses the race to publish frees its copy.  On failure the
- * memory is freed and the error set in diag. */
-vfm_error_t vfm_jit_code_publish(struct vfm_program *prog, uint8_t *mem, size_t size,
-				 size_t map, vfm_diag_t *diag);
+	/* Decide register use and frame from the plan (once per pass, before
+	 * the prologue). */
+	void (*setup)(struct vfm_jit_ctx *ctx);
+	void (*prologue)(struct vfm_jit_ctx *ctx);
+	/* Restore and return; the result (verdict | status << 32) is in the
+	 * back end's return register. */
+	void (*epilogue)(struct vfm_jit_ctx *ctx);
+	/* Exit stub: verdict 0 with `status`; take back `uncount` instructions
+	 * that the block counter added but that did not run; then jump to the
+	 * epilogue label. */
+	void (*exit)(struct vfm_jit_ctx *ctx, vfm_status_t status, uint32_t uncount);
+	/* Add n to the executed-instruction counter (at a block's start). */
+	void (*count)(struct vfm_jit_ctx *ctx, uint32_t n);
+
+	/* One emitter per opcode class of vm/opcodes.def; each switches over
+	 * its class's enum (vm/opcode.h) without default. */
+	void (*stack)(struct vfm_jit_ctx *ctx, uint32_t i);
+	void (*load)(struct vfm_jit_ctx *ctx, uint32_t i);
+	void (*loadx)(struct vfm_jit_ctx *ctx, uint32_t i);
+	void (*alu2)(struct vfm_jit_ctx *ctx, uint32_t i, struct vfm_jit_operand b);
+	void (*alu1)(struct vfm_jit_ctx *ctx, uint32_t i);
+	void (*jmp)(struct vfm_jit_ctx *ctx, uint32_t i);
+	void (*jcc)(struct vfm_jit_ctx *ctx, uint32_t i, struct vfm_jit_operand b);
+	void (*ret)(struct vfm_jit_ctx *ctx, uint32_t i);
+	void (*special)(struct vfm_jit_ctx *ctx, uint32_t i);
+
+	/* Make written code visible to instruction fetch (NULL: coherent). */
+	void (*flush)(uint8_t *code, size_t size);
+	/* Final check of the emitted code (NULL: none); false rejects it, e.g.
+	 * an encoder that met operands it cannot encode left a sentinel. */
+	bool (*validate)(const uint8_t *code, size_t size);
+};
+
+/* The back end linked into this build, or NULL (jit/none.c). */
+const struct vfm_jit_target *vfm_jit_native_target(void);
+
+/* Named labels every program has. */
+enum vfm_jit_label {
+	VFM_JIT_EPILOGUE,
+	VFM_JIT_N_NAMED,
+};
+
+struct vfm_jit_labels {
+	size_t *pos; /* pos[id]: offset, SIZE_MAX while unbound */
+	uint32_t n, cap;
+};
+
+struct vfm_jit_exit {
+	uint8_t status;   /* vfm_status_t */
+	uint32_t uncount; /* instructions to take back */
+	uint32_t label;
+};
+
+#define VFM_JIT_FUSED 2
+
+struct vfm_jit_ctx {
+	const struct vfm_program *prog;
+	const struct vfm_jit_target *target;
+	struct vfm_jit_plan plan;
+	void *arch;           /* back end's state (target->arch_size bytes) */
+
+	uint8_t *buf;         /* NULL while sizing */
+	size_t pos;           /* offset of the next byte */
+	unsigned pass;        /* 0, 1, ... */
+
+	uint32_t *insn_off;   /* offset of each instruction (n_insns + 1) */
+	uint32_t *prev_off;   /* the same from the previous pass */
+	uint8_t *own;         /* own[i]: 0 no code (unreachable, or the second
+				 of a fused pair), 1 code, VFM_JIT_FUSED: a
+				 PUSH k emitted with the instruction after it */
+	uint32_t *block_len;  /* at a block's first instruction: its length */
+	uint32_t *rest;       /* instructions after i in its block */
+	uint32_t cur;         /* instruction being emitted */
+
+	struct vfm_jit_labels labels, prev_labels;
+	uint32_t next_label;  /* labels are numbered in creation order */
+	struct vfm_jit_exit *exits;
+	uint32_t n_exits, cap_exits;
+
+	const char *error;    /* first failure (static text), or NULL */
+	uint32_t error_insn;
+};
+
+/* ---- emission -------------------------------------------------------------- */
+
+static inline void vfm_jit_emit8(struct vfm_jit_ctx *ctx, uint8_t b)
+{
+	if (ctx->buf)
+		ctx->buf[ctx->pos] = b;
+	ctx->pos++;
+}
+void vfm_jit_emit32(struct vfm_jit_ctx *ctx, uint32_t v); /* little-endian */
+void vfm_jit_emit64(struct vfm_jit_ctx *ctx, uint64_t v);
+
+/* Give up on this program with a reason (kept: the first one). */
+void vfm_jit_fail(struct vfm_jit_ctx *ctx, const char *why);
+
+/* ---- labels and targets ------------------------------------------------------ */
+
+/* A new label (numbered in creation order, the same in every pass). */
+uint32_t vfm_jit_label_new(struct vfm_jit_ctx *ctx);
+/* Bind a label (or a named one, enum vfm_jit_label) to the current offset. */
+void vfm_jit_label_bind(struct vfm_jit_ctx *ctx, uint32_t label);
+/* Offset of a label: this pass's if bound already, else the previous
+ * pass's, else the current offset (first pass: distance 0). */
+size_t vfm_jit_label_pos(const struct vfm_jit_ctx *ctx, uint32_t label);
+/* Offset of instruction i's code, by the same rule. */
+size_t vfm_jit_insn_pos(const struct vfm_jit_ctx *ctx, uint32_t i);
+
+/* Label of the exit stub for `status` from instruction i (which began
+ * executing): shared by every site with the same status and count
+ * correction, emitted after the body. */
+uint32_t vfm_jit_exit_label(struct vfm_jit_ctx *ctx, uint32_t i, vfm_status_t status);
+
+/* Signed displacement `to - from` in units of `scale` bytes, checked to
+ * fit `bits` bits (two's complement); on failure the compilation fails
+ * with `why` and 0 is returned. */
+int64_t vfm_jit_disp(struct vfm_jit_ctx *ctx, size_t from, size_t to, unsigned scale,
+		     unsigned bits, const char *why);
+/* Does v fit a signed `bits`-bit field? */
+static inline bool vfm_jit_fits_signed(int64_t v, unsigned bits)
+{
+	return v >= -(INT64_C(1) << (bits - 1)) && v < (INT64_C(1) << (bits - 1));
+}
+
+/* ---- what the verifier proved, for the emitters ----------------------------- */
+
+/* Stack depth before instruction i (>= 0: the driver emits only reached
+ * instructions). */
+static inline int vfm_jit_depth(const struct vfm_jit_ctx *ctx, uint32_t i)
+{
+	return ctx->prog->facts.depth[i];
+}
+/* Packet load i is proven in bounds: no check needed. */
+bool vfm_jit_load_proven(const struct vfm_jit_ctx *ctx, uint32_t i);
+/* Jump i goes backward (spends budget). */
+static inline bool vfm_jit_backward(const struct vfm_jit_ctx *ctx, uint32_t i)
+{
+	return ctx->prog->insns[i].aux != 0;
+}
+
+/* ---- code memory -------------------------------------------------------------- */
+
+/* Counts instruction-cache flushes done before publication (tests). */
+extern unsigned long vfm_jit_flush_count;
 
 #endif

@@ -1,16 +1,11 @@
 /*
- * jit/none.c — the JIT interface on machines without a back end: every
- * program stays interpreted (vfm_jit_free is in jit/common.c).
+ * jit/none.c — the back end on machines without one: vfm_jit_compile
+ * (jit/common.c) reports VFM_EUNSUPPORTED and the interpreter runs every
+ * program.  The Makefile links this file where no jit/<arch>.c exists.
  */
-#if !defined(__x86_64__)
+#include "common.h"
 
-#include "../vm/jit.h"
-
-vfm_error_t vfm_jit_compile(struct vfm_program *prog, vfm_diag_t *diag)
+const struct vfm_jit_target *vfm_jit_native_target(void)
 {
-	(void)prog;
-	return vfm_diag_set(diag, VFM_EUNSUPPORTED, -1, 0,
-			    "this build has no JIT for this CPU; the interpreter runs the program");
+	return NULL;
 }
-
-#endif

@@ -83,14 +83,18 @@ static void test_differential_generated(void **state)
 			fail_msg("JIT refused: %s\n%s", vfm_last_error(jit), src);
 		for (int k = 0; k < PKTS_PER_PROGRAM; k++) {
 			const struct pktgen_packet *pk = &pkts[((size_t)p * 31u + (size_t)k * 17u) % n_pkts];
-			vfm_packet_t pkt = {.data = pk->data, .len = pk->len, .ts_ns = pk->ts_ns};
+			/* Every third packet claims a longer wire length (WLEN). */
+			vfm_packet_t pkt = {.data = pk->data, .len = pk->len, .ts_ns = pk->ts_ns,
+					    .wire_len = k % 3 ? 0 : pk->len + 100};
 			vfm_result_t ri, rj;
 			assert_int_equal(vfm_execute_ex(interp, &pkt, &ri), VFM_OK);
 			assert_int_equal(vfm_execute_ex(jit, &pkt, &rj), VFM_OK);
-			if (ri.verdict != rj.verdict || ri.status != rj.status)
-				fail_msg("program %d packet %d: interpreter %u/%s, JIT %u/%s\n%s", p, k,
-					 ri.verdict, vfm_status_name(ri.status), rj.verdict,
-					 vfm_status_name(rj.status), src);
+			if (ri.verdict != rj.verdict || ri.status != rj.status || ri.insns != rj.insns)
+				fail_msg("program %d packet %d: interpreter %u/%s/%llu insns, "
+					 "JIT %u/%s/%llu insns\n%s", p, k, ri.verdict,
+					 vfm_status_name(ri.status), (unsigned long long)ri.insns,
+					 rj.verdict, vfm_status_name(rj.status),
+					 (unsigned long long)rj.insns, src);
 			statuses[ri.status]++;
 			same_flows(interp, jit, src, p, k);
 		}

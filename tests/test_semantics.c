@@ -34,7 +34,7 @@ struct engine {
 static const struct engine engines[] = {
 	{"interpreter", NULL, 1},
 #if defined(__x86_64__)
-	{"x86-64 JIT", vfm_enable_jit, 0},
+	{"x86-64 JIT", vfm_enable_jit, 1},
 #endif
 };
 

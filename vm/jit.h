@@ -1,7 +1,8 @@
 /*
  * vm/jit.h — the interface between vm/ and the native code generators in
- * jit/ (declared here so that vm/ does not include jit/).  Exactly one
- * back end (jit/x86_64.c, or jit/none.c elsewhere) implements it.
+ * jit/ (declared here so that vm/ does not include jit/).  jit/common.c
+ * implements it on top of the one back end the Makefile links
+ * (jit/x86_64.c, or jit/none.c where the CPU has none).
  */
 #ifndef VFM_JIT_H
 #define VFM_JIT_H
@@ -19,6 +20,7 @@ struct vfm_jit_args {
 	uint64_t ts_ns;
 	uint64_t budget;
 	uint64_t wire_len; /* WLEN's value: vfm_sem_wire_len(len, pkt->wire_len) */
+	uint64_t insns;    /* instructions executed: the code adds to it */
 };
 
 /* Generated code: returns verdict | (uint64_t)status << 32. */
