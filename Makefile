@@ -29,14 +29,17 @@ OPT_asan   := -O1 -fno-omit-frame-pointer $(SAN) -fno-sanitize-recover=all
 OPT_oracle := $(OPT_asan) -DVFM_ORACLE
 OPT := $(OPT_$(VARIANT))
 CFLAGS  ?= -g
-ALL_CFLAGS := -std=gnu11 $(OPT) $(CFLAGS) $(WARN) $(WERROR) -Iinclude -Ivm -MMD -MP
+# Hidden visibility: only what include/vfm.h marks VFM_API is exported.
+ALL_CFLAGS := -std=gnu11 $(OPT) $(CFLAGS) $(WARN) $(WERROR) -fvisibility=hidden \
+              -Iinclude -Ivm -MMD -MP
 LDFLAGS_VARIANT := $(if $(filter asan oracle,$(VARIANT)),$(SAN)) -lpthread
 PCAP_LIBS := -lpcap
 
 # The JIT back end for the target CPU (jit/<arch>.c), or jit/none.c.
 JIT_ARCH  ?= $(patsubst aarch64,arm64,$(shell $(CC) -dumpmachine | cut -d- -f1))
 JIT_BACKEND := $(if $(wildcard jit/$(JIT_ARCH).c),jit/$(JIT_ARCH).c,jit/none.c)
-LIB_SRCS  := $(wildcard vm/*.c) $(wildcard verifier/*.c) jit/common.c $(JIT_BACKEND)
+LIB_SRCS  := $(wildcard vm/*.c) $(wildcard verifier/*.c) jit/common.c $(JIT_BACKEND) \
+             $(wildcard api/*.c)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB       := $(BUILD)/libvfm.a
 SINGLE    := $(BUILD)/vfm_single.h
@@ -97,6 +100,9 @@ $(REPLAYS): $(BUILD)/fuzz/replay_%: $(BUILD)/obj/fuzz/fuzz_%.o $(BUILD)/obj/fuzz
 
 # Tests run from the repository root (they read examples/ and corpus/).
 check: all $(TESTS) $(BUILD)/tests/test_single_header $(REPLAYS)
+	sh tests/check_layers.sh $(BUILD)
+	$(if $(filter normal,$(VARIANT)),sh tests/check_exports.sh $(BUILD) $(CC))
+	$(if $(filter normal,$(VARIANT)),CC=$(CC) sh tests/check_table_binding.sh)
 	@set -e; for t in $(TESTS) $(BUILD)/tests/test_single_header; do \
 		echo "== $$t"; VFM_BIN=$(BUILD)/bin $$t; done
 	@set -e; for t in $(FUZZ_TARGETS); do \

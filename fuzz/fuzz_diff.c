@@ -35,6 +35,7 @@
 
 #include "vfm.h"
 #include "program.h"
+#include "../verifier/verifier.h"
 #include "state.h"
 #include "../tools/progen.h"
 

@@ -40,6 +40,7 @@
 
 #include "vfm.h"
 #include "program.h"
+#include "../verifier/verifier.h"
 #include "state.h"
 
 #define FUZZ_MAX_PACKETS 16

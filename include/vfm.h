@@ -41,6 +41,15 @@ extern "C" {
 
 #define VFM_VERSION_STRING "1.0.0"
 
+/* Marks the public API: the library is compiled with hidden visibility,
+ * so only these functions are exported from a shared build; internal
+ * symbols keep out of the user's namespace. */
+#if defined(__GNUC__)
+#define VFM_API __attribute__((visibility("default")))
+#else
+#define VFM_API
+#endif
+
 /* Error codes: X(NAME, value, description).  Stable numbers. */
 #define VFM_ERROR_LIST(X)                                                     \
 	X(OK, 0, "success")                                                   \
@@ -133,32 +142,32 @@ typedef struct vfm_state vfm_state_t;
 
 /* Parse, verify and compile a bytecode file image.  On failure *out is NULL
  * and diag (may be NULL) says why. */
-vfm_error_t vfm_program_create(const uint8_t *bytes, size_t len,
+VFM_API vfm_error_t vfm_program_create(const uint8_t *bytes, size_t len,
 			       vfm_program_t **out, vfm_diag_t *diag);
-vfm_error_t vfm_program_create_file(const char *path, vfm_program_t **out,
+VFM_API vfm_error_t vfm_program_create_file(const char *path, vfm_program_t **out,
 				    vfm_diag_t *diag);
 /* Reference counting (atomic): retain returns its argument. */
-vfm_program_t *vfm_program_retain(vfm_program_t *prog);
-void vfm_program_release(vfm_program_t *prog);
+VFM_API vfm_program_t *vfm_program_retain(vfm_program_t *prog);
+VFM_API void vfm_program_release(vfm_program_t *prog);
 /* Instruction count, code size in bytes, and maximum stack depth. */
-uint32_t vfm_program_insn_count(const vfm_program_t *prog);
-uint32_t vfm_program_code_size(const vfm_program_t *prog);
-uint32_t vfm_program_max_depth(const vfm_program_t *prog);
+VFM_API uint32_t vfm_program_insn_count(const vfm_program_t *prog);
+VFM_API uint32_t vfm_program_code_size(const vfm_program_t *prog);
+VFM_API uint32_t vfm_program_max_depth(const vfm_program_t *prog);
 /* Bytes of memory held by the compiled program. */
-size_t vfm_program_memory(const vfm_program_t *prog);
+VFM_API size_t vfm_program_memory(const vfm_program_t *prog);
 
 /* ---- VMs (per thread) -------------------------------------------------- */
 
-vfm_state_t *vfm_create(void); /* default configuration */
+VFM_API vfm_state_t *vfm_create(void); /* default configuration */
 /* NULL on invalid configuration or out of memory; diag says which. */
-vfm_state_t *vfm_create_with(const vfm_config_t *cfg, vfm_diag_t *diag);
-void vfm_destroy(vfm_state_t *vm);
+VFM_API vfm_state_t *vfm_create_with(const vfm_config_t *cfg, vfm_diag_t *diag);
+VFM_API void vfm_destroy(vfm_state_t *vm);
 
-vfm_error_t vfm_load_program(vfm_state_t *vm, const uint8_t *bytes,
+VFM_API vfm_error_t vfm_load_program(vfm_state_t *vm, const uint8_t *bytes,
 			     size_t len);
-vfm_error_t vfm_load_program_file(vfm_state_t *vm, const char *path);
+VFM_API vfm_error_t vfm_load_program_file(vfm_state_t *vm, const char *path);
 /* Use an already compiled program (retained by the VM). */
-vfm_error_t vfm_attach_program(vfm_state_t *vm, vfm_program_t *prog);
+VFM_API vfm_error_t vfm_attach_program(vfm_state_t *vm, vfm_program_t *prog);
 
 /* Compile the loaded program to native code for this CPU and run it from
  * now on, also for programs loaded later.  Returns VFM_EUNSUPPORTED where
@@ -167,44 +176,44 @@ vfm_error_t vfm_attach_program(vfm_state_t *vm, vfm_program_t *prog);
  * gives the same verdict, status, instruction count and flow-table
  * effects as the interpreter.  The compiled code belongs to the program
  * and is shared by every VM that uses it. */
-vfm_error_t vfm_enable_jit(vfm_state_t *vm);
+VFM_API vfm_error_t vfm_enable_jit(vfm_state_t *vm);
 /* Go back to the interpreter. */
-void vfm_disable_jit(vfm_state_t *vm);
+VFM_API void vfm_disable_jit(vfm_state_t *vm);
 /* The native code in use (for dumping it to a file for `objdump -b binary
  * -m <machine> -D`, machine from vfm_jit_arch()); VFM_ENOPROGRAM if the VM
  * is not running native code. */
-vfm_error_t vfm_jit_code(const vfm_state_t *vm, const void **code, size_t *size);
+VFM_API vfm_error_t vfm_jit_code(const vfm_state_t *vm, const void **code, size_t *size);
 /* The JIT's target in this build ("x86-64"), and objdump's name for it
  * ("i386:x86-64"); NULL where the build has no JIT. */
-const char *vfm_jit_arch(void);
-const char *vfm_jit_objdump_arch(void);
+VFM_API const char *vfm_jit_arch(void);
+VFM_API const char *vfm_jit_objdump_arch(void);
 
 /* Run the program on one packet and return its verdict (0 = drop).  A
  * packet that ends with BOUNDS or BUDGET, or a VM without a program, gives
  * 0; use vfm_execute_ex to see the status. */
-uint32_t vfm_execute(vfm_state_t *vm, const uint8_t *data, uint32_t len);
+VFM_API uint32_t vfm_execute(vfm_state_t *vm, const uint8_t *data, uint32_t len);
 /* Detailed result; returns VFM_ENOPROGRAM or VFM_EINVAL on misuse. */
-vfm_error_t vfm_execute_ex(vfm_state_t *vm, const vfm_packet_t *pkt,
+VFM_API vfm_error_t vfm_execute_ex(vfm_state_t *vm, const vfm_packet_t *pkt,
 			   vfm_result_t *out);
 /* Run packets in order (flow state carries over); results[i] for pkts[i]. */
-vfm_error_t vfm_execute_batch(vfm_state_t *vm, const vfm_packet_t *pkts,
+VFM_API vfm_error_t vfm_execute_batch(vfm_state_t *vm, const vfm_packet_t *pkts,
 			      size_t count, vfm_result_t *results);
 
 /* Message of the last failed call on this VM ("" if none). */
-const char *vfm_last_error(const vfm_state_t *vm);
-vfm_error_t vfm_last_error_code(const vfm_state_t *vm);
+VFM_API const char *vfm_last_error(const vfm_state_t *vm);
+VFM_API vfm_error_t vfm_last_error_code(const vfm_state_t *vm);
 
-vfm_error_t vfm_flow_stats(const vfm_state_t *vm, vfm_flow_stats_t *out);
+VFM_API vfm_error_t vfm_flow_stats(const vfm_state_t *vm, vfm_flow_stats_t *out);
 /* Remove every entry and zero the counters. */
-void vfm_flow_clear(vfm_state_t *vm);
+VFM_API void vfm_flow_clear(vfm_state_t *vm);
 /* Look up a key from the host (no counters change): 1 found, 0 not. */
-int vfm_flow_peek(const vfm_state_t *vm, uint64_t key, uint64_t *value);
+VFM_API int vfm_flow_peek(const vfm_state_t *vm, uint64_t key, uint64_t *value);
 /* Visit entries in table order; stops early if fn returns non-zero. */
-void vfm_flow_foreach(const vfm_state_t *vm,
+VFM_API void vfm_flow_foreach(const vfm_state_t *vm,
 		      int (*fn)(uint64_t key, uint64_t value, void *arg),
 		      void *arg);
 /* Bytes of memory held by one VM (excluding its shared program). */
-size_t vfm_memory(const vfm_state_t *vm);
+VFM_API size_t vfm_memory(const vfm_state_t *vm);
 
 /* ---- Assembly and disassembly ------------------------------------------ */
 
@@ -213,22 +222,22 @@ size_t vfm_memory(const vfm_state_t *vm);
  * write the debug sections (pc→line table, source name) so that verifier
  * messages name source lines.  On error diag->message is
  * "name:line:col: message". */
-vfm_error_t vfm_assemble(const char *source, size_t len, const char *name,
+VFM_API vfm_error_t vfm_assemble(const char *source, size_t len, const char *name,
 			 int with_debug, uint8_t **out, size_t *out_len,
 			 vfm_diag_t *diag);
 /* Disassemble a bytecode file image to assembly text that re-assembles to
  * the same code (malloc'ed, freed by the caller).  The file is parsed, not
  * verified, so rejected programs can be inspected. */
-vfm_error_t vfm_disassemble(const uint8_t *bytes, size_t len, char **out,
+VFM_API vfm_error_t vfm_disassemble(const uint8_t *bytes, size_t len, char **out,
 			    vfm_diag_t *diag);
 
 /* ---- Names --------------------------------------------------------------- */
-const char *vfm_error_name(vfm_error_t err);   /* "VFM_EVERIFY" */
-const char *vfm_error_string(vfm_error_t err); /* description */
-const char *vfm_status_name(vfm_status_t st);  /* "BOUNDS" */
+VFM_API const char *vfm_error_name(vfm_error_t err);   /* "VFM_EVERIFY" */
+VFM_API const char *vfm_error_string(vfm_error_t err); /* description */
+VFM_API const char *vfm_status_name(vfm_status_t st);  /* "BOUNDS" */
 
 /* 64-bit hash of the packet's 5-tuple as HASH5 computes it (docs/ISA.md). */
-uint64_t vfm_hash5(const uint8_t *data, uint32_t len);
+VFM_API uint64_t vfm_hash5(const uint8_t *data, uint32_t len);
 
 #ifdef __cplusplus
 }

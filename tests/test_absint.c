@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "program.h"
+#include "../verifier/verifier.h"
 #include "test_support.h"
 
 static vfm_program_t *load(const char *src)

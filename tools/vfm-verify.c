@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "program.h"
+#include "../verifier/verifier.h"
 #include "../verifier/z3/z3check.h"
 
 static const char usage[] =

@@ -33,7 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../vm/program.h"
+#include "verifier.h"
 #include "../vm/semantics.h"
 #include "domain.h"
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../vm/program.h"
+#include "verifier.h"
 
 int vfm_format_aval(const struct vfm_aslot *s, char *buf, size_t n)
 {

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../vm/program.h"
+#include "verifier.h"
 
 void vfm_describe_pc(const struct vfm_program *prog, uint32_t pc, char *buf,
 		     size_t n)

@@ -37,7 +37,7 @@
  * every instruction, the concrete state must lie inside the verifier's
  * abstract state for that pc.  A violation means the verifier claimed
  * something false: stop loudly with the pc.  Fusion is off in this build
- * (vm/load.c), so every instruction is checked.
+ * (api/load.c), so every instruction is checked.
  */
 static void oracle_check(const struct vfm_program *prog, const struct vfm_insn *ip,
 			 const uint64_t *stack, const uint64_t *sp, uint64_t tos,
@@ -51,7 +51,7 @@ static void oracle_check(const struct vfm_program *prog, const struct vfm_insn *
 	if (depth)
 		elems[depth - 1] = tos;
 	uint32_t insn = (uint32_t)(ip - prog->insns);
-	if (!vfm_oracle_holds(prog, insn, elems, depth, scratch, len)) {
+	if (prog->oracle && !prog->oracle(prog, insn, elems, depth, scratch, len)) {
 		fprintf(stderr, "vfm oracle: concrete state outside the verifier's "
 				"abstract state before pc %u (insn %u)\n",
 			prog->pc_of[insn], insn);

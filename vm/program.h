@@ -76,6 +76,13 @@ struct vfm_facts {
 	uint32_t loads, loads_in_bounds; /* reached packet loads; proven ones */
 };
 
+/* Does the concrete state (stack bottom to top, scratch, packet length)
+ * lie inside the verifier's abstract state before instruction insn? */
+struct vfm_program;
+typedef bool (*vfm_oracle_fn)(const struct vfm_program *prog, uint32_t insn,
+			      const uint64_t *stack, uint32_t depth,
+			      const uint64_t *scratch, uint32_t len);
+
 struct vfm_line {
 	uint32_t pc, line;
 };
@@ -92,6 +99,9 @@ struct vfm_program {
 	char *source_name;      /* may be NULL */
 	uint8_t *code;          /* copy of the code section */
 	void *jit_code;         /* native code (read+execute), or NULL */
+	/* Runtime oracle (builds with -DVFM_ORACLE): the interpreter asks it
+	 * before every instruction; set by the loader, NULL otherwise. */
+	vfm_oracle_fn oracle;
 	size_t jit_size, jit_map; /* bytes of code; bytes mapped */
 };
 
@@ -126,34 +136,6 @@ vfm_error_t vfm_diag_set(vfm_diag_t *diag, vfm_error_t code, int64_t pc,
 
 #define VFM_MAX_STACK 256
 #define VFM_SCRATCH_WORDS 16
-
-/*
- * Structural verification (implemented in verifier/, declared here so that
- * vm/ does not depend on verifier/ headers).  Decodes prog->code into
- * prog->insns and prog->pc_of and fills prog->facts; on rejection returns
- * VFM_EVERIFY with a message naming the pc, source line and reason.
- * prog->lines and prog->source_name must already be set (for messages).
- */
-vfm_error_t vfm_verify(struct vfm_program *prog, vfm_diag_t *diag);
-
-/* Abstract interpretation (verifier/absint.c) after vfm_verify: fills the
- * flags, states and warnings of prog->facts.  Never rejects; on resource
- * limits it leaves them empty (claims nothing). */
-void vfm_absint(struct vfm_program *prog);
-
-/* Runtime oracle: does the concrete state (stack bottom to top, scratch,
- * packet length) lie inside the abstract state before instruction insn?
- * Returns true if so, or if no abstract state is known. */
-bool vfm_oracle_holds(const struct vfm_program *prog, uint32_t insn,
-		      const uint64_t *stack, uint32_t depth,
-		      const uint64_t *scratch, uint32_t len);
-
-/* Words for people (verifier/report.c): an abstract value ("[0,60] #7"),
- * a warning's kind ("may-out-of-bounds") and message (with the facts). */
-int vfm_format_aval(const struct vfm_aslot *s, char *buf, size_t n);
-const char *vfm_warning_kind_name(uint8_t kind);
-int vfm_warning_message(const struct vfm_program *prog, const struct vfm_warning *w,
-			char *buf, size_t n);
 
 /* Rewrite verified instructions into the interpreter's fused forms. */
 void vfm_fuse(struct vfm_program *prog);

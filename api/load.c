@@ -1,62 +1,18 @@
 /*
- * vm/load.c — turning a bytecode file image into an immutable program:
- * parse (vm/format.c) → verify (verifier/) → fuse for the interpreter.
- * A program exists only if it verified.
+ * api/load.c — turning a bytecode file image into an immutable program:
+ * parse (vm/format.c) → verify and analyse (verifier/) → fuse for the
+ * interpreter; the JIT (jit/) compiles on demand (api/vfm.c).  This is
+ * the layer above vm/, verifier/ and jit/ that orchestrates them: a
+ * program exists only if it verified.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "jit.h"
-#include "program.h"
-
-uint32_t vfm_program_line_of(const struct vfm_program *prog, uint32_t pc)
-{
-	/* Binary search for the exact pc: the table is sorted by pc. */
-	uint32_t lo = 0, hi = prog->n_lines;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (prog->lines[mid].pc < pc)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < prog->n_lines && prog->lines[lo].pc == pc ? prog->lines[lo].line : 0;
-}
-
-void vfm_fuse(struct vfm_program *prog)
-{
-	/* PUSH k followed by a binary ALU op or a conditional jump becomes one
-	 * fused instruction at the PUSH's index that skips the next one.  The
-	 * second instruction keeps its own unfused form, so a jump straight
-	 * to it still behaves correctly. */
-	for (uint32_t i = 0; i + 1 < prog->n_insns; i++) {
-		struct vfm_insn *push = &prog->insns[i];
-		const struct vfm_insn *next = &prog->insns[i + 1];
-		if (push->opcode != VFM_OPC_PUSH)
-			continue;
-		switch ((enum vfm_op_class)vfm_opinfo[next->opcode].cls) {
-		case VFM_CLASS_ALU2:
-		case VFM_CLASS_JCC:
-			break;
-		default:
-			continue;
-		}
-		switch (next->opcode) {
-#define VFM_ALU2(name, ...) \
-	case VFM_OPC_##name: push->xop = VFM_XOP_##name##_K; break;
-#define VFM_JCC(name, ...) \
-	case VFM_OPC_##name: push->xop = VFM_XOP_##name##_K; break;
-#define VFM_OP(...)
-#include "opcodes.def"
-		default:
-			continue;
-		}
-		push->arg = next->arg;
-		push->aux = next->aux;
-	}
-}
+#include "../vm/jit.h"
+#include "../vm/program.h"
+#include "../verifier/verifier.h"
 
 static void program_free(struct vfm_program *prog)
 {
@@ -127,7 +83,10 @@ vfm_error_t vfm_program_create(const uint8_t *bytes, size_t len,
 	}
 	/* Facts first: the abstract interpreter reads the unfused code. */
 	vfm_absint(prog);
-#ifndef VFM_ORACLE /* the oracle checks every instruction: no fused pairs */
+#ifdef VFM_ORACLE
+	/* The oracle checks every instruction: no fused pairs. */
+	prog->oracle = vfm_oracle_holds;
+#else
 	vfm_fuse(prog);
 #endif
 	*out = prog;

@@ -1,14 +1,14 @@
 /*
- * vm/vfm.c — the public VM API (include/vfm.h): creation, loading,
+ * api/vfm.c — the public VM API (include/vfm.h): creation, loading,
  * execution, errors and flow-table access.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "jit.h"
-#include "semantics.h"
-#include "state.h"
+#include "../vm/jit.h"
+#include "../vm/semantics.h"
+#include "../vm/state.h"
 
 /* Remember an error on the VM and return its code. */
 static vfm_error_t fail(vfm_state_t *vm, vfm_error_t code, const char *msg)

@@ -1,0 +1,59 @@
+#!/bin/sh
+# tests/check_layers.sh BUILD — the library's layers have no cycle.
+#
+# From the bottom: include/ ← vm/ ← verifier/ ← jit/ ← api/.  A layer may
+# use the ones below it, never one above: checked on the compiled objects
+# (every undefined symbol of a layer's objects must not be defined by a
+# higher layer) and on the sources (no #include of a higher layer).  The
+# leaves (tools/, tests/, fuzz/, bench/, testkit/) may use anything; no
+# library source includes one.
+set -eu
+build=${1:-build}
+layers="vm verifier jit api"
+status=0
+
+objects() { # the objects of layer $1 that the library holds (stale ones
+	    # of removed sources and other CPUs' JIT back ends are skipped)
+	ar t "$build/libvfm.a" | while read -r o; do
+		for c in "$1"/*.c; do
+			[ "$(basename "$c" .c).o" = "$o" ] && [ -f "$build/obj/${c%.c}.o" ] &&
+				echo "$build/obj/${c%.c}.o"
+		done
+	done | sort -u
+}
+
+defined() { # symbols defined by the objects of layer $1
+	nm --defined-only $(objects "$1") 2>/dev/null |
+		awk 'NF == 3 && $2 ~ /[TDRBC]/ { print $3 }' | sort -u
+}
+
+above=""
+for l in $layers; do above="$above $l"; done
+for l in $layers; do
+	above=${above# }
+	above=${above#"$l"}
+	[ -n "$above" ] || break
+	for h in $above; do
+		defined "$h" > "$build/.layers-$h"
+		for o in $(objects "$l"); do
+			nm -u "$o" | awk '{ print $2 }' | sort -u |
+				comm -12 - "$build/.layers-$h" | while read -r sym; do
+				echo "check_layers: $o ($l/) uses $sym from $h/, a higher layer" >&2
+				echo x
+			done
+		done | grep -q x && status=1
+		if grep -n "#include \"\.\./$h/" "$l"/*.c "$l"/*.h 2>/dev/null; then
+			echo "check_layers: $l/ includes a header of $h/, a higher layer" >&2
+			status=1
+		fi
+	done
+done
+for leaf in tools tests fuzz bench testkit; do
+	if grep -ln "#include \"\.\./$leaf/" vm/* verifier/*.[ch] jit/* api/* include/* 2>/dev/null; then
+		echo "check_layers: a library source includes $leaf/ (a leaf)" >&2
+		status=1
+	fi
+done
+rm -f "$build"/.layers-*
+[ $status -eq 0 ] && echo "check_layers: vm <- verifier <- jit <- api: no upward use"
+exit $status
