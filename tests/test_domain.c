@@ -594,6 +594,25 @@ static void test_random_64bit(void **state)
 /* ---- precision examples ------------------------------------------------ */
 
 /* LEN; PUSH 54; JLT drop: on the fall-through edge len >= 54. */
+/* Every JCC row's fall-through relation is the negation of its taken one
+ * (the refinement uses both columns; the Z3 check encodes the fall-through
+ * edge as the negation, so it would refute a wrong column too). */
+static void test_jcc_rows_complementary(void **state)
+{
+	(void)state;
+	static const uint64_t vals[] = {0, 1, 2, 3, 5, 0x80, 0xFF, 0x100, UINT64_MAX - 1, UINT64_MAX};
+	const size_t nv = sizeof vals / sizeof vals[0];
+	for (size_t k = 0; k < N_ELEMS(jcc_ops); k++) {
+		enum vfm_rel t = vfm_jcc_rel(jcc_ops[k], true), f = vfm_jcc_rel(jcc_ops[k], false);
+		for (size_t i = 0; i < nv; i++)
+			for (size_t j = 0; j < nv; j++)
+				if (vfm_sem_rel(t, vals[i], vals[j]) == vfm_sem_rel(f, vals[i], vals[j]))
+					fail_msg("%s: taken and fall-through relations agree on %#llx, %#llx",
+						 op_name(jcc_ops[k]), (unsigned long long)vals[i],
+						 (unsigned long long)vals[j]);
+	}
+}
+
 static void test_refine_examples(void **state)
 {
 	const struct vfm_dom_ops *D = &dom64;
@@ -753,6 +772,7 @@ int main(void)
 		cmocka_unit_test(test_refine_random_8bit),
 		cmocka_unit_test(test_widen),
 		cmocka_unit_test(test_random_64bit),
+		cmocka_unit_test(test_jcc_rows_complementary),
 		cmocka_unit_test(test_refine_examples),
 		cmocka_unit_test(test_product_examples),
 	};

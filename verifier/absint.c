@@ -24,10 +24,10 @@
  * join point.
  *
  * Iteration: a worklist ordered by reverse postorder (an approximation of
- * weak topological order), widening with thresholds at loop heads from the
- * second visit on.  Intervals only grow up to the next threshold at loop
- * heads, tnums and identity partitions have finite height, so the
- * iteration terminates; a visit cap makes it stop early on pathological
+ * weak topological order), widening with thresholds at loop heads from
+ * their third state on (the first two are plain joins).  Intervals only
+ * grow up to the next threshold at loop heads, tnums and identity
+ * partitions have finite height, so the iteration terminates; a visit cap makes it stop early on pathological
  * inputs, in which case no facts are claimed.
  *
  * Around it: the control-flow graph in cfg.c, identities and length rooms
@@ -46,7 +46,7 @@
 /* Limits: beyond these the analysis claims nothing (always sound). */
 #define ABSINT_MAX_SLOTS (4u << 20)  /* abstract words stored for all pcs */
 #define ABSINT_VISITS_PER_INSN 64u   /* average visits before giving up */
-#define ABSINT_WIDEN_AFTER 2u        /* visits of a loop head before widening */
+#define ABSINT_WIDEN_AFTER 2u        /* states of a loop head before widening */
 
 struct absint {
 	struct vfm_program *prog;
