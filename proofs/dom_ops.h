@@ -8,23 +8,41 @@
  * VFM_DOMAIN_BITS = 8 and 16 (proofs/dom_inst.h renames their symbols), and
  * export their tables as vfm_dom8 and vfm_dom16.  A file that includes
  * verifier/domain.h can build the 64-bit table with
- *     static const struct vfm_dom_ops dom64 = VFM_DOM_OPS_INIT(64);
+ *     static const struct vfm_dom_ops dom64 = {
+ *     #include "../proofs/dom_init.h"
+ *     };
  * Values of an instance of width W are uint64_t below 2^W.
+ *
+ * The ALU operators (fields tnum_NAME, itv_NAME), the lists of operators
+ * and the lookups by opcode are generated from the VFM_ALU2 / VFM_ALU1 /
+ * VFM_JCC rows of vm/opcodes.def: a new row does not build here until its
+ * operators vfm_tnum_NAME and vfm_itv_NAME exist (and their renames in
+ * dom_inst.h).
  */
 #ifndef VFM_DOM_OPS_H
 #define VFM_DOM_OPS_H
 
+#include <stddef.h>
+
 #include "../verifier/domain.h"
 
-/* The operators the domains implement, as initializer lists for the tests
- * and proofs that iterate over them. */
-#define VFM_DOM_ALU2_OPS                                                       \
-	VFM_OPC_ADD, VFM_OPC_SUB, VFM_OPC_MUL, VFM_OPC_DIV, VFM_OPC_MOD,       \
-	VFM_OPC_AND, VFM_OPC_OR, VFM_OPC_XOR, VFM_OPC_SHL, VFM_OPC_SHR
-#define VFM_DOM_ALU1_OPS VFM_OPC_NOT, VFM_OPC_NEG
-#define VFM_DOM_JCC_OPS                                                        \
-	VFM_OPC_JEQ, VFM_OPC_JNE, VFM_OPC_JGT, VFM_OPC_JGE, VFM_OPC_JLT,       \
-	VFM_OPC_JLE, VFM_OPC_JSET
+/* The operators the domains implement, for the tests and proofs that
+ * iterate over them (static const in a header: no unused warning). */
+static const uint8_t vfm_dom_alu2_ops[] = {
+#define VFM_ALU2(name, code, ...) code,
+#define VFM_OP(...)
+#include "opcodes.def"
+};
+static const uint8_t vfm_dom_alu1_ops[] = {
+#define VFM_ALU1(name, code, ...) code,
+#define VFM_OP(...)
+#include "opcodes.def"
+};
+static const uint8_t vfm_dom_jcc_ops[] = {
+#define VFM_JCC(name, code, ...) code,
+#define VFM_OP(...)
+#include "opcodes.def"
+};
 
 typedef struct vfm_tnum (*vfm_dom_tn2)(struct vfm_tnum, struct vfm_tnum);
 typedef struct vfm_tnum (*vfm_dom_tn1)(struct vfm_tnum);
@@ -42,9 +60,6 @@ struct vfm_dom_ops {
 	struct vfm_tnum (*tnum_range)(uint64_t lo, uint64_t hi);
 	vfm_dom_tn2 tnum_join;
 	struct vfm_tnum (*tnum_meet)(struct vfm_tnum a, struct vfm_tnum b, bool *empty);
-	vfm_dom_tn2 tnum_add, tnum_sub, tnum_mul, tnum_div, tnum_mod, tnum_and,
-		tnum_or, tnum_xor, tnum_shl, tnum_shr;
-	vfm_dom_tn1 tnum_not, tnum_neg;
 
 	struct vfm_interval (*itv_const)(uint64_t v);
 	struct vfm_interval (*itv_full)(void);
@@ -52,11 +67,14 @@ struct vfm_dom_ops {
 	vfm_dom_itv2 itv_join;
 	struct vfm_interval (*itv_meet)(struct vfm_interval a, struct vfm_interval b,
 					bool *empty);
-	vfm_dom_itv2 itv_add, itv_sub, itv_mul, itv_div, itv_mod, itv_and, itv_or,
-		itv_xor, itv_shl, itv_shr;
-	vfm_dom_itv1 itv_not, itv_neg;
 	struct vfm_interval (*itv_widen)(struct vfm_interval prev, struct vfm_interval next,
 					 const uint64_t *thresholds, unsigned n);
+
+	/* tnum_ADD, itv_ADD, ..., tnum_NOT, itv_NOT, ... */
+#define VFM_ALU2(NAME, ...) vfm_dom_tn2 tnum_##NAME; vfm_dom_itv2 itv_##NAME;
+#define VFM_ALU1(NAME, ...) vfm_dom_tn1 tnum_##NAME; vfm_dom_itv1 itv_##NAME;
+#define VFM_OP(...)
+#include "opcodes.def"
 
 	struct vfm_aval (*aval_const)(uint64_t v);
 	struct vfm_aval (*aval_unknown)(void);
@@ -69,37 +87,46 @@ struct vfm_dom_ops {
 			    struct vfm_aval *b);
 };
 
-/* The initializer names the functions as domain.h spells them; inside
- * proofs/dom_inst.h those names are macros for the renamed instance. */
-#define VFM_DOM_OPS_INIT(BITS)                                                 \
-	{                                                                      \
-		.bits = (BITS), .mask = UINT64_MAX >> (64 - (BITS)),           \
-		.tnum_const = vfm_tnum_const, .tnum_unknown = vfm_tnum_unknown, \
-		.tnum_contains = vfm_tnum_contains,                            \
-		.tnum_is_const = vfm_tnum_is_const,                            \
-		.tnum_range = vfm_tnum_range, .tnum_join = vfm_tnum_join,      \
-		.tnum_meet = vfm_tnum_meet, .tnum_add = vfm_tnum_add,          \
-		.tnum_sub = vfm_tnum_sub, .tnum_mul = vfm_tnum_mul,            \
-		.tnum_div = vfm_tnum_div, .tnum_mod = vfm_tnum_mod,            \
-		.tnum_and = vfm_tnum_and, .tnum_or = vfm_tnum_or,              \
-		.tnum_xor = vfm_tnum_xor, .tnum_shl = vfm_tnum_shl,            \
-		.tnum_shr = vfm_tnum_shr, .tnum_not = vfm_tnum_not,            \
-		.tnum_neg = vfm_tnum_neg,                                      \
-		.itv_const = vfm_itv_const, .itv_full = vfm_itv_full,          \
-		.itv_contains = vfm_itv_contains, .itv_join = vfm_itv_join,    \
-		.itv_meet = vfm_itv_meet, .itv_add = vfm_itv_add,              \
-		.itv_sub = vfm_itv_sub, .itv_mul = vfm_itv_mul,                \
-		.itv_div = vfm_itv_div, .itv_mod = vfm_itv_mod,                \
-		.itv_and = vfm_itv_and, .itv_or = vfm_itv_or,                  \
-		.itv_xor = vfm_itv_xor, .itv_shl = vfm_itv_shl,                \
-		.itv_shr = vfm_itv_shr, .itv_not = vfm_itv_not,                \
-		.itv_neg = vfm_itv_neg, .itv_widen = vfm_itv_widen,            \
-		.aval_const = vfm_aval_const, .aval_unknown = vfm_aval_unknown, \
-		.aval_contains = vfm_aval_contains,                            \
-		.aval_reduce = vfm_aval_reduce, .aval_join = vfm_aval_join,    \
-		.aval_alu2 = vfm_aval_alu2, .aval_alu1 = vfm_aval_alu1,        \
-		.aval_refine = vfm_aval_refine,                                \
+/* D's operator of ALU opcode op (NULL for another class). */
+static inline vfm_dom_tn2 vfm_dom_op_tnum2(const struct vfm_dom_ops *D, uint8_t op)
+{
+	switch ((enum vfm_alu2_op)op) {
+#define VFM_ALU2(NAME, ...) case VFM_ALU2_##NAME: return D->tnum_##NAME;
+#define VFM_OP(...)
+#include "opcodes.def"
 	}
+	return NULL;
+}
+
+static inline vfm_dom_itv2 vfm_dom_op_itv2(const struct vfm_dom_ops *D, uint8_t op)
+{
+	switch ((enum vfm_alu2_op)op) {
+#define VFM_ALU2(NAME, ...) case VFM_ALU2_##NAME: return D->itv_##NAME;
+#define VFM_OP(...)
+#include "opcodes.def"
+	}
+	return NULL;
+}
+
+static inline vfm_dom_tn1 vfm_dom_op_tnum1(const struct vfm_dom_ops *D, uint8_t op)
+{
+	switch ((enum vfm_alu1_op)op) {
+#define VFM_ALU1(NAME, ...) case VFM_ALU1_##NAME: return D->tnum_##NAME;
+#define VFM_OP(...)
+#include "opcodes.def"
+	}
+	return NULL;
+}
+
+static inline vfm_dom_itv1 vfm_dom_op_itv1(const struct vfm_dom_ops *D, uint8_t op)
+{
+	switch ((enum vfm_alu1_op)op) {
+#define VFM_ALU1(NAME, ...) case VFM_ALU1_##NAME: return D->itv_##NAME;
+#define VFM_OP(...)
+#include "opcodes.def"
+	}
+	return NULL;
+}
 
 extern const struct vfm_dom_ops vfm_dom8, vfm_dom16;
 

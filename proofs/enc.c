@@ -104,44 +104,74 @@ static struct pz_aval av_ite(const struct pz *z, Z3_ast c, struct pz_aval a, str
 
 /* ---- concrete semantics ----------------------------------------------- */
 
+/* One mirror per ALU row of vm/opcodes.def, named after it: vfm_sem_NAME
+ * at width w (shift counts masked with w - 1). */
+static Z3_ast pz_sem_ADD(const struct pz *z, Z3_ast a, Z3_ast b) { return add(z, a, b); }
+static Z3_ast pz_sem_SUB(const struct pz *z, Z3_ast a, Z3_ast b) { return sub(z, a, b); }
+static Z3_ast pz_sem_MUL(const struct pz *z, Z3_ast a, Z3_ast b) { return mul(z, a, b); }
+static Z3_ast pz_sem_DIV(const struct pz *z, Z3_ast a, Z3_ast b)
+{
+	return ite(z, is0(z, b), N(z, 0), udiv(z, a, b));
+}
+static Z3_ast pz_sem_MOD(const struct pz *z, Z3_ast a, Z3_ast b)
+{
+	return ite(z, is0(z, b), a, urem(z, a, b));
+}
+static Z3_ast pz_sem_AND(const struct pz *z, Z3_ast a, Z3_ast b) { return and(z, a, b); }
+static Z3_ast pz_sem_OR(const struct pz *z, Z3_ast a, Z3_ast b) { return or(z, a, b); }
+static Z3_ast pz_sem_XOR(const struct pz *z, Z3_ast a, Z3_ast b) { return xor(z, a, b); }
+static Z3_ast pz_sem_SHL(const struct pz *z, Z3_ast a, Z3_ast b)
+{
+	return shl(z, a, and(z, b, N(z, z->w - 1)));
+}
+static Z3_ast pz_sem_SHR(const struct pz *z, Z3_ast a, Z3_ast b)
+{
+	return shr(z, a, and(z, b, N(z, z->w - 1)));
+}
+static Z3_ast pz_sem_NOT(const struct pz *z, Z3_ast a) { return not(z, a); }
+static Z3_ast pz_sem_NEG(const struct pz *z, Z3_ast a) { return Z3_mk_bvneg(z->c, a); }
+
 Z3_ast pz_sem2(const struct pz *z, uint8_t opcode, Z3_ast a, Z3_ast b)
 {
-	switch (opcode) {
-	case VFM_OPC_ADD: return add(z, a, b);
-	case VFM_OPC_SUB: return sub(z, a, b);
-	case VFM_OPC_MUL: return mul(z, a, b);
-	case VFM_OPC_DIV: return ite(z, is0(z, b), N(z, 0), udiv(z, a, b));
-	case VFM_OPC_MOD: return ite(z, is0(z, b), a, urem(z, a, b));
-	case VFM_OPC_AND: return and(z, a, b);
-	case VFM_OPC_OR: return or(z, a, b);
-	case VFM_OPC_XOR: return xor(z, a, b);
-	case VFM_OPC_SHL: return shl(z, a, and(z, b, N(z, z->w - 1)));
-	case VFM_OPC_SHR: return shr(z, a, and(z, b, N(z, z->w - 1)));
-	default: return N(z, 0);
+	switch ((enum vfm_alu2_op)opcode) {
+#define VFM_ALU2(NAME, ...) case VFM_ALU2_##NAME: return pz_sem_##NAME(z, a, b);
+#define VFM_OP(...)
+#include "opcodes.def"
 	}
+	return N(z, 0);
 }
 
 Z3_ast pz_sem1(const struct pz *z, uint8_t opcode, Z3_ast a)
 {
-	switch (opcode) {
-	case VFM_OPC_NOT: return not(z, a);
-	case VFM_OPC_NEG: return Z3_mk_bvneg(z->c, a);
-	default: return N(z, 0);
+	switch ((enum vfm_alu1_op)opcode) {
+#define VFM_ALU1(NAME, ...) case VFM_ALU1_##NAME: return pz_sem_##NAME(z, a);
+#define VFM_OP(...)
+#include "opcodes.def"
 	}
+	return N(z, 0);
+}
+
+/* vfm_sem_rel: a REL b. */
+Z3_ast pz_rel_holds(const struct pz *z, enum vfm_rel rel, Z3_ast a, Z3_ast b)
+{
+	switch (rel) {
+	case VFM_REL_EQ: return eq(z, a, b);
+	case VFM_REL_NE: return lnot(z, eq(z, a, b));
+	case VFM_REL_LT: return ult(z, a, b);
+	case VFM_REL_LE: return ule(z, a, b);
+	case VFM_REL_GT: return ugt(z, a, b);
+	case VFM_REL_GE: return uge(z, a, b);
+	case VFM_REL_SET: return nz(z, and(z, a, b));
+	case VFM_REL_CLEAR: return is0(z, and(z, a, b));
+	}
+	return FALSE(z);
 }
 
 Z3_ast pz_cond(const struct pz *z, uint8_t opcode, Z3_ast a, Z3_ast b)
 {
-	switch (opcode) {
-	case VFM_OPC_JEQ: return eq(z, a, b);
-	case VFM_OPC_JNE: return lnot(z, eq(z, a, b));
-	case VFM_OPC_JGT: return ugt(z, a, b);
-	case VFM_OPC_JGE: return uge(z, a, b);
-	case VFM_OPC_JLT: return ult(z, a, b);
-	case VFM_OPC_JLE: return ule(z, a, b);
-	case VFM_OPC_JSET: return nz(z, and(z, a, b));
-	default: return FALSE(z);
-	}
+	if (vfm_opinfo[opcode].cls != VFM_CLASS_JCC)
+		return FALSE(z);
+	return pz_rel_holds(z, vfm_jcc_rel(opcode, true), a, b);
 }
 
 Z3_ast pz_tnum_wf(const struct pz *z, struct pz_tnum t)
@@ -213,7 +243,7 @@ struct pz_tnum pz_tnum_meet(const struct pz *z, struct pz_tnum a, struct pz_tnum
 	return tn_ite(z, nz(z, clash), a, tn(or(z, a.v, b.v), and(z, a.m, b.m)));
 }
 
-static struct pz_tnum tn_add(const struct pz *z, struct pz_tnum a, struct pz_tnum b)
+static struct pz_tnum pz_tnum_ADD(const struct pz *z, struct pz_tnum a, struct pz_tnum b)
 {
 	Z3_ast sm = add(z, a.m, b.m);
 	Z3_ast sv = add(z, a.v, b.v);
@@ -222,7 +252,7 @@ static struct pz_tnum tn_add(const struct pz *z, struct pz_tnum a, struct pz_tnu
 	return tn(and(z, sv, not(z, mu)), mu);
 }
 
-static struct pz_tnum tn_sub(const struct pz *z, struct pz_tnum a, struct pz_tnum b)
+static struct pz_tnum pz_tnum_SUB(const struct pz *z, struct pz_tnum a, struct pz_tnum b)
 {
 	Z3_ast dv = sub(z, a.v, b.v);
 	Z3_ast alpha = add(z, dv, a.m);
@@ -231,7 +261,7 @@ static struct pz_tnum tn_sub(const struct pz *z, struct pz_tnum a, struct pz_tnu
 	return tn(and(z, dv, not(z, mu)), mu);
 }
 
-static struct pz_tnum tn_mul(const struct pz *z, struct pz_tnum a, struct pz_tnum b)
+static struct pz_tnum pz_tnum_MUL(const struct pz *z, struct pz_tnum a, struct pz_tnum b)
 {
 	Z3_ast acc_v = mul(z, a.v, b.v);
 	struct pz_tnum acc_m = tn(N(z, 0), N(z, 0));
@@ -239,28 +269,28 @@ static struct pz_tnum tn_mul(const struct pz *z, struct pz_tnum a, struct pz_tnu
 		Z3_ast bit = N(z, UINT64_C(1) << i);
 		Z3_ast part = ite(z, nz(z, and(z, a.v, bit)), b.m,
 				  ite(z, nz(z, and(z, a.m, bit)), or(z, b.v, b.m), N(z, 0)));
-		acc_m = tn_add(z, acc_m, tn(N(z, 0), shl(z, part, N(z, i))));
+		acc_m = pz_tnum_ADD(z, acc_m, tn(N(z, 0), shl(z, part, N(z, i))));
 	}
-	return tn_add(z, tn(acc_v, N(z, 0)), acc_m);
+	return pz_tnum_ADD(z, tn(acc_v, N(z, 0)), acc_m);
 }
 
-static struct pz_tnum tn_and(const struct pz *z, struct pz_tnum a, struct pz_tnum b)
+static struct pz_tnum pz_tnum_AND(const struct pz *z, struct pz_tnum a, struct pz_tnum b)
 {
 	Z3_ast alpha = or(z, a.v, a.m), beta = or(z, b.v, b.m);
 	Z3_ast v = and(z, a.v, b.v);
 	return tn(v, and(z, and(z, alpha, beta), not(z, v)));
 }
 
-static struct pz_tnum tn_div(const struct pz *z, struct pz_tnum a, struct pz_tnum b)
+static struct pz_tnum pz_tnum_DIV(const struct pz *z, struct pz_tnum a, struct pz_tnum b)
 {
 	Z3_ast amax = or(z, a.v, a.m), bmin = b.v;
 	Z3_ast both_const = land(z, is0(z, a.m), is0(z, b.m));
-	return tn_ite(z, both_const, pz_tnum_const(z, pz_sem2(z, VFM_OPC_DIV, a.v, b.v)),
+	return tn_ite(z, both_const, pz_tnum_const(z, pz_sem_DIV(z, a.v, b.v)),
 		      pz_tnum_range(z, N(z, 0),
 				    ite(z, nz(z, bmin), udiv(z, amax, bmin), amax)));
 }
 
-static struct pz_tnum tn_mod(const struct pz *z, struct pz_tnum a, struct pz_tnum b)
+static struct pz_tnum pz_tnum_MOD(const struct pz *z, struct pz_tnum a, struct pz_tnum b)
 {
 	Z3_ast amax = or(z, a.v, a.m), bmax = or(z, b.v, b.m);
 	Z3_ast bmax_1 = sub(z, bmax, N(z, 1));
@@ -271,23 +301,23 @@ static struct pz_tnum tn_mod(const struct pz *z, struct pz_tnum a, struct pz_tnu
 	struct pz_tnum r = pz_tnum_join(z, a, pz_tnum_range(z, N(z, 0), lim));
 	r = tn_ite(z, nz(z, b.v), pz_tnum_range(z, N(z, 0), lim), r);
 	r = tn_ite(z, is0(z, bmax), a, r);
-	r = tn_ite(z, pow2, tn_and(z, a, tn(sub(z, b.v, N(z, 1)), N(z, 0))), r);
-	return tn_ite(z, both_const, pz_tnum_const(z, pz_sem2(z, VFM_OPC_MOD, a.v, b.v)), r);
+	r = tn_ite(z, pow2, pz_tnum_AND(z, a, tn(sub(z, b.v, N(z, 1)), N(z, 0))), r);
+	return tn_ite(z, both_const, pz_tnum_const(z, pz_sem_MOD(z, a.v, b.v)), r);
 }
 
-static struct pz_tnum tn_or(const struct pz *z, struct pz_tnum a, struct pz_tnum b)
+static struct pz_tnum pz_tnum_OR(const struct pz *z, struct pz_tnum a, struct pz_tnum b)
 {
 	Z3_ast v = or(z, a.v, b.v);
 	return tn(v, and(z, or(z, a.m, b.m), not(z, v)));
 }
 
-static struct pz_tnum tn_xor(const struct pz *z, struct pz_tnum a, struct pz_tnum b)
+static struct pz_tnum pz_tnum_XOR(const struct pz *z, struct pz_tnum a, struct pz_tnum b)
 {
 	Z3_ast mu = or(z, a.m, b.m);
 	return tn(and(z, xor(z, a.v, b.v), not(z, mu)), mu);
 }
 
-static struct pz_tnum tn_not(const struct pz *z, struct pz_tnum a)
+static struct pz_tnum pz_tnum_NOT(const struct pz *z, struct pz_tnum a)
 {
 	return tn(and(z, not(z, a.v), not(z, a.m)), a.m);
 }
@@ -305,31 +335,41 @@ static struct pz_tnum tn_shift(const struct pz *z, struct pz_tnum a, struct pz_t
 	return r;
 }
 
+static struct pz_tnum pz_tnum_SHL(const struct pz *z, struct pz_tnum a, struct pz_tnum b)
+{
+	return tn_shift(z, a, b, true);
+}
+
+static struct pz_tnum pz_tnum_SHR(const struct pz *z, struct pz_tnum a, struct pz_tnum b)
+{
+	return tn_shift(z, a, b, false);
+}
+
+static struct pz_tnum pz_tnum_NEG(const struct pz *z, struct pz_tnum a)
+{
+	return pz_tnum_SUB(z, tn(N(z, 0), N(z, 0)), a);
+}
+
+/* Dispatch generated from the rows, as vfm_aval_alu2 in aval.c. */
 struct pz_tnum pz_tnum_alu2(const struct pz *z, uint8_t opcode, struct pz_tnum a,
 			    struct pz_tnum b)
 {
-	switch (opcode) {
-	case VFM_OPC_ADD: return tn_add(z, a, b);
-	case VFM_OPC_SUB: return tn_sub(z, a, b);
-	case VFM_OPC_MUL: return tn_mul(z, a, b);
-	case VFM_OPC_DIV: return tn_div(z, a, b);
-	case VFM_OPC_MOD: return tn_mod(z, a, b);
-	case VFM_OPC_AND: return tn_and(z, a, b);
-	case VFM_OPC_OR: return tn_or(z, a, b);
-	case VFM_OPC_XOR: return tn_xor(z, a, b);
-	case VFM_OPC_SHL: return tn_shift(z, a, b, true);
-	case VFM_OPC_SHR: return tn_shift(z, a, b, false);
-	default: return pz_tnum_unknown(z);
+	switch ((enum vfm_alu2_op)opcode) {
+#define VFM_ALU2(NAME, ...) case VFM_ALU2_##NAME: return pz_tnum_##NAME(z, a, b);
+#define VFM_OP(...)
+#include "opcodes.def"
 	}
+	return pz_tnum_unknown(z);
 }
 
 struct pz_tnum pz_tnum_alu1(const struct pz *z, uint8_t opcode, struct pz_tnum a)
 {
-	switch (opcode) {
-	case VFM_OPC_NOT: return tn_not(z, a);
-	case VFM_OPC_NEG: return tn_sub(z, tn(N(z, 0), N(z, 0)), a);
-	default: return pz_tnum_unknown(z);
+	switch ((enum vfm_alu1_op)opcode) {
+#define VFM_ALU1(NAME, ...) case VFM_ALU1_##NAME: return pz_tnum_##NAME(z, a);
+#define VFM_OP(...)
+#include "opcodes.def"
 	}
+	return pz_tnum_unknown(z);
 }
 
 /* ---- interval.c ------------------------------------------------------- */
@@ -371,36 +411,36 @@ struct pz_itv pz_itv_meet(const struct pz *z, struct pz_itv a, struct pz_itv b, 
 	return iv_ite(z, ugt(z, lo, hi), a, iv(lo, hi));
 }
 
-static struct pz_itv iv_add(const struct pz *z, struct pz_itv a, struct pz_itv b)
+static struct pz_itv pz_itv_ADD(const struct pz *z, struct pz_itv a, struct pz_itv b)
 {
 	Z3_ast lo = add(z, a.lo, b.lo), hi = add(z, a.hi, b.hi);
 	Z3_ast carry_lo = ult(z, lo, a.lo), carry_hi = ult(z, hi, a.hi);
 	return iv_ite(z, lxor(z, carry_lo, carry_hi), pz_itv_full(z), iv(lo, hi));
 }
 
-static struct pz_itv iv_sub(const struct pz *z, struct pz_itv a, struct pz_itv b)
+static struct pz_itv pz_itv_SUB(const struct pz *z, struct pz_itv a, struct pz_itv b)
 {
 	Z3_ast lo = sub(z, a.lo, b.hi), hi = sub(z, a.hi, b.lo);
 	Z3_ast borrow_lo = ult(z, a.lo, b.hi), borrow_hi = ult(z, a.hi, b.lo);
 	return iv_ite(z, lxor(z, borrow_lo, borrow_hi), pz_itv_full(z), iv(lo, hi));
 }
 
-static struct pz_itv iv_mul(const struct pz *z, struct pz_itv a, struct pz_itv b)
+static struct pz_itv pz_itv_MUL(const struct pz *z, struct pz_itv a, struct pz_itv b)
 {
 	struct pz_itv r = iv_ite(z, iv_mul_overflows(z, a.hi, b.hi), pz_itv_full(z),
 				 iv(mul(z, a.lo, b.lo), mul(z, a.hi, b.hi)));
 	return iv_ite(z, land(z, iv_is_const(z, a), iv_is_const(z, b)),
-		      pz_itv_const(z, pz_sem2(z, VFM_OPC_MUL, a.lo, b.lo)), r);
+		      pz_itv_const(z, pz_sem_MUL(z, a.lo, b.lo)), r);
 }
 
-static struct pz_itv iv_div(const struct pz *z, struct pz_itv a, struct pz_itv b)
+static struct pz_itv pz_itv_DIV(const struct pz *z, struct pz_itv a, struct pz_itv b)
 {
 	struct pz_itv r = iv(udiv(z, a.lo, b.hi), udiv(z, a.hi, b.lo));
 	r = iv_ite(z, is0(z, b.lo), iv(N(z, 0), a.hi), r);
 	return iv_ite(z, is0(z, b.hi), pz_itv_const(z, N(z, 0)), r);
 }
 
-static struct pz_itv iv_mod(const struct pz *z, struct pz_itv a, struct pz_itv b)
+static struct pz_itv pz_itv_MOD(const struct pz *z, struct pz_itv a, struct pz_itv b)
 {
 	struct pz_itv r = iv(N(z, 0), min_(z, a.hi, sub(z, b.hi, N(z, 1))));
 	Z3_ast one_q = land(z, iv_is_const(z, b),
@@ -411,20 +451,20 @@ static struct pz_itv iv_mod(const struct pz *z, struct pz_itv a, struct pz_itv b
 	return iv_ite(z, is0(z, b.hi), a, r);
 }
 
-static struct pz_itv iv_and(const struct pz *z, struct pz_itv a, struct pz_itv b)
+static struct pz_itv pz_itv_AND(const struct pz *z, struct pz_itv a, struct pz_itv b)
 {
 	return iv_ite(z, land(z, iv_is_const(z, a), iv_is_const(z, b)),
 		      pz_itv_const(z, and(z, a.lo, b.lo)), iv(N(z, 0), min_(z, a.hi, b.hi)));
 }
 
-static struct pz_itv iv_or(const struct pz *z, struct pz_itv a, struct pz_itv b)
+static struct pz_itv pz_itv_OR(const struct pz *z, struct pz_itv a, struct pz_itv b)
 {
 	return iv_ite(z, land(z, iv_is_const(z, a), iv_is_const(z, b)),
 		      pz_itv_const(z, or(z, a.lo, b.lo)),
 		      iv(max_(z, a.lo, b.lo), pz_tnum_range(z, N(z, 0), or(z, a.hi, b.hi)).m));
 }
 
-static struct pz_itv iv_xor(const struct pz *z, struct pz_itv a, struct pz_itv b)
+static struct pz_itv pz_itv_XOR(const struct pz *z, struct pz_itv a, struct pz_itv b)
 {
 	return iv_ite(z, land(z, iv_is_const(z, a), iv_is_const(z, b)),
 		      pz_itv_const(z, xor(z, a.lo, b.lo)),
@@ -438,7 +478,7 @@ static struct pz_itv iv_counts(const struct pz *z, struct pz_itv b)
 		      iv(and(z, b.lo, wm), and(z, b.hi, wm)));
 }
 
-static struct pz_itv iv_shl(const struct pz *z, struct pz_itv a, struct pz_itv b)
+static struct pz_itv pz_itv_SHL(const struct pz *z, struct pz_itv a, struct pz_itv b)
 {
 	struct pz_itv c = iv_counts(z, b);
 	struct pz_itv r = iv_ite(z, ugt(z, a.hi, shr(z, ONES(z), c.hi)), pz_itv_full(z),
@@ -447,36 +487,40 @@ static struct pz_itv iv_shl(const struct pz *z, struct pz_itv a, struct pz_itv b
 		      pz_itv_const(z, shl(z, a.lo, c.lo)), r);
 }
 
-static struct pz_itv iv_shr(const struct pz *z, struct pz_itv a, struct pz_itv b)
+static struct pz_itv pz_itv_SHR(const struct pz *z, struct pz_itv a, struct pz_itv b)
 {
 	struct pz_itv c = iv_counts(z, b);
 	return iv(shr(z, a.lo, c.hi), shr(z, a.hi, c.lo));
 }
 
+static struct pz_itv pz_itv_NOT(const struct pz *z, struct pz_itv a)
+{
+	return iv(not(z, a.hi), not(z, a.lo));
+}
+
+static struct pz_itv pz_itv_NEG(const struct pz *z, struct pz_itv a)
+{
+	return pz_itv_SUB(z, pz_itv_const(z, N(z, 0)), a);
+}
+
 struct pz_itv pz_itv_alu2(const struct pz *z, uint8_t opcode, struct pz_itv a, struct pz_itv b)
 {
-	switch (opcode) {
-	case VFM_OPC_ADD: return iv_add(z, a, b);
-	case VFM_OPC_SUB: return iv_sub(z, a, b);
-	case VFM_OPC_MUL: return iv_mul(z, a, b);
-	case VFM_OPC_DIV: return iv_div(z, a, b);
-	case VFM_OPC_MOD: return iv_mod(z, a, b);
-	case VFM_OPC_AND: return iv_and(z, a, b);
-	case VFM_OPC_OR: return iv_or(z, a, b);
-	case VFM_OPC_XOR: return iv_xor(z, a, b);
-	case VFM_OPC_SHL: return iv_shl(z, a, b);
-	case VFM_OPC_SHR: return iv_shr(z, a, b);
-	default: return pz_itv_full(z);
+	switch ((enum vfm_alu2_op)opcode) {
+#define VFM_ALU2(NAME, ...) case VFM_ALU2_##NAME: return pz_itv_##NAME(z, a, b);
+#define VFM_OP(...)
+#include "opcodes.def"
 	}
+	return pz_itv_full(z);
 }
 
 struct pz_itv pz_itv_alu1(const struct pz *z, uint8_t opcode, struct pz_itv a)
 {
-	switch (opcode) {
-	case VFM_OPC_NOT: return iv(not(z, a.hi), not(z, a.lo));
-	case VFM_OPC_NEG: return iv_sub(z, pz_itv_const(z, N(z, 0)), a);
-	default: return pz_itv_full(z);
+	switch ((enum vfm_alu1_op)opcode) {
+#define VFM_ALU1(NAME, ...) case VFM_ALU1_##NAME: return pz_itv_##NAME(z, a);
+#define VFM_OP(...)
+#include "opcodes.def"
 	}
+	return pz_itv_full(z);
 }
 
 struct pz_itv pz_itv_widen(const struct pz *z, struct pz_itv prev, struct pz_itv next,
@@ -527,7 +571,7 @@ Z3_ast pz_next_member(const struct pz *z, struct pz_tnum t, Z3_ast x, Z3_ast *ok
 
 Z3_ast pz_prev_member(const struct pz *z, struct pz_tnum t, Z3_ast x, Z3_ast *ok)
 {
-	return not(z, pz_next_member(z, tn_not(z, t), not(z, x), ok));
+	return not(z, pz_next_member(z, pz_tnum_NOT(z, t), not(z, x), ok));
 }
 
 struct pz_aval pz_aval_reduce(const struct pz *z, struct pz_aval a, Z3_ast *empty)
@@ -575,39 +619,27 @@ struct pz_aval pz_aval_result(const struct pz *z, struct pz_itv itv, struct pz_t
 struct pz_aval pz_aval_alu2(const struct pz *z, uint8_t opcode, struct pz_aval a,
 			    struct pz_aval b)
 {
-	switch (opcode) {
-	case VFM_OPC_ADD: case VFM_OPC_SUB: case VFM_OPC_MUL: case VFM_OPC_DIV:
-	case VFM_OPC_MOD: case VFM_OPC_AND: case VFM_OPC_OR: case VFM_OPC_XOR:
-	case VFM_OPC_SHL: case VFM_OPC_SHR:
-		return pz_aval_result(z, pz_itv_alu2(z, opcode, a.itv, b.itv),
-				 pz_tnum_alu2(z, opcode, a.tn, b.tn));
-	default:
-		return av_unknown(z);
+	switch ((enum vfm_alu2_op)opcode) {
+#define VFM_ALU2(NAME, ...)                                                    \
+	case VFM_ALU2_##NAME:                                                  \
+		return pz_aval_result(z, pz_itv_##NAME(z, a.itv, b.itv),       \
+				      pz_tnum_##NAME(z, a.tn, b.tn));
+#define VFM_OP(...)
+#include "opcodes.def"
 	}
+	return av_unknown(z);
 }
 
 struct pz_aval pz_aval_alu1(const struct pz *z, uint8_t opcode, struct pz_aval a)
 {
-	switch (opcode) {
-	case VFM_OPC_NOT: case VFM_OPC_NEG:
-		return pz_aval_result(z, pz_itv_alu1(z, opcode, a.itv), pz_tnum_alu1(z, opcode, a.tn));
-	default:
-		return av_unknown(z);
+	switch ((enum vfm_alu1_op)opcode) {
+#define VFM_ALU1(NAME, ...)                                                    \
+	case VFM_ALU1_##NAME:                                                  \
+		return pz_aval_result(z, pz_itv_##NAME(z, a.itv), pz_tnum_##NAME(z, a.tn));
+#define VFM_OP(...)
+#include "opcodes.def"
 	}
-}
-
-enum pz_rel pz_edge_rel(uint8_t opcode, bool taken)
-{
-	switch (opcode) {
-	case VFM_OPC_JEQ: return taken ? PZ_EQ : PZ_NE;
-	case VFM_OPC_JNE: return taken ? PZ_NE : PZ_EQ;
-	case VFM_OPC_JGT: return taken ? PZ_GT : PZ_LE;
-	case VFM_OPC_JGE: return taken ? PZ_GE : PZ_LT;
-	case VFM_OPC_JLT: return taken ? PZ_LT : PZ_GE;
-	case VFM_OPC_JLE: return taken ? PZ_LE : PZ_GT;
-	case VFM_OPC_JSET: return taken ? PZ_SET : PZ_CLEAR;
-	default: return PZ_ANY;
-	}
+	return av_unknown(z);
 }
 
 static struct pz_itv av_exclude(const struct pz *z, struct pz_itv x, Z3_ast c)
@@ -619,16 +651,20 @@ static struct pz_itv av_exclude(const struct pz *z, struct pz_itv x, Z3_ast c)
 		      iv_ite(z, at_hi, iv(x.lo, sub(z, x.hi, N(z, 1))), x));
 }
 
-Z3_ast pz_aval_narrow(const struct pz *z, enum pz_rel rel, struct pz_aval *x,
+Z3_ast pz_aval_narrow(const struct pz *z, enum vfm_rel rel, struct pz_aval *x,
 		      struct pz_aval *y)
 {
 	Z3_ast empty = FALSE(z), e2 = FALSE(z), early = FALSE(z), e, r2;
 	switch (rel) {
-	case PZ_EQ:
+	case VFM_REL_GT:
+		return pz_aval_narrow(z, VFM_REL_LT, y, x);
+	case VFM_REL_GE:
+		return pz_aval_narrow(z, VFM_REL_LE, y, x);
+	case VFM_REL_EQ:
 		*x = av_meet(z, *x, *y, &empty);
 		*y = *x;
 		return lnot(z, empty);
-	case PZ_NE: {
+	case VFM_REL_NE: {
 		Z3_ast xc = iv_is_const(z, x->itv), yc = iv_is_const(z, y->itv);
 		early = land(z, land(z, xc, yc), eq(z, x->itv.lo, y->itv.lo));
 		x->itv = iv_ite(z, yc, av_exclude(z, x->itv, y->itv.lo), x->itv);
@@ -636,18 +672,18 @@ Z3_ast pz_aval_narrow(const struct pz *z, enum pz_rel rel, struct pz_aval *x,
 		y->itv = iv_ite(z, xc, av_exclude(z, y->itv, x->itv.lo), y->itv);
 		break;
 	}
-	case PZ_LT: {
+	case VFM_REL_LT: {
 		Z3_ast yhi_1 = sub(z, y->itv.hi, N(z, 1)), xlo_1 = add(z, x->itv.lo, N(z, 1));
 		early = lor(z, is0(z, y->itv.hi), eq(z, x->itv.lo, ONES(z)));
 		x->itv.hi = ite(z, ugt(z, x->itv.hi, yhi_1), yhi_1, x->itv.hi);
 		y->itv.lo = ite(z, ult(z, y->itv.lo, xlo_1), xlo_1, y->itv.lo);
 		break;
 	}
-	case PZ_LE:
+	case VFM_REL_LE:
 		x->itv.hi = ite(z, ugt(z, x->itv.hi, y->itv.hi), y->itv.hi, x->itv.hi);
 		y->itv.lo = ite(z, ult(z, y->itv.lo, x->itv.lo), x->itv.lo, y->itv.lo);
 		break;
-	case PZ_SET: {
+	case VFM_REL_SET: {
 		Z3_ast common = and(z, or(z, x->tn.v, x->tn.m), or(z, y->tn.v, y->tn.m));
 		struct pz_tnum one = tn(common, not(z, common));
 		Z3_ast single = is0(z, and(z, common, sub(z, common, N(z, 1))));
@@ -663,15 +699,13 @@ Z3_ast pz_aval_narrow(const struct pz *z, enum pz_rel rel, struct pz_aval *x,
 		e2 = land(z, single, r2);
 		break;
 	}
-	case PZ_CLEAR: {
+	case VFM_REL_CLEAR: {
 		struct pz_tnum not_x = tn(N(z, 0), not(z, x->tn.v));
 		struct pz_tnum not_y = tn(N(z, 0), not(z, y->tn.v));
 		x->tn = pz_tnum_meet(z, x->tn, not_y, &empty);
 		y->tn = pz_tnum_meet(z, y->tn, not_x, &e2);
 		break;
 	}
-	default:
-		break;
 	}
 	{
 		Z3_ast bad = lor(z, empty, e2), ex, ey;
@@ -684,19 +718,21 @@ Z3_ast pz_aval_narrow(const struct pz *z, enum pz_rel rel, struct pz_aval *x,
 Z3_ast pz_aval_refine(const struct pz *z, uint8_t opcode, bool taken, struct pz_aval *a,
 		      struct pz_aval *b)
 {
-	enum pz_rel rel = pz_edge_rel(opcode, taken);
 	Z3_ast empty_a, empty_b, ok;
 	struct pz_aval (*reduce)(const struct pz *, struct pz_aval, Z3_ast *) =
 		z->refine_reduce ? z->refine_reduce : pz_aval_reduce;
 	struct pz_aval x = reduce(z, *a, &empty_a);
 	struct pz_aval y = reduce(z, *b, &empty_b);
-	if (rel == PZ_GT)
-		ok = pz_aval_narrow(z, PZ_LT, &y, &x);
-	else if (rel == PZ_GE)
-		ok = pz_aval_narrow(z, PZ_LE, &y, &x);
-	else
-		ok = pz_aval_narrow(z, rel, &x, &y);
+	Z3_ast feasible = lnot(z, lor(z, empty_a, empty_b));
+	if (vfm_opinfo[opcode].cls != VFM_CLASS_JCC) {
+		/* Not a comparison: no relation to narrow by. */
+		*a = x;
+		*b = y;
+		return feasible;
+	}
+	/* The relation of this edge, from the JCC row of vm/opcodes.def. */
+	ok = pz_aval_narrow(z, vfm_jcc_rel(opcode, taken), &x, &y);
 	*a = x;
 	*b = y;
-	return land(z, lnot(z, lor(z, empty_a, empty_b)), ok);
+	return land(z, feasible, ok);
 }

@@ -21,6 +21,8 @@
 
 #include <z3.h>
 
+#include "../vm/opcode.h" /* enum vfm_rel */
+
 struct pz_tnum {
 	Z3_ast v, m; /* value, mask */
 };
@@ -64,6 +66,8 @@ Z3_ast pz_var(const struct pz *z, const char *name);
 Z3_ast pz_sem2(const struct pz *z, uint8_t opcode, Z3_ast a, Z3_ast b);
 Z3_ast pz_sem1(const struct pz *z, uint8_t opcode, Z3_ast a);
 Z3_ast pz_cond(const struct pz *z, uint8_t opcode, Z3_ast a, Z3_ast b); /* Bool */
+/* vfm_sem_rel: the Bool a REL b. */
+Z3_ast pz_rel_holds(const struct pz *z, enum vfm_rel rel, Z3_ast a, Z3_ast b);
 
 /* Well-formedness and membership (Bool terms). */
 Z3_ast pz_tnum_wf(const struct pz *z, struct pz_tnum t);
@@ -80,7 +84,8 @@ struct pz_tnum pz_tnum_join(const struct pz *z, struct pz_tnum a, struct pz_tnum
 /* *empty: Bool term (may be NULL). */
 struct pz_tnum pz_tnum_meet(const struct pz *z, struct pz_tnum a, struct pz_tnum b,
 			    Z3_ast *empty);
-/* Binary ALU operator by opcode (VFM_OPC_ADD..SHR), unary (NOT, NEG). */
+/* Binary ALU operator by opcode (a VFM_ALU2 row), unary (VFM_ALU1); the
+ * mirrors are named after the rows (pz_tnum_ADD, ...) as in tnum.c. */
 struct pz_tnum pz_tnum_alu2(const struct pz *z, uint8_t opcode, struct pz_tnum a,
 			    struct pz_tnum b);
 struct pz_tnum pz_tnum_alu1(const struct pz *z, uint8_t opcode, struct pz_tnum a);
@@ -110,14 +115,10 @@ struct pz_aval pz_aval_result(const struct pz *z, struct pz_itv itv, struct pz_t
 struct pz_aval pz_aval_alu2(const struct pz *z, uint8_t opcode, struct pz_aval a,
 			    struct pz_aval b);
 struct pz_aval pz_aval_alu1(const struct pz *z, uint8_t opcode, struct pz_aval a);
-/* dom_av_narrow: narrow x and y to the pairs with x REL y (REL one of EQ
- * NE LT LE SET CLEAR ANY; refine passes GT and GE swapped); returns the
- * Bool "pairs remain". */
-enum pz_rel { PZ_EQ, PZ_NE, PZ_LT, PZ_LE, PZ_GT, PZ_GE, PZ_SET, PZ_CLEAR, PZ_ANY };
-/* The relation the taken / not-taken edge of a conditional jump establishes
- * between its operands (aval.c, dom_av_edge). */
-enum pz_rel pz_edge_rel(uint8_t opcode, bool taken);
-Z3_ast pz_aval_narrow(const struct pz *z, enum pz_rel rel, struct pz_aval *x,
+/* dom_av_narrow: narrow x and y to the pairs with x REL y (GT and GE as
+ * LT and LE swapped); returns the Bool "pairs remain".  The relation of a
+ * jump's edge comes from its JCC row (vfm_jcc_rel). */
+Z3_ast pz_aval_narrow(const struct pz *z, enum vfm_rel rel, struct pz_aval *x,
 		      struct pz_aval *y);
 /* Returns the Bool "edge feasible"; *a and *b as the C function leaves them. */
 Z3_ast pz_aval_refine(const struct pz *z, uint8_t opcode, bool taken, struct pz_aval *a,

@@ -15,50 +15,40 @@
 #define EXH_MAX_BITS 8
 #define EXH_MAX_VALS (1u << EXH_MAX_BITS)
 
+/* The concrete operators, from the rows of vm/opcodes.def
+ * (vfm_sem_NAME); 0 for an opcode of another class. */
 uint64_t vfm_exh_sem2(unsigned bits, uint8_t opcode, uint64_t a, uint64_t b)
 {
 	uint64_t m = UINT64_MAX >> (64 - bits);
-	switch (opcode) {
-	case VFM_OPC_ADD: return vfm_sem_ADD(a, b) & m;
-	case VFM_OPC_SUB: return vfm_sem_SUB(a, b) & m;
-	case VFM_OPC_MUL: return vfm_sem_MUL(a, b) & m;
-	case VFM_OPC_DIV: return vfm_sem_DIV(a, b) & m;
-	case VFM_OPC_MOD: return vfm_sem_MOD(a, b) & m;
-	case VFM_OPC_AND: return vfm_sem_AND(a, b) & m;
-	case VFM_OPC_OR: return vfm_sem_OR(a, b) & m;
-	case VFM_OPC_XOR: return vfm_sem_XOR(a, b) & m;
-	/* semantics.h masks the count with 63 = 64 - 1; a narrower word masks
-	 * it with its own width - 1. */
-	case VFM_OPC_SHL:
-		return bits == 64 ? vfm_sem_SHL(a, b) : (a << (b & (bits - 1))) & m;
-	case VFM_OPC_SHR:
-		return bits == 64 ? vfm_sem_SHR(a, b) : a >> (b & (bits - 1));
-	default: return 0;
+	/* semantics.h masks a shift count with 63 = 64 - 1; a narrower word
+	 * masks it with its own width - 1. */
+	if (bits < 64 && (opcode == VFM_OPC_SHL || opcode == VFM_OPC_SHR))
+		b &= bits - 1;
+	switch ((enum vfm_alu2_op)opcode) {
+#define VFM_ALU2(NAME, ...) case VFM_ALU2_##NAME: return vfm_sem_##NAME(a, b) & m;
+#define VFM_OP(...)
+#include "opcodes.def"
 	}
+	return 0;
 }
 
 uint64_t vfm_exh_sem1(unsigned bits, uint8_t opcode, uint64_t a)
 {
 	uint64_t m = UINT64_MAX >> (64 - bits);
-	switch (opcode) {
-	case VFM_OPC_NOT: return vfm_sem_NOT(a) & m;
-	case VFM_OPC_NEG: return vfm_sem_NEG(a) & m;
-	default: return 0;
+	switch ((enum vfm_alu1_op)opcode) {
+#define VFM_ALU1(NAME, ...) case VFM_ALU1_##NAME: return vfm_sem_##NAME(a) & m;
+#define VFM_OP(...)
+#include "opcodes.def"
 	}
+	return 0;
 }
 
+/* The taken relation of the JCC row (false for another class). */
 bool vfm_exh_cond(uint8_t opcode, uint64_t a, uint64_t b)
 {
-	switch (opcode) {
-	case VFM_OPC_JEQ: return vfm_sem_JEQ(a, b);
-	case VFM_OPC_JNE: return vfm_sem_JNE(a, b);
-	case VFM_OPC_JGT: return vfm_sem_JGT(a, b);
-	case VFM_OPC_JGE: return vfm_sem_JGE(a, b);
-	case VFM_OPC_JLT: return vfm_sem_JLT(a, b);
-	case VFM_OPC_JLE: return vfm_sem_JLE(a, b);
-	case VFM_OPC_JSET: return vfm_sem_JSET(a, b);
-	default: return false;
-	}
+	if (vfm_opinfo[opcode].cls != VFM_CLASS_JCC)
+		return false;
+	return vfm_sem_rel(vfm_jcc_rel(opcode, true), a, b);
 }
 
 /* ---- enumeration ------------------------------------------------------ */
@@ -165,40 +155,6 @@ exh_fail(struct vfm_exh_result *r, const char *fmt, ...)
 	}
 }
 
-static vfm_dom_tn2 exh_tnum_op(const struct vfm_dom_ops *D, uint8_t opcode)
-{
-	switch (opcode) {
-	case VFM_OPC_ADD: return D->tnum_add;
-	case VFM_OPC_SUB: return D->tnum_sub;
-	case VFM_OPC_MUL: return D->tnum_mul;
-	case VFM_OPC_DIV: return D->tnum_div;
-	case VFM_OPC_MOD: return D->tnum_mod;
-	case VFM_OPC_AND: return D->tnum_and;
-	case VFM_OPC_OR: return D->tnum_or;
-	case VFM_OPC_XOR: return D->tnum_xor;
-	case VFM_OPC_SHL: return D->tnum_shl;
-	case VFM_OPC_SHR: return D->tnum_shr;
-	default: return NULL;
-	}
-}
-
-static vfm_dom_itv2 exh_itv_op(const struct vfm_dom_ops *D, uint8_t opcode)
-{
-	switch (opcode) {
-	case VFM_OPC_ADD: return D->itv_add;
-	case VFM_OPC_SUB: return D->itv_sub;
-	case VFM_OPC_MUL: return D->itv_mul;
-	case VFM_OPC_DIV: return D->itv_div;
-	case VFM_OPC_MOD: return D->itv_mod;
-	case VFM_OPC_AND: return D->itv_and;
-	case VFM_OPC_OR: return D->itv_or;
-	case VFM_OPC_XOR: return D->itv_xor;
-	case VFM_OPC_SHL: return D->itv_shl;
-	case VFM_OPC_SHR: return D->itv_shr;
-	default: return NULL;
-	}
-}
-
 /* ---- tnums ------------------------------------------------------------ */
 
 /* Per tnum index: its value and mask, and 3^k of its lowest unknown digit k
@@ -240,7 +196,7 @@ void vfm_exh_tnum2(const struct vfm_dom_ops *D, uint8_t opcode, unsigned b_strid
 {
 	unsigned bits = D->bits;
 	uint64_t m = D->mask, nv = (uint64_t)1 << bits;
-	vfm_dom_tn2 op = exh_tnum_op(D, opcode);
+	vfm_dom_tn2 op = vfm_dom_op_tnum2(D, opcode);
 	struct exh_tn_tab tab;
 	struct exh_sum base[EXH_MAX_VALS], *sum;
 	memset(r, 0, sizeof *r);
@@ -297,8 +253,7 @@ void vfm_exh_tnum1(const struct vfm_dom_ops *D, uint8_t opcode, struct vfm_exh_r
 {
 	unsigned bits = D->bits;
 	uint32_t n = vfm_exh_n_tnums(bits);
-	vfm_dom_tn1 op = opcode == VFM_OPC_NOT ? D->tnum_not
-		       : opcode == VFM_OPC_NEG ? D->tnum_neg : NULL;
+	vfm_dom_tn1 op = vfm_dom_op_tnum1(D, opcode);
 	memset(r, 0, sizeof *r);
 	if (!op || bits > EXH_MAX_BITS) {
 		exh_fail(r, "bad arguments");
@@ -339,7 +294,7 @@ void vfm_exh_itv2(const struct vfm_dom_ops *D, uint8_t opcode, unsigned b_stride
 {
 	unsigned bits = D->bits;
 	uint64_t m = D->mask, counter = 0;
-	vfm_dom_itv2 op = exh_itv_op(D, opcode);
+	vfm_dom_itv2 op = vfm_dom_op_itv2(D, opcode);
 	struct exh_sum base[EXH_MAX_VALS];
 	memset(r, 0, sizeof *r);
 	if (!op || bits > EXH_MAX_BITS) {
@@ -387,8 +342,7 @@ void vfm_exh_itv2(const struct vfm_dom_ops *D, uint8_t opcode, unsigned b_stride
 void vfm_exh_itv1(const struct vfm_dom_ops *D, uint8_t opcode, struct vfm_exh_result *r)
 {
 	uint64_t m = D->mask;
-	vfm_dom_itv1 op = opcode == VFM_OPC_NOT ? D->itv_not
-			: opcode == VFM_OPC_NEG ? D->itv_neg : NULL;
+	vfm_dom_itv1 op = vfm_dom_op_itv1(D, opcode);
 	memset(r, 0, sizeof *r);
 	if (!op || D->bits > EXH_MAX_BITS) {
 		exh_fail(r, "bad arguments");

@@ -74,15 +74,6 @@ static struct {
 	const char *only;
 } opt = {2, 600, 45, true, false, false, NULL};
 
-static const char *op_name(uint8_t op)
-{
-	switch (op) {
-#define VFM_OP(name, ...) case VFM_OPC_##name: return #name;
-#include "opcodes.def"
-	default: return "?";
-	}
-}
-
 static void lower(char *s)
 {
 	for (; *s; s++)
@@ -117,9 +108,12 @@ static uint8_t spec_op(const struct job *j)
 	return j->control ? j->spec : j->opcode;
 }
 
-static const uint8_t alu2_ops[] = {VFM_DOM_ALU2_OPS};
-static const uint8_t alu1_ops[] = {VFM_DOM_ALU1_OPS};
-static const uint8_t jcc_ops[] = {VFM_DOM_JCC_OPS};
+/* The operators of the VFM_ALU2 / VFM_ALU1 / VFM_JCC rows (dom_ops.h). */
+#define alu2_ops vfm_dom_alu2_ops
+#define alu1_ops vfm_dom_alu1_ops
+#define jcc_ops vfm_dom_jcc_ops
+/* NAME column of the opcode table. */
+#define op_name(op) (vfm_opinfo[(uint8_t)(op)].name)
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 static bool hard_op(uint8_t op)
@@ -191,10 +185,13 @@ static void make_jobs(void)
 	add_aval_op_jobs();
 	add_job(K_AVAL_JOIN, 64, 0, false, "aval_join", "", "");
 	{
-		static const struct { enum pz_rel rel; const char *name; } rels[] = {
-			{PZ_EQ, "eq"}, {PZ_NE, "ne"}, {PZ_LT, "lt"}, {PZ_LE, "le"},
-			{PZ_SET, "set"}, {PZ_CLEAR, "clear"}, {PZ_ANY, "any"},
+		/* Every relation of enum vfm_rel (vm/opcode.h). */
+		static const struct { enum vfm_rel rel; const char *name; } rels[] = {
+			{VFM_REL_EQ, "eq"}, {VFM_REL_NE, "ne"}, {VFM_REL_LT, "lt"},
+			{VFM_REL_LE, "le"}, {VFM_REL_GT, "gt"}, {VFM_REL_GE, "ge"},
+			{VFM_REL_SET, "set"}, {VFM_REL_CLEAR, "clear"},
 		};
+		_Static_assert(N_ELEMS(rels) == VFM_REL_COUNT, "a relation without a row");
 		for (size_t i = 0; i < N_ELEMS(rels); i++)
 			add_job(K_NARROW, 64, (uint8_t)rels[i].rel, false, "lemma_narrow_",
 				rels[i].name, "");
@@ -472,23 +469,25 @@ static Z3_ast claim_aval_join(const struct pz *z, struct pz_aval a, struct pz_av
 }
 
 /* The relation of a narrowing, on concrete values. */
-static Z3_ast holds(const struct pz *z, enum pz_rel rel, Z3_ast x, Z3_ast y)
+static Z3_ast holds(const struct pz *z, enum vfm_rel rel, Z3_ast x, Z3_ast y)
 {
 	Z3_context c = z->c;
 	switch (rel) {
-	case PZ_EQ: return Z3_mk_eq(c, x, y);
-	case PZ_NE: return NOT(z, Z3_mk_eq(c, x, y));
-	case PZ_LT: return Z3_mk_bvult(c, x, y);
-	case PZ_LE: return Z3_mk_bvule(c, x, y);
-	case PZ_SET: return NOT(z, Z3_mk_eq(c, Z3_mk_bvand(c, x, y), pz_num(z, 0)));
-	case PZ_CLEAR: return Z3_mk_eq(c, Z3_mk_bvand(c, x, y), pz_num(z, 0));
-	default: return Z3_mk_true(c);
+	case VFM_REL_EQ: return Z3_mk_eq(c, x, y);
+	case VFM_REL_NE: return NOT(z, Z3_mk_eq(c, x, y));
+	case VFM_REL_LT: return Z3_mk_bvult(c, x, y);
+	case VFM_REL_LE: return Z3_mk_bvule(c, x, y);
+	case VFM_REL_GT: return Z3_mk_bvugt(c, x, y);
+	case VFM_REL_GE: return Z3_mk_bvuge(c, x, y);
+	case VFM_REL_SET: return NOT(z, Z3_mk_eq(c, Z3_mk_bvand(c, x, y), pz_num(z, 0)));
+	case VFM_REL_CLEAR: return Z3_mk_eq(c, Z3_mk_bvand(c, x, y), pz_num(z, 0));
 	}
+	return Z3_mk_true(c);
 }
 
 /* Narrowing keeps every pair in the relation (any inputs, reduced or
  * not), and its results are reduced. */
-static Z3_ast claim_narrow(const struct pz *z, enum pz_rel rel, struct pz_aval a,
+static Z3_ast claim_narrow(const struct pz *z, enum vfm_rel rel, struct pz_aval a,
 			   struct pz_aval b, Z3_ast x, Z3_ast y)
 {
 	struct pz_aval ra = a, rb = b;
@@ -709,14 +708,14 @@ static void build_query(struct pz *z, Z3_solver s, const struct job *j, unsigned
 	}
 	case K_NARROW:
 		install_hooks(z, &h, s, x, y);
-		claim = claim_narrow(z, (enum pz_rel)op, var_aval(z, "a"), var_aval(z, "b"), x, y);
+		claim = claim_narrow(z, (enum vfm_rel)op, var_aval(z, "a"), var_aval(z, "b"), x, y);
 		break;
 	case K_REFINE: {
 		/* refine = narrow(reduce(a), reduce(b)), GT and GE swapped.
 		 * The reductions are abstracted (hook_refine_reduce); the
 		 * hint is the narrow claim for the reduced values. */
 		struct pz_aval a = var_aval(z, "a"), b = var_aval(z, "b"), ra, rb;
-		enum pz_rel rel = pz_edge_rel(op, j->taken);
+		enum vfm_rel rel = vfm_jcc_rel(op, j->taken);
 		install_hooks(z, &h, s, x, y);
 		h.n_fresh = 0;
 		z->refine_reduce = hook_refine_reduce;
@@ -724,10 +723,10 @@ static void build_query(struct pz *z, Z3_solver s, const struct job *j, unsigned
 		claim = claim_refine(z, op, j->taken, j->control ? !j->taken : j->taken, a, b, x, y);
 		ra = h.fresh[0];
 		rb = h.fresh[1];
-		if (rel == PZ_GT)
-			Z3_solver_assert(c, s, claim_narrow(z, PZ_LT, rb, ra, y, x));
-		else if (rel == PZ_GE)
-			Z3_solver_assert(c, s, claim_narrow(z, PZ_LE, rb, ra, y, x));
+		if (rel == VFM_REL_GT)
+			Z3_solver_assert(c, s, claim_narrow(z, VFM_REL_LT, rb, ra, y, x));
+		else if (rel == VFM_REL_GE)
+			Z3_solver_assert(c, s, claim_narrow(z, VFM_REL_LE, rb, ra, y, x));
 		else
 			Z3_solver_assert(c, s, claim_narrow(z, rel, ra, rb, x, y));
 		break;

@@ -32,11 +32,14 @@ derived='VFM_JCC(DUMMY_JCC, 0x3C, "DUMMY_JCC", GT, LE)
 VFM_LOAD(DUMMY_LOAD, 0x1A, "DUMMY_LOAD", 2)
 VFM_LOADX(DUMMY_LOADX, 0x1B, "DUMMY_LOADX", 2)'
 
-# Consumer (an object of the library or of the Z3 cross-check) and the
+# Consumer (an object of the library, the Z3 cross-check or the proofs) and the
 # classes whose new rows it must refuse.
 consumers='vm/interp.o STACK SPECIAL ALU2 ALU1 RET JMP
 verifier/absint.o STACK SPECIAL
-verifier/z3/z3check.o STACK SPECIAL
+verifier/aval.o ALU2 ALU1
+verifier/z3/z3encode.o STACK SPECIAL ALU2 ALU1 RET
+proofs/exhaust.o ALU2 ALU1
+proofs/enc.o ALU2 ALU1
 jit/common.o STACK SPECIAL
 jit/x86_64.o STACK SPECIAL ALU2 ALU1 RET JMP'
 

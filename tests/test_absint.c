@@ -49,10 +49,12 @@ static const struct vfm_aslot *slot(const vfm_program_t *prog, uint32_t i, int k
 
 static void expect_itv(const struct vfm_aslot *s, uint64_t lo, uint64_t hi)
 {
-	if (s->v.itv.lo != lo || s->v.itv.hi != hi)
-		fail_msg("interval [%llu,%llu], expected [%llu,%llu]",
-			 (unsigned long long)s->v.itv.lo, (unsigned long long)s->v.itv.hi,
-			 (unsigned long long)lo, (unsigned long long)hi);
+	if (s->v.itv.lo != lo || s->v.itv.hi != hi) {
+		char got[128];
+		vfm_format_aval(s, got, sizeof got);
+		fail_msg("slot %s, expected interval [%llu,%llu]", got, (unsigned long long)lo,
+			 (unsigned long long)hi);
+	}
 }
 
 static int has_warning(const vfm_program_t *prog, uint32_t insn, enum vfm_warning_kind kind)

@@ -29,11 +29,16 @@
 #include "../proofs/randval.h"
 #include "program.h"
 
-static const struct vfm_dom_ops dom64 = VFM_DOM_OPS_INIT(64);
+static const struct vfm_dom_ops dom64 = {
+#include "../proofs/dom_init.h"
+};
 
-static const uint8_t alu2_ops[] = {VFM_DOM_ALU2_OPS};
-static const uint8_t alu1_ops[] = {VFM_DOM_ALU1_OPS};
-static const uint8_t jcc_ops[] = {VFM_DOM_JCC_OPS};
+/* The operators of the VFM_ALU2 / VFM_ALU1 / VFM_JCC rows (dom_ops.h). */
+#define alu2_ops vfm_dom_alu2_ops
+#define alu1_ops vfm_dom_alu1_ops
+#define jcc_ops vfm_dom_jcc_ops
+/* NAME column of the opcode table. */
+#define op_name(op) (vfm_opinfo[(uint8_t)(op)].name)
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Samples per operator and width.  Under ASan, Z3's many allocations go
@@ -178,47 +183,6 @@ static struct vfm_aval in_aval(const struct vfm_dom_ops *D)
 
 /* ---- the checks -------------------------------------------------------- */
 
-static vfm_dom_tn2 c_tnum2(const struct vfm_dom_ops *D, uint8_t op)
-{
-	switch (op) {
-	case VFM_OPC_ADD: return D->tnum_add;
-	case VFM_OPC_SUB: return D->tnum_sub;
-	case VFM_OPC_MUL: return D->tnum_mul;
-	case VFM_OPC_DIV: return D->tnum_div;
-	case VFM_OPC_MOD: return D->tnum_mod;
-	case VFM_OPC_AND: return D->tnum_and;
-	case VFM_OPC_OR: return D->tnum_or;
-	case VFM_OPC_XOR: return D->tnum_xor;
-	case VFM_OPC_SHL: return D->tnum_shl;
-	default: return D->tnum_shr;
-	}
-}
-
-static vfm_dom_itv2 c_itv2(const struct vfm_dom_ops *D, uint8_t op)
-{
-	switch (op) {
-	case VFM_OPC_ADD: return D->itv_add;
-	case VFM_OPC_SUB: return D->itv_sub;
-	case VFM_OPC_MUL: return D->itv_mul;
-	case VFM_OPC_DIV: return D->itv_div;
-	case VFM_OPC_MOD: return D->itv_mod;
-	case VFM_OPC_AND: return D->itv_and;
-	case VFM_OPC_OR: return D->itv_or;
-	case VFM_OPC_XOR: return D->itv_xor;
-	case VFM_OPC_SHL: return D->itv_shl;
-	default: return D->itv_shr;
-	}
-}
-
-static const char *op_name(uint8_t op)
-{
-	switch (op) {
-#define VFM_OP(name, ...) case VFM_OPC_##name: return #name;
-#include "opcodes.def"
-	default: return "?";
-	}
-}
-
 /* Fewer samples for the terms with unrolled 64-step loops at 64 bits. */
 static int samples(const struct vfm_dom_ops *D, uint8_t op)
 {
@@ -293,24 +257,23 @@ static void check_width(const struct vfm_dom_ops *D)
 			struct vfm_tnum a = in_tnum(D), b = in_tnum(D);
 			struct vfm_interval p = in_itv(D), q = in_itv(D);
 			struct vfm_aval u = in_aval(D), v = in_aval(D);
-			same_tnum(&x, c_tnum2(D, op)(a, b), pz_tnum_alu2(&x.z, op, ZT(&x, a), ZT(&x, b)), k);
-			same_itv(&x, c_itv2(D, op)(p, q), pz_itv_alu2(&x.z, op, ZI(&x, p), ZI(&x, q)), k);
+			same_tnum(&x, vfm_dom_op_tnum2(D, op)(a, b), pz_tnum_alu2(&x.z, op, ZT(&x, a), ZT(&x, b)), k);
+			same_itv(&x, vfm_dom_op_itv2(D, op)(p, q), pz_itv_alu2(&x.z, op, ZI(&x, p), ZI(&x, q)), k);
 			same_aval(&x, D->aval_alu2(op, u, v), pz_aval_alu2(&x.z, op, ZA(&x, u), ZA(&x, v)), k);
 		}
 		ctx_close(&x);
 	}
-	ctx_open(&x, D, "NOT/NEG (tnum, interval, aval), unknown opcodes");
+	ctx_open(&x, D, "unary operators (tnum, interval, aval), unknown opcodes");
 	for (int k = 0; k < SAMPLES; k++) {
 		struct vfm_tnum a = in_tnum(D);
 		struct vfm_interval p = in_itv(D);
 		struct vfm_aval u = in_aval(D), v = in_aval(D);
-		same_tnum(&x, D->tnum_not(a), pz_tnum_alu1(&x.z, VFM_OPC_NOT, ZT(&x, a)), k);
-		same_tnum(&x, D->tnum_neg(a), pz_tnum_alu1(&x.z, VFM_OPC_NEG, ZT(&x, a)), k);
-		same_itv(&x, D->itv_not(p), pz_itv_alu1(&x.z, VFM_OPC_NOT, ZI(&x, p)), k);
-		same_itv(&x, D->itv_neg(p), pz_itv_alu1(&x.z, VFM_OPC_NEG, ZI(&x, p)), k);
-		for (size_t i = 0; i < N_ELEMS(alu1_ops); i++)
-			same_aval(&x, D->aval_alu1(alu1_ops[i], u),
-				  pz_aval_alu1(&x.z, alu1_ops[i], ZA(&x, u)), k);
+		for (size_t i = 0; i < N_ELEMS(alu1_ops); i++) {
+			uint8_t op = alu1_ops[i];
+			same_tnum(&x, vfm_dom_op_tnum1(D, op)(a), pz_tnum_alu1(&x.z, op, ZT(&x, a)), k);
+			same_itv(&x, vfm_dom_op_itv1(D, op)(p), pz_itv_alu1(&x.z, op, ZI(&x, p)), k);
+			same_aval(&x, D->aval_alu1(op, u), pz_aval_alu1(&x.z, op, ZA(&x, u)), k);
+		}
 		same_aval(&x, D->aval_alu1(VFM_OPC_ADD, u), pz_aval_alu1(&x.z, VFM_OPC_ADD, ZA(&x, u)), k);
 		same_aval(&x, D->aval_alu2(VFM_OPC_RET, u, v),
 			  pz_aval_alu2(&x.z, VFM_OPC_RET, ZA(&x, u), ZA(&x, v)), k);

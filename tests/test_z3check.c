@@ -20,7 +20,7 @@
  *     show the refuted behaviour (status, verdict);
  *   - generated programs (tools/progen) have no unsound claim.
  *
- * Campaign mode (the "10,000 generated programs" of issue 3):
+ * Campaign mode (docs/VERIFIER.md reports its runs):
  *   VFM_Z3_PROGRAMS=10000 build/tests/test_z3check
  * with optional VFM_Z3_SEED (first seed, default 1), VFM_Z3_INSNS (target
  * size; default: 16, 32 and 48 instructions in turn), VFM_Z3_UNROLL, VFM_Z3_TIMEOUT (ms per query) and

@@ -24,23 +24,29 @@
  * join point.
  *
  * Iteration: a worklist ordered by reverse postorder (an approximation of
- * weak topological order), widening with thresholds at loop heads from the
- * second visit on.  Intervals only grow up to the next threshold at loop
- * heads, tnums and identity partitions have finite height, so the
- * iteration terminates; a visit cap makes it stop early on pathological
+ * weak topological order), widening with thresholds at loop heads from
+ * their third state on (the first two are plain joins).  Intervals only
+ * grow up to the next threshold at loop heads, tnums and identity
+ * partitions have finite height, so the iteration terminates; a visit cap makes it stop early on pathological
  * inputs, in which case no facts are claimed.
+ *
+ * Around it: the control-flow graph in cfg.c, identities and length rooms
+ * in slots.c, the domains in interval.c / tnum.c / aval.c, the runtime
+ * oracle that checks these states during execution in oracle.c.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "verifier.h"
 #include "../vm/semantics.h"
+#include "cfg.h"
 #include "domain.h"
+#include "slots.h"
 
 /* Limits: beyond these the analysis claims nothing (always sound). */
 #define ABSINT_MAX_SLOTS (4u << 20)  /* abstract words stored for all pcs */
 #define ABSINT_VISITS_PER_INSN 64u   /* average visits before giving up */
-#define ABSINT_WIDEN_AFTER 2u        /* visits of a loop head before widening */
+#define ABSINT_WIDEN_AFTER 2u        /* states of a loop head before widening */
 
 struct absint {
 	struct vfm_program *prog;
@@ -108,125 +114,11 @@ static uint32_t heap_pop(struct absint *ai)
 	return top;
 }
 
-/* ---- control flow ----------------------------------------------------------- */
-
-/* Successors of insn i: [0] fall-through or not-taken, [1] jump target.
- * UINT32_MAX where absent. */
-static void successors(const struct absint *ai, uint32_t i, uint32_t succ[2])
-{
-	const struct vfm_insn *insn = &ai->insns[i];
-	succ[0] = succ[1] = UINT32_MAX;
-	switch ((enum vfm_op_class)vfm_opinfo[insn->opcode].cls) {
-	case VFM_CLASS_RET:
-		break;
-	case VFM_CLASS_JMP:
-		succ[1] = insn->arg;
-		break;
-	case VFM_CLASS_JCC:
-		succ[0] = i + 1;
-		succ[1] = insn->arg;
-		break;
-	default:
-		succ[0] = i + 1;
-		break;
-	}
-}
-
-/* Reverse postorder and loop heads (targets of DFS back edges), by an
- * iterative DFS over the structurally reachable instructions. */
-static int order_cfg(struct absint *ai)
-{
-	uint32_t n = ai->n;
-	uint32_t *stack = malloc(sizeof *stack * n);
-	uint8_t *next_edge = calloc(n, 1); /* 0,1: next successor to try; 2: done */
-	uint8_t *color = calloc(n, 1);     /* 0 white, 1 on stack, 2 finished */
-	if (!stack || !next_edge || !color) {
-		free(stack);
-		free(next_edge);
-		free(color);
-		return -1;
-	}
-	uint32_t top = 0, post = n;
-	for (uint32_t i = 0; i < n; i++)
-		ai->rpo[i] = UINT32_MAX;
-	stack[top++] = 0;
-	color[0] = 1;
-	while (top) {
-		uint32_t u = stack[top - 1];
-		if (next_edge[u] < 2) {
-			uint32_t succ[2];
-			successors(ai, u, succ);
-			uint32_t v = succ[next_edge[u]++];
-			if (v == UINT32_MAX)
-				continue;
-			if (color[v] == 0) {
-				color[v] = 1;
-				stack[top++] = v;
-			} else if (color[v] == 1) {
-				ai->flags[v] |= VFM_FACT_LOOP_HEAD;
-			}
-			continue;
-		}
-		color[u] = 2;
-		ai->rpo[u] = --post;
-		top--;
-	}
-	free(stack);
-	free(next_edge);
-	free(color);
-	return 0;
-}
-
 /* ---- state helpers ------------------------------------------------------- */
 
 static struct vfm_aslot *state_of(const struct absint *ai, uint32_t i)
 {
 	return ai->states + ai->off[i];
-}
-
-/* Strip identity id from every slot of a state of m slots (and the sums
- * that refer to it). */
-static void kill_id(struct vfm_aslot *s, uint32_t m, uint32_t id)
-{
-	for (uint32_t k = 0; k < m; k++) {
-		if (s[k].id == id)
-			s[k].id = 0;
-		if (s[k].sum_of == id)
-			s[k].sum_of = s[k].sum_k = 0;
-	}
-}
-
-/* Meet every slot with identity id against v.  Returns false if some slot
- * becomes empty (the state is infeasible). */
-static bool refine_id(struct vfm_aslot *s, uint32_t m, uint32_t id, struct vfm_aval v)
-{
-	if (id == 0)
-		return true;
-	for (uint32_t k = 0; k < m; k++) {
-		if (s[k].id != id)
-			continue;
-		bool e1 = false, e2 = false, e3 = false;
-		struct vfm_aval r;
-		r.itv = vfm_itv_meet(s[k].v.itv, v.itv, &e1);
-		r.tn = vfm_tnum_meet(s[k].v.tn, v.tn, &e2);
-		if (e1 || e2)
-			return false;
-		r = vfm_aval_reduce(r, &e3);
-		if (e3)
-			return false;
-		s[k].v = r;
-	}
-	return true;
-}
-
-/* Constrain the packet length (and its copies) to at least `min`. */
-static bool len_at_least(struct vfm_aslot *s, uint32_t m, uint64_t min)
-{
-	struct vfm_aval v = vfm_aval_unknown();
-	v.itv.lo = min;
-	bool empty = false;
-	v = vfm_aval_reduce(v, &empty);
-	return !empty && refine_id(s, m, VFM_ID_LEN, v);
 }
 
 static struct vfm_aval load_result(unsigned size)
@@ -329,26 +221,6 @@ static void merge(struct absint *ai, uint32_t from, unsigned edge, uint32_t s,
 
 /* ---- transfer ------------------------------------------------------------- */
 
-/* Put a new value produced by insn i into slot k of state s, whose first
- * m slots are valid (k may be m: a push). */
-static void produce(struct vfm_aslot *s, uint32_t m, uint32_t k, uint32_t i,
-		    struct vfm_aval v)
-{
-	uint32_t id = 2 + i;
-	kill_id(s, m, id);
-	s[k] = (struct vfm_aslot){.v = v, .id = id};
-}
-
-/* Slot k is about to be copied by insn i: give it an identity first (the
- * instruction's own), so the copy and the original refine together. */
-static void share_id(struct vfm_aslot *s, uint32_t m, uint32_t k, uint32_t i)
-{
-	if (s[k].id != 0)
-		return;
-	kill_id(s, m, 2 + i);
-	s[k].id = 2 + i;
-}
-
 enum bounds { BOUNDS_ALWAYS, BOUNDS_NEVER, BOUNDS_MAYBE };
 
 /* Is the packet load at i in bounds on every path (ALWAYS), on none
@@ -383,50 +255,6 @@ static enum bounds classify_load(const struct absint *ai, uint32_t i, const stru
 	return BOUNDS_MAYBE;
 }
 
-/* ---- relation to the packet length ------------------------------------------ */
-
-/* Give every slot with identity id (a copy of one value) the fact
- * "value + room <= len". */
-static void learn_len_room(struct vfm_aslot *s, uint32_t m, uint32_t id, uint64_t room)
-{
-	if (id == 0 || id == VFM_ID_LEN)
-		return;
-	uint32_t stored = room >= UINT32_MAX - 1 ? UINT32_MAX : (uint32_t)room + 1;
-	for (uint32_t k = 0; k < m; k++)
-		if (s[k].id == id && s[k].len_room < stored)
-			s[k].len_room = stored;
-}
-
-/*
- * After a comparison of a with b on one edge (state s of m slots, the two
- * operands already popped): if one operand is the length and the other is
- * x or x + c (a sum recorded by ADD) with x <= len - c (or < ), every
- * remaining copy of x learns "x + c <= len" (+1 for a strict relation).
- * This is what proves `LD16X k` after `DUP; PUSH c; ADD; LEN; JGT out`.
- */
-static void learn_from_compare(struct vfm_aslot *s, uint32_t m, struct vfm_aslot a,
-			       struct vfm_aslot b, enum vfm_rel rel)
-{
-	struct vfm_aslot t;
-	uint64_t strict;
-	if (a.id != VFM_ID_LEN && b.id == VFM_ID_LEN) { /* t REL len */
-		t = a;
-		if (rel != VFM_REL_LE && rel != VFM_REL_EQ && rel != VFM_REL_LT)
-			return;
-		strict = rel == VFM_REL_LT;
-	} else if (a.id == VFM_ID_LEN && b.id != VFM_ID_LEN) { /* len REL t */
-		t = b;
-		if (rel != VFM_REL_GE && rel != VFM_REL_EQ && rel != VFM_REL_GT)
-			return;
-		strict = rel == VFM_REL_GT;
-	} else {
-		return;
-	}
-	if (t.sum_of != 0)
-		learn_len_room(s, m, t.sum_of, (uint64_t)t.sum_k + strict);
-	learn_len_room(s, m, t.id, strict);
-}
-
 /* Apply instruction i to its in-state and merge into the successors. */
 static void step(struct absint *ai, uint32_t i)
 {
@@ -447,7 +275,7 @@ static void step(struct absint *ai, uint32_t i)
 		case VFM_STACK_POP:
 			break;
 		case VFM_STACK_DUP:
-			share_id(c, m, top, i);
+			vfm_slots_share_id(c, m, top, i);
 			c[m] = c[top];
 			break;
 		case VFM_STACK_SWAP: {
@@ -457,12 +285,12 @@ static void step(struct absint *ai, uint32_t i)
 			break;
 		}
 		case VFM_STACK_OVER:
-			share_id(c, m, top - 1, i);
+			vfm_slots_share_id(c, m, top - 1, i);
 			c[m] = c[top - 1];
 			break;
 		case VFM_STACK_LDM:
 			if (insn->aux < ai->ns) {
-				share_id(c, m, 1 + insn->aux, i);
+				vfm_slots_share_id(c, m, 1 + insn->aux, i);
 				c[m] = c[1 + insn->aux];
 			} else {
 				c[m] = (struct vfm_aslot){.v = vfm_aval_const(0)};
@@ -470,7 +298,7 @@ static void step(struct absint *ai, uint32_t i)
 			break;
 		case VFM_STACK_STM:
 			if (insn->aux < ai->ns) {
-				share_id(c, m, top, i);
+				vfm_slots_share_id(c, m, top, i);
 				c[1 + insn->aux] = c[top];
 			}
 			break;
@@ -482,9 +310,9 @@ static void step(struct absint *ai, uint32_t i)
 		enum bounds b = classify_load(ai, i, c);
 		if (b == BOUNDS_NEVER)
 			return; /* every packet ends here */
-		if (b == BOUNDS_MAYBE && !len_at_least(c, m, end))
+		if (b == BOUNDS_MAYBE && !vfm_slots_len_at_least(c, m, end))
 			return;
-		produce(c, m, m, i, load_result(info->size));
+		vfm_slots_produce(c, m, m, i, load_result(info->size));
 		break;
 	}
 
@@ -499,42 +327,38 @@ static void step(struct absint *ai, uint32_t i)
 			/* Continuing means the load was in bounds: the length is
 			 * at least off_lo + size, and the index at most
 			 * len.hi - k - size (for every copy of it). */
-			if (!len_at_least(c, m, off_lo + size))
+			if (!vfm_slots_len_at_least(c, m, off_lo + size))
 				return;
 			struct vfm_aval bound = vfm_aval_unknown();
 			bound.itv.hi = c[0].v.itv.hi - k - size;
 			bool empty = false;
 			bound = vfm_aval_reduce(bound, &empty);
-			if (empty || !refine_id(c, m, idx.id, bound))
+			if (empty || !vfm_slots_refine_id(c, m, idx.id, bound))
 				return;
 		}
-		produce(c, m, top, i, load_result(info->size));
+		vfm_slots_produce(c, m, top, i, load_result(info->size));
 		break;
 	}
 
 	case VFM_CLASS_ALU2: {
 		struct vfm_aslot a = c[top - 1], b = c[top];
-		produce(c, m, top - 1, i, vfm_aval_alu2(insn->opcode, a.v, b.v));
-		/* x + c with a constant c < 2^32 that cannot wrap: remember it,
-		 * for a comparison of the sum with LEN (learn_from_compare). */
-		if (insn->opcode == VFM_OPC_ADD) {
-			if (a.v.itv.lo == a.v.itv.hi) {
-				struct vfm_aslot t = a;
-				a = b;
-				b = t;
-			}
-			uint64_t k = b.v.itv.lo;
-			if (b.v.itv.lo == b.v.itv.hi && k <= UINT32_MAX && a.id != 0 &&
-			    a.id != 2 + i && a.v.itv.hi <= UINT64_MAX - k) {
-				c[top - 1].sum_of = a.id;
-				c[top - 1].sum_k = (uint32_t)k;
-			}
-		}
+		struct vfm_aval r = vfm_aval_alu2(insn->opcode, a.v, b.v);
+#ifdef VFM_TEST_CORRUPT
+		/* Test build only (tests/test_z3_corrupt.c): a wrong transfer
+		 * function, SUB computed as ADD, which the Z3 cross-check must
+		 * refute.  Never defined in the library. */
+		if (insn->opcode == VFM_OPC_SUB)
+			r = vfm_aval_alu2(VFM_OPC_ADD, a.v, b.v);
+#endif
+		vfm_slots_produce(c, m, top - 1, i, r);
+		/* x + c: remember it for a comparison of the sum with LEN. */
+		if (insn->opcode == VFM_OPC_ADD)
+			vfm_slots_note_sum(&c[top - 1], a, b, i);
 		break;
 	}
 
 	case VFM_CLASS_ALU1:
-		produce(c, m, top, i, vfm_aval_alu1(insn->opcode, c[top].v));
+		vfm_slots_produce(c, m, top, i, vfm_aval_alu1(insn->opcode, c[top].v));
 		break;
 
 	case VFM_CLASS_JMP:
@@ -545,12 +369,19 @@ static void step(struct absint *ai, uint32_t i)
 		struct vfm_aslot a = c[top - 1], b = c[top];
 		for (unsigned taken = 0; taken < 2; taken++) {
 			struct vfm_aval ra = a.v, rb = b.v;
-			if (!vfm_aval_refine(insn->opcode, taken != 0, &ra, &rb))
+			bool edge = taken != 0;
+#ifdef VFM_TEST_CORRUPT
+			/* Test build only: JLT's edges refined the wrong way round. */
+			if (insn->opcode == VFM_OPC_JLT)
+				edge = !edge;
+#endif
+			if (!vfm_aval_refine(insn->opcode, edge, &ra, &rb))
 				continue;
 			memcpy(ai->out, c, om * sizeof *c);
-			if (!refine_id(ai->out, om, a.id, ra) || !refine_id(ai->out, om, b.id, rb))
+			if (!vfm_slots_refine_id(ai->out, om, a.id, ra) ||
+			    !vfm_slots_refine_id(ai->out, om, b.id, rb))
 				continue;
-			learn_from_compare(ai->out, om, a, b, vfm_jcc_rel(insn->opcode, taken != 0));
+			vfm_slots_learn_compare(ai->out, om, a, b, vfm_jcc_rel(insn->opcode, taken != 0));
 			merge(ai, i, taken, taken ? insn->arg : i + 1, ai->out);
 		}
 		return;
@@ -567,14 +398,14 @@ static void step(struct absint *ai, uint32_t i)
 		case VFM_SPECIAL_WLEN:
 			/* The caller's wire length: any 32-bit value, unrelated
 			 * to the packet length. */
-			produce(c, m, m, i, load_result(4));
+			vfm_slots_produce(c, m, m, i, load_result(4));
 			break;
 		case VFM_SPECIAL_HASH5:
 		case VFM_SPECIAL_TS:
-			produce(c, m, m, i, vfm_aval_unknown());
+			vfm_slots_produce(c, m, m, i, vfm_aval_unknown());
 			break;
 		case VFM_SPECIAL_FLOW_LOAD:
-			produce(c, m, top, i, vfm_aval_unknown());
+			vfm_slots_produce(c, m, top, i, vfm_aval_unknown());
 			break;
 		case VFM_SPECIAL_FLOW_STORE:
 			break;
@@ -626,9 +457,9 @@ static int mark_budget_loops(struct absint *ai)
 			if (can_ret[i] || !(ai->flags[i] & VFM_FACT_REACHED))
 				continue;
 			uint32_t succ[2];
-			successors(ai, i, succ);
+			vfm_cfg_succ(ai->insns, i, succ);
 			for (unsigned e = 0; e < 2; e++)
-				if (succ[e] != UINT32_MAX && (ai->edges[i] >> e & 1) && can_ret[succ[e]])
+				if (succ[e] != VFM_CFG_NONE && (ai->edges[i] >> e & 1) && can_ret[succ[e]])
 					can_ret[i] = 1;
 			changed |= can_ret[i] != 0;
 		}
@@ -786,7 +617,8 @@ void vfm_absint(struct vfm_program *prog)
 	ai.off = f->state_off;
 	ai.flags = f->flags;
 	f->n_scratch = (uint8_t)ai.ns;
-	if (order_cfg(&ai) != 0 || collect_thresholds(&ai) != 0)
+	if (vfm_cfg_rpo(ai.insns, ai.n, ai.rpo, ai.flags, VFM_FACT_LOOP_HEAD) != 0 ||
+	    collect_thresholds(&ai) != 0)
 		goto fail;
 
 	/* Entry: length any u32, scratch 0, empty stack. */
@@ -824,44 +656,4 @@ done:
 	free(ai.out);
 	free(ai.tmp);
 	free(ai.thresholds);
-}
-
-bool vfm_oracle_holds(const struct vfm_program *prog, uint32_t insn,
-		      const uint64_t *stack, uint32_t depth, const uint64_t *scratch,
-		      uint32_t len)
-{
-	const struct vfm_facts *f = &prog->facts;
-	if (!f->flags || insn >= prog->n_insns)
-		return true;
-	if (!(f->flags[insn] & VFM_FACT_REACHED))
-		return false; /* executed, yet claimed unreachable */
-	if (f->depth[insn] < 0 || (uint32_t)f->depth[insn] != depth)
-		return false;
-	const struct vfm_aslot *s = f->states + f->state_off[insn];
-	if (!vfm_aval_contains(s[0].v, len))
-		return false;
-	for (uint32_t k = 0; k < VFM_SCRATCH_WORDS; k++) {
-		if (k < f->n_scratch ? !vfm_aval_contains(s[1 + k].v, scratch[k]) : scratch[k] != 0)
-			return false;
-	}
-	const struct vfm_aslot *st = s + 1 + f->n_scratch;
-	for (uint32_t k = 0; k < depth; k++)
-		if (!vfm_aval_contains(st[k].v, stack[k]))
-			return false;
-	/* Length room: value + (room - 1) <= len. */
-	for (uint32_t k = 0; k < f->n_scratch + depth; k++) {
-		const struct vfm_aslot *slot = k < f->n_scratch ? &s[1 + k] : &st[k - f->n_scratch];
-		uint64_t value = k < f->n_scratch ? scratch[k] : stack[k - f->n_scratch];
-		if (slot->len_room && (value > len || len - value < slot->len_room - 1))
-			return false;
-	}
-	/* Identities: equal ids must hold equal values. */
-	for (uint32_t k = 0; k < depth; k++) {
-		if (st[k].id == VFM_ID_LEN && stack[k] != len)
-			return false;
-		for (uint32_t j = k + 1; j < depth && st[k].id; j++)
-			if (st[j].id == st[k].id && stack[j] != stack[k])
-				return false;
-	}
-	return true;
 }

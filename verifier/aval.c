@@ -67,7 +67,7 @@ static uint64_t dom_av_next_member(struct vfm_tnum t, uint64_t x, bool *ok)
  * and maps t's members onto not(t)'s. */
 static uint64_t dom_av_prev_member(struct vfm_tnum t, uint64_t x, bool *ok)
 {
-	return ~dom_av_next_member(vfm_tnum_not(t), ~x & VFM_DOM_M, ok) & VFM_DOM_M;
+	return ~dom_av_next_member(vfm_tnum_NOT(t), ~x & VFM_DOM_M, ok) & VFM_DOM_M;
 }
 
 /*
@@ -125,39 +125,35 @@ static struct vfm_aval dom_av_result(struct vfm_interval itv, struct vfm_tnum tn
 	return empty ? r : red;
 }
 
+/*
+ * The ALU dispatch is generated from the VFM_ALU2 / VFM_ALU1 rows of
+ * vm/opcodes.def: every row NAME calls vfm_itv_NAME and vfm_tnum_NAME, so
+ * a new row does not build until both operators exist.  An opcode of
+ * another class has no abstract operator here: unknown.
+ */
 struct vfm_aval vfm_aval_alu2(uint8_t opcode, struct vfm_aval a, struct vfm_aval b)
 {
-	switch (opcode) {
-#define DOM_AV_OP(NAME, name)                                                  \
-	case VFM_OPC_##NAME:                                                   \
-		return dom_av_result(vfm_itv_##name(a.itv, b.itv),             \
-				     vfm_tnum_##name(a.tn, b.tn));
-	DOM_AV_OP(ADD, add)
-	DOM_AV_OP(SUB, sub)
-	DOM_AV_OP(MUL, mul)
-	DOM_AV_OP(DIV, div)
-	DOM_AV_OP(MOD, mod)
-	DOM_AV_OP(AND, and)
-	DOM_AV_OP(OR, or)
-	DOM_AV_OP(XOR, xor)
-	DOM_AV_OP(SHL, shl)
-	DOM_AV_OP(SHR, shr)
-#undef DOM_AV_OP
-	default:
-		return vfm_aval_unknown();
+	switch ((enum vfm_alu2_op)opcode) {
+#define VFM_ALU2(NAME, ...)                                                    \
+	case VFM_ALU2_##NAME:                                                  \
+		return dom_av_result(vfm_itv_##NAME(a.itv, b.itv),             \
+				     vfm_tnum_##NAME(a.tn, b.tn));
+#define VFM_OP(...)
+#include "opcodes.def"
 	}
+	return vfm_aval_unknown();
 }
 
 struct vfm_aval vfm_aval_alu1(uint8_t opcode, struct vfm_aval a)
 {
-	switch (opcode) {
-	case VFM_OPC_NOT:
-		return dom_av_result(vfm_itv_not(a.itv), vfm_tnum_not(a.tn));
-	case VFM_OPC_NEG:
-		return dom_av_result(vfm_itv_neg(a.itv), vfm_tnum_neg(a.tn));
-	default:
-		return vfm_aval_unknown();
+	switch ((enum vfm_alu1_op)opcode) {
+#define VFM_ALU1(NAME, ...)                                                    \
+	case VFM_ALU1_##NAME:                                                  \
+		return dom_av_result(vfm_itv_##NAME(a.itv), vfm_tnum_##NAME(a.tn));
+#define VFM_OP(...)
+#include "opcodes.def"
 	}
+	return vfm_aval_unknown();
 }
 
 /* x != c for a constant c: drop c if it is an end of x's interval (the
@@ -172,13 +168,17 @@ static struct vfm_interval dom_av_exclude(struct vfm_interval x, uint64_t c)
 }
 
 /*
- * Narrow x and y to the pairs with x REL y (REL one of EQ NE LT LE SET
- * CLEAR; GT and GE arrive swapped).  Returns false if no pair is left.
+ * Narrow x and y to the pairs with x REL y.  Returns false if no pair is
+ * left.  GT and GE are LT and LE with the operands swapped.
  */
 static bool dom_av_narrow(enum vfm_rel rel, struct vfm_aval *x, struct vfm_aval *y)
 {
 	bool empty = false, e2 = false;
 	switch (rel) {
+	case VFM_REL_GT:
+		return dom_av_narrow(VFM_REL_LT, y, x);
+	case VFM_REL_GE:
+		return dom_av_narrow(VFM_REL_LE, y, x);
 	case VFM_REL_EQ:
 		*x = dom_av_meet(*x, *y, &empty);
 		*y = *x;
@@ -229,8 +229,6 @@ static bool dom_av_narrow(enum vfm_rel rel, struct vfm_aval *x, struct vfm_aval 
 		y->tn = vfm_tnum_meet(y->tn, not_x, &e2);
 		break;
 	}
-	default:
-		break;
 	}
 	if (empty || e2)
 		return false;
@@ -253,13 +251,8 @@ bool vfm_aval_refine(uint8_t opcode, bool taken, struct vfm_aval *a, struct vfm_
 		*b = y;
 		return true;
 	}
-	enum vfm_rel rel = vfm_jcc_rel(opcode, taken);
-	if (rel == VFM_REL_GT)
-		ok = dom_av_narrow(VFM_REL_LT, &y, &x);
-	else if (rel == VFM_REL_GE)
-		ok = dom_av_narrow(VFM_REL_LE, &y, &x);
-	else
-		ok = dom_av_narrow(rel, &x, &y);
+	/* The relation of this edge, from the JCC row of vm/opcodes.def. */
+	ok = dom_av_narrow(vfm_jcc_rel(opcode, taken), &x, &y);
 	*a = x;
 	*b = y;
 	return ok;

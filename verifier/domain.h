@@ -30,18 +30,18 @@ struct vfm_tnum vfm_tnum_join(struct vfm_tnum a, struct vfm_tnum b);
 /* Intersection; *empty set true when a and b share no value. */
 struct vfm_tnum vfm_tnum_meet(struct vfm_tnum a, struct vfm_tnum b, bool *empty);
 
-struct vfm_tnum vfm_tnum_add(struct vfm_tnum a, struct vfm_tnum b);
-struct vfm_tnum vfm_tnum_sub(struct vfm_tnum a, struct vfm_tnum b);
-struct vfm_tnum vfm_tnum_mul(struct vfm_tnum a, struct vfm_tnum b);
-struct vfm_tnum vfm_tnum_div(struct vfm_tnum a, struct vfm_tnum b);
-struct vfm_tnum vfm_tnum_mod(struct vfm_tnum a, struct vfm_tnum b);
-struct vfm_tnum vfm_tnum_and(struct vfm_tnum a, struct vfm_tnum b);
-struct vfm_tnum vfm_tnum_or(struct vfm_tnum a, struct vfm_tnum b);
-struct vfm_tnum vfm_tnum_xor(struct vfm_tnum a, struct vfm_tnum b);
-struct vfm_tnum vfm_tnum_shl(struct vfm_tnum a, struct vfm_tnum b); /* count b & 63 */
-struct vfm_tnum vfm_tnum_shr(struct vfm_tnum a, struct vfm_tnum b);
-struct vfm_tnum vfm_tnum_not(struct vfm_tnum a);
-struct vfm_tnum vfm_tnum_neg(struct vfm_tnum a);
+struct vfm_tnum vfm_tnum_ADD(struct vfm_tnum a, struct vfm_tnum b);
+struct vfm_tnum vfm_tnum_SUB(struct vfm_tnum a, struct vfm_tnum b);
+struct vfm_tnum vfm_tnum_MUL(struct vfm_tnum a, struct vfm_tnum b);
+struct vfm_tnum vfm_tnum_DIV(struct vfm_tnum a, struct vfm_tnum b);
+struct vfm_tnum vfm_tnum_MOD(struct vfm_tnum a, struct vfm_tnum b);
+struct vfm_tnum vfm_tnum_AND(struct vfm_tnum a, struct vfm_tnum b);
+struct vfm_tnum vfm_tnum_OR(struct vfm_tnum a, struct vfm_tnum b);
+struct vfm_tnum vfm_tnum_XOR(struct vfm_tnum a, struct vfm_tnum b);
+struct vfm_tnum vfm_tnum_SHL(struct vfm_tnum a, struct vfm_tnum b); /* count b & 63 */
+struct vfm_tnum vfm_tnum_SHR(struct vfm_tnum a, struct vfm_tnum b);
+struct vfm_tnum vfm_tnum_NOT(struct vfm_tnum a);
+struct vfm_tnum vfm_tnum_NEG(struct vfm_tnum a);
 
 /* ---- unsigned intervals [lo, hi], lo <= hi (type in vm/facts.h) -------- */
 
@@ -52,18 +52,18 @@ struct vfm_interval vfm_itv_join(struct vfm_interval a, struct vfm_interval b);
 struct vfm_interval vfm_itv_meet(struct vfm_interval a, struct vfm_interval b, bool *empty);
 
 /* Wrapping arithmetic: a result interval that would wrap is full. */
-struct vfm_interval vfm_itv_add(struct vfm_interval a, struct vfm_interval b);
-struct vfm_interval vfm_itv_sub(struct vfm_interval a, struct vfm_interval b);
-struct vfm_interval vfm_itv_mul(struct vfm_interval a, struct vfm_interval b);
-struct vfm_interval vfm_itv_div(struct vfm_interval a, struct vfm_interval b); /* x/0 = 0 */
-struct vfm_interval vfm_itv_mod(struct vfm_interval a, struct vfm_interval b); /* x%0 = x */
-struct vfm_interval vfm_itv_and(struct vfm_interval a, struct vfm_interval b);
-struct vfm_interval vfm_itv_or(struct vfm_interval a, struct vfm_interval b);
-struct vfm_interval vfm_itv_xor(struct vfm_interval a, struct vfm_interval b);
-struct vfm_interval vfm_itv_shl(struct vfm_interval a, struct vfm_interval b);
-struct vfm_interval vfm_itv_shr(struct vfm_interval a, struct vfm_interval b);
-struct vfm_interval vfm_itv_not(struct vfm_interval a);
-struct vfm_interval vfm_itv_neg(struct vfm_interval a);
+struct vfm_interval vfm_itv_ADD(struct vfm_interval a, struct vfm_interval b);
+struct vfm_interval vfm_itv_SUB(struct vfm_interval a, struct vfm_interval b);
+struct vfm_interval vfm_itv_MUL(struct vfm_interval a, struct vfm_interval b);
+struct vfm_interval vfm_itv_DIV(struct vfm_interval a, struct vfm_interval b); /* x/0 = 0 */
+struct vfm_interval vfm_itv_MOD(struct vfm_interval a, struct vfm_interval b); /* x%0 = x */
+struct vfm_interval vfm_itv_AND(struct vfm_interval a, struct vfm_interval b);
+struct vfm_interval vfm_itv_OR(struct vfm_interval a, struct vfm_interval b);
+struct vfm_interval vfm_itv_XOR(struct vfm_interval a, struct vfm_interval b);
+struct vfm_interval vfm_itv_SHL(struct vfm_interval a, struct vfm_interval b);
+struct vfm_interval vfm_itv_SHR(struct vfm_interval a, struct vfm_interval b);
+struct vfm_interval vfm_itv_NOT(struct vfm_interval a);
+struct vfm_interval vfm_itv_NEG(struct vfm_interval a);
 
 /* Widening with thresholds: a bound of `next` that moved past `prev`'s
  * jumps to the nearest threshold beyond it (thresholds sorted ascending;

@@ -92,7 +92,7 @@ struct vfm_interval vfm_itv_meet(struct vfm_interval a, struct vfm_interval b, b
  * ends carry out of the width (or neither does) the wrapped set is still
  * that interval shifted by 2^BITS, and only a carry at one end splits it.
  */
-struct vfm_interval vfm_itv_add(struct vfm_interval a, struct vfm_interval b)
+struct vfm_interval vfm_itv_ADD(struct vfm_interval a, struct vfm_interval b)
 {
 	uint64_t lo = (a.lo + b.lo) & VFM_DOM_M, hi = (a.hi + b.hi) & VFM_DOM_M;
 	bool carry_lo = lo < a.lo, carry_hi = hi < a.hi;
@@ -102,7 +102,7 @@ struct vfm_interval vfm_itv_add(struct vfm_interval a, struct vfm_interval b)
 }
 
 /* Subtraction, the same argument with borrows. */
-struct vfm_interval vfm_itv_sub(struct vfm_interval a, struct vfm_interval b)
+struct vfm_interval vfm_itv_SUB(struct vfm_interval a, struct vfm_interval b)
 {
 	uint64_t lo = (a.lo - b.hi) & VFM_DOM_M, hi = (a.hi - b.lo) & VFM_DOM_M;
 	bool borrow_lo = a.lo < b.hi, borrow_hi = a.hi < b.lo;
@@ -112,7 +112,7 @@ struct vfm_interval vfm_itv_sub(struct vfm_interval a, struct vfm_interval b)
 }
 
 /* Multiplication is monotone while the largest product fits. */
-struct vfm_interval vfm_itv_mul(struct vfm_interval a, struct vfm_interval b)
+struct vfm_interval vfm_itv_MUL(struct vfm_interval a, struct vfm_interval b)
 {
 	if (dom_itv_is_const(a) && dom_itv_is_const(b))
 		return vfm_itv_const(vfm_sem_MUL(a.lo, b.lo));
@@ -126,7 +126,7 @@ struct vfm_interval vfm_itv_mul(struct vfm_interval a, struct vfm_interval b)
  * Division (x / 0 = 0).  With a non-zero divisor the quotient is monotone:
  * up in x, down in y.  A divisor range that includes 0 adds the value 0.
  */
-struct vfm_interval vfm_itv_div(struct vfm_interval a, struct vfm_interval b)
+struct vfm_interval vfm_itv_DIV(struct vfm_interval a, struct vfm_interval b)
 {
 	if (b.hi == 0)
 		return vfm_itv_const(0);
@@ -140,7 +140,7 @@ struct vfm_interval vfm_itv_div(struct vfm_interval a, struct vfm_interval b)
  * one quotient over all of a keeps the order (x % c = x - q*c); otherwise
  * x % y <= min(x, y - 1).  A divisor range including 0 also yields x.
  */
-struct vfm_interval vfm_itv_mod(struct vfm_interval a, struct vfm_interval b)
+struct vfm_interval vfm_itv_MOD(struct vfm_interval a, struct vfm_interval b)
 {
 	if (b.hi == 0)
 		return a;
@@ -154,7 +154,7 @@ struct vfm_interval vfm_itv_mod(struct vfm_interval a, struct vfm_interval b)
 }
 
 /* x & y <= min(x, y).  The tnum side of the product knows the bits. */
-struct vfm_interval vfm_itv_and(struct vfm_interval a, struct vfm_interval b)
+struct vfm_interval vfm_itv_AND(struct vfm_interval a, struct vfm_interval b)
 {
 	if (dom_itv_is_const(a) && dom_itv_is_const(b))
 		return vfm_itv_const(a.lo & b.lo);
@@ -162,7 +162,7 @@ struct vfm_interval vfm_itv_and(struct vfm_interval a, struct vfm_interval b)
 }
 
 /* x | y >= max(x, y), and sets no bit above the highest bit of either. */
-struct vfm_interval vfm_itv_or(struct vfm_interval a, struct vfm_interval b)
+struct vfm_interval vfm_itv_OR(struct vfm_interval a, struct vfm_interval b)
 {
 	if (dom_itv_is_const(a) && dom_itv_is_const(b))
 		return vfm_itv_const(a.lo | b.lo);
@@ -170,7 +170,7 @@ struct vfm_interval vfm_itv_or(struct vfm_interval a, struct vfm_interval b)
 }
 
 /* x ^ y sets no bit above the highest bit of either. */
-struct vfm_interval vfm_itv_xor(struct vfm_interval a, struct vfm_interval b)
+struct vfm_interval vfm_itv_XOR(struct vfm_interval a, struct vfm_interval b)
 {
 	if (dom_itv_is_const(a) && dom_itv_is_const(b))
 		return vfm_itv_const(a.lo ^ b.lo);
@@ -190,7 +190,7 @@ static inline struct vfm_interval dom_itv_counts(struct vfm_interval b)
 }
 
 /* x << c is monotone in both while the largest shift keeps every bit. */
-struct vfm_interval vfm_itv_shl(struct vfm_interval a, struct vfm_interval b)
+struct vfm_interval vfm_itv_SHL(struct vfm_interval a, struct vfm_interval b)
 {
 	struct vfm_interval c = dom_itv_counts(b);
 	if (dom_itv_is_const(a) && dom_itv_is_const(c))
@@ -201,21 +201,21 @@ struct vfm_interval vfm_itv_shl(struct vfm_interval a, struct vfm_interval b)
 }
 
 /* x >> c is monotone: up in x, down in c. */
-struct vfm_interval vfm_itv_shr(struct vfm_interval a, struct vfm_interval b)
+struct vfm_interval vfm_itv_SHR(struct vfm_interval a, struct vfm_interval b)
 {
 	struct vfm_interval c = dom_itv_counts(b);
 	return dom_itv_make(a.lo >> c.hi, a.hi >> c.lo);
 }
 
 /* ~x is order-reversing and exact. */
-struct vfm_interval vfm_itv_not(struct vfm_interval a)
+struct vfm_interval vfm_itv_NOT(struct vfm_interval a)
 {
 	return dom_itv_make(~a.hi & VFM_DOM_M, ~a.lo & VFM_DOM_M);
 }
 
-struct vfm_interval vfm_itv_neg(struct vfm_interval a)
+struct vfm_interval vfm_itv_NEG(struct vfm_interval a)
 {
-	return vfm_itv_sub(vfm_itv_const(0), a);
+	return vfm_itv_SUB(vfm_itv_const(0), a);
 }
 
 /*

@@ -95,7 +95,7 @@ struct vfm_tnum vfm_tnum_meet(struct vfm_tnum a, struct vfm_tnum b, bool *empty)
  * set.  Wherever the two sums differ a carry may or may not have run, so
  * those bits (and every unknown input bit) are unknown in the result.
  */
-struct vfm_tnum vfm_tnum_add(struct vfm_tnum a, struct vfm_tnum b)
+struct vfm_tnum vfm_tnum_ADD(struct vfm_tnum a, struct vfm_tnum b)
 {
 	uint64_t sm = (a.mask + b.mask) & VFM_DOM_M;
 	uint64_t sv = (a.value + b.value) & VFM_DOM_M;
@@ -106,7 +106,7 @@ struct vfm_tnum vfm_tnum_add(struct vfm_tnum a, struct vfm_tnum b)
 
 /* Subtraction: the largest (alpha) and smallest (beta) differences bracket
  * every borrow pattern; bits where they differ are unknown. */
-struct vfm_tnum vfm_tnum_sub(struct vfm_tnum a, struct vfm_tnum b)
+struct vfm_tnum vfm_tnum_SUB(struct vfm_tnum a, struct vfm_tnum b)
 {
 	uint64_t dv = (a.value - b.value) & VFM_DOM_M;
 	uint64_t alpha = (dv + a.mask) & VFM_DOM_M;
@@ -124,7 +124,7 @@ struct vfm_tnum vfm_tnum_sub(struct vfm_tnum a, struct vfm_tnum b)
  * so every iteration adds (this keeps the Z3 mirror a straight line).
  * Known-bits multiplication of Harishankar et al., CGO 2022.
  */
-struct vfm_tnum vfm_tnum_mul(struct vfm_tnum a, struct vfm_tnum b)
+struct vfm_tnum vfm_tnum_MUL(struct vfm_tnum a, struct vfm_tnum b)
 {
 	uint64_t acc_v = (a.value * b.value) & VFM_DOM_M;
 	struct vfm_tnum acc_m = dom_tn_make(0, 0);
@@ -133,9 +133,9 @@ struct vfm_tnum vfm_tnum_mul(struct vfm_tnum a, struct vfm_tnum b)
 		uint64_t part = (a.value & bit) ? b.mask
 			      : (a.mask & bit) ? (b.value | b.mask)
 					       : 0;
-		acc_m = vfm_tnum_add(acc_m, dom_tn_make(0, (part << i) & VFM_DOM_M));
+		acc_m = vfm_tnum_ADD(acc_m, dom_tn_make(0, (part << i) & VFM_DOM_M));
 	}
-	return vfm_tnum_add(dom_tn_make(acc_v, 0), acc_m);
+	return vfm_tnum_ADD(dom_tn_make(acc_v, 0), acc_m);
 }
 
 /*
@@ -143,7 +143,7 @@ struct vfm_tnum vfm_tnum_mul(struct vfm_tnum a, struct vfm_tnum b)
  * [0, max(a) / max(min(b), 1)]; the tnum of that range keeps the leading
  * zeros.  The interval side of the reduced product is the precise one.
  */
-struct vfm_tnum vfm_tnum_div(struct vfm_tnum a, struct vfm_tnum b)
+struct vfm_tnum vfm_tnum_DIV(struct vfm_tnum a, struct vfm_tnum b)
 {
 	uint64_t amax = a.value | a.mask, bmin = b.value;
 	if (a.mask == 0 && b.mask == 0)
@@ -155,14 +155,14 @@ struct vfm_tnum vfm_tnum_div(struct vfm_tnum a, struct vfm_tnum b)
  * Remainder: x % 2^k keeps x's low k bits exactly; otherwise x % y is at
  * most min(x, y - 1) for y != 0, and x itself for y = 0 (semantics.h).
  */
-struct vfm_tnum vfm_tnum_mod(struct vfm_tnum a, struct vfm_tnum b)
+struct vfm_tnum vfm_tnum_MOD(struct vfm_tnum a, struct vfm_tnum b)
 {
 	uint64_t amax = a.value | a.mask, bmax = b.value | b.mask;
 	uint64_t lim = amax < bmax - 1 ? amax : bmax - 1;
 	if (a.mask == 0 && b.mask == 0)
 		return vfm_tnum_const(vfm_sem_MOD(a.value, b.value));
 	if (b.mask == 0 && b.value != 0 && (b.value & (b.value - 1)) == 0)
-		return vfm_tnum_and(a, dom_tn_make(b.value - 1, 0));
+		return vfm_tnum_AND(a, dom_tn_make(b.value - 1, 0));
 	if (bmax == 0)
 		return a;
 	if (b.value != 0) /* b's minimum: no zero divisor */
@@ -171,33 +171,33 @@ struct vfm_tnum vfm_tnum_mod(struct vfm_tnum a, struct vfm_tnum b)
 }
 
 /* Bitwise operations are exact per bit. */
-struct vfm_tnum vfm_tnum_and(struct vfm_tnum a, struct vfm_tnum b)
+struct vfm_tnum vfm_tnum_AND(struct vfm_tnum a, struct vfm_tnum b)
 {
 	uint64_t alpha = a.value | a.mask, beta = b.value | b.mask;
 	uint64_t v = a.value & b.value;
 	return dom_tn_make(v, alpha & beta & ~v);
 }
 
-struct vfm_tnum vfm_tnum_or(struct vfm_tnum a, struct vfm_tnum b)
+struct vfm_tnum vfm_tnum_OR(struct vfm_tnum a, struct vfm_tnum b)
 {
 	uint64_t v = a.value | b.value;
 	return dom_tn_make(v, (a.mask | b.mask) & ~v);
 }
 
-struct vfm_tnum vfm_tnum_xor(struct vfm_tnum a, struct vfm_tnum b)
+struct vfm_tnum vfm_tnum_XOR(struct vfm_tnum a, struct vfm_tnum b)
 {
 	uint64_t mu = a.mask | b.mask;
 	return dom_tn_make((a.value ^ b.value) & ~mu, mu);
 }
 
-struct vfm_tnum vfm_tnum_not(struct vfm_tnum a)
+struct vfm_tnum vfm_tnum_NOT(struct vfm_tnum a)
 {
 	return dom_tn_make(~a.value & ~a.mask & VFM_DOM_M, a.mask);
 }
 
-struct vfm_tnum vfm_tnum_neg(struct vfm_tnum a)
+struct vfm_tnum vfm_tnum_NEG(struct vfm_tnum a)
 {
-	return vfm_tnum_sub(dom_tn_make(0, 0), a);
+	return vfm_tnum_SUB(dom_tn_make(0, 0), a);
 }
 
 /*
@@ -208,7 +208,7 @@ struct vfm_tnum vfm_tnum_neg(struct vfm_tnum a)
  * and join is associative, so this is exactly the join over all counts:
  * exact for a known count, the best tnum otherwise, in log2(BITS) steps.
  */
-struct vfm_tnum vfm_tnum_shl(struct vfm_tnum a, struct vfm_tnum b)
+struct vfm_tnum vfm_tnum_SHL(struct vfm_tnum a, struct vfm_tnum b)
 {
 	struct vfm_tnum r = a;
 	for (unsigned s = 1; s < VFM_DOMAIN_BITS; s <<= 1) {
@@ -221,7 +221,7 @@ struct vfm_tnum vfm_tnum_shl(struct vfm_tnum a, struct vfm_tnum b)
 	return r;
 }
 
-struct vfm_tnum vfm_tnum_shr(struct vfm_tnum a, struct vfm_tnum b)
+struct vfm_tnum vfm_tnum_SHR(struct vfm_tnum a, struct vfm_tnum b)
 {
 	struct vfm_tnum r = a;
 	for (unsigned s = 1; s < VFM_DOMAIN_BITS; s <<= 1) {

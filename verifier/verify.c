@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../vm/program.h"
+#include "cfg.h"
 #include "verifier.h"
 
 void vfm_describe_pc(const struct vfm_program *prog, uint32_t pc, char *buf,
@@ -184,27 +186,21 @@ static vfm_error_t check_depths(struct vfm_program *prog, vfm_diag_t *diag)
 			max = (uint32_t)out;
 		if ((uint32_t)d > max)
 			max = (uint32_t)d;
-		uint32_t succ[2];
+		/* Successors from the CFG module: [0] the next instruction, [1]
+		 * the jump target; the target's depth is checked first. */
+		uint32_t next[2], succ[2];
 		unsigned n_succ = 0;
-		switch ((enum vfm_op_class)info->cls) {
-		case VFM_CLASS_RET:
-			break;
-		case VFM_CLASS_JMP:
-			succ[n_succ++] = insn->arg;
-			break;
-		case VFM_CLASS_JCC:
-			succ[n_succ++] = insn->arg;
-			/* fall through */
-		default:
-			if (i + 1 >= n) {
-				err = reject(prog, diag, pc,
-					     "execution falls off the end of the program after %s (every path must end in RET)",
-					     info->mnemonic);
-				goto done;
-			}
-			succ[n_succ++] = i + 1;
-			break;
+		vfm_cfg_succ(prog->insns, i, next);
+		if (next[0] != VFM_CFG_NONE && next[0] >= n) {
+			err = reject(prog, diag, pc,
+				     "execution falls off the end of the program after %s (every path must end in RET)",
+				     info->mnemonic);
+			goto done;
 		}
+		if (next[1] != VFM_CFG_NONE)
+			succ[n_succ++] = next[1];
+		if (next[0] != VFM_CFG_NONE)
+			succ[n_succ++] = next[0];
 		for (unsigned s = 0; s < n_succ; s++) {
 			uint32_t t = succ[s];
 			if (depth[t] < 0) {

@@ -1,6 +1,6 @@
 /*
  * verifier/z3/z3check.h — cross-check of the verifier's claims with Z3 on
- * the program's exact semantics (issue 3, deliverable 5).
+ * the program's exact semantics.
  *
  * Not part of libvfm.a: this lives in build/libvfm_z3.a (see the end of
  * the Makefile) and needs -lz3.  vfm-verify --z3 and tests/test_z3check
@@ -18,8 +18,15 @@
  *     vm/semantics.h (x/0 = 0, x%0 = x, shift counts & 63, wrapping);
  *   - HASH5 is one unconstrained 64-bit value per packet (it is a function
  *     of the packet, so two HASH5 on one path agree), TS one unconstrained
- *     value per packet (the caller's timestamp), FLOW_LOAD a fresh
- *     unconstrained value at every execution;
+ *     value per packet (the caller's timestamp), WLEN the caller's wire
+ *     length (an unconstrained 32-bit value, or len when it is 0, as
+ *     vfm_sem_wire_len), FLOW_LOAD a fresh unconstrained value at every
+ *     execution;
+ *   - the per-opcode semantics are written once in z3encode.c from the
+ *     opcode table (switches over the classes and per-class enums without
+ *     default, ALU terms named after the rows) and vm/semantics.h, never
+ *     from the verifier's transfer functions (tests/test_z3_corrupt shows
+ *     that a wrong transfer function is refuted);
  *   - path conditions for every branch: each instruction gets a reach
  *     condition, and states of paths that meet are merged with if-then-else
  *     on the (mutually exclusive) edge conditions.
