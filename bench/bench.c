@@ -38,6 +38,7 @@
 
 #include "vfm.h"
 #include "pktgen.h"
+#include "prng.h"
 #include "native.h"
 #include "switch_api.h"
 
@@ -616,10 +617,7 @@ static size_t check_filter(struct filter *f, const vfm_packet_t *pkts,
 static uint64_t mut_state;
 static uint64_t mut_next(void)
 {
-	uint64_t z = (mut_state += 0x9E3779B97F4A7C15ull);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	return z ^ (z >> 31);
+	return prng_splitmix64(&mut_state);
 }
 
 static void make_mutants(size_t n, uint8_t **buf_out, vfm_packet_t **pkts_out,

@@ -38,7 +38,7 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 else
 	LIB_SRCS=$(ls vm/*.c verifier/*.c jit/*.c)
 fi
-INC="-Iinclude -Ivm"
+INC="-Iinclude -Ivm -Itestkit"
 WARN="-Wall -Wextra -Wshadow -Wformat=2 -Wvla -Wpointer-arith -Wundef"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 
@@ -60,8 +60,8 @@ build_dict() {
 # Extra sources and libraries of target $1.
 target_srcs() {
 	case $1 in
-	diff) echo tools/progen.c ;;
-	pcap) echo tools/pcapio.c ;;
+	diff) echo testkit/progen*.c ;;
+	pcap) echo testkit/pcapio.c ;;
 	*) ;;
 	esac
 }

@@ -36,7 +36,8 @@
 #include "vfm.h"
 #include "program.h"
 #include "state.h"
-#include "../tools/progen.h"
+#include "prng.h"
+#include "progen.h"
 
 #define FUZZ_MAX_PACKETS 16
 #define FUZZ_INSN_LIMIT 20000000ull
@@ -375,8 +376,7 @@ size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size) __attribute
 
 static uint32_t rng_next(uint64_t *s)
 {
-	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
-	return (uint32_t)(*s >> 33);
+	return (uint32_t)(prng_lcg64(s) >> 33);
 }
 
 /* Rebuild [flags][u16 P][prog][packets] into out (capacity max). */

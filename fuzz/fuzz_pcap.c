@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "vfm.h"
-#include "../tools/pcapio.h"
+#include "pcapio.h"
 
 #define CHECK(cond, ...)                                                      \
 	do {                                                                  \

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "program.h"
+#include "prng.h"
 #include "test_support.h"
 
 /* Assemble without debug sections; returns the file image. */
@@ -284,10 +285,7 @@ static void test_round_trip_examples(void **state)
 static uint64_t rng_state = 0x853C49E6748FEA9Bu;
 static uint64_t rnd(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return prng_xorshift64(&rng_state);
 }
 
 /* Random programs over every opcode with random operands and labels, plus

@@ -33,7 +33,7 @@
 
 #include <cmocka.h>
 
-#include "../tools/pktgen.h"
+#include "pktgen.h"
 #include "test_support.h"
 #include "vfm.h"
 

@@ -16,8 +16,8 @@
 
 #include <cmocka.h>
 
-#include "../tools/pcapio.h"
-#include "../tools/pktgen.h"
+#include "pcapio.h"
+#include "pktgen.h"
 
 #define MIX_COUNT 10000
 #define PINNED_DIGEST 0xfa61a00cba4855ceull /* test_pinned_digest */

@@ -1,5 +1,5 @@
 /*
- * tools/progen.c — random verifiable VFM programs (see progen.h).
+ * testkit/progen.c — random verifiable VFM programs (see progen.h).
  *
  * Layout of this file:
  *   1. PRNG and opcode tables derived from vfm_opinfo[]
@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "prng.h"
 #include "progen.h"
 #include "program.h"
 
@@ -34,35 +35,6 @@
 #define PG_SCRATCH VFM_SCRATCH_WORDS
 
 /* ---- 1. PRNG and tables --------------------------------------------------- */
-
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	return z ^ (z >> 31);
-}
-
-static uint64_t rotl64(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-static uint64_t xo_next(uint64_t s[4])
-{
-	uint64_t r = rotl64(s[1] * 5, 7) * 9, t = s[1] << 17;
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl64(s[3], 45);
-	return r;
-}
-
-static void xo_seed(uint64_t s[4], uint64_t seed)
-{
-	uint64_t x = seed;
-	for (int i = 0; i < 4; i++)
-		s[i] = splitmix64(&x);
-}
 
 /* Opcode lists by role, derived from the table. */
 struct pg_tables {
@@ -258,7 +230,7 @@ static int grow_buf(void **p, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
-static uint64_t prng(struct gen *g) { return xo_next(g->rng); }
+static uint64_t prng(struct gen *g) { return prng_xoshiro_next(g->rng); }
 
 /*
  * The one decision primitive: nb bytes, little-endian.  Seeded runs take
@@ -1915,7 +1887,7 @@ static void gen_block(struct gen *g, uint32_t soft, int nested)
 		if (g->regen_at == (int64_t)idx) { /* mutation: a fresh statement */
 			g->regen_at = -1;
 			g->bytes_mode = 0;
-			xo_seed(g->rng, g->regen_seed);
+			prng_xoshiro_seed(g->rng, g->regen_seed);
 			gen_stmt(g, w, 1 + (uint32_t)(prng(g) % 24));
 			g->bytes_mode = 1;
 			g->pos = g->regen_skip;
@@ -2086,7 +2058,7 @@ int progen_run(const struct progen_config *cfg, uint64_t seed, const uint8_t *da
 		g->data = data;
 		g->len = len;
 	} else {
-		xo_seed(g->rng, seed);
+		prng_xoshiro_seed(g->rng, seed);
 	}
 	g->rec_on = (flags & PROGEN_WANT_CHOICES) != 0;
 	g->tags_on = (flags & PROGEN_WANT_TAGS) != 0;
@@ -2266,7 +2238,7 @@ size_t progen_mutate(const struct progen_config *cfg, uint8_t *data, size_t len,
 		     uint64_t seed)
 {
 	uint64_t s[4];
-	xo_seed(s, seed ^ 0x6D75746174650000ull);
+	prng_xoshiro_seed(s, seed ^ 0x6D75746174650000ull);
 	if (len > max_len)
 		len = max_len;
 	struct gen *ix = index_bytes(cfg, data, len);
@@ -2274,10 +2246,10 @@ size_t progen_mutate(const struct progen_config *cfg, uint8_t *data, size_t len,
 		return len;
 	struct bstr b = {0};
 	size_t ns = ix->n_spans;
-	unsigned kind = (unsigned)(xo_next(s) % 8);
+	unsigned kind = (unsigned)(prng_xoshiro_next(s) % 8);
 	if (!ns && kind != 6)
 		kind = 1; /* nothing to move around: insert */
-	const struct pg_span *sp = ns ? &ix->spans[xo_next(s) % ns] : NULL;
+	const struct pg_span *sp = ns ? &ix->spans[prng_xoshiro_next(s) % ns] : NULL;
 	switch (kind) {
 	case 0: { /* regenerate a statement */
 		/* Spans are recorded as statements end; its pre-order index
@@ -2286,7 +2258,7 @@ size_t progen_mutate(const struct progen_config *cfg, uint8_t *data, size_t len,
 		for (size_t j = 0; j < ns; j++)
 			if (ix->spans[j].start < sp->start)
 				idx++;
-		if (regen(cfg, data, len, idx, sp->end, xo_next(s), &b))
+		if (regen(cfg, data, len, idx, sp->end, prng_xoshiro_next(s), &b))
 			b.oom = 1;
 		break;
 	}
@@ -2296,7 +2268,7 @@ size_t progen_mutate(const struct progen_config *cfg, uint8_t *data, size_t len,
 		size_t nb = 0;
 		for (size_t j = 0; j < ix->n_blocks; j++)
 			nb += ix->blocks[j].has_stop;
-		uint64_t pick = xo_next(s) % (ns + nb ? ns + nb : 1);
+		uint64_t pick = prng_xoshiro_next(s) % (ns + nb ? ns + nb : 1);
 		if (pick < ns) {
 			at = ix->spans[pick].cont;
 			idx = 0;
@@ -2320,7 +2292,7 @@ size_t progen_mutate(const struct progen_config *cfg, uint8_t *data, size_t len,
 		bs_add(&tmp, data, len, 0, at);
 		bs_add(&tmp, &one, 1, 0, 1);
 		bs_add(&tmp, data, len, at, len > at ? len : at);
-		if (tmp.oom || regen(cfg, tmp.p, tmp.n, idx, at + 1, xo_next(s), &b))
+		if (tmp.oom || regen(cfg, tmp.p, tmp.n, idx, at + 1, prng_xoshiro_next(s), &b))
 			b.oom = 1;
 		free(tmp.p);
 		break;
@@ -2352,7 +2324,7 @@ size_t progen_mutate(const struct progen_config *cfg, uint8_t *data, size_t len,
 		break;
 	}
 	case 5: { /* copy a statement before another one */
-		const struct pg_span *to = &ix->spans[xo_next(s) % ns];
+		const struct pg_span *to = &ix->spans[prng_xoshiro_next(s) % ns];
 		bs_add(&b, data, len, 0, to->cont);
 		bs_add(&b, data, len, sp->cont, sp->end);
 		bs_add(&b, data, len, to->cont, len);
@@ -2362,7 +2334,7 @@ size_t progen_mutate(const struct progen_config *cfg, uint8_t *data, size_t len,
 		bs_add(&b, data, len, 0, len);
 		if (!ix->n_choices || b.oom)
 			break;
-		const struct pg_choice *c = &ix->choices[xo_next(s) % ix->n_choices];
+		const struct pg_choice *c = &ix->choices[prng_xoshiro_next(s) % ix->n_choices];
 		if (c->pos + c->nb > b.n)
 			bs_add(&b, NULL, 0, 0, c->pos + c->nb - b.n);
 		if (b.oom)
@@ -2370,11 +2342,11 @@ size_t progen_mutate(const struct progen_config *cfg, uint8_t *data, size_t len,
 		uint64_t v = 0;
 		for (unsigned i = 0; i < c->nb; i++)
 			v |= (uint64_t)b.p[c->pos + i] << (8 * i);
-		switch (xo_next(s) % 4) {
+		switch (prng_xoshiro_next(s) % 4) {
 		case 0: v++; break;
 		case 1: v--; break;
-		case 2: v ^= 1ull << (xo_next(s) % (8 * c->nb)); break;
-		default: v = xo_next(s); break;
+		case 2: v ^= 1ull << (prng_xoshiro_next(s) % (8 * c->nb)); break;
+		default: v = prng_xoshiro_next(s); break;
 		}
 		for (unsigned i = 0; i < c->nb; i++)
 			b.p[c->pos + i] = (uint8_t)(v >> (8 * i));
@@ -2391,18 +2363,18 @@ size_t progen_crossover(const struct progen_config *cfg, const uint8_t *a, size_
 			uint64_t seed)
 {
 	uint64_t s[4];
-	xo_seed(s, seed ^ 0x63726F7373000000ull);
+	prng_xoshiro_seed(s, seed ^ 0x63726F7373000000ull);
 	struct gen *ia = index_bytes(cfg, a, a_len), *ib = index_bytes(cfg, b, b_len);
 	struct bstr r = {0};
 	if (!ia || !ib || !ib->n_spans) {
 		bs_add(&r, a, a_len, 0, a_len);
 	} else {
-		const struct pg_span *from = &ib->spans[xo_next(s) % ib->n_spans];
+		const struct pg_span *from = &ib->spans[prng_xoshiro_next(s) % ib->n_spans];
 		size_t at = 0, resume = 0;
 		if (ia->n_spans) {
-			const struct pg_span *to = &ia->spans[xo_next(s) % ia->n_spans];
+			const struct pg_span *to = &ia->spans[prng_xoshiro_next(s) % ia->n_spans];
 			at = to->cont;
-			resume = xo_next(s) % 2 ? to->end : to->cont; /* replace or insert */
+			resume = prng_xoshiro_next(s) % 2 ? to->end : to->cont; /* replace or insert */
 		} else {
 			for (size_t j = 0; j < ia->n_blocks; j++)
 				if (ia->blocks[j].has_stop) {
