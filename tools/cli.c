@@ -9,6 +9,78 @@
 
 #include "cli.h"
 
+/* getopt_long's code for --version: outside the range of short options. */
+#define CLI_OPT_VERSION 0x10000
+
+static void cli_setup(struct cli *c)
+{
+	if (c->short_all[0])
+		return;
+	/* Leading ':': a missing argument is reported as ':', not '?', so the
+	 * two messages can differ. */
+	snprintf(c->short_all, sizeof c->short_all, ":%sh", c->shortopts ? c->shortopts : "");
+	size_t n = 0;
+	for (const struct option *o = c->longopts; o && o->name && n < CLI_MAX_LONGOPTS; o++)
+		c->long_all[n++] = *o;
+	c->long_all[n++] = (struct option){"help", no_argument, NULL, 'h'};
+	c->long_all[n++] = (struct option){"version", no_argument, NULL, CLI_OPT_VERSION};
+	c->long_all[n] = (struct option){NULL, 0, NULL, 0};
+}
+
+int cli_next(struct cli *c, int argc, char **argv)
+{
+	cli_setup(c);
+	opterr = 0; /* our messages, prefixed with the tool's name */
+	int opt = getopt_long(argc, argv, c->short_all, c->long_all, NULL);
+	switch (opt) {
+	case 'h':
+		c->usage(stdout);
+		exit(CLI_EXIT_OK);
+	case CLI_OPT_VERSION:
+		printf("%s %s\n", c->name, CLI_VERSION);
+		exit(CLI_EXIT_OK);
+	case ':':
+	case '?': {
+		/* A long option is named as written; a short one by its letter
+		 * (it may sit inside a cluster such as -vx). */
+		const char *what = opt == ':' ? "needs an argument" : "is unknown";
+		const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+		if (strncmp(arg, "--", 2) == 0)
+			cli_error(c->name, "option '%s' %s (see --help)", arg, what);
+		else
+			cli_error(c->name, "option '-%c' %s (see --help)", optopt, what);
+		exit(CLI_EXIT_USAGE);
+	}
+	default:
+		return opt;
+	}
+}
+
+uint64_t cli_number(const struct cli *c, const char *what, uint64_t min, uint64_t max,
+		    const char *hint)
+{
+	uint64_t v;
+	if (cli_parse_u64(optarg, max, &v) == 0 && v >= min)
+		return v;
+	if (hint)
+		cli_error(c->name, "bad %s '%s' (%s)", what, optarg, hint);
+	else
+		cli_error(c->name, "bad %s '%s' (%llu to %llu)", what, optarg,
+			  (unsigned long long)min, (unsigned long long)max);
+	exit(CLI_EXIT_USAGE);
+}
+
+int cli_usage_error(const struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "%s: ", c->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see --help)\n", stderr);
+	return CLI_EXIT_USAGE;
+}
+
 void cli_error(const char *prog, const char *fmt, ...)
 {
 	va_list ap;

@@ -8,7 +8,7 @@
 #include "cli.h"
 #include "vfm.h"
 
-static const char usage[] =
+static const char usage_text[] =
 	"usage: vfm-asm [options] INPUT.vfm\n"
 	"\n"
 	"Assemble VFM assembly (docs/ISA.md) into a bytecode file.  The output is\n"
@@ -21,6 +21,7 @@ static const char usage[] =
 	"                 the file then holds nothing but the code\n"
 	"  --no-verify    write the file even if the verifier rejects it\n"
 	"  -h, --help     this help\n"
+	"  --version      print the version\n"
 	"\n"
 	"exit status: 0 written, 1 assembly or verification error, 2 usage, 3 I/O\n";
 
@@ -38,39 +39,42 @@ static char *default_output(const char *input)
 	return out;
 }
 
+static void usage(FILE *f)
+{
+	fputs(usage_text, f);
+}
+
 int main(int argc, char **argv)
 {
+	enum { OPT_NO_DEBUG = 256, OPT_NO_VERIFY };
+	static const struct option longopts[] = {
+		{"no-debug", no_argument, NULL, OPT_NO_DEBUG},
+		{"no-verify", no_argument, NULL, OPT_NO_VERIFY},
+		{NULL, 0, NULL, 0},
+	};
+	struct cli cli = {.name = "vfm-asm", .usage = usage, .shortopts = "o:", .longopts = longopts};
 	const char *input = NULL, *output = NULL;
-	int with_debug = 1, verify = 1;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			fputs(usage, stdout);
-			return CLI_EXIT_OK;
-		} else if (!strcmp(a, "-o")) {
-			if (++i >= argc) {
-				cli_error("vfm-asm", "-o needs a file name");
-				return CLI_EXIT_USAGE;
-			}
-			output = argv[i];
-		} else if (!strcmp(a, "--no-debug")) {
+	int with_debug = 1, verify = 1, c;
+	while ((c = cli_next(&cli, argc, argv)) != -1) {
+		switch (c) {
+		case 'o':
+			output = optarg;
+			break;
+		case OPT_NO_DEBUG:
 			with_debug = 0;
-		} else if (!strcmp(a, "--no-verify")) {
+			break;
+		case OPT_NO_VERIFY:
 			verify = 0;
-		} else if (a[0] == '-' && a[1]) {
-			cli_error("vfm-asm", "unknown option '%s' (see --help)", a);
-			return CLI_EXIT_USAGE;
-		} else if (input) {
-			cli_error("vfm-asm", "more than one input file (see --help)");
-			return CLI_EXIT_USAGE;
-		} else {
-			input = a;
+			break;
 		}
 	}
-	if (!input) {
-		fputs(usage, stderr);
+	if (optind == argc) {
+		usage(stderr);
 		return CLI_EXIT_USAGE;
 	}
+	if (argc - optind > 1)
+		return cli_usage_error(&cli, "more than one input file");
+	input = argv[optind];
 	uint8_t *src;
 	size_t src_len;
 	if (cli_read_file("vfm-asm", input, &src, &src_len) != 0)

@@ -9,7 +9,7 @@
 #include "cli.h"
 #include "vfm.h"
 
-static const char usage[] =
+static const char usage_text[] =
 	"usage: vfm-dis [-o OUT.vfm] FILTER.bin\n"
 	"\n"
 	"Disassemble a VFM bytecode file.  Jump targets get labels L<pc>; each line\n"
@@ -20,37 +20,30 @@ static const char usage[] =
 	"options:\n"
 	"  -o FILE      write to FILE instead of standard output\n"
 	"  -h, --help   this help\n"
+	"  --version    print the version\n"
 	"\n"
 	"exit status: 0 ok, 1 not a valid bytecode file, 2 usage, 3 I/O\n";
 
+static void usage(FILE *f)
+{
+	fputs(usage_text, f);
+}
+
 int main(int argc, char **argv)
 {
-	const char *input = NULL, *output = "-";
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			fputs(usage, stdout);
-			return CLI_EXIT_OK;
-		} else if (!strcmp(a, "-o")) {
-			if (++i >= argc) {
-				cli_error("vfm-dis", "-o needs a file name");
-				return CLI_EXIT_USAGE;
-			}
-			output = argv[i];
-		} else if (a[0] == '-' && a[1]) {
-			cli_error("vfm-dis", "unknown option '%s' (see --help)", a);
-			return CLI_EXIT_USAGE;
-		} else if (input) {
-			cli_error("vfm-dis", "more than one input file (see --help)");
-			return CLI_EXIT_USAGE;
-		} else {
-			input = a;
-		}
-	}
-	if (!input) {
-		fputs(usage, stderr);
+	struct cli cli = {.name = "vfm-dis", .usage = usage, .shortopts = "o:"};
+	const char *input, *output = "-";
+	int c;
+	while ((c = cli_next(&cli, argc, argv)) != -1)
+		if (c == 'o')
+			output = optarg;
+	if (optind == argc) {
+		usage(stderr);
 		return CLI_EXIT_USAGE;
 	}
+	if (argc - optind > 1)
+		return cli_usage_error(&cli, "more than one input file");
+	input = argv[optind];
 	uint8_t *bin;
 	size_t len;
 	if (cli_read_file("vfm-dis", input, &bin, &len) != 0)

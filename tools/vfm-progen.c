@@ -1,9 +1,8 @@
 /*
  * vfm-progen — write random VFM programs that pass the verifier
- * (tools/progen.h), as assembly text and optionally bytecode.
+ * (testkit/progen.h), as assembly text and optionally bytecode.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +52,7 @@ static void usage(FILE *f)
 		"      --stats           one line of statistics per program and a summary\n"
 		"                        (per-opcode counts, generation speed) on stderr\n"
 		"  -h, --help            this text\n"
+		"      --version         print the version\n"
 		"\n"
 		"Exit status: 0 success, 1 a program was rejected or the generator failed,\n"
 		"2 bad command line, 3 cannot read or write a file.\n");
@@ -191,34 +191,25 @@ int main(int argc, char **argv)
 		{"no-comments", no_argument, NULL, OPT_NOCOMMENTS},
 		{"verify", no_argument, NULL, OPT_VERIFY},
 		{"stats", no_argument, NULL, OPT_STATS},
-		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	struct cli cli = {.name = prog, .usage = usage, .shortopts = "s:n:c:o:", .longopts = longopts};
 	struct progen_config cfg;
 	progen_config_init(&cfg);
-	uint64_t seed = 1, count = 1, v;
+	uint64_t seed = 1, count = 1;
 	const char *out = "-", *from = NULL;
 	int bin = 0, choices = 0, verify = 0, stats = 0, c;
-	while ((c = getopt_long(argc, argv, "s:n:c:o:h", longopts, NULL)) != -1) {
+	while ((c = cli_next(&cli, argc, argv)) != -1) {
 		switch (c) {
 		case 's':
-			if (cli_parse_u64(optarg, UINT64_MAX, &seed) != 0) {
-				cli_error(prog, "bad seed '%s' (an unsigned 64-bit number)", optarg);
-				return CLI_EXIT_USAGE;
-			}
+			seed = cli_number(&cli, "seed", 0, UINT64_MAX, "an unsigned 64-bit number");
 			break;
 		case 'n':
-			if (cli_parse_u64(optarg, 900000, &v) != 0 || !v) {
-				cli_error(prog, "bad instruction count '%s' (1 to 900000)", optarg);
-				return CLI_EXIT_USAGE;
-			}
-			cfg.target_insns = (uint32_t)v;
+			cfg.target_insns =
+				(uint32_t)cli_number(&cli, "instruction count", 1, 900000, NULL);
 			break;
 		case 'c':
-			if (cli_parse_u64(optarg, UINT32_MAX, &count) != 0 || !count) {
-				cli_error(prog, "bad count '%s' (1 to %u)", optarg, UINT32_MAX);
-				return CLI_EXIT_USAGE;
-			}
+			count = cli_number(&cli, "count", 1, UINT32_MAX, NULL);
 			break;
 		case 'o':
 			out = optarg;
@@ -233,39 +224,20 @@ int main(int argc, char **argv)
 			from = optarg;
 			break;
 		case OPT_MAXI:
-			if (cli_parse_u64(optarg, 900000, &v) != 0 || !v) {
-				cli_error(prog, "bad --max-insns '%s' (1 to 900000)", optarg);
-				return CLI_EXIT_USAGE;
-			}
-			cfg.max_insns = (uint32_t)v;
+			cfg.max_insns = (uint32_t)cli_number(&cli, "--max-insns", 1, 900000, NULL);
 			break;
 		case OPT_MAXS:
-			if (cli_parse_u64(optarg, 256, &v) != 0 || !v) {
-				cli_error(prog, "bad --max-stack '%s' (1 to 256)", optarg);
-				return CLI_EXIT_USAGE;
-			}
-			cfg.max_stack = (uint32_t)v;
+			cfg.max_stack = (uint32_t)cli_number(&cli, "--max-stack", 1, 256, NULL);
 			break;
 		case OPT_ITERS:
-			if (cli_parse_u64(optarg, UINT32_MAX, &v) != 0 || !v) {
-				cli_error(prog, "bad --max-iters '%s' (1 to %u)", optarg, UINT32_MAX);
-				return CLI_EXIT_USAGE;
-			}
-			cfg.max_loop_iters = (uint32_t)v;
+			cfg.max_loop_iters =
+				(uint32_t)cli_number(&cli, "--max-iters", 1, UINT32_MAX, NULL);
 			break;
 		case OPT_NEST:
-			if (cli_parse_u64(optarg, 8, &v) != 0 || !v) {
-				cli_error(prog, "bad --nesting '%s' (1 to 8)", optarg);
-				return CLI_EXIT_USAGE;
-			}
-			cfg.max_nesting = (uint8_t)v;
+			cfg.max_nesting = (uint8_t)cli_number(&cli, "--nesting", 1, 8, NULL);
 			break;
 		case OPT_EXPR:
-			if (cli_parse_u64(optarg, 5, &v) != 0 || !v) {
-				cli_error(prog, "bad --expr-depth '%s' (1 to 5)", optarg);
-				return CLI_EXIT_USAGE;
-			}
-			cfg.expr_depth = (uint8_t)v;
+			cfg.expr_depth = (uint8_t)cli_number(&cli, "--expr-depth", 1, 5, NULL);
 			break;
 		case OPT_MIX:
 			if (parse_mix(optarg, &cfg) != 0) {
@@ -287,18 +259,10 @@ int main(int argc, char **argv)
 		case OPT_STATS:
 			stats = 1;
 			break;
-		case 'h':
-			usage(stdout);
-			return CLI_EXIT_OK;
-		default:
-			usage(stderr);
-			return CLI_EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		cli_error(prog, "unexpected argument '%s'", argv[optind]);
-		return CLI_EXIT_USAGE;
-	}
+	if (optind < argc)
+		return cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);
 	int any_w = 0;
 	for (unsigned f = 0; f < PROGEN_F_COUNT; f++)
 		any_w |= cfg.weight[f] != 0;
