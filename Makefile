@@ -201,7 +201,7 @@ clean:
 # vfm_* -> sw_vfm_*, so both interpreters run in one process.
 BENCH_OUT      := $(BUILD)/bench
 BENCH_ARGS     ?=
-BENCH_CFLAGS   := -std=gnu11 -O2 $(CFLAGS) $(WARN) $(WERROR) -Iinclude -Ivm -Itestkit -MMD -MP
+BENCH_CFLAGS   := -std=gnu11 -O2 $(CFLAGS) $(WARN) $(WERROR) -Iinclude -Ivm -Itestkit -Itools -MMD -MP
 BENCH_CXXFLAGS := -std=c++17 -O2 $(CFLAGS) -Wall -Wextra $(WERROR) -Iinclude -Itestkit -Ibench -MMD -MP
 # Bench code stays in plain .text (no .text.startup/.unlikely sections that
 # the linker would place before libvfm); see BENCH_LINK_LIB.
@@ -243,8 +243,13 @@ $(BENCH_OUT)/obj/%.o: bench/%.cc
 # a change to bench.c must not look like a change of the interpreter.
 BENCH_LINK_LIB := -Wl,--whole-archive $(LIB) -Wl,--no-whole-archive $(BENCH_SW)
 
-$(BENCH_BIN): $(BENCH_OUT)/obj/bench.o $(BENCH_OUT)/obj/native.o $(BENCH_OUT)/obj/pktgen.o $(BENCH_SW) $(LIB)
-	$(CC) $(BENCH_CFLAGS) $(BENCH_LINK_LIB) $(filter %.o,$(filter-out $(BENCH_SW),$^)) -o $@ $(BENCH_LIBS)
+# vfm-bench: bench.c (command line, main) and bench_*.c (engines, agreement,
+# timing, report) around one struct bench (bench/bench.h).
+BENCH_MAIN_OBJS := $(patsubst bench/%.c,$(BENCH_OUT)/obj/%.o,$(wildcard bench/bench*.c))
+$(BENCH_BIN): $(BENCH_MAIN_OBJS) $(BENCH_OUT)/obj/native.o $(BENCH_OUT)/obj/pktgen.o $(BENCH_SW) \
+		$(TOOL_SUPPORT_LIB) $(LIB)
+	$(CC) $(BENCH_CFLAGS) $(BENCH_LINK_LIB) $(filter %.o,$(filter-out $(BENCH_SW),$^)) \
+		$(TOOL_SUPPORT_LIB) -o $@ $(BENCH_LIBS)
 
 $(BENCH_MICRO): $(BENCH_OUT)/obj/micro.o $(BENCH_OUT)/obj/pktgen.o $(BENCH_SW) $(LIB)
 	$(CXX) $(BENCH_CXXFLAGS) $(BENCH_LINK_LIB) $(filter %.o,$(filter-out $(BENCH_SW),$^)) -o $@ -lbenchmark $(BENCH_LIBS)

@@ -56,16 +56,16 @@ int cli_next(struct cli *c, int argc, char **argv)
 	}
 }
 
-uint64_t cli_number(const struct cli *c, const char *what, uint64_t min, uint64_t max,
-		    const char *hint)
+uint64_t cli_number(const struct cli *c, const char *what, const char *arg, uint64_t min,
+		    uint64_t max, const char *hint)
 {
 	uint64_t v;
-	if (cli_parse_u64(optarg, max, &v) == 0 && v >= min)
+	if (cli_parse_u64(arg, max, &v) == 0 && v >= min)
 		return v;
 	if (hint)
-		cli_error(c->name, "bad %s '%s' (%s)", what, optarg, hint);
+		cli_error(c->name, "bad %s '%s' (%s)", what, arg, hint);
 	else
-		cli_error(c->name, "bad %s '%s' (%llu to %llu)", what, optarg,
+		cli_error(c->name, "bad %s '%s' (%llu to %llu)", what, arg,
 			  (unsigned long long)min, (unsigned long long)max);
 	exit(CLI_EXIT_USAGE);
 }

@@ -53,11 +53,11 @@ struct cli {
  * mix; "--" ends the options).  Never returns 'h', '?' or ':'. */
 int cli_next(struct cli *c, int argc, char **argv);
 
-/* optarg as a number from min to max (decimal, or hex with 0x).  Anything
- * else is a usage error: "name: bad WHAT 'ARG' (HINT)", with "MIN to MAX"
- * when hint is NULL, and exit(CLI_EXIT_USAGE). */
-uint64_t cli_number(const struct cli *c, const char *what, uint64_t min, uint64_t max,
-		    const char *hint);
+/* arg (usually optarg) as a number from min to max (decimal, or hex with
+ * 0x).  Anything else is a usage error: "name: bad WHAT 'ARG' (HINT)", with
+ * "MIN to MAX" when hint is NULL, and exit(CLI_EXIT_USAGE). */
+uint64_t cli_number(const struct cli *c, const char *what, const char *arg, uint64_t min,
+		    uint64_t max, const char *hint);
 
 /* "name: message (see --help)" on stderr; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const struct cli *c, const char *fmt, ...)

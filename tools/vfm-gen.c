@@ -61,19 +61,20 @@ int main(int argc, char **argv)
 	while ((c = cli_next(&cli, argc, argv)) != -1) {
 		switch (c) {
 		case 'n':
-			cfg.count = cli_number(&cli, "packet count", 0, UINT32_MAX, NULL);
+			cfg.count = cli_number(&cli, "packet count", optarg, 0, UINT32_MAX, NULL);
 			break;
 		case 's':
-			cfg.seed = cli_number(&cli, "seed", 0, UINT64_MAX, "an unsigned 64-bit number");
+			cfg.seed = cli_number(&cli, "seed", optarg, 0, UINT64_MAX, "an unsigned 64-bit number");
 			break;
 		case 'o':
 			out_path = optarg;
 			break;
 		case OPT_START:
-			cfg.start_ns = cli_number(&cli, "start time", 1, UINT64_MAX / 2, "ns, 1 to 2^63-1");
+			cfg.start_ns = cli_number(&cli, "start time", optarg, 1, UINT64_MAX / 2, "ns, 1 to 2^63-1");
 			break;
 		case OPT_GAP:
-			cfg.mean_gap_ns = (uint32_t)cli_number(&cli, "mean gap", 1, 1000000000u, "ns, 1 to 1000000000");
+			cfg.mean_gap_ns = (uint32_t)cli_number(&cli, "mean gap", optarg, 1, 1000000000u,
+							       "ns, 1 to 1000000000");
 			break;
 		case OPT_STATS:
 			stats = 1;

@@ -202,14 +202,14 @@ int main(int argc, char **argv)
 	while ((c = cli_next(&cli, argc, argv)) != -1) {
 		switch (c) {
 		case 's':
-			seed = cli_number(&cli, "seed", 0, UINT64_MAX, "an unsigned 64-bit number");
+			seed = cli_number(&cli, "seed", optarg, 0, UINT64_MAX, "an unsigned 64-bit number");
 			break;
 		case 'n':
 			cfg.target_insns =
-				(uint32_t)cli_number(&cli, "instruction count", 1, 900000, NULL);
+				(uint32_t)cli_number(&cli, "instruction count", optarg, 1, 900000, NULL);
 			break;
 		case 'c':
-			count = cli_number(&cli, "count", 1, UINT32_MAX, NULL);
+			count = cli_number(&cli, "count", optarg, 1, UINT32_MAX, NULL);
 			break;
 		case 'o':
 			out = optarg;
@@ -224,20 +224,20 @@ int main(int argc, char **argv)
 			from = optarg;
 			break;
 		case OPT_MAXI:
-			cfg.max_insns = (uint32_t)cli_number(&cli, "--max-insns", 1, 900000, NULL);
+			cfg.max_insns = (uint32_t)cli_number(&cli, "--max-insns", optarg, 1, 900000, NULL);
 			break;
 		case OPT_MAXS:
-			cfg.max_stack = (uint32_t)cli_number(&cli, "--max-stack", 1, 256, NULL);
+			cfg.max_stack = (uint32_t)cli_number(&cli, "--max-stack", optarg, 1, 256, NULL);
 			break;
 		case OPT_ITERS:
 			cfg.max_loop_iters =
-				(uint32_t)cli_number(&cli, "--max-iters", 1, UINT32_MAX, NULL);
+				(uint32_t)cli_number(&cli, "--max-iters", optarg, 1, UINT32_MAX, NULL);
 			break;
 		case OPT_NEST:
-			cfg.max_nesting = (uint8_t)cli_number(&cli, "--nesting", 1, 8, NULL);
+			cfg.max_nesting = (uint8_t)cli_number(&cli, "--nesting", optarg, 1, 8, NULL);
 			break;
 		case OPT_EXPR:
-			cfg.expr_depth = (uint8_t)cli_number(&cli, "--expr-depth", 1, 5, NULL);
+			cfg.expr_depth = (uint8_t)cli_number(&cli, "--expr-depth", optarg, 1, 5, NULL);
 			break;
 		case OPT_MIX:
 			if (parse_mix(optarg, &cfg) != 0) {

@@ -152,15 +152,15 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->write_path = optarg;
 			break;
 		case OPT_BUDGET:
-			o->config.budget = (uint32_t)cli_number(&cli, "--budget", 0, UINT32_MAX, NULL);
+			o->config.budget = (uint32_t)cli_number(&cli, "--budget", optarg, 0, UINT32_MAX, NULL);
 			o->config.budget_set = 1;
 			break;
 		case OPT_FLOWCAP:
-			o->config.flow_capacity = (uint32_t)cli_number(&cli, "--flow-capacity", 1,
+			o->config.flow_capacity = (uint32_t)cli_number(&cli, "--flow-capacity", optarg, 1,
 								       VFM_MAX_FLOW_CAPACITY, NULL);
 			break;
 		case OPT_REPEAT:
-			o->repeat = cli_number(&cli, "--repeat", 1, 1000000, NULL);
+			o->repeat = cli_number(&cli, "--repeat", optarg, 1, 1000000, NULL);
 			break;
 		case OPT_JIT:
 			o->jit = 1;

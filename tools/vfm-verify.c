@@ -249,7 +249,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_Z3_UNROLL:
 			o.z3 = 1;
-			o.z3_unroll = (uint32_t)cli_number(&cli, "--z3-unroll", 1, 1000, NULL);
+			o.z3_unroll = (uint32_t)cli_number(&cli, "--z3-unroll", optarg, 1, 1000, NULL);
 			break;
 		}
 	}
