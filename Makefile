@@ -229,7 +229,9 @@ $(BENCH_OUT)/obj/%.o: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) $(BENCH_NOREORDER) -c $< -o $@
 
-$(BENCH_OUT)/obj/pktgen.o: testkit/pktgen.c
+# The testkit pieces the bench uses (pktgen, fileio), compiled like the
+# bench's own code.
+$(BENCH_OUT)/obj/%.o: testkit/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) $(BENCH_NOREORDER) -c $< -o $@
 
@@ -246,7 +248,8 @@ BENCH_LINK_LIB := -Wl,--whole-archive $(LIB) -Wl,--no-whole-archive $(BENCH_SW)
 # vfm-bench: bench.c (command line, main) and bench_*.c (engines, agreement,
 # timing, report) around one struct bench (bench/bench.h).
 BENCH_MAIN_OBJS := $(patsubst bench/%.c,$(BENCH_OUT)/obj/%.o,$(wildcard bench/bench*.c))
-$(BENCH_BIN): $(BENCH_MAIN_OBJS) $(BENCH_OUT)/obj/native.o $(BENCH_OUT)/obj/pktgen.o $(BENCH_SW) \
+$(BENCH_BIN): $(BENCH_MAIN_OBJS) $(BENCH_OUT)/obj/native.o $(BENCH_OUT)/obj/pktgen.o \
+		$(BENCH_OUT)/obj/fileio.o $(BENCH_SW) \
 		$(TOOL_SUPPORT_LIB) $(LIB)
 	$(CC) $(BENCH_CFLAGS) $(BENCH_LINK_LIB) $(filter %.o,$(filter-out $(BENCH_SW),$^)) \
 		$(TOOL_SUPPORT_LIB) -o $@ $(BENCH_LIBS)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "fileio.h"
 
 
 const char *const kind_name[K_COUNT] = {
@@ -143,27 +144,10 @@ void bench_get_stats(struct inst *in, vfm_flow_stats_t *st)
 
 static uint8_t *read_text(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		bench_die("cannot open %s: %s (run from the repository root or use --root)",
-		    path, strerror(errno));
-	size_t cap = 4096, n = 0;
-	uint8_t *buf = bench_xcalloc(1, cap);
-	size_t got;
-	while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n == cap) {
-			cap *= 2;
-			uint8_t *nb = realloc(buf, cap);
-			if (!nb)
-				bench_die("out of memory");
-			buf = nb;
-		}
-	}
-	if (ferror(f))
-		bench_die("cannot read %s", path);
-	fclose(f);
-	*len = n;
+	uint8_t *buf;
+	if (fileio_read(path, &buf, len) != 0)
+		bench_die("cannot read %s: %s (run from the repository root or use --root)",
+			  path, strerror(errno));
 	return buf;
 }
 

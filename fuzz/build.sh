@@ -76,7 +76,7 @@ build_replay() {
 	for t in $TARGETS; do
 		# shellcheck disable=SC2086
 		"$GCC" -std=gnu11 -g -O1 $WARN $SAN $INC \
-			fuzz/fuzz_$t.c $(target_srcs $t) fuzz/replay_main.c $LIB_SRCS \
+			fuzz/fuzz_$t.c $(target_srcs $t) fuzz/replay_main.c testkit/fileio.c $LIB_SRCS \
 			$(target_libs $t) -o "$OUT/replay_$t"
 		echo "built $OUT/replay_$t"
 	done

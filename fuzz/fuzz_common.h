@@ -44,6 +44,9 @@
 /* ---- Input framing: [u8 flags][u16 LE field][program][packets] ---------- */
 
 #define FUZZ_MAX_PACKETS 16
+/* Upper bound on interpreted instructions per input (two VMs), so that a
+ * loop under a large budget cannot make one input take seconds. */
+#define FUZZ_INSN_LIMIT 20000000ull
 
 struct fuzz_frame {
 	uint8_t flags;
@@ -117,11 +120,19 @@ static inline int fuzz_add_packet(struct fuzz_packets *ps, const uint8_t *src, s
 	return 0;
 }
 
+static inline void fuzz_free_packets(struct fuzz_packets *ps)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		free(ps->mem[i]);
+	ps->n = 0;
+}
+
 /* The packet part of an input: repeated [u8 length][length bytes], at most
  * FUZZ_MAX_PACKETS; the last one (or one whose length runs past the end)
  * takes what remains.  Packets are one second apart, so that TS-based rate
  * limits see time pass; with ts_bytes a packet of 8 bytes or more takes its
- * timestamp from its first 8 bytes (LE) instead.  Returns 0 or -1 (OOM). */
+ * timestamp from its first 8 bytes (LE) instead.  Returns 0, or -1 when
+ * out of memory (with every packet freed). */
 static inline int fuzz_cut_packets(struct fuzz_packets *ps, const uint8_t *d, size_t left,
 				   int ts_bytes, enum fuzz_empty empty)
 {
@@ -135,18 +146,34 @@ static inline int fuzz_cut_packets(struct fuzz_packets *ps, const uint8_t *d, si
 		uint64_t ts = (ps->n + 1) * 1000000000ull;
 		if (ts_bytes && len >= 8)
 			ts = vfm_get_le64(d);
-		if (fuzz_add_packet(ps, d, len, ts, empty) != 0)
+		if (fuzz_add_packet(ps, d, len, ts, empty) != 0) {
+			fuzz_free_packets(ps);
 			return -1;
+		}
 		d += len;
 		left -= len;
 	}
 	return 0;
 }
 
-static inline void fuzz_free_packets(struct fuzz_packets *ps)
+/* How many of n packets to run on two VMs when each packet may execute up
+ * to bound instructions: all of them, or as many as FUZZ_INSN_LIMIT allows
+ * (at least one). */
+static inline size_t fuzz_packets_within(uint64_t bound, size_t n)
 {
-	for (size_t i = 0; i < ps->n; i++)
-		free(ps->mem[i]);
+	if (bound * n * 2 > FUZZ_INSN_LIMIT)
+		n = FUZZ_INSN_LIMIT / (bound * 2) ? FUZZ_INSN_LIMIT / (bound * 2) : 1;
+	return n;
+}
+
+/* Triage (the describe hooks): "packet I: LEN bytes, ts TS: xx xx ..." with
+ * at most the first 64 bytes. */
+static inline void fuzz_describe_packet(FILE *out, size_t i, const vfm_packet_t *p)
+{
+	fprintf(out, "packet %zu: %u bytes, ts %llu:", i, p->len, (unsigned long long)p->ts_ns);
+	for (uint32_t j = 0; j < p->len && j < 64; j++)
+		fprintf(out, " %02x", p->data[j]);
+	fprintf(out, "%s\n", p->len > 64 ? " ..." : "");
 }
 
 #define FUZZ_CANNED_FRAMES 4
@@ -183,14 +210,16 @@ static inline size_t fuzz_canned_packet(unsigned which, uint8_t *buf)
 }
 
 /* Append the FUZZ_CANNED_FRAMES canned frames, continuing the one-second
- * timestamps.  Returns 0 or -1 (OOM). */
+ * timestamps.  Returns 0, or -1 when out of memory (every packet freed). */
 static inline int fuzz_add_canned(struct fuzz_packets *ps, enum fuzz_empty empty)
 {
 	uint8_t buf[96];
 	for (unsigned c = 0; c < FUZZ_CANNED_FRAMES; c++) {
 		size_t len = fuzz_canned_packet(c, buf);
-		if (fuzz_add_packet(ps, buf, len, (ps->n + 1) * 1000000000ull, empty) != 0)
+		if (fuzz_add_packet(ps, buf, len, (ps->n + 1) * 1000000000ull, empty) != 0) {
+			fuzz_free_packets(ps);
 			return -1;
+		}
 	}
 	return 0;
 }

@@ -39,7 +39,6 @@
 #include "prng.h"
 #include "progen.h"
 
-#define FUZZ_INSN_LIMIT 20000000ull
 
 #define FUZZ_NAME "fuzz_diff"
 #include "fuzz_common.h"
@@ -152,13 +151,9 @@ static void run_diff(vfm_program_t *prog, const struct diff_input *in)
 			    .budget_set = 1};
 	uint64_t bound = prog->facts.has_backward ? ((uint64_t)cfg.budget + 1) * n : n;
 	struct fuzz_packets ps;
-	if (cut_packets(in, &ps) != 0) {
-		fuzz_free_packets(&ps);
+	if (cut_packets(in, &ps) != 0)
 		return;
-	}
-	size_t count = ps.n;
-	if (bound * count * 2 > FUZZ_INSN_LIMIT)
-		count = FUZZ_INSN_LIMIT / (bound * 2) ? FUZZ_INSN_LIMIT / (bound * 2) : 1;
+	size_t count = fuzz_packets_within(bound, ps.n);
 
 	vfm_diag_t diag;
 	vfm_state_t *a = vfm_create_with(&cfg, &diag);
@@ -404,11 +399,7 @@ void vfm_fuzz_describe(const uint8_t *data, size_t size, FILE *out)
 	}
 	if (cut_packets(&in, &ps) == 0) {
 		for (size_t i = 0; i < ps.n; i++) {
-			fprintf(out, "packet %zu: %u bytes, ts %llu:", i, ps.pkt[i].len,
-				(unsigned long long)ps.pkt[i].ts_ns);
-			for (uint32_t j = 0; j < ps.pkt[i].len && j < 64; j++)
-				fprintf(out, " %02x", ps.pkt[i].data[j]);
-			fprintf(out, "%s\n", ps.pkt[i].len > 64 ? " ..." : "");
+			fuzz_describe_packet(out, i, &ps.pkt[i]);
 			vfm_result_t r;
 			if (vm && vfm_execute_ex(vm, &ps.pkt[i], &r) == VFM_OK)
 				fprintf(out, "  interpreter: verdict %u, status %s, %llu insns\n",

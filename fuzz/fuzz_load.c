@@ -42,10 +42,6 @@
 #include "program.h"
 #include "state.h"
 
-/* Upper bound on interpreted instructions per input (both VMs), so that a
- * loop under a large budget cannot make one input take seconds. */
-#define FUZZ_INSN_LIMIT 20000000ull
-
 #define FUZZ_NAME "fuzz_load"
 #include "fuzz_common.h"
 
@@ -193,8 +189,10 @@ static int cut_packets(const struct fuzz_input *in, struct fuzz_packets *ps)
 	if (in->canned || ps->n == 0) {
 		if (fuzz_add_canned(ps, FUZZ_EMPTY_ALTERNATE) != 0)
 			return -1;
-		if (fuzz_add_packet(ps, NULL, 0, 0, FUZZ_EMPTY_ALTERNATE) != 0)
+		if (fuzz_add_packet(ps, NULL, 0, 0, FUZZ_EMPTY_ALTERNATE) != 0) {
+			fuzz_free_packets(ps);
 			return -1;
+		}
 	}
 	return 0;
 }
@@ -329,13 +327,9 @@ static void run_program(vfm_program_t *prog, const struct fuzz_input *in)
 	uint64_t bound = has_backward ? ((uint64_t)cfg.budget + 1) * n : n;
 
 	struct fuzz_packets ps;
-	if (cut_packets(in, &ps) != 0) {
-		fuzz_free_packets(&ps);
+	if (cut_packets(in, &ps) != 0)
 		return;
-	}
-	size_t count = ps.n;
-	if (bound * count * 2 > FUZZ_INSN_LIMIT)
-		count = FUZZ_INSN_LIMIT / (bound * 2) ? FUZZ_INSN_LIMIT / (bound * 2) : 1;
+	size_t count = fuzz_packets_within(bound, ps.n);
 
 	vfm_diag_t diag;
 	vfm_state_t *a = vfm_create_with(&cfg, &diag);
@@ -613,11 +607,7 @@ void vfm_fuzz_describe(const uint8_t *data, size_t size, FILE *out)
 	}
 	if (cut_packets(&in, &ps) == 0) {
 		for (size_t i = 0; i < ps.n; i++) {
-			fprintf(out, "packet %zu: %u bytes, ts %llu:", i, ps.pkt[i].len,
-				(unsigned long long)ps.pkt[i].ts_ns);
-			for (uint32_t j = 0; j < ps.pkt[i].len && j < 64; j++)
-				fprintf(out, " %02x", ps.pkt[i].data[j]);
-			fprintf(out, "%s\n", ps.pkt[i].len > 64 ? " ..." : "");
+			fuzz_describe_packet(out, i, &ps.pkt[i]);
 			vfm_result_t r;
 			if (vm && vfm_execute_ex(vm, &ps.pkt[i], &r) == VFM_OK)
 				fprintf(out, "  -> verdict %u, status %s, %llu insns\n", r.verdict,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "fileio.h"
 
 /* getopt_long's code for --version: outside the range of short options. */
 #define CLI_OPT_VERSION 0x10000
@@ -34,7 +35,7 @@ int cli_next(struct cli *c, int argc, char **argv)
 	int opt = getopt_long(argc, argv, c->short_all, c->long_all, NULL);
 	switch (opt) {
 	case 'h':
-		c->usage(stdout);
+		cli_usage(c, stdout);
 		exit(CLI_EXIT_OK);
 	case CLI_OPT_VERSION:
 		printf("%s %s\n", c->name, CLI_VERSION);
@@ -54,6 +55,31 @@ int cli_next(struct cli *c, int argc, char **argv)
 	default:
 		return opt;
 	}
+}
+
+void cli_usage(const struct cli *c, FILE *f)
+{
+	if (c->usage)
+		c->usage(f);
+	else
+		fputs(c->usage_text, f);
+}
+
+const char *cli_one_operand(const struct cli *c, int argc, char **argv)
+{
+	if (optind == argc) {
+		cli_usage(c, stderr);
+		exit(CLI_EXIT_USAGE);
+	}
+	if (argc - optind > 1)
+		exit(cli_usage_error(c, "more than one input file"));
+	return argv[optind];
+}
+
+void cli_no_operands(const struct cli *c, int argc, char **argv)
+{
+	if (optind < argc)
+		exit(cli_usage_error(c, "unexpected argument '%s'", argv[optind]));
 }
 
 uint64_t cli_number(const struct cli *c, const char *what, const char *arg, uint64_t min,
@@ -99,32 +125,14 @@ int cli_read_file(const char *prog, const char *path, uint8_t **out, size_t *len
 		cli_error(prog, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	size_t cap = 1 << 16, n = 0;
-	uint8_t *buf = malloc(cap + 1);
-	while (buf) {
-		n += fread(buf + n, 1, cap - n, f);
-		if (n < cap)
-			break;
-		uint8_t *bigger = realloc(buf, cap * 2 + 1);
-		if (!bigger) {
-			free(buf);
-			buf = NULL;
-		} else {
-			buf = bigger;
-			cap *= 2;
-		}
-	}
-	int failed = !buf || ferror(f);
+	int rc = fileio_read_stream(f, out, len);
+	int saved = errno;
 	if (!is_stdin)
 		fclose(f);
-	if (failed) {
-		cli_error(prog, "%s: %s", path, buf ? "read error" : "out of memory");
-		free(buf);
+	if (rc != 0) {
+		cli_error(prog, "%s: %s", path, saved == ENOMEM ? "out of memory" : "read error");
 		return -1;
 	}
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
 	return 0;
 }
 

@@ -40,7 +40,8 @@ enum {
 
 struct cli {
 	const char *name;              /* "vfm-asm": messages, --version */
-	void (*usage)(FILE *f);        /* the whole --help text */
+	const char *usage_text;        /* the whole --help text, or: */
+	void (*usage)(FILE *f);        /* prints it (when it needs values) */
 	const char *shortopts;         /* getopt's, without 'h' */
 	const struct option *longopts; /* without help and version; may be NULL */
 	/* Filled in by the first cli_next(). */
@@ -52,6 +53,17 @@ struct cli {
  * operands remain: argv[optind..argc), GNU order (options and operands may
  * mix; "--" ends the options).  Never returns 'h', '?' or ':'. */
 int cli_next(struct cli *c, int argc, char **argv);
+
+/* Print the usage text to f. */
+void cli_usage(const struct cli *c, FILE *f);
+
+/* The operand of a tool that takes exactly one, argv[optind]: with none,
+ * the usage on stderr; with more, "more than one input file"; both exit
+ * CLI_EXIT_USAGE. */
+const char *cli_one_operand(const struct cli *c, int argc, char **argv);
+
+/* For tools without operands: any left is a usage error (exit). */
+void cli_no_operands(const struct cli *c, int argc, char **argv);
 
 /* arg (usually optarg) as a number from min to max (decimal, or hex with
  * 0x).  Anything else is a usage error: "name: bad WHAT 'ARG' (HINT)", with

@@ -39,11 +39,6 @@ static char *default_output(const char *input)
 	return out;
 }
 
-static void usage(FILE *f)
-{
-	fputs(usage_text, f);
-}
-
 int main(int argc, char **argv)
 {
 	enum { OPT_NO_DEBUG = 256, OPT_NO_VERIFY };
@@ -52,8 +47,9 @@ int main(int argc, char **argv)
 		{"no-verify", no_argument, NULL, OPT_NO_VERIFY},
 		{NULL, 0, NULL, 0},
 	};
-	struct cli cli = {.name = "vfm-asm", .usage = usage, .shortopts = "o:", .longopts = longopts};
-	const char *input = NULL, *output = NULL;
+	struct cli cli = {.name = "vfm-asm", .usage_text = usage_text, .shortopts = "o:",
+			  .longopts = longopts};
+	const char *input, *output = NULL;
 	int with_debug = 1, verify = 1, c;
 	while ((c = cli_next(&cli, argc, argv)) != -1) {
 		switch (c) {
@@ -68,16 +64,10 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	if (optind == argc) {
-		usage(stderr);
-		return CLI_EXIT_USAGE;
-	}
-	if (argc - optind > 1)
-		return cli_usage_error(&cli, "more than one input file");
-	input = argv[optind];
+	input = cli_one_operand(&cli, argc, argv);
 	uint8_t *src;
 	size_t src_len;
-	if (cli_read_file("vfm-asm", input, &src, &src_len) != 0)
+	if (cli_read_file(cli.name, input, &src, &src_len) != 0)
 		return CLI_EXIT_IO;
 	uint8_t *bin = NULL;
 	size_t bin_len = 0;
@@ -100,7 +90,7 @@ int main(int argc, char **argv)
 		vfm_program_release(prog);
 	}
 	char *def = output ? NULL : default_output(input);
-	int rc = cli_write_file("vfm-asm", output ? output : def, bin, bin_len);
+	int rc = cli_write_file(cli.name, output ? output : def, bin, bin_len);
 	free(def);
 	free(bin);
 	return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_IO;

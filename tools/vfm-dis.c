@@ -24,39 +24,28 @@ static const char usage_text[] =
 	"\n"
 	"exit status: 0 ok, 1 not a valid bytecode file, 2 usage, 3 I/O\n";
 
-static void usage(FILE *f)
-{
-	fputs(usage_text, f);
-}
-
 int main(int argc, char **argv)
 {
-	struct cli cli = {.name = "vfm-dis", .usage = usage, .shortopts = "o:"};
+	struct cli cli = {.name = "vfm-dis", .usage_text = usage_text, .shortopts = "o:"};
 	const char *input, *output = "-";
 	int c;
 	while ((c = cli_next(&cli, argc, argv)) != -1)
 		if (c == 'o')
 			output = optarg;
-	if (optind == argc) {
-		usage(stderr);
-		return CLI_EXIT_USAGE;
-	}
-	if (argc - optind > 1)
-		return cli_usage_error(&cli, "more than one input file");
-	input = argv[optind];
+	input = cli_one_operand(&cli, argc, argv);
 	uint8_t *bin;
 	size_t len;
-	if (cli_read_file("vfm-dis", input, &bin, &len) != 0)
+	if (cli_read_file(cli.name, input, &bin, &len) != 0)
 		return CLI_EXIT_IO;
 	char *text;
 	vfm_diag_t diag;
 	vfm_error_t err = vfm_disassemble(bin, len, &text, &diag);
 	free(bin);
 	if (err != VFM_OK) {
-		cli_error("vfm-dis", "%s: %s", input, diag.message);
+		cli_error(cli.name, "%s: %s", input, diag.message);
 		return err == VFM_ENOMEM ? CLI_EXIT_IO : CLI_EXIT_REJECT;
 	}
-	int rc = cli_write_file("vfm-dis", output, text, strlen(text));
+	int rc = cli_write_file(cli.name, output, text, strlen(text));
 	free(text);
 	return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_IO;
 }

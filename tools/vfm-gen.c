@@ -13,32 +13,29 @@
 
 static const char *const prog = "vfm-gen";
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: vfm-gen [-n COUNT] [-s SEED] [--start-ns NS] [--mean-gap-ns NS]\n"
-		"               [--stats] -o OUT.pcap\n"
-		"\n"
-		"Write COUNT synthetic Ethernet frames to OUT.pcap (\"-\" = stdout) as\n"
-		"pcap with nanosecond timestamps.  The same options always give the\n"
-		"same bytes, on every host.\n"
-		"\n"
-		"  -n, --count COUNT     packets to write (default 10000)\n"
-		"  -s, --seed SEED       generator seed, decimal or 0x hex (default 1)\n"
-		"      --start-ns NS     first timestamp in ns since the epoch\n"
-		"                        (default 1700000000000000000)\n"
-		"      --mean-gap-ns NS  mean gap between packets (default 10000)\n"
-		"      --stats           print how many packets of each kind were written\n"
-		"  -o, --output FILE     output capture (required)\n"
-		"  -h, --help            this text\n"
-		"      --version         print the version\n"
-		"\n"
-		"Mix: IPv4 TCP/UDP/ICMP with and without IP options, IPv4 fragments,\n"
-		"IPv6 TCP/UDP, 802.1Q, ARP, other ethertypes, truncated frames, a SYN\n"
-		"flood from 6 sources and bursts from 4 sources (see testkit/pktgen.h).\n"
-		"\n"
-		"Exit status: 0 success, 2 bad command line, 3 cannot write the file.\n");
-}
+static const char usage_text[] =
+	"usage: vfm-gen [-n COUNT] [-s SEED] [--start-ns NS] [--mean-gap-ns NS]\n"
+	"               [--stats] -o OUT.pcap\n"
+	"\n"
+	"Write COUNT synthetic Ethernet frames to OUT.pcap (\"-\" = stdout) as\n"
+	"pcap with nanosecond timestamps.  The same options always give the\n"
+	"same bytes, on every host.\n"
+	"\n"
+	"  -n, --count COUNT     packets to write (default 10000)\n"
+	"  -s, --seed SEED       generator seed, decimal or 0x hex (default 1)\n"
+	"      --start-ns NS     first timestamp in ns since the epoch\n"
+	"                        (default 1700000000000000000)\n"
+	"      --mean-gap-ns NS  mean gap between packets (default 10000)\n"
+	"      --stats           print how many packets of each kind were written\n"
+	"  -o, --output FILE     output capture (required)\n"
+	"  -h, --help            this text\n"
+	"      --version         print the version\n"
+	"\n"
+	"Mix: IPv4 TCP/UDP/ICMP with and without IP options, IPv4 fragments,\n"
+	"IPv6 TCP/UDP, 802.1Q, ARP, other ethertypes, truncated frames, a SYN\n"
+	"flood from 6 sources and bursts from 4 sources (see testkit/pktgen.h).\n"
+	"\n"
+	"Exit status: 0 success, 2 bad command line, 3 cannot write the file.\n";
 
 
 int main(int argc, char **argv)
@@ -53,7 +50,8 @@ int main(int argc, char **argv)
 		{"stats", no_argument, NULL, OPT_STATS},
 		{NULL, 0, NULL, 0},
 	};
-	struct cli cli = {.name = prog, .usage = usage, .shortopts = "n:s:o:", .longopts = longopts};
+	struct cli cli = {.name = prog, .usage_text = usage_text, .shortopts = "n:s:o:",
+			  .longopts = longopts};
 	struct pktgen_config cfg = {.seed = 1, .count = 10000};
 	const char *out_path = NULL;
 	int stats = 0;
@@ -70,7 +68,8 @@ int main(int argc, char **argv)
 			out_path = optarg;
 			break;
 		case OPT_START:
-			cfg.start_ns = cli_number(&cli, "start time", optarg, 1, UINT64_MAX / 2, "ns, 1 to 2^63-1");
+			cfg.start_ns = cli_number(&cli, "start time", optarg, 1, UINT64_MAX / 2,
+						  "ns, 1 to 2^63-1");
 			break;
 		case OPT_GAP:
 			cfg.mean_gap_ns = (uint32_t)cli_number(&cli, "mean gap", optarg, 1, 1000000000u,
@@ -81,8 +80,7 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	if (optind < argc)
-		return cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);
+	cli_no_operands(&cli, argc, argv);
 	if (!out_path)
 		return cli_usage_error(&cli, "no output file (use -o OUT.pcap)");
 

@@ -15,48 +15,45 @@
 
 static const char *const prog = "vfm-progen";
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: vfm-progen [-s SEED] [-n INSNS] [-c COUNT] [-o DIR|FILE] [options]\n"
-		"       vfm-progen --from-bytes FILE [-o FILE] [options]\n"
-		"\n"
-		"Write random programs that pass the verifier, as VFM assembly.  The same\n"
-		"seed and options give the same program on every host.\n"
-		"\n"
-		"  -s, --seed SEED       first seed, decimal or 0x hex (default 1); program i\n"
-		"                        of COUNT uses SEED + i\n"
-		"  -n, --insns N         approximate instruction count (default 64)\n"
-		"  -c, --count COUNT     programs to write (default 1)\n"
-		"  -o, --output PATH     a file (default \"-\", stdout), or a directory that\n"
-		"                        receives prog-SEED.vfm files (an existing directory,\n"
-		"                        or any PATH when COUNT > 1: then it is created)\n"
-		"      --bin             also write the assembled bytecode: FILE.bin (a .vfm\n"
-		"                        suffix is replaced), prog-SEED.bin in a directory\n"
-		"      --choices         also write the choice string (.pg): the bytes that\n"
-		"                        --from-bytes (with the same options) decodes back to\n"
-		"                        the same program; usable as fuzz corpus seeds\n"
-		"      --from-bytes FILE decode FILE (any bytes at all) into a program\n"
-		"      --max-insns N     hard cap on instructions (default 2*INSNS+1024)\n"
-		"      --max-stack N     deepest stack to use, 1..256 (default 256)\n"
-		"      --max-iters N     bounded loops run 1..N times (default 8)\n"
-		"      --nesting N       nested structures, 1..8 (default 5)\n"
-		"      --expr-depth N    expression nesting, 1..5 (default 3)\n"
-		"      --mix NAME=W,...  statement weights 0..255; unnamed kinds keep their\n"
-		"                        default.  Kinds: ops scratch branch loop budget-loop\n"
-		"                        guard indexed flow deep early-ret break dead\n"
-		"      --no-loops        loop-free programs (loop=0,budget-loop=0)\n"
-		"      --no-comments     no \"; loop ...\" comments in the text\n"
-		"      --verify          assemble and verify every program; exit 1 if one is\n"
-		"                        rejected (that is a bug in the generator or verifier)\n"
-		"      --stats           one line of statistics per program and a summary\n"
-		"                        (per-opcode counts, generation speed) on stderr\n"
-		"  -h, --help            this text\n"
-		"      --version         print the version\n"
-		"\n"
-		"Exit status: 0 success, 1 a program was rejected or the generator failed,\n"
-		"2 bad command line, 3 cannot read or write a file.\n");
-}
+static const char usage_text[] =
+	"usage: vfm-progen [-s SEED] [-n INSNS] [-c COUNT] [-o DIR|FILE] [options]\n"
+	"       vfm-progen --from-bytes FILE [-o FILE] [options]\n"
+	"\n"
+	"Write random programs that pass the verifier, as VFM assembly.  The same\n"
+	"seed and options give the same program on every host.\n"
+	"\n"
+	"  -s, --seed SEED       first seed, decimal or 0x hex (default 1); program i\n"
+	"                        of COUNT uses SEED + i\n"
+	"  -n, --insns N         approximate instruction count (default 64)\n"
+	"  -c, --count COUNT     programs to write (default 1)\n"
+	"  -o, --output PATH     a file (default \"-\", stdout), or a directory that\n"
+	"                        receives prog-SEED.vfm files (an existing directory,\n"
+	"                        or any PATH when COUNT > 1: then it is created)\n"
+	"      --bin             also write the assembled bytecode: FILE.bin (a .vfm\n"
+	"                        suffix is replaced), prog-SEED.bin in a directory\n"
+	"      --choices         also write the choice string (.pg): the bytes that\n"
+	"                        --from-bytes (with the same options) decodes back to\n"
+	"                        the same program; usable as fuzz corpus seeds\n"
+	"      --from-bytes FILE decode FILE (any bytes at all) into a program\n"
+	"      --max-insns N     hard cap on instructions (default 2*INSNS+1024)\n"
+	"      --max-stack N     deepest stack to use, 1..256 (default 256)\n"
+	"      --max-iters N     bounded loops run 1..N times (default 8)\n"
+	"      --nesting N       nested structures, 1..8 (default 5)\n"
+	"      --expr-depth N    expression nesting, 1..5 (default 3)\n"
+	"      --mix NAME=W,...  statement weights 0..255; unnamed kinds keep their\n"
+	"                        default.  Kinds: ops scratch branch loop budget-loop\n"
+	"                        guard indexed flow deep early-ret break dead\n"
+	"      --no-loops        loop-free programs (loop=0,budget-loop=0)\n"
+	"      --no-comments     no \"; loop ...\" comments in the text\n"
+	"      --verify          assemble and verify every program; exit 1 if one is\n"
+	"                        rejected (that is a bug in the generator or verifier)\n"
+	"      --stats           one line of statistics per program and a summary\n"
+	"                        (per-opcode counts, generation speed) on stderr\n"
+	"  -h, --help            this text\n"
+	"      --version         print the version\n"
+	"\n"
+	"Exit status: 0 success, 1 a program was rejected or the generator failed,\n"
+	"2 bad command line, 3 cannot read or write a file.\n";
 
 static int parse_mix(const char *arg, struct progen_config *cfg)
 {
@@ -193,7 +190,8 @@ int main(int argc, char **argv)
 		{"stats", no_argument, NULL, OPT_STATS},
 		{NULL, 0, NULL, 0},
 	};
-	struct cli cli = {.name = prog, .usage = usage, .shortopts = "s:n:c:o:", .longopts = longopts};
+	struct cli cli = {.name = prog, .usage_text = usage_text, .shortopts = "s:n:c:o:",
+			  .longopts = longopts};
 	struct progen_config cfg;
 	progen_config_init(&cfg);
 	uint64_t seed = 1, count = 1;
@@ -261,8 +259,7 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	if (optind < argc)
-		return cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);
+	cli_no_operands(&cli, argc, argv);
 	int any_w = 0;
 	for (unsigned f = 0; f < PROGEN_F_COUNT; f++)
 		any_w |= cfg.weight[f] != 0;

@@ -211,11 +211,6 @@ static int verify_file(const char *path, const struct options *o)
 	return rc;
 }
 
-static void usage(FILE *f)
-{
-	fputs(usage_text, f);
-}
-
 int main(int argc, char **argv)
 {
 	enum { OPT_STATES = 256, OPT_JSON, OPT_WERROR, OPT_Z3, OPT_Z3_UNROLL };
@@ -227,7 +222,8 @@ int main(int argc, char **argv)
 		{"z3-unroll", required_argument, NULL, OPT_Z3_UNROLL},
 		{NULL, 0, NULL, 0},
 	};
-	struct cli cli = {.name = "vfm-verify", .usage = usage, .shortopts = "v", .longopts = longopts};
+	struct cli cli = {.name = "vfm-verify", .usage_text = usage_text, .shortopts = "v",
+			  .longopts = longopts};
 	struct options o = {0};
 	int worst = CLI_EXIT_OK, c;
 	while ((c = cli_next(&cli, argc, argv)) != -1) {
@@ -254,7 +250,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind == argc) {
-		usage(stderr);
+		cli_usage(&cli, stderr);
 		return CLI_EXIT_USAGE;
 	}
 	/* The operands, in order: getopt_long has moved every option before
