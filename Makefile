@@ -44,14 +44,29 @@ LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB       := $(BUILD)/libvfm.a
 SINGLE    := $(BUILD)/vfm_single.h
 
+# The leaves (tools, tests, fuzz replayers, bench) share testkit/: program
+# and packet generators, capture I/O, the PRNG.  It is an archive, so a
+# binary takes only the members it uses; tools/cli.c is the tools' own
+# archive.  Only the binaries in PCAP_USERS link libpcap (testkit/pcapio.c
+# is its one user): vfm-asm and friends start without it.
+TESTKIT_SRCS := $(wildcard testkit/*.c)
+TESTKIT_OBJS := $(TESTKIT_SRCS:%.c=$(BUILD)/obj/%.o)
+TESTKIT_LIB  := $(BUILD)/libvfm_testkit.a
+TOOL_SUPPORT_SRCS := tools/cli.c
+TOOL_SUPPORT_OBJS := $(TOOL_SUPPORT_SRCS:%.c=$(BUILD)/obj/%.o)
+TOOL_SUPPORT_LIB  := $(BUILD)/libvfm_tools.a
+LEAF_CFLAGS = $(ALL_CFLAGS) -Itestkit
+PCAP_USERS := vfm-test vfm-gen test_pktgen test_vfm_test_tool replay_pcap
+pcap_libs = $(if $(filter $(PCAP_USERS),$(notdir $@)),$(PCAP_LIBS))
+
 TOOL_NAMES := vfm-asm vfm-dis vfm-verify vfm-test vfm-gen vfm-progen
 TOOLS      := $(TOOL_NAMES:%=$(BUILD)/bin/%)
-TOOL_COMMON_SRCS := tools/pktgen.c tools/pcapio.c tools/cli.c tools/progen.c
-TOOL_COMMON_OBJS := $(TOOL_COMMON_SRCS:%.c=$(BUILD)/obj/%.o)
+TOOL_OBJS  := $(TOOL_NAMES:%=$(BUILD)/obj/tools/%.o)
 
 TEST_SRCS := $(filter-out tests/test_support.c tests/test_single_header.c,$(wildcard tests/test_*.c))
 TESTS     := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
-TEST_SUPPORT_OBJS := $(BUILD)/obj/tests/test_support.o $(TOOL_COMMON_OBJS)
+TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/tests/test_support.o
+TEST_SUPPORT_OBJS := $(BUILD)/obj/tests/test_support.o $(TESTKIT_LIB)
 
 .PHONY: all lib tools single test check install clean demo
 all: lib tools single
@@ -69,9 +84,9 @@ $(LIB): $(LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/bin/%: $(BUILD)/obj/tools/%.o $(TOOL_COMMON_OBJS) $(LIB)
+$(BUILD)/bin/%: $(BUILD)/obj/tools/%.o $(TOOL_SUPPORT_LIB) $(TESTKIT_LIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS_VARIANT) $(PCAP_LIBS)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS_VARIANT) $(pcap_libs)
 
 # The single-header distribution is generated from the real sources.
 $(SINGLE): tools/amalgamate.sh include/vfm.h $(wildcard vm/*.h vm/*.def) $(LIB_SRCS)
@@ -80,7 +95,7 @@ $(SINGLE): tools/amalgamate.sh include/vfm.h $(wildcard vm/*.h vm/*.def) $(LIB_S
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_SUPPORT_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS_VARIANT) -lcmocka $(PCAP_LIBS)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS_VARIANT) -lcmocka $(pcap_libs)
 
 # A program built against the single header alone (no libvfm.a).
 $(BUILD)/tests/test_single_header: tests/test_single_header.c $(SINGLE)
@@ -93,10 +108,26 @@ $(BUILD)/tests/test_single_header: tests/test_single_header.c $(SINGLE)
 FUZZ_TARGETS := load diff asm pcap
 REPLAY := $(BUILD)/fuzz/replay_load
 REPLAYS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
+FUZZ_OBJS := $(FUZZ_TARGETS:%=$(BUILD)/obj/fuzz/fuzz_%.o) $(BUILD)/obj/fuzz/replay_main.o
 $(REPLAYS): $(BUILD)/fuzz/replay_%: $(BUILD)/obj/fuzz/fuzz_%.o $(BUILD)/obj/fuzz/replay_main.o \
-		$(TOOL_COMMON_OBJS) $(LIB)
+		$(TESTKIT_LIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS_VARIANT) $(PCAP_LIBS)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS_VARIANT) $(pcap_libs)
+
+# The leaves' objects, named in a static pattern rule: explicit targets, so
+# make never treats them as intermediate files to delete after a link (a
+# second `make` has nothing to do).
+LEAF_OBJS := $(TOOL_OBJS) $(TOOL_SUPPORT_OBJS) $(TESTKIT_OBJS) $(TEST_OBJS) $(FUZZ_OBJS)
+$(LEAF_OBJS): $(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(LEAF_CFLAGS) -c $< -o $@
+
+$(TESTKIT_LIB): $(TESTKIT_OBJS)
+$(TOOL_SUPPORT_LIB): $(TOOL_SUPPORT_OBJS)
+$(TESTKIT_LIB) $(TOOL_SUPPORT_LIB):
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
 
 # Tests run from the repository root (they read examples/ and corpus/).
 check: all $(TESTS) $(BUILD)/tests/test_single_header $(REPLAYS)
@@ -119,15 +150,15 @@ FUZZ_DICT_asm := asm.dict
 FUZZ_DICT_pcap := pcap.dict
 .PHONY: fuzz
 fuzz:
-	sh fuzz/build.sh
-	mkdir -p build/fuzz/artifacts $(FUZZ_TARGETS:%=build/fuzz/corpus-%)
-	@set -e; cd build/fuzz; for t in $(FUZZ_TARGETS); do \
+	OUT=$(BUILD)/fuzz sh fuzz/build.sh
+	mkdir -p $(BUILD)/fuzz/artifacts $(FUZZ_TARGETS:%=$(BUILD)/fuzz/corpus-%)
+	@set -e; cd $(BUILD)/fuzz; for t in $(FUZZ_TARGETS); do \
 		case $$t in load) d=$(FUZZ_DICT_load);; diff) d=$(FUZZ_DICT_diff);; \
 			asm) d=$(FUZZ_DICT_asm);; *) d=$(FUZZ_DICT_pcap);; esac; \
 		echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
 		VFM_FUZZ_STATS=1 ./fuzz_$$t -workers=1 -jobs=1 -dict=$$d -max_len=4096 \
 			-timeout=25 -rss_limit_mb=2048 -max_total_time=$(FUZZ_SECONDS) \
-			-print_final_stats=1 -artifact_prefix=artifacts/$$t- corpus-$$t ../../corpus/$$t; \
+			-print_final_stats=1 -artifact_prefix=artifacts/$$t- corpus-$$t $(CURDIR)/corpus/$$t; \
 	done
 
 # Valgrind memcheck over the normal build's tests: uninitialised reads that
@@ -180,8 +211,8 @@ clean:
 # vfm_* -> sw_vfm_*, so both interpreters run in one process.
 BENCH_OUT      := $(BUILD)/bench
 BENCH_ARGS     ?=
-BENCH_CFLAGS   := -std=gnu11 -O2 $(CFLAGS) $(WARN) $(WERROR) -Iinclude -Ivm -Itools -MMD -MP
-BENCH_CXXFLAGS := -std=c++17 -O2 $(CFLAGS) -Wall -Wextra $(WERROR) -Iinclude -Itools -Ibench -MMD -MP
+BENCH_CFLAGS   := -std=gnu11 -O2 $(CFLAGS) $(WARN) $(WERROR) -Iinclude -Ivm -Itestkit -Itools -MMD -MP
+BENCH_CXXFLAGS := -std=c++17 -O2 $(CFLAGS) -Wall -Wextra $(WERROR) -Iinclude -Itestkit -Ibench -MMD -MP
 # Bench code stays in plain .text (no .text.startup/.unlikely sections that
 # the linker would place before libvfm); see BENCH_LINK_LIB.
 BENCH_NOREORDER := -fno-reorder-functions -fno-reorder-blocks-and-partition
@@ -208,7 +239,9 @@ $(BENCH_OUT)/obj/%.o: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) $(BENCH_NOREORDER) -c $< -o $@
 
-$(BENCH_OUT)/obj/pktgen.o: tools/pktgen.c
+# The testkit pieces the bench uses (pktgen, fileio), compiled like the
+# bench's own code.
+$(BENCH_OUT)/obj/%.o: testkit/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) $(BENCH_NOREORDER) -c $< -o $@
 
@@ -222,8 +255,14 @@ $(BENCH_OUT)/obj/%.o: bench/%.cc
 # a change to bench.c must not look like a change of the interpreter.
 BENCH_LINK_LIB := -Wl,--whole-archive $(LIB) -Wl,--no-whole-archive $(BENCH_SW)
 
-$(BENCH_BIN): $(BENCH_OUT)/obj/bench.o $(BENCH_OUT)/obj/native.o $(BENCH_OUT)/obj/pktgen.o $(BENCH_SW) $(LIB)
-	$(CC) $(BENCH_CFLAGS) $(BENCH_LINK_LIB) $(filter %.o,$(filter-out $(BENCH_SW),$^)) -o $@ $(BENCH_LIBS)
+# vfm-bench: bench.c (command line, main) and bench_*.c (engines, agreement,
+# timing, report) around one struct bench (bench/bench.h).
+BENCH_MAIN_OBJS := $(patsubst bench/%.c,$(BENCH_OUT)/obj/%.o,$(wildcard bench/bench*.c))
+$(BENCH_BIN): $(BENCH_MAIN_OBJS) $(BENCH_OUT)/obj/native.o $(BENCH_OUT)/obj/pktgen.o \
+		$(BENCH_OUT)/obj/fileio.o $(BENCH_SW) \
+		$(TOOL_SUPPORT_LIB) $(LIB)
+	$(CC) $(BENCH_CFLAGS) $(BENCH_LINK_LIB) $(filter %.o,$(filter-out $(BENCH_SW),$^)) \
+		$(TOOL_SUPPORT_LIB) -o $@ $(BENCH_LIBS)
 
 $(BENCH_MICRO): $(BENCH_OUT)/obj/micro.o $(BENCH_OUT)/obj/pktgen.o $(BENCH_SW) $(LIB)
 	$(CXX) $(BENCH_CXXFLAGS) $(BENCH_LINK_LIB) $(filter %.o,$(filter-out $(BENCH_SW),$^)) -o $@ -lbenchmark $(BENCH_LIBS)
@@ -290,13 +329,13 @@ $(Z3_LIB): $(Z3_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/bin/vfm-verify: $(BUILD)/obj/tools/vfm-verify.o $(TOOL_COMMON_OBJS) $(Z3_LIB) $(LIB)
+$(BUILD)/bin/vfm-verify: $(BUILD)/obj/tools/vfm-verify.o $(TOOL_SUPPORT_LIB) $(TESTKIT_LIB) $(Z3_LIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS_VARIANT) $(PCAP_LIBS) -lz3
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS_VARIANT) -lz3
 
 $(BUILD)/tests/test_z3check: $(BUILD)/obj/tests/test_z3check.o $(TEST_SUPPORT_OBJS) $(Z3_LIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS_VARIANT) -lcmocka $(PCAP_LIBS) -lz3
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS_VARIANT) -lcmocka $(pcap_libs) -lz3
 
 # tests/test_z3_corrupt: the Z3 check against deliberately wrong transfer
 # functions.  verifier/absint.c compiled with -DVFM_TEST_CORRUPT is linked
@@ -309,4 +348,4 @@ $(BUILD)/obj/corrupt/%.o: %.c
 $(BUILD)/tests/test_z3_corrupt: $(BUILD)/obj/tests/test_z3_corrupt.o \
 		$(BUILD)/obj/corrupt/verifier/absint.o $(TEST_SUPPORT_OBJS) $(Z3_LIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS_VARIANT) -lcmocka $(PCAP_LIBS) -lz3
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS_VARIANT) -lcmocka $(pcap_libs) -lz3

@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "prng.h"
+
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned seed);
 size_t LLVMFuzzerCustomCrossOver(const uint8_t *a, size_t a_len, const uint8_t *b,
 				 size_t b_len, uint8_t *out, size_t max_out, unsigned seed);
@@ -46,8 +48,7 @@ void *afl_custom_init(void *afl, unsigned int seed)
 
 static unsigned next_seed(struct afl_diff_mutator *m)
 {
-	m->rng = m->rng * 6364136223846793005ull + 1442695040888963407ull;
-	return (unsigned)(m->rng >> 32);
+	return (unsigned)(prng_lcg64(&m->rng) >> 32);
 }
 
 /* One in four a crossover with add_buf (another corpus entry), else a

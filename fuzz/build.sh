@@ -42,7 +42,7 @@ fi
 JIT_ARCH=$(${GCC:-gcc} -dumpmachine | cut -d- -f1 | sed 's/^aarch64$/arm64/')
 if [ -f "jit/$JIT_ARCH.c" ]; then JIT_BACKEND="jit/$JIT_ARCH.c"; else JIT_BACKEND=jit/none.c; fi
 LIB_SRCS="$LIB_SRCS jit/common.c $JIT_BACKEND $(ls api/*.c)"
-INC="-Iinclude -Ivm"
+INC="-Iinclude -Ivm -Itestkit"
 WARN="-Wall -Wextra -Wshadow -Wformat=2 -Wvla -Wpointer-arith -Wundef"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 
@@ -64,8 +64,8 @@ build_dict() {
 # Extra sources and libraries of target $1.
 target_srcs() {
 	case $1 in
-	diff) echo tools/progen.c ;;
-	pcap) echo tools/pcapio.c ;;
+	diff) echo testkit/progen*.c ;;
+	pcap) echo testkit/pcapio.c ;;
 	*) ;;
 	esac
 }
@@ -80,7 +80,7 @@ build_replay() {
 	for t in $TARGETS; do
 		# shellcheck disable=SC2086
 		"$GCC" -std=gnu11 -g -O1 $WARN $SAN $INC \
-			fuzz/fuzz_$t.c $(target_srcs $t) fuzz/replay_main.c $LIB_SRCS \
+			fuzz/fuzz_$t.c $(target_srcs $t) fuzz/replay_main.c testkit/fileio.c $LIB_SRCS \
 			$(target_libs $t) -o "$OUT/replay_$t"
 		echo "built $OUT/replay_$t"
 	done

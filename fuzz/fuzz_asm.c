@@ -21,15 +21,8 @@
 #include "vfm.h"
 #include "program.h"
 
-#define CHECK(cond, ...)                                                      \
-	do {                                                                  \
-		if (!(cond)) {                                                \
-			fprintf(stderr, "fuzz_asm: check failed: %s\n  ", #cond); \
-			fprintf(stderr, __VA_ARGS__);                         \
-			fputc('\n', stderr);                                  \
-			abort();                                              \
-		}                                                             \
-	} while (0)
+#define FUZZ_NAME "fuzz_asm"
+#include "fuzz_common.h"
 
 static const char *skip_source_comment(const char *text)
 {

@@ -37,20 +37,12 @@
 #include "program.h"
 #include "../verifier/verifier.h"
 #include "state.h"
-#include "../tools/progen.h"
+#include "prng.h"
+#include "progen.h"
 
-#define FUZZ_MAX_PACKETS 16
-#define FUZZ_INSN_LIMIT 20000000ull
 
-#define CHECK(cond, ...)                                                      \
-	do {                                                                  \
-		if (!(cond)) {                                                \
-			fprintf(stderr, "fuzz_diff: check failed: %s\n  ", #cond); \
-			fprintf(stderr, __VA_ARGS__);                         \
-			fputc('\n', stderr);                                  \
-			abort();                                              \
-		}                                                             \
-	} while (0)
+#define FUZZ_NAME "fuzz_diff"
+#include "fuzz_common.h"
 
 #include "ref_interp.h"
 
@@ -70,127 +62,33 @@ struct diff_input {
 static void split_input(const uint8_t *data, size_t size, struct diff_input *in)
 {
 	memset(in, 0, sizeof *in);
-	uint8_t flags = size > 0 ? data[0] : 0;
-	size_t p = size >= 3 ? (size_t)(data[1] | data[2] << 8) : 0;
-	const uint8_t *body = size >= 3 ? data + 3 : data + size;
-	size_t rest = size >= 3 ? size - 3 : 0;
-	if (p > rest)
-		p = rest;
+	struct fuzz_frame fr;
+	fuzz_frame_split(data, size, 0xFFFFu, &fr);
+	uint8_t flags = fr.flags;
 	in->budget = budgets[flags & 7u];
 	in->flow_capacity = capacities[(flags >> 3) & 3u];
 	in->canned = (flags >> 5) & 1u;
 	in->ts_bytes = (flags >> 6) & 1u;
-	in->prog = body;
-	in->prog_len = p;
-	in->pkt_data = body + p;
-	in->pkt_len = rest - p;
+	in->prog = fr.prog;
+	in->prog_len = fr.prog_len;
+	in->pkt_data = fr.pkts;
+	in->pkt_len = fr.pkts_len;
 }
 
 /* ---- Packets ------------------------------------------------------------ */
 
-struct packets {
-	vfm_packet_t pkt[FUZZ_MAX_PACKETS + 4];
-	uint8_t *mem[FUZZ_MAX_PACKETS + 4];
-	size_t n;
-};
-
-/* Exact-size heap blocks, so that ASan sees any read past a packet. */
-static int add_packet(struct packets *ps, const uint8_t *src, size_t len, uint64_t ts)
+/* The input's packets (timestamps from their bytes on request), then the
+ * canned frames on request or when there are none (fuzz_common.h). */
+static int cut_packets(const struct diff_input *in, struct fuzz_packets *ps)
 {
-	uint8_t *m = malloc(len ? len : 1);
-	if (!m)
+	if (fuzz_cut_packets(ps, in->pkt_data, in->pkt_len, in->ts_bytes, FUZZ_EMPTY_NULL) != 0)
 		return -1;
-	if (len)
-		memcpy(m, src, len);
-	ps->mem[ps->n] = m;
-	ps->pkt[ps->n] = (vfm_packet_t){.data = len ? m : NULL, .len = (uint32_t)len, .ts_ns = ts};
-	ps->n++;
+	if (in->canned || ps->n == 0)
+		return fuzz_add_canned(ps, FUZZ_EMPTY_NULL);
 	return 0;
-}
-
-/* Frames that reach HASH5's branches: IPv4 TCP, VLAN IPv4 UDP, IPv6 UDP,
- * truncated IPv4. */
-static size_t canned_packet(unsigned which, uint8_t *buf)
-{
-	memset(buf, 0, 96);
-	switch (which) {
-	case 0:
-		buf[12] = 0x08; buf[14] = 0x45; buf[17] = 40; buf[22] = 64; buf[23] = 6;
-		buf[26] = 10; buf[29] = 1; buf[30] = 192; buf[31] = 168; buf[32] = 1; buf[33] = 2;
-		buf[34] = 0x04; buf[35] = 0xD2; buf[37] = 80;
-		return 54;
-	case 1:
-		buf[12] = 0x81; buf[15] = 0x07; buf[16] = 0x08;
-		buf[18] = 0x46; buf[25] = 0x10; buf[27] = 17;
-		buf[30] = 10; buf[33] = 9; buf[34] = 10; buf[37] = 8;
-		buf[43] = 53; buf[45] = 53;
-		return 50;
-	case 2:
-		buf[12] = 0x86; buf[13] = 0xDD; buf[14] = 0x60; buf[19] = 8; buf[20] = 17;
-		buf[22] = 0x20; buf[23] = 0x01; buf[24] = 0x0d; buf[25] = 0xb8; buf[37] = 1;
-		buf[38] = 0x20; buf[39] = 0x01; buf[40] = 0x0d; buf[41] = 0xb8; buf[53] = 2;
-		buf[55] = 53; buf[56] = 0x14; buf[57] = 0xE9;
-		return 62;
-	default:
-		buf[12] = 0x08; buf[14] = 0x45;
-		return 20;
-	}
-}
-
-static int cut_packets(const struct diff_input *in, struct packets *ps)
-{
-	memset(ps, 0, sizeof *ps);
-	const uint8_t *d = in->pkt_data;
-	size_t left = in->pkt_len;
-	while (left > 0 && ps->n < FUZZ_MAX_PACKETS) {
-		size_t len = d[0];
-		d++;
-		left--;
-		if (len > left || ps->n == FUZZ_MAX_PACKETS - 1)
-			len = left;
-		uint64_t ts = (ps->n + 1) * 1000000000ull;
-		if (in->ts_bytes && len >= 8)
-			ts = vfm_get_le64(d);
-		if (add_packet(ps, d, len, ts) != 0)
-			return -1;
-		d += len;
-		left -= len;
-	}
-	if (in->canned || ps->n == 0) {
-		uint8_t buf[96];
-		for (unsigned c = 0; c < 4; c++) {
-			size_t len = canned_packet(c, buf);
-			if (add_packet(ps, buf, len, (ps->n + 1) * 1000000000ull) != 0)
-				return -1;
-		}
-	}
-	return 0;
-}
-
-static void free_packets(struct packets *ps)
-{
-	for (size_t i = 0; i < ps->n; i++)
-		free(ps->mem[i]);
 }
 
 /* ---- Flow tables -------------------------------------------------------- */
-
-struct flow_dump {
-	uint64_t key[512], value[512];
-	size_t n, total;
-};
-
-static int dump_entry(uint64_t key, uint64_t value, void *arg)
-{
-	struct flow_dump *fd = arg;
-	if (fd->n < 512) {
-		fd->key[fd->n] = key;
-		fd->value[fd->n] = value;
-		fd->n++;
-	}
-	fd->total++;
-	return 0;
-}
 
 /* Stats and every entry (in table order) equal. */
 static void check_flow_eq(const vfm_state_t *a, const vfm_state_t *b, const char *what,
@@ -209,10 +107,9 @@ static void check_flow_eq(const vfm_state_t *a, const vfm_state_t *b, const char
 	      (unsigned long long)sa.inserts, (unsigned long long)sb.inserts,
 	      (unsigned long long)sa.updates, (unsigned long long)sb.updates,
 	      (unsigned long long)sa.evictions, (unsigned long long)sb.evictions);
-	static struct flow_dump da, db;
-	da.n = da.total = db.n = db.total = 0;
-	vfm_flow_foreach(a, dump_entry, &da);
-	vfm_flow_foreach(b, dump_entry, &db);
+	static struct fuzz_flow_dump da, db;
+	fuzz_flow_dump(a, &da, FUZZ_FLOW_DUMP_MAX);
+	fuzz_flow_dump(b, &db, FUZZ_FLOW_DUMP_MAX);
 	CHECK(da.total == sa.entries && db.total == sb.entries,
 	      "after packet %zu: foreach visits %zu/%zu entries, stats say %llu", pkt,
 	      da.total, db.total, (unsigned long long)sa.entries);
@@ -254,14 +151,10 @@ static void run_diff(vfm_program_t *prog, const struct diff_input *in)
 	vfm_config_t cfg = {.flow_capacity = in->flow_capacity, .budget = in->budget,
 			    .budget_set = 1};
 	uint64_t bound = prog->facts.has_backward ? ((uint64_t)cfg.budget + 1) * n : n;
-	struct packets ps;
-	if (cut_packets(in, &ps) != 0) {
-		free_packets(&ps);
+	struct fuzz_packets ps;
+	if (cut_packets(in, &ps) != 0)
 		return;
-	}
-	size_t count = ps.n;
-	if (bound * count * 2 > FUZZ_INSN_LIMIT)
-		count = FUZZ_INSN_LIMIT / (bound * 2) ? FUZZ_INSN_LIMIT / (bound * 2) : 1;
+	size_t count = fuzz_packets_within(bound, ps.n);
 
 	vfm_diag_t diag;
 	vfm_state_t *a = vfm_create_with(&cfg, &diag);
@@ -315,7 +208,7 @@ static void run_diff(vfm_program_t *prog, const struct diff_input *in)
 		ref_free(&rc);
 	vfm_destroy(a);
 	vfm_destroy(c);
-	free_packets(&ps);
+	fuzz_free_packets(&ps);
 }
 
 /* Decode the program part and load it.  Returns the program or NULL (only
@@ -376,8 +269,7 @@ size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size) __attribute
 
 static uint32_t rng_next(uint64_t *s)
 {
-	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
-	return (uint32_t)(*s >> 33);
+	return (uint32_t)(prng_lcg64(s) >> 33);
 }
 
 /* Rebuild [flags][u16 P][prog][packets] into out (capacity max). */
@@ -492,7 +384,7 @@ void vfm_fuzz_describe(const uint8_t *data, size_t size, FILE *out)
 		err ? diag.message : "");
 	free(image);
 	free(text);
-	struct packets ps;
+	struct fuzz_packets ps;
 	vfm_state_t *vm = NULL, *jvm = NULL;
 	if (prog) {
 		vfm_config_t cfg = {.flow_capacity = in.flow_capacity, .budget = in.budget,
@@ -508,11 +400,7 @@ void vfm_fuzz_describe(const uint8_t *data, size_t size, FILE *out)
 	}
 	if (cut_packets(&in, &ps) == 0) {
 		for (size_t i = 0; i < ps.n; i++) {
-			fprintf(out, "packet %zu: %u bytes, ts %llu:", i, ps.pkt[i].len,
-				(unsigned long long)ps.pkt[i].ts_ns);
-			for (uint32_t j = 0; j < ps.pkt[i].len && j < 64; j++)
-				fprintf(out, " %02x", ps.pkt[i].data[j]);
-			fprintf(out, "%s\n", ps.pkt[i].len > 64 ? " ..." : "");
+			fuzz_describe_packet(out, i, &ps.pkt[i]);
 			vfm_result_t r;
 			if (vm && vfm_execute_ex(vm, &ps.pkt[i], &r) == VFM_OK)
 				fprintf(out, "  interpreter: verdict %u, status %s, %llu insns\n",
@@ -526,5 +414,5 @@ void vfm_fuzz_describe(const uint8_t *data, size_t size, FILE *out)
 	vfm_destroy(vm);
 	vfm_destroy(jvm);
 	vfm_program_release(prog);
-	free_packets(&ps);
+	fuzz_free_packets(&ps);
 }

@@ -43,21 +43,8 @@
 #include "../verifier/verifier.h"
 #include "state.h"
 
-#define FUZZ_MAX_PACKETS 16
-#define FUZZ_CANNED 5 /* canned frames, then one empty packet */
-/* Upper bound on interpreted instructions per input (both VMs), so that a
- * loop under a large budget cannot make one input take seconds. */
-#define FUZZ_INSN_LIMIT 20000000ull
-
-#define CHECK(cond, ...)                                                      \
-	do {                                                                  \
-		if (!(cond)) {                                                \
-			fprintf(stderr, "fuzz_load: check failed: %s\n  ", #cond); \
-			fprintf(stderr, __VA_ARGS__);                         \
-			fputc('\n', stderr);                                  \
-			abort();                                              \
-		}                                                             \
-	} while (0)
+#define FUZZ_NAME "fuzz_load"
+#include "fuzz_common.h"
 
 /* ---- Input decoding ---------------------------------------------------- */
 
@@ -161,22 +148,20 @@ static int frame_sections(const uint8_t *b, size_t p, unsigned extras,
 static int decode_input(const uint8_t *data, size_t size, struct fuzz_input *in)
 {
 	memset(in, 0, sizeof *in);
-	uint8_t flags = size > 0 ? data[0] : 0;
-	unsigned plen = size >= 3 ? (unsigned)(data[1] | data[2] << 8) : 0;
-	size_t p = plen & 0x1FFFu;
-	unsigned extras = plen >> 13;
+	struct fuzz_frame fr;
+	fuzz_frame_split(data, size, 0x1FFFu, &fr);
+	uint8_t flags = fr.flags;
+	const uint8_t *body = fr.prog;
+	size_t p = fr.prog_len;
+	unsigned extras = fr.field >> 13;
 	in->extras = extras;
-	const uint8_t *body = size >= 3 ? data + 3 : data + size;
-	size_t rest = size >= 3 ? size - 3 : 0;
-	if (p > rest)
-		p = rest;
 	in->mode = flags & 3u;
 	in->budget = budgets[(flags >> 2) & 7u];
 	in->budget_default = ((flags >> 2) & 7u) == 0;
 	in->flow_capacity = capacities[(flags >> 5) & 3u];
 	in->canned = (flags >> 7) & 1u;
-	in->pkt_data = body + p;
-	in->pkt_len = rest - p;
+	in->pkt_data = fr.pkts;
+	in->pkt_len = fr.pkts_len;
 
 	switch (in->mode) {
 	case 2:
@@ -196,94 +181,21 @@ static int decode_input(const uint8_t *data, size_t size, struct fuzz_input *in)
 	}
 }
 
-/* Canned Ethernet frames that reach every branch of HASH5. */
-static size_t canned_packet(unsigned which, uint8_t *buf)
+/* The input's packets, then (on request, or when it has none) the canned
+ * frames and one empty packet (fuzz_common.h). */
+static int cut_packets(const struct fuzz_input *in, struct fuzz_packets *ps)
 {
-	memset(buf, 0, 96);
-	switch (which) {
-	case 0: /* IPv4 TCP 10.0.0.1:1234 → 192.168.1.2:80, IHL 5 */
-		buf[12] = 0x08; buf[13] = 0x00;
-		buf[14] = 0x45; buf[16] = 0; buf[17] = 40; buf[22] = 64; buf[23] = 6;
-		buf[26] = 10; buf[29] = 1; buf[30] = 192; buf[31] = 168; buf[32] = 1; buf[33] = 2;
-		buf[34] = 0x04; buf[35] = 0xD2; buf[36] = 0; buf[37] = 80;
-		return 54;
-	case 1: /* VLAN, IPv4 UDP, IHL 6, non-first fragment */
-		buf[12] = 0x81; buf[13] = 0x00; buf[14] = 0x00; buf[15] = 0x07;
-		buf[16] = 0x08; buf[17] = 0x00;
-		buf[18] = 0x46; buf[24] = 0x00; buf[25] = 0x10; buf[27] = 17;
-		buf[30] = 10; buf[33] = 9; buf[34] = 10; buf[37] = 8;
-		buf[42] = 0x00; buf[43] = 53; buf[44] = 0x00; buf[45] = 53;
-		return 50;
-	case 2: /* IPv6 UDP 2001:db8::1 → 2001:db8::2, ports 53 → 5353 */
-		buf[12] = 0x86; buf[13] = 0xDD; buf[14] = 0x60; buf[19] = 8; buf[20] = 17;
-		buf[22] = 0x20; buf[23] = 0x01; buf[24] = 0x0d; buf[25] = 0xb8; buf[37] = 1;
-		buf[38] = 0x20; buf[39] = 0x01; buf[40] = 0x0d; buf[41] = 0xb8; buf[53] = 2;
-		buf[55] = 53; buf[56] = 0x14; buf[57] = 0xE9;
-		return 62;
-	default: /* truncated IPv4 header */
-		buf[12] = 0x08; buf[13] = 0x00; buf[14] = 0x45;
-		return 20;
-	}
-}
-
-struct packets {
-	vfm_packet_t pkt[FUZZ_MAX_PACKETS + FUZZ_CANNED];
-	uint8_t *mem[FUZZ_MAX_PACKETS + FUZZ_CANNED];
-	size_t n;
-};
-
-/* Each packet in its own exact-size block (malloc(0) for empty ones, or
- * NULL, which the API allows with length 0). */
-static int add_packet(struct packets *ps, const uint8_t *src, size_t len, uint64_t ts)
-{
-	uint8_t *m = NULL;
-	if (len > 0 || ps->n % 2 == 0) {
-		m = malloc(len);
-		if (!m && len)
-			return -1;
-		if (len)
-			memcpy(m, src, len);
-	}
-	ps->mem[ps->n] = m;
-	ps->pkt[ps->n] = (vfm_packet_t){.data = m, .len = (uint32_t)len, .ts_ns = ts};
-	ps->n++;
-	return 0;
-}
-
-static int cut_packets(const struct fuzz_input *in, struct packets *ps)
-{
-	memset(ps, 0, sizeof *ps);
-	const uint8_t *d = in->pkt_data;
-	size_t left = in->pkt_len;
-	while (left > 0 && ps->n < FUZZ_MAX_PACKETS) {
-		size_t len = d[0];
-		d++;
-		left--;
-		if (len > left || ps->n == FUZZ_MAX_PACKETS - 1)
-			len = left;
-		/* One second apart, so that TS-based rate limits see time pass. */
-		if (add_packet(ps, d, len, (ps->n + 1) * 1000000000ull) != 0)
-			return -1;
-		d += len;
-		left -= len;
-	}
+	if (fuzz_cut_packets(ps, in->pkt_data, in->pkt_len, 0, FUZZ_EMPTY_ALTERNATE) != 0)
+		return -1;
 	if (in->canned || ps->n == 0) {
-		uint8_t buf[96];
-		for (unsigned c = 0; c + 1 < FUZZ_CANNED; c++) {
-			size_t len = canned_packet(c, buf);
-			if (add_packet(ps, buf, len, (ps->n + 1) * 1000000000ull) != 0)
-				return -1;
-		}
-		if (add_packet(ps, NULL, 0, 0) != 0)
+		if (fuzz_add_canned(ps, FUZZ_EMPTY_ALTERNATE) != 0)
 			return -1;
+		if (fuzz_add_packet(ps, NULL, 0, 0, FUZZ_EMPTY_ALTERNATE) != 0) {
+			fuzz_free_packets(ps);
+			return -1;
+		}
 	}
 	return 0;
-}
-
-static void free_packets(struct packets *ps)
-{
-	for (size_t i = 0; i < ps->n; i++)
-		free(ps->mem[i]);
 }
 
 /* ---- Known bugs -------------------------------------------------------- */
@@ -359,23 +271,6 @@ static void check_result(const vfm_result_t *r, uint64_t bound, int has_backward
 	      "BUDGET status without a backward jump");
 }
 
-struct flow_dump {
-	uint64_t key[256], value[256];
-	size_t n, total;
-};
-
-static int dump_entry(uint64_t key, uint64_t value, void *arg)
-{
-	struct flow_dump *fd = arg;
-	if (fd->n < 256) {
-		fd->key[fd->n] = key;
-		fd->value[fd->n] = value;
-		fd->n++;
-	}
-	fd->total++;
-	return 0;
-}
-
 static void check_flow(const vfm_state_t *a, const vfm_state_t *b)
 {
 	vfm_flow_stats_t sa, sb;
@@ -389,10 +284,9 @@ static void check_flow(const vfm_state_t *a, const vfm_state_t *b)
 	      "inserts %llu != entries %llu + evictions %llu",
 	      (unsigned long long)sa.inserts, (unsigned long long)sa.entries,
 	      (unsigned long long)sa.evictions);
-	static struct flow_dump da, db;
-	da.n = da.total = db.n = db.total = 0;
-	vfm_flow_foreach(a, dump_entry, &da);
-	vfm_flow_foreach(b, dump_entry, &db);
+	static struct fuzz_flow_dump da, db;
+	fuzz_flow_dump(a, &da, 256);
+	fuzz_flow_dump(b, &db, 256);
 	CHECK(da.total == sa.entries, "foreach visits %zu entries, stats say %llu",
 	      da.total, (unsigned long long)sa.entries);
 	CHECK(da.n == db.n && memcmp(da.key, db.key, da.n * sizeof da.key[0]) == 0 &&
@@ -433,14 +327,10 @@ static void run_program(vfm_program_t *prog, const struct fuzz_input *in)
 	int has_backward = prog->facts.has_backward;
 	uint64_t bound = has_backward ? ((uint64_t)cfg.budget + 1) * n : n;
 
-	struct packets ps;
-	if (cut_packets(in, &ps) != 0) {
-		free_packets(&ps);
+	struct fuzz_packets ps;
+	if (cut_packets(in, &ps) != 0)
 		return;
-	}
-	size_t count = ps.n;
-	if (bound * count * 2 > FUZZ_INSN_LIMIT)
-		count = FUZZ_INSN_LIMIT / (bound * 2) ? FUZZ_INSN_LIMIT / (bound * 2) : 1;
+	size_t count = fuzz_packets_within(bound, ps.n);
 
 	vfm_diag_t diag;
 	vfm_state_t *a = vfm_create_with(&cfg, &diag);
@@ -452,7 +342,7 @@ static void run_program(vfm_program_t *prog, const struct fuzz_input *in)
 	CHECK(err == VFM_OK, "vfm_load_program refused what vfm_program_create accepted: %s",
 	      vfm_last_error(b));
 
-	static vfm_result_t ra[FUZZ_MAX_PACKETS + FUZZ_CANNED];
+	static vfm_result_t ra[FUZZ_PACKET_SLOTS];
 	memset(ra, 0xA5, sizeof ra);
 	CHECK(vfm_execute_batch(a, ps.pkt, count, ra) == VFM_OK, "batch failed: %s",
 	      vfm_last_error(a));
@@ -481,7 +371,7 @@ static void run_program(vfm_program_t *prog, const struct fuzz_input *in)
 	CHECK(jerr == VFM_OK || jerr == VFM_EUNSUPPORTED || jerr == VFM_ETOOBIG,
 	      "vfm_enable_jit: %s: %s", vfm_error_name(jerr), vfm_last_error(c));
 	if (jerr == VFM_OK) {
-		static vfm_result_t rj[FUZZ_MAX_PACKETS + FUZZ_CANNED];
+		static vfm_result_t rj[FUZZ_PACKET_SLOTS];
 		memset(rj, 0x3C, sizeof rj);
 		CHECK(vfm_execute_batch(c, ps.pkt, count, rj) == VFM_OK, "JIT batch failed: %s",
 		      vfm_last_error(c));
@@ -539,7 +429,7 @@ static void run_program(vfm_program_t *prog, const struct fuzz_input *in)
 	      "vfm_flow_clear left state behind");
 	vfm_destroy(a);
 	vfm_destroy(b);
-	free_packets(&ps);
+	fuzz_free_packets(&ps);
 }
 
 /* ---- Disassembly round trip --------------------------------------------- */
@@ -705,7 +595,7 @@ void vfm_fuzz_describe(const uint8_t *data, size_t size, FILE *out)
 	free(text);
 	/* Packets and, for an accepted program, what one VM (as in
 	 * run_program, VM a) makes of them. */
-	struct packets ps;
+	struct fuzz_packets ps;
 	vfm_state_t *vm = NULL;
 	if (prog) {
 		vfm_config_t cfg = {.flow_capacity = in.flow_capacity,
@@ -718,11 +608,7 @@ void vfm_fuzz_describe(const uint8_t *data, size_t size, FILE *out)
 	}
 	if (cut_packets(&in, &ps) == 0) {
 		for (size_t i = 0; i < ps.n; i++) {
-			fprintf(out, "packet %zu: %u bytes, ts %llu:", i, ps.pkt[i].len,
-				(unsigned long long)ps.pkt[i].ts_ns);
-			for (uint32_t j = 0; j < ps.pkt[i].len && j < 64; j++)
-				fprintf(out, " %02x", ps.pkt[i].data[j]);
-			fprintf(out, "%s\n", ps.pkt[i].len > 64 ? " ..." : "");
+			fuzz_describe_packet(out, i, &ps.pkt[i]);
 			vfm_result_t r;
 			if (vm && vfm_execute_ex(vm, &ps.pkt[i], &r) == VFM_OK)
 				fprintf(out, "  -> verdict %u, status %s, %llu insns\n", r.verdict,
@@ -740,6 +626,6 @@ void vfm_fuzz_describe(const uint8_t *data, size_t size, FILE *out)
 	}
 	vfm_destroy(vm);
 	vfm_program_release(prog);
-	free_packets(&ps);
+	fuzz_free_packets(&ps);
 	free(in.prog);
 }

@@ -24,17 +24,10 @@
 #include <unistd.h>
 
 #include "vfm.h"
-#include "../tools/pcapio.h"
+#include "pcapio.h"
 
-#define CHECK(cond, ...)                                                      \
-	do {                                                                  \
-		if (!(cond)) {                                                \
-			fprintf(stderr, "fuzz_pcap: check failed: %s\n  ", #cond); \
-			fprintf(stderr, __VA_ARGS__);                         \
-			fputc('\n', stderr);                                  \
-			abort();                                              \
-		}                                                             \
-	} while (0)
+#define FUZZ_NAME "fuzz_pcap"
+#include "fuzz_common.h"
 
 /* The fixed filter: IPv4/IPv6 (with one VLAN tag) header loads, HASH5, a
  * per-flow packet counter, a TS-based rule and a length check. */

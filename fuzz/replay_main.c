@@ -14,11 +14,14 @@
  * (vfm_fuzz_describe, when the harness provides one).
  */
 #include <dirent.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "fileio.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* Optional hooks: weak, so the replayer links with any harness. */
@@ -31,33 +34,10 @@ static unsigned long n_run;
 
 static int run_file(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		perror(path);
-		return -1;
-	}
-	size_t cap = 4096, n = 0;
-	uint8_t *buf = malloc(cap);
-	for (;;) {
-		if (!buf) {
-			fprintf(stderr, "replay: %s: out of memory\n", path);
-			fclose(f);
-			return -1;
-		}
-		n += fread(buf + n, 1, cap - n, f);
-		if (n < cap)
-			break;
-		uint8_t *bigger = realloc(buf, cap * 2);
-		if (!bigger)
-			free(buf);
-		buf = bigger;
-		cap *= 2;
-	}
-	int err = ferror(f);
-	fclose(f);
-	if (err) {
-		fprintf(stderr, "replay: %s: read error\n", path);
-		free(buf);
+	uint8_t *buf;
+	size_t n;
+	if (fileio_read(path, &buf, &n) != 0) {
+		fprintf(stderr, "replay: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
 	if (verbose || describe) {

@@ -34,7 +34,7 @@ for t in load diff asm pcap; do
 	if [ ! -x "$REPLAY" ]; then
 		stale=1
 	else
-		for f in fuzz/*.c fuzz/*.h tools/progen.c tools/pcapio.c vm/*.c vm/*.h vm/*.def verifier/*.c jit/*.c include/vfm.h; do
+		for f in fuzz/*.c fuzz/*.h testkit/*.c vm/*.c vm/*.h vm/*.def verifier/*.c jit/*.c include/vfm.h; do
 			[ "$f" -nt "$REPLAY" ] && stale=1
 		done
 	fi

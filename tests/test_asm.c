@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "program.h"
+#include "prng.h"
 #include "test_support.h"
 
 /* Assemble without debug sections; returns the file image. */
@@ -177,18 +178,7 @@ static void test_nul_and_null(void **state)
 
 static char *read_text(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		fail_msg("cannot open %s (tests run from the repository root)", path);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *s = malloc((size_t)n + 1);
-	assert_non_null(s);
-	assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
-	s[n] = '\0';
-	fclose(f);
-	return s;
+	return ts_read_file(path, NULL);
 }
 
 static void test_quickstart_exact(void **state)
@@ -284,10 +274,7 @@ static void test_round_trip_examples(void **state)
 static uint64_t rng_state = 0x853C49E6748FEA9Bu;
 static uint64_t rnd(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return prng_xorshift64(&rng_state);
 }
 
 /* Random programs over every opcode with random operands and labels, plus

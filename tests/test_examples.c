@@ -33,7 +33,7 @@
 
 #include <cmocka.h>
 
-#include "../tools/pktgen.h"
+#include "pktgen.h"
 #include "test_support.h"
 #include "vfm.h"
 
@@ -104,23 +104,7 @@ static char *read_example(const char *name, size_t *len)
 {
 	char path[256];
 	snprintf(path, sizeof path, "examples/%s", name);
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		fail_msg("cannot open %s (run the test from the repository root)", path);
-	size_t cap = 4096, n = 0, got;
-	char *buf = malloc(cap);
-	assert_non_null(buf);
-	while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n == cap) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			assert_non_null(buf);
-		}
-	}
-	fclose(f);
-	*len = n;
-	return buf;
+	return ts_read_file(path, len);
 }
 
 static uint8_t *assemble_example(const char *name, int with_debug, size_t *out_len)

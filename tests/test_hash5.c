@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "vfm.h"
+#include "prng.h"
 
 #define DOC_PATH "docs/ISA.md"
 
@@ -498,8 +499,7 @@ static void test_protocols(void **state)
 static uint64_t rng_state = 0x123456789ABCDEFu;
 static uint64_t rng(void)
 {
-	rng_state += UINT64_C(0x9E3779B97F4A7C15);
-	return ref_mix(rng_state);
+	return prng_splitmix64(&rng_state);
 }
 
 static void test_random_packets(void **state)

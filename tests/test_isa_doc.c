@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "program.h"
+#include "test_support.h"
 
 #define DOC_PATH "docs/ISA.md"
 #define BEGIN_MARK "<!-- opcode-table:begin -->\n"
@@ -82,23 +83,7 @@ static char *render_table(void)
 
 static char *read_doc(void)
 {
-	FILE *f = fopen(DOC_PATH, "rb");
-	if (!f)
-		fail_msg("cannot open %s (tests run from the repository root)", DOC_PATH);
-	size_t cap = 1 << 16, n = 0, got;
-	char *buf = malloc(cap);
-	assert_non_null(buf);
-	while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-		n += got;
-		if (cap - n < 2) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			assert_non_null(buf);
-		}
-	}
-	fclose(f);
-	buf[n] = '\0';
-	return buf;
+	return ts_read_file(DOC_PATH, NULL);
 }
 
 /* The text between the markers (malloc'ed); fails if they are missing. */

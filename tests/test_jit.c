@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "../tools/pktgen.h"
-#include "../tools/progen.h"
+#include "pktgen.h"
+#include "progen.h"
 #include "test_support.h"
 
 #if defined(__SANITIZE_ADDRESS__)

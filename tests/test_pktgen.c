@@ -16,8 +16,9 @@
 
 #include <cmocka.h>
 
-#include "../tools/pcapio.h"
-#include "../tools/pktgen.h"
+#include "pcapio.h"
+#include "pktgen.h"
+#include "test_support.h"
 
 #define MIX_COUNT 10000
 #define PINNED_DIGEST 0xfa61a00cba4855ceull /* test_pinned_digest */
@@ -68,18 +69,7 @@ static void write_bytes(const char *path, const void *data, size_t n)
 
 static uint8_t *read_bytes(const char *path, size_t *n)
 {
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	long sz = ftell(f);
-	assert_true(sz >= 0);
-	rewind(f);
-	uint8_t *buf = malloc((size_t)sz + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)sz, f), (size_t)sz);
-	fclose(f);
-	*n = (size_t)sz;
-	return buf;
+	return (uint8_t *)ts_read_file(path, n);
 }
 
 /* ---- Byte-level parsing ---------------------------------------------- */

@@ -26,8 +26,9 @@
 
 #include "program.h"
 #include "test_support.h"
-#include "../tools/pktgen.h"
-#include "../tools/progen.h"
+#include "pktgen.h"
+#include "prng.h"
+#include "progen.h"
 
 /* ASan/UBSan builds run about 10x slower: fewer programs there. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -54,11 +55,7 @@
 static uint64_t rng_state = 0x1234567887654321ull;
 static uint64_t rnd(void)
 {
-	uint64_t x = rng_state;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return rng_state = x;
+	return prng_xorshift64(&rng_state);
 }
 
 static uint64_t fnv1a(const char *s)

@@ -1,6 +1,7 @@
 /*
  * tests/test_support.c — see test_support.h.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "fileio.h"
 #include "test_support.h"
 
 uint8_t *ts_assemble(const char *source, size_t *len)
@@ -43,28 +45,30 @@ const char *ts_tool(const char *name)
 	return path;
 }
 
+char *ts_read_file(const char *path, size_t *len)
+{
+	uint8_t *buf;
+	size_t n;
+	if (fileio_read(path, &buf, &n) != 0)
+		fail_msg("cannot read %s: %s (tests run from the repository root)", path,
+			 strerror(errno));
+	if (len)
+		*len = n;
+	return (char *)buf;
+}
+
 int ts_run(const char *cmd, char **output)
 {
 	char full[8192];
 	snprintf(full, sizeof full, "%s 2>&1", cmd);
 	FILE *p = popen(full, "r");
 	assert_non_null(p);
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
-	assert_non_null(buf);
-	size_t got;
-	while ((got = fread(buf + n, 1, cap - n - 1, p)) > 0) {
-		n += got;
-		if (cap - n < 2) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			assert_non_null(buf);
-		}
-	}
-	buf[n] = '\0';
+	uint8_t *buf;
+	size_t n;
+	assert_int_equal(fileio_read_stream(p, &buf, &n), 0);
 	int status = pclose(p);
 	if (output)
-		*output = buf;
+		*output = (char *)buf;
 	else
 		free(buf);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;

@@ -20,6 +20,11 @@ vfm_state_t *ts_vm_from_asm(const char *source);
 /* Path of a built tool ($VFM_BIN/name, default build/bin/name). */
 const char *ts_tool(const char *name);
 
+/* A whole file (malloc'ed, NUL-terminated; its length in *len unless len
+ * is NULL); fails the current test if it cannot be read.  Tests run from
+ * the repository root, so paths like "examples/x.vfm" work. */
+char *ts_read_file(const char *path, size_t *len);
+
 /* Run a shell command, capture stdout+stderr (malloc'ed) and exit status. */
 int ts_run(const char *cmd, char **output);
 

@@ -18,8 +18,8 @@
 
 #include "program.h"
 #include "test_support.h"
-#include "../tools/pcapio.h"
-#include "../tools/pktgen.h"
+#include "pcapio.h"
+#include "pktgen.h"
 
 #define CAP_COUNT 3000
 

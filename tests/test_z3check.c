@@ -45,7 +45,8 @@
 
 #include <cmocka.h>
 
-#include "../tools/progen.h"
+#include "prng.h"
+#include "progen.h"
 #include "../verifier/z3/z3check.h"
 #include "program.h"
 #include "test_support.h"
@@ -98,18 +99,7 @@ static vfm_program_t *load_src(const char *src, const char *name)
 
 static char *read_text(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		fail_msg("cannot open %s: %s", path, strerror(errno));
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	rewind(f);
-	char *buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
+	return ts_read_file(path, NULL);
 }
 
 /* Options for the fixed programs: a generous timeout, so that a loaded
@@ -318,15 +308,6 @@ static void test_topics(void **state)
 
 /* ---- the encoding is the interpreter's semantics ---------------------------- */
 
-static uint64_t rng_next(uint64_t *x)
-{
-	/* splitmix64 */
-	uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	return z ^ (z >> 31);
-}
-
 #define EVAL_PACKETS 48
 #define EVAL_MAXLEN 160
 
@@ -337,15 +318,15 @@ static void random_packets(uint64_t seed, uint8_t buf[][EVAL_MAXLEN], vfm_packet
 	static const uint8_t common[] = {0, 1, 2, 4, 5, 6, 7, 8, 0x11, 0x45, 0x60, 0x81, 0xff};
 	uint64_t x = seed;
 	for (unsigned q = 0; q < EVAL_PACKETS; q++) {
-		uint64_t r = rng_next(&x);
+		uint64_t r = prng_splitmix64(&x);
 		uint32_t len = q < 8 ? q * 3 : (uint32_t)(r % EVAL_MAXLEN);
 		uint8_t fill = (uint8_t)(r >> 32);
 		for (uint32_t j = 0; j < len; j++) {
-			uint64_t b = rng_next(&x);
+			uint64_t b = prng_splitmix64(&x);
 			buf[q][j] = (b & 3) == 0 ? common[(b >> 8) % sizeof common]
 				  : (b & 3) == 1 ? fill : (uint8_t)(b >> 16);
 		}
-		pkts[q] = (vfm_packet_t){.data = buf[q], .len = len, .ts_ns = q & 1 ? rng_next(&x) : 0};
+		pkts[q] = (vfm_packet_t){.data = buf[q], .len = len, .ts_ns = q & 1 ? prng_splitmix64(&x) : 0};
 	}
 }
 

@@ -8,7 +8,7 @@
 #include "cli.h"
 #include "vfm.h"
 
-static const char usage[] =
+static const char usage_text[] =
 	"usage: vfm-asm [options] INPUT.vfm\n"
 	"\n"
 	"Assemble VFM assembly (docs/ISA.md) into a bytecode file.  The output is\n"
@@ -21,6 +21,7 @@ static const char usage[] =
 	"                 the file then holds nothing but the code\n"
 	"  --no-verify    write the file even if the verifier rejects it\n"
 	"  -h, --help     this help\n"
+	"  --version      print the version\n"
 	"\n"
 	"exit status: 0 written, 1 assembly or verification error, 2 usage, 3 I/O\n";
 
@@ -40,40 +41,33 @@ static char *default_output(const char *input)
 
 int main(int argc, char **argv)
 {
-	const char *input = NULL, *output = NULL;
-	int with_debug = 1, verify = 1;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			fputs(usage, stdout);
-			return CLI_EXIT_OK;
-		} else if (!strcmp(a, "-o")) {
-			if (++i >= argc) {
-				cli_error("vfm-asm", "-o needs a file name");
-				return CLI_EXIT_USAGE;
-			}
-			output = argv[i];
-		} else if (!strcmp(a, "--no-debug")) {
+	enum { OPT_NO_DEBUG = 256, OPT_NO_VERIFY };
+	static const struct option longopts[] = {
+		{"no-debug", no_argument, NULL, OPT_NO_DEBUG},
+		{"no-verify", no_argument, NULL, OPT_NO_VERIFY},
+		{NULL, 0, NULL, 0},
+	};
+	struct cli cli = {.name = "vfm-asm", .usage_text = usage_text, .shortopts = "o:",
+			  .longopts = longopts};
+	const char *input, *output = NULL;
+	int with_debug = 1, verify = 1, c;
+	while ((c = cli_next(&cli, argc, argv)) != -1) {
+		switch (c) {
+		case 'o':
+			output = optarg;
+			break;
+		case OPT_NO_DEBUG:
 			with_debug = 0;
-		} else if (!strcmp(a, "--no-verify")) {
+			break;
+		case OPT_NO_VERIFY:
 			verify = 0;
-		} else if (a[0] == '-' && a[1]) {
-			cli_error("vfm-asm", "unknown option '%s' (see --help)", a);
-			return CLI_EXIT_USAGE;
-		} else if (input) {
-			cli_error("vfm-asm", "more than one input file (see --help)");
-			return CLI_EXIT_USAGE;
-		} else {
-			input = a;
+			break;
 		}
 	}
-	if (!input) {
-		fputs(usage, stderr);
-		return CLI_EXIT_USAGE;
-	}
+	input = cli_one_operand(&cli, argc, argv);
 	uint8_t *src;
 	size_t src_len;
-	if (cli_read_file("vfm-asm", input, &src, &src_len) != 0)
+	if (cli_read_file(cli.name, input, &src, &src_len) != 0)
 		return CLI_EXIT_IO;
 	uint8_t *bin = NULL;
 	size_t bin_len = 0;
@@ -96,7 +90,7 @@ int main(int argc, char **argv)
 		vfm_program_release(prog);
 	}
 	char *def = output ? NULL : default_output(input);
-	int rc = cli_write_file("vfm-asm", output ? output : def, bin, bin_len);
+	int rc = cli_write_file(cli.name, output ? output : def, bin, bin_len);
 	free(def);
 	free(bin);
 	return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_IO;

@@ -1,9 +1,8 @@
 /*
- * vfm-gen — write a deterministic synthetic capture (tools/pktgen.h) as a
+ * vfm-gen — write a deterministic synthetic capture (testkit/pktgen.h) as a
  * pcap file with nanosecond timestamps.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,31 +13,29 @@
 
 static const char *const prog = "vfm-gen";
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: vfm-gen [-n COUNT] [-s SEED] [--start-ns NS] [--mean-gap-ns NS]\n"
-		"               [--stats] -o OUT.pcap\n"
-		"\n"
-		"Write COUNT synthetic Ethernet frames to OUT.pcap (\"-\" = stdout) as\n"
-		"pcap with nanosecond timestamps.  The same options always give the\n"
-		"same bytes, on every host.\n"
-		"\n"
-		"  -n, --count COUNT     packets to write (default 10000)\n"
-		"  -s, --seed SEED       generator seed, decimal or 0x hex (default 1)\n"
-		"      --start-ns NS     first timestamp in ns since the epoch\n"
-		"                        (default 1700000000000000000)\n"
-		"      --mean-gap-ns NS  mean gap between packets (default 10000)\n"
-		"      --stats           print how many packets of each kind were written\n"
-		"  -o, --output FILE     output capture (required)\n"
-		"  -h, --help            this text\n"
-		"\n"
-		"Mix: IPv4 TCP/UDP/ICMP with and without IP options, IPv4 fragments,\n"
-		"IPv6 TCP/UDP, 802.1Q, ARP, other ethertypes, truncated frames, a SYN\n"
-		"flood from 6 sources and bursts from 4 sources (see tools/pktgen.h).\n"
-		"\n"
-		"Exit status: 0 success, 2 bad command line, 3 cannot write the file.\n");
-}
+static const char usage_text[] =
+	"usage: vfm-gen [-n COUNT] [-s SEED] [--start-ns NS] [--mean-gap-ns NS]\n"
+	"               [--stats] -o OUT.pcap\n"
+	"\n"
+	"Write COUNT synthetic Ethernet frames to OUT.pcap (\"-\" = stdout) as\n"
+	"pcap with nanosecond timestamps.  The same options always give the\n"
+	"same bytes, on every host.\n"
+	"\n"
+	"  -n, --count COUNT     packets to write (default 10000)\n"
+	"  -s, --seed SEED       generator seed, decimal or 0x hex (default 1)\n"
+	"      --start-ns NS     first timestamp in ns since the epoch\n"
+	"                        (default 1700000000000000000)\n"
+	"      --mean-gap-ns NS  mean gap between packets (default 10000)\n"
+	"      --stats           print how many packets of each kind were written\n"
+	"  -o, --output FILE     output capture (required)\n"
+	"  -h, --help            this text\n"
+	"      --version         print the version\n"
+	"\n"
+	"Mix: IPv4 TCP/UDP/ICMP with and without IP options, IPv4 fragments,\n"
+	"IPv6 TCP/UDP, 802.1Q, ARP, other ethertypes, truncated frames, a SYN\n"
+	"flood from 6 sources and bursts from 4 sources (see testkit/pktgen.h).\n"
+	"\n"
+	"Exit status: 0 success, 2 bad command line, 3 cannot write the file.\n";
 
 
 int main(int argc, char **argv)
@@ -51,63 +48,41 @@ int main(int argc, char **argv)
 		{"start-ns", required_argument, NULL, OPT_START},
 		{"mean-gap-ns", required_argument, NULL, OPT_GAP},
 		{"stats", no_argument, NULL, OPT_STATS},
-		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	struct cli cli = {.name = prog, .usage_text = usage_text, .shortopts = "n:s:o:",
+			  .longopts = longopts};
 	struct pktgen_config cfg = {.seed = 1, .count = 10000};
 	const char *out_path = NULL;
 	int stats = 0;
-	uint64_t v;
 	int c;
-	while ((c = getopt_long(argc, argv, "n:s:o:h", longopts, NULL)) != -1) {
+	while ((c = cli_next(&cli, argc, argv)) != -1) {
 		switch (c) {
 		case 'n':
-			if (cli_parse_u64(optarg, UINT32_MAX, &cfg.count) != 0) {
-				cli_error(prog, "bad packet count '%s' (0 to %u)", optarg, UINT32_MAX);
-				return CLI_EXIT_USAGE;
-			}
+			cfg.count = cli_number(&cli, "packet count", optarg, 0, UINT32_MAX, NULL);
 			break;
 		case 's':
-			if (cli_parse_u64(optarg, UINT64_MAX, &cfg.seed) != 0) {
-				cli_error(prog, "bad seed '%s' (an unsigned 64-bit number)", optarg);
-				return CLI_EXIT_USAGE;
-			}
+			cfg.seed = cli_number(&cli, "seed", optarg, 0, UINT64_MAX, "an unsigned 64-bit number");
 			break;
 		case 'o':
 			out_path = optarg;
 			break;
 		case OPT_START:
-			if (cli_parse_u64(optarg, UINT64_MAX / 2, &cfg.start_ns) != 0 || !cfg.start_ns) {
-				cli_error(prog, "bad start time '%s' (ns, 1 to 2^63-1)", optarg);
-				return CLI_EXIT_USAGE;
-			}
+			cfg.start_ns = cli_number(&cli, "start time", optarg, 1, UINT64_MAX / 2,
+						  "ns, 1 to 2^63-1");
 			break;
 		case OPT_GAP:
-			if (cli_parse_u64(optarg, 1000000000u, &v) != 0 || !v) {
-				cli_error(prog, "bad mean gap '%s' (ns, 1 to 1000000000)", optarg);
-				return CLI_EXIT_USAGE;
-			}
-			cfg.mean_gap_ns = (uint32_t)v;
+			cfg.mean_gap_ns = (uint32_t)cli_number(&cli, "mean gap", optarg, 1, 1000000000u,
+							       "ns, 1 to 1000000000");
 			break;
 		case OPT_STATS:
 			stats = 1;
 			break;
-		case 'h':
-			usage(stdout);
-			return CLI_EXIT_OK;
-		default:
-			usage(stderr);
-			return CLI_EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		cli_error(prog, "unexpected argument '%s'", argv[optind]);
-		return CLI_EXIT_USAGE;
-	}
-	if (!out_path) {
-		cli_error(prog, "no output file (use -o OUT.pcap; --help for usage)");
-		return CLI_EXIT_USAGE;
-	}
+	cli_no_operands(&cli, argc, argv);
+	if (!out_path)
+		return cli_usage_error(&cli, "no output file (use -o OUT.pcap)");
 
 	char err[PCAPIO_ERRBUF];
 	struct pcapio_writer *w = pcapio_writer_open(out_path, PCAPIO_LINKTYPE_ETHERNET,

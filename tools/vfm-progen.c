@@ -1,9 +1,8 @@
 /*
  * vfm-progen — write random VFM programs that pass the verifier
- * (tools/progen.h), as assembly text and optionally bytecode.
+ * (testkit/progen.h), as assembly text and optionally bytecode.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,47 +15,45 @@
 
 static const char *const prog = "vfm-progen";
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: vfm-progen [-s SEED] [-n INSNS] [-c COUNT] [-o DIR|FILE] [options]\n"
-		"       vfm-progen --from-bytes FILE [-o FILE] [options]\n"
-		"\n"
-		"Write random programs that pass the verifier, as VFM assembly.  The same\n"
-		"seed and options give the same program on every host.\n"
-		"\n"
-		"  -s, --seed SEED       first seed, decimal or 0x hex (default 1); program i\n"
-		"                        of COUNT uses SEED + i\n"
-		"  -n, --insns N         approximate instruction count (default 64)\n"
-		"  -c, --count COUNT     programs to write (default 1)\n"
-		"  -o, --output PATH     a file (default \"-\", stdout), or a directory that\n"
-		"                        receives prog-SEED.vfm files (an existing directory,\n"
-		"                        or any PATH when COUNT > 1: then it is created)\n"
-		"      --bin             also write the assembled bytecode: FILE.bin (a .vfm\n"
-		"                        suffix is replaced), prog-SEED.bin in a directory\n"
-		"      --choices         also write the choice string (.pg): the bytes that\n"
-		"                        --from-bytes (with the same options) decodes back to\n"
-		"                        the same program; usable as fuzz corpus seeds\n"
-		"      --from-bytes FILE decode FILE (any bytes at all) into a program\n"
-		"      --max-insns N     hard cap on instructions (default 2*INSNS+1024)\n"
-		"      --max-stack N     deepest stack to use, 1..256 (default 256)\n"
-		"      --max-iters N     bounded loops run 1..N times (default 8)\n"
-		"      --nesting N       nested structures, 1..8 (default 5)\n"
-		"      --expr-depth N    expression nesting, 1..5 (default 3)\n"
-		"      --mix NAME=W,...  statement weights 0..255; unnamed kinds keep their\n"
-		"                        default.  Kinds: ops scratch branch loop budget-loop\n"
-		"                        guard indexed flow deep early-ret break dead\n"
-		"      --no-loops        loop-free programs (loop=0,budget-loop=0)\n"
-		"      --no-comments     no \"; loop ...\" comments in the text\n"
-		"      --verify          assemble and verify every program; exit 1 if one is\n"
-		"                        rejected (that is a bug in the generator or verifier)\n"
-		"      --stats           one line of statistics per program and a summary\n"
-		"                        (per-opcode counts, generation speed) on stderr\n"
-		"  -h, --help            this text\n"
-		"\n"
-		"Exit status: 0 success, 1 a program was rejected or the generator failed,\n"
-		"2 bad command line, 3 cannot read or write a file.\n");
-}
+static const char usage_text[] =
+	"usage: vfm-progen [-s SEED] [-n INSNS] [-c COUNT] [-o DIR|FILE] [options]\n"
+	"       vfm-progen --from-bytes FILE [-o FILE] [options]\n"
+	"\n"
+	"Write random programs that pass the verifier, as VFM assembly.  The same\n"
+	"seed and options give the same program on every host.\n"
+	"\n"
+	"  -s, --seed SEED       first seed, decimal or 0x hex (default 1); program i\n"
+	"                        of COUNT uses SEED + i\n"
+	"  -n, --insns N         approximate instruction count (default 64)\n"
+	"  -c, --count COUNT     programs to write (default 1)\n"
+	"  -o, --output PATH     a file (default \"-\", stdout), or a directory that\n"
+	"                        receives prog-SEED.vfm files (an existing directory,\n"
+	"                        or any PATH when COUNT > 1: then it is created)\n"
+	"      --bin             also write the assembled bytecode: FILE.bin (a .vfm\n"
+	"                        suffix is replaced), prog-SEED.bin in a directory\n"
+	"      --choices         also write the choice string (.pg): the bytes that\n"
+	"                        --from-bytes (with the same options) decodes back to\n"
+	"                        the same program; usable as fuzz corpus seeds\n"
+	"      --from-bytes FILE decode FILE (any bytes at all) into a program\n"
+	"      --max-insns N     hard cap on instructions (default 2*INSNS+1024)\n"
+	"      --max-stack N     deepest stack to use, 1..256 (default 256)\n"
+	"      --max-iters N     bounded loops run 1..N times (default 8)\n"
+	"      --nesting N       nested structures, 1..8 (default 5)\n"
+	"      --expr-depth N    expression nesting, 1..5 (default 3)\n"
+	"      --mix NAME=W,...  statement weights 0..255; unnamed kinds keep their\n"
+	"                        default.  Kinds: ops scratch branch loop budget-loop\n"
+	"                        guard indexed flow deep early-ret break dead\n"
+	"      --no-loops        loop-free programs (loop=0,budget-loop=0)\n"
+	"      --no-comments     no \"; loop ...\" comments in the text\n"
+	"      --verify          assemble and verify every program; exit 1 if one is\n"
+	"                        rejected (that is a bug in the generator or verifier)\n"
+	"      --stats           one line of statistics per program and a summary\n"
+	"                        (per-opcode counts, generation speed) on stderr\n"
+	"  -h, --help            this text\n"
+	"      --version         print the version\n"
+	"\n"
+	"Exit status: 0 success, 1 a program was rejected or the generator failed,\n"
+	"2 bad command line, 3 cannot read or write a file.\n";
 
 static int parse_mix(const char *arg, struct progen_config *cfg)
 {
@@ -191,34 +188,26 @@ int main(int argc, char **argv)
 		{"no-comments", no_argument, NULL, OPT_NOCOMMENTS},
 		{"verify", no_argument, NULL, OPT_VERIFY},
 		{"stats", no_argument, NULL, OPT_STATS},
-		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	struct cli cli = {.name = prog, .usage_text = usage_text, .shortopts = "s:n:c:o:",
+			  .longopts = longopts};
 	struct progen_config cfg;
 	progen_config_init(&cfg);
-	uint64_t seed = 1, count = 1, v;
+	uint64_t seed = 1, count = 1;
 	const char *out = "-", *from = NULL;
 	int bin = 0, choices = 0, verify = 0, stats = 0, c;
-	while ((c = getopt_long(argc, argv, "s:n:c:o:h", longopts, NULL)) != -1) {
+	while ((c = cli_next(&cli, argc, argv)) != -1) {
 		switch (c) {
 		case 's':
-			if (cli_parse_u64(optarg, UINT64_MAX, &seed) != 0) {
-				cli_error(prog, "bad seed '%s' (an unsigned 64-bit number)", optarg);
-				return CLI_EXIT_USAGE;
-			}
+			seed = cli_number(&cli, "seed", optarg, 0, UINT64_MAX, "an unsigned 64-bit number");
 			break;
 		case 'n':
-			if (cli_parse_u64(optarg, 900000, &v) != 0 || !v) {
-				cli_error(prog, "bad instruction count '%s' (1 to 900000)", optarg);
-				return CLI_EXIT_USAGE;
-			}
-			cfg.target_insns = (uint32_t)v;
+			cfg.target_insns =
+				(uint32_t)cli_number(&cli, "instruction count", optarg, 1, 900000, NULL);
 			break;
 		case 'c':
-			if (cli_parse_u64(optarg, UINT32_MAX, &count) != 0 || !count) {
-				cli_error(prog, "bad count '%s' (1 to %u)", optarg, UINT32_MAX);
-				return CLI_EXIT_USAGE;
-			}
+			count = cli_number(&cli, "count", optarg, 1, UINT32_MAX, NULL);
 			break;
 		case 'o':
 			out = optarg;
@@ -233,39 +222,20 @@ int main(int argc, char **argv)
 			from = optarg;
 			break;
 		case OPT_MAXI:
-			if (cli_parse_u64(optarg, 900000, &v) != 0 || !v) {
-				cli_error(prog, "bad --max-insns '%s' (1 to 900000)", optarg);
-				return CLI_EXIT_USAGE;
-			}
-			cfg.max_insns = (uint32_t)v;
+			cfg.max_insns = (uint32_t)cli_number(&cli, "--max-insns", optarg, 1, 900000, NULL);
 			break;
 		case OPT_MAXS:
-			if (cli_parse_u64(optarg, 256, &v) != 0 || !v) {
-				cli_error(prog, "bad --max-stack '%s' (1 to 256)", optarg);
-				return CLI_EXIT_USAGE;
-			}
-			cfg.max_stack = (uint32_t)v;
+			cfg.max_stack = (uint32_t)cli_number(&cli, "--max-stack", optarg, 1, 256, NULL);
 			break;
 		case OPT_ITERS:
-			if (cli_parse_u64(optarg, UINT32_MAX, &v) != 0 || !v) {
-				cli_error(prog, "bad --max-iters '%s' (1 to %u)", optarg, UINT32_MAX);
-				return CLI_EXIT_USAGE;
-			}
-			cfg.max_loop_iters = (uint32_t)v;
+			cfg.max_loop_iters =
+				(uint32_t)cli_number(&cli, "--max-iters", optarg, 1, UINT32_MAX, NULL);
 			break;
 		case OPT_NEST:
-			if (cli_parse_u64(optarg, 8, &v) != 0 || !v) {
-				cli_error(prog, "bad --nesting '%s' (1 to 8)", optarg);
-				return CLI_EXIT_USAGE;
-			}
-			cfg.max_nesting = (uint8_t)v;
+			cfg.max_nesting = (uint8_t)cli_number(&cli, "--nesting", optarg, 1, 8, NULL);
 			break;
 		case OPT_EXPR:
-			if (cli_parse_u64(optarg, 5, &v) != 0 || !v) {
-				cli_error(prog, "bad --expr-depth '%s' (1 to 5)", optarg);
-				return CLI_EXIT_USAGE;
-			}
-			cfg.expr_depth = (uint8_t)v;
+			cfg.expr_depth = (uint8_t)cli_number(&cli, "--expr-depth", optarg, 1, 5, NULL);
 			break;
 		case OPT_MIX:
 			if (parse_mix(optarg, &cfg) != 0) {
@@ -287,18 +257,9 @@ int main(int argc, char **argv)
 		case OPT_STATS:
 			stats = 1;
 			break;
-		case 'h':
-			usage(stdout);
-			return CLI_EXIT_OK;
-		default:
-			usage(stderr);
-			return CLI_EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		cli_error(prog, "unexpected argument '%s'", argv[optind]);
-		return CLI_EXIT_USAGE;
-	}
+	cli_no_operands(&cli, argc, argv);
 	int any_w = 0;
 	for (unsigned f = 0; f < PROGEN_F_COUNT; f++)
 		any_w |= cfg.weight[f] != 0;

@@ -8,7 +8,6 @@
  * its timing is not disturbed by -v or -w, which are done afterwards.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,13 +45,15 @@ static void usage(FILE *f)
 		"      --jit              compile the filter to native code; if this build\n"
 		"                         has no JIT, say so and use the interpreter\n"
 		"      --jit-dump FILE    with --jit: also write the native code to FILE\n"
-		"                         (objdump -b binary -m i386:x86-64 -D FILE)\n"
+		"                         (objdump -b binary -m %s -D FILE)\n"
 		"  -h, --help             this text\n"
+		"      --version          print the version\n"
 		"\n"
 		"Exit status: 0 success, 1 the filter file is invalid or rejected by the\n"
 		"verifier, 2 bad command line, 3 a file cannot be read or written (or the\n"
 		"capture is corrupt).\n",
-		VFM_DEFAULT_BUDGET, VFM_DEFAULT_FLOW_CAPACITY);
+		VFM_DEFAULT_BUDGET, VFM_DEFAULT_FLOW_CAPACITY,
+		vfm_jit_objdump_arch() ? vfm_jit_objdump_arch() : "ARCH");
 }
 
 
@@ -137,14 +138,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"repeat", required_argument, NULL, OPT_REPEAT},
 		{"jit", no_argument, NULL, OPT_JIT},
 		{"jit-dump", required_argument, NULL, OPT_JIT_DUMP},
-		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	uint64_t v;
+	struct cli cli = {.name = prog, .usage = usage, .shortopts = "vw:", .longopts = longopts};
 	int c;
 	memset(o, 0, sizeof *o);
 	o->repeat = 1;
-	while ((c = getopt_long(argc, argv, "vw:h", longopts, NULL)) != -1) {
+	while ((c = cli_next(&cli, argc, argv)) != -1) {
 		switch (c) {
 		case 'v':
 			o->verbose = 1;
@@ -153,27 +153,15 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->write_path = optarg;
 			break;
 		case OPT_BUDGET:
-			if (cli_parse_u64(optarg, UINT32_MAX, &v) != 0) {
-				cli_error(prog, "bad --budget '%s' (0 to %u)", optarg, UINT32_MAX);
-				return CLI_EXIT_USAGE;
-			}
-			o->config.budget = (uint32_t)v;
+			o->config.budget = (uint32_t)cli_number(&cli, "--budget", optarg, 0, UINT32_MAX, NULL);
 			o->config.budget_set = 1;
 			break;
 		case OPT_FLOWCAP:
-			if (cli_parse_u64(optarg, VFM_MAX_FLOW_CAPACITY, &v) != 0 || !v) {
-				cli_error(prog, "bad --flow-capacity '%s' (a power of two up to %u)",
-					  optarg, VFM_MAX_FLOW_CAPACITY);
-				return CLI_EXIT_USAGE;
-			}
-			o->config.flow_capacity = (uint32_t)v;
+			o->config.flow_capacity = (uint32_t)cli_number(&cli, "--flow-capacity", optarg, 1,
+								       VFM_MAX_FLOW_CAPACITY, NULL);
 			break;
 		case OPT_REPEAT:
-			if (cli_parse_u64(optarg, 1000000, &v) != 0 || !v) {
-				cli_error(prog, "bad --repeat '%s' (1 to 1000000)", optarg);
-				return CLI_EXIT_USAGE;
-			}
-			o->repeat = v;
+			o->repeat = cli_number(&cli, "--repeat", optarg, 1, 1000000, NULL);
 			break;
 		case OPT_JIT:
 			o->jit = 1;
@@ -181,18 +169,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_JIT_DUMP:
 			o->jit_dump = optarg;
 			break;
-		case 'h':
-			usage(stdout);
-			exit(CLI_EXIT_OK);
-		default:
-			fprintf(stderr, "Try 'vfm-test --help'.\n");
-			return CLI_EXIT_USAGE;
 		}
 	}
-	if (argc - optind != 2) {
-		cli_error(prog, "expected FILTER.bin and CAPTURE.pcap (--help for usage)");
-		return CLI_EXIT_USAGE;
-	}
+	if (argc - optind != 2)
+		return cli_usage_error(&cli, "expected FILTER.bin and CAPTURE.pcap");
 	o->out = o->write_path && strcmp(o->write_path, "-") == 0 ? stderr : stdout;
 	o->filter_path = argv[optind];
 	o->capture_path = argv[optind + 1];

@@ -13,7 +13,7 @@
 #include "../verifier/verifier.h"
 #include "../verifier/z3/z3check.h"
 
-static const char usage[] =
+static const char usage_text[] =
 	"usage: vfm-verify [options] FILTER.bin...\n"
 	"\n"
 	"Verify VFM bytecode files exactly as loading does.  For each file: OK with\n"
@@ -40,6 +40,7 @@ static const char usage[] =
 	"               packet if any claim is false\n"
 	"  --z3-unroll K  backward jumps per path for --z3 (default 8)\n"
 	"  -h, --help   this help\n"
+	"  --version    print the version\n"
 	"\n"
 	"exit status: 0 all accepted, 1 some rejected (or warned, with --Werror),\n"
 	"2 usage, 3 I/O\n";
@@ -213,49 +214,49 @@ static int verify_file(const char *path, const struct options *o)
 
 int main(int argc, char **argv)
 {
+	enum { OPT_STATES = 256, OPT_JSON, OPT_WERROR, OPT_Z3, OPT_Z3_UNROLL };
+	static const struct option longopts[] = {
+		{"states", no_argument, NULL, OPT_STATES},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"Werror", no_argument, NULL, OPT_WERROR},
+		{"z3", no_argument, NULL, OPT_Z3},
+		{"z3-unroll", required_argument, NULL, OPT_Z3_UNROLL},
+		{NULL, 0, NULL, 0},
+	};
+	struct cli cli = {.name = "vfm-verify", .usage_text = usage_text, .shortopts = "v",
+			  .longopts = longopts};
 	struct options o = {0};
-	int n_files = 0, worst = CLI_EXIT_OK;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			fputs(usage, stdout);
-			return CLI_EXIT_OK;
-		} else if (!strcmp(a, "-v")) {
+	int worst = CLI_EXIT_OK, c;
+	while ((c = cli_next(&cli, argc, argv)) != -1) {
+		switch (c) {
+		case 'v':
 			o.verbose = 1;
-		} else if (!strcmp(a, "--states")) {
+			break;
+		case OPT_STATES:
 			o.states = 1;
-		} else if (!strcmp(a, "--json")) {
+			break;
+		case OPT_JSON:
 			o.json = 1;
-		} else if (!strcmp(a, "--Werror")) {
+			break;
+		case OPT_WERROR:
 			o.werror = 1;
-		} else if (!strcmp(a, "--z3")) {
+			break;
+		case OPT_Z3:
 			o.z3 = 1;
-		} else if (!strcmp(a, "--z3-unroll")) {
-			uint64_t k;
-			if (++i >= argc || cli_parse_u64(argv[i], 1000, &k) != 0 || k == 0) {
-				cli_error("vfm-verify", "--z3-unroll needs a number from 1 to 1000");
-				return CLI_EXIT_USAGE;
-			}
+			break;
+		case OPT_Z3_UNROLL:
 			o.z3 = 1;
-			o.z3_unroll = (uint32_t)k;
-		} else if (a[0] == '-' && a[1]) {
-			cli_error("vfm-verify", "unknown option '%s' (see --help)", a);
-			return CLI_EXIT_USAGE;
-		} else {
-			n_files++;
+			o.z3_unroll = (uint32_t)cli_number(&cli, "--z3-unroll", optarg, 1, 1000, NULL);
+			break;
 		}
 	}
-	if (n_files == 0) {
-		fputs(usage, stderr);
+	if (optind == argc) {
+		cli_usage(&cli, stderr);
 		return CLI_EXIT_USAGE;
 	}
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--z3-unroll")) {
-			i++;
-			continue;
-		}
-		if (argv[i][0] == '-' && argv[i][1])
-			continue;
+	/* The operands, in order: getopt_long has moved every option before
+	 * them, so this is the one walk over the files. */
+	for (int i = optind; i < argc; i++) {
 		int rc = verify_file(argv[i], &o);
 		/* Worst outcome wins: I/O > reject > ok. */
 		if (rc == CLI_EXIT_IO || (rc == CLI_EXIT_REJECT && worst == CLI_EXIT_OK))

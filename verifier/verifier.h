@@ -39,4 +39,75 @@ const char *vfm_warning_kind_name(uint8_t kind);
 int vfm_warning_message(const struct vfm_program *prog, const struct vfm_warning *w,
 			char *buf, size_t n);
 
+/*
+ * Reading the facts (tools, fuzz harnesses, tests).  Code outside vm/,
+ * verifier/ and jit/ reads what the verifier established through these,
+ * never through struct vfm_facts' fields, so the verifier may change how it
+ * stores them.  Instruction indices i are < prog->n_insns.
+ */
+static inline bool vfm_facts_analysed(const struct vfm_program *prog)
+{
+	return prog->facts.flags != NULL; /* false: resource limits, no claims */
+}
+/* Stack depth before instruction i; -1 if i is unreachable. */
+static inline int vfm_facts_depth(const struct vfm_program *prog, uint32_t i)
+{
+	return prog->facts.depth[i];
+}
+/* VFM_FACT_* bits of instruction i; 0 if the analysis did not run. */
+static inline uint8_t vfm_facts_flags(const struct vfm_program *prog, uint32_t i)
+{
+	return prog->facts.flags ? prog->facts.flags[i] : 0;
+}
+static inline unsigned vfm_facts_max_depth(const struct vfm_program *prog)
+{
+	return prog->facts.max_depth;
+}
+static inline uint32_t vfm_facts_reachable(const struct vfm_program *prog)
+{
+	return prog->facts.reachable;
+}
+static inline bool vfm_facts_has_backward(const struct vfm_program *prog)
+{
+	return prog->facts.has_backward;
+}
+static inline bool vfm_facts_reads_scratch(const struct vfm_program *prog)
+{
+	return prog->facts.reads_scratch;
+}
+/* Packet loads the analysis reached, and those proven in bounds. */
+static inline uint32_t vfm_facts_loads(const struct vfm_program *prog)
+{
+	return prog->facts.loads;
+}
+static inline uint32_t vfm_facts_loads_in_bounds(const struct vfm_program *prog)
+{
+	return prog->facts.loads_in_bounds;
+}
+static inline uint32_t vfm_facts_n_warnings(const struct vfm_program *prog)
+{
+	return prog->facts.n_warnings;
+}
+static inline const struct vfm_warning *vfm_facts_warning(const struct vfm_program *prog,
+							   uint32_t w)
+{
+	return &prog->facts.warnings[w];
+}
+/* Scratch words the abstract states track (the others are always 0). */
+static inline uint32_t vfm_facts_n_scratch(const struct vfm_program *prog)
+{
+	return prog->facts.n_scratch;
+}
+/* The abstract state before instruction i: the packet length, then the
+ * vfm_facts_n_scratch() tracked scratch words, then the stack from bottom
+ * to top (vfm_facts_depth() slots).  NULL if i was not reached or the
+ * analysis did not run. */
+static inline const struct vfm_aslot *vfm_facts_state(const struct vfm_program *prog,
+						      uint32_t i)
+{
+	if (!(vfm_facts_flags(prog, i) & VFM_FACT_REACHED))
+		return NULL;
+	return prog->facts.states + prog->facts.state_off[i];
+}
+
 #endif

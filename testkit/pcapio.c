@@ -1,5 +1,5 @@
 /*
- * tools/pcapio.c — see pcapio.h.
+ * testkit/pcapio.c — see pcapio.h.
  */
 #include <errno.h>
 #include <stdio.h>

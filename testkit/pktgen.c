@@ -1,5 +1,5 @@
 /*
- * tools/pktgen.c — see pktgen.h for the traffic mix.
+ * testkit/pktgen.c — see pktgen.h for the traffic mix.
  *
  * Every random decision goes through rnd() in a fixed order, so the output
  * is a pure function of the configuration.  Changing the order of draws
@@ -10,34 +10,13 @@
 #include <string.h>
 
 #include "pktgen.h"
+#include "prng.h"
 
-/* ---- PRNG: splitmix64 to seed xoshiro256** (Vigna, public domain) ---- */
-
-static uint64_t pktgen_splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	return z ^ (z >> 31);
-}
-
-static uint64_t pktgen_rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
+/* ---- PRNG: xoshiro256** seeded by splitmix64 (prng.h) ---- */
 
 static uint64_t rnd(struct pktgen *g)
 {
-	uint64_t *s = g->s;
-	uint64_t result = pktgen_rotl(s[1] * 5, 7) * 9;
-	uint64_t t = s[1] << 17;
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = pktgen_rotl(s[3], 45);
-	return result;
+	return prng_xoshiro_next(g->s);
 }
 
 /* Uniform-enough value in [0, n) by multiply-shift (no division, no
@@ -764,9 +743,7 @@ const char *pktgen_kind_name(enum pktgen_kind kind)
 void pktgen_init(struct pktgen *g, const struct pktgen_config *cfg)
 {
 	memset(g, 0, sizeof *g);
-	uint64_t x = cfg->seed;
-	for (int i = 0; i < 4; i++)
-		g->s[i] = pktgen_splitmix64(&x);
+	prng_xoshiro_seed(g->s, cfg->seed);
 	g->next_ts = cfg->start_ns ? cfg->start_ns : PKTGEN_DEFAULT_START_NS;
 	g->mean_gap_ns = cfg->mean_gap_ns ? cfg->mean_gap_ns : PKTGEN_DEFAULT_MEAN_GAP_NS;
 	/* Fixed per seed; distinct by construction (disjoint host ranges). */

@@ -1,5 +1,5 @@
 /*
- * tools/pktgen.h — deterministic synthetic traffic for tests, benchmarks
+ * testkit/pktgen.h — deterministic synthetic traffic for tests, benchmarks
  * and demos.
  *
  * The same (seed, count, start_ns, mean_gap_ns) gives the same bytes and

@@ -1,5 +1,5 @@
 /*
- * tools/progen.h — random VFM programs that pass the verifier, for tests,
+ * testkit/progen.h — random VFM programs that pass the verifier, for tests,
  * fuzzing and the Z3 cross-check.
  *
  * Every program is built from statements whose stack effect is known by

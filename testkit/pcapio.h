@@ -1,5 +1,5 @@
 /*
- * tools/pcapio.h — capture files in and out, through libpcap.
+ * testkit/pcapio.h — capture files in and out, through libpcap.
  *
  * Reading loads a whole pcap or pcapng file into memory with nanosecond
  * timestamps.  Writing produces classic pcap with nanosecond timestamps
