@@ -150,7 +150,7 @@ static void run_diff(vfm_program_t *prog, const struct diff_input *in)
 	uint32_t n = vfm_program_insn_count(prog);
 	vfm_config_t cfg = {.flow_capacity = in->flow_capacity, .budget = in->budget,
 			    .budget_set = 1};
-	uint64_t bound = prog->facts.has_backward ? ((uint64_t)cfg.budget + 1) * n : n;
+	uint64_t bound = vfm_facts_has_backward(prog) ? ((uint64_t)cfg.budget + 1) * n : n;
 	struct fuzz_packets ps;
 	if (cut_packets(in, &ps) != 0)
 		return;

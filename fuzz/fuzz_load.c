@@ -324,7 +324,7 @@ static void run_program(vfm_program_t *prog, const struct fuzz_input *in)
 	 * loop body times 65536 would make one input take seconds. */
 	if (in->budget_default && n > 32)
 		cfg.budget = 1000;
-	int has_backward = prog->facts.has_backward;
+	int has_backward = vfm_facts_has_backward(prog);
 	uint64_t bound = has_backward ? ((uint64_t)cfg.budget + 1) * n : n;
 
 	struct fuzz_packets ps;
@@ -579,11 +579,11 @@ void vfm_fuzz_describe(const uint8_t *data, size_t size, FILE *out)
 	if (prog) {
 		fprintf(out, "  %u instructions, max depth %u, backward jumps: %s\n",
 			vfm_program_insn_count(prog), vfm_program_max_depth(prog),
-			prog->facts.has_backward ? "yes" : "no");
-		if (prog->facts.flags)
+			vfm_facts_has_backward(prog) ? "yes" : "no");
+		if (vfm_facts_analysed(prog))
 			fprintf(out, "  abstract interpretation: %u of %u reached loads proven in bounds, "
-				     "%u warnings\n", prog->facts.loads_in_bounds, prog->facts.loads,
-				prog->facts.n_warnings);
+				     "%u warnings\n", vfm_facts_loads_in_bounds(prog), vfm_facts_loads(prog),
+				vfm_facts_n_warnings(prog));
 		else
 			fprintf(out, "  abstract interpretation: no facts (resource limit)\n");
 	}

@@ -2,7 +2,7 @@
  * fuzz/ref_interp.h — the harnesses' reference interpreter and runtime
  * oracle (shared by fuzz_load.c and fuzz_diff.c; static functions, include
  * once per harness after defining CHECK(cond, fmt, ...) and including
- * vfm.h, program.h and state.h).
+ * vfm.h, program.h, verifier/verifier.h and state.h).
  */
 #ifndef VFM_FUZZ_REF_INTERP_H
 #define VFM_FUZZ_REF_INTERP_H
@@ -18,7 +18,7 @@
  *   - the interpreter's result (verdict, status, insns) and flow state;
  *   - the verifier's claims: the stack never under- or overflows, the
  *     depth before every executed instruction is the one the verifier
- *     recorded in facts.depth, the concrete state lies inside the abstract
+ *     recorded by vfm_facts_depth, the concrete state lies inside the abstract
  *     interpreter's state (vfm_oracle_holds), loads proven in bounds are,
  *     loads claimed always out of bounds are, and a division by zero only
  *     happens where MAY_DIV0 says it may.
@@ -56,9 +56,9 @@ static void ref_run(struct ref_ctx *rc, const vfm_packet_t *pkt, vfm_result_t *o
 		uint8_t op = code[pc];
 		const struct vfm_opinfo *info = &vfm_opinfo[op];
 		CHECK(info->valid, "reference: executes unknown opcode 0x%02x at pc %u", op, pc);
-		CHECK(prog->facts.depth[idx] == d,
+		CHECK(vfm_facts_depth(prog, idx) == d,
 		      "verifier says depth %d before pc %u, execution has %d",
-		      prog->facts.depth[idx], pc, d);
+		      vfm_facts_depth(prog, idx), pc, d);
 		CHECK(d >= info->pops && d - info->pops + info->pushes <= VFM_MAX_STACK,
 		      "stack under/overflow at pc %u (%s, depth %d)", pc, info->mnemonic, d);
 		/* The abstract interpreter's state at this pc must contain the
@@ -70,7 +70,7 @@ static void ref_run(struct ref_ctx *rc, const vfm_packet_t *pkt, vfm_result_t *o
 			      "is outside the verifier's abstract state", pc, info->mnemonic, d,
 			      len);
 		}
-		uint8_t fl = prog->facts.flags ? prog->facts.flags[idx] : 0;
+		uint8_t fl = vfm_facts_flags(prog, idx);
 		insns++;
 		const uint8_t *o = code + pc + 1;
 		uint32_t next = pc + vfm_insn_size(op);
@@ -100,7 +100,7 @@ static void ref_run(struct ref_ctx *rc, const vfm_packet_t *pkt, vfm_result_t *o
 		case VFM_CLASS_ALU2:
 			b = st[--d];
 			a = st[--d];
-			CHECK(!prog->facts.flags || b != 0 ||
+			CHECK(!vfm_facts_analysed(prog) || b != 0 ||
 				      (op != VFM_OPC_DIV && op != VFM_OPC_MOD) ||
 				      (fl & VFM_FACT_MAY_DIV0),
 			      "%s at pc %u divides by 0 but is not flagged MAY_DIV0",

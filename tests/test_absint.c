@@ -25,7 +25,7 @@ static vfm_program_t *load(const char *src)
 	if (vfm_program_create(bin, len, &prog, &diag) != VFM_OK)
 		fail_msg("%s\n%s", diag.message, src);
 	free(bin);
-	assert_non_null(prog->facts.flags);
+	assert_true(vfm_facts_analysed(prog));
 	return prog;
 }
 
@@ -59,8 +59,8 @@ static void expect_itv(const struct vfm_aslot *s, uint64_t lo, uint64_t hi)
 
 static int has_warning(const vfm_program_t *prog, uint32_t insn, enum vfm_warning_kind kind)
 {
-	for (uint32_t w = 0; w < prog->facts.n_warnings; w++)
-		if (prog->facts.warnings[w].insn == insn && prog->facts.warnings[w].kind == kind)
+	for (uint32_t w = 0; w < vfm_facts_n_warnings(prog); w++)
+		if (vfm_facts_warning(prog, w)->insn == insn && vfm_facts_warning(prog, w)->kind == kind)
 			return 1;
 	return 0;
 }
@@ -74,11 +74,11 @@ static void test_len_check_proves_loads(void **state)
 				"LD16 12\nLD8 23\nLD16 36\nADD\nADD\nRET\n"
 				"short:\nRET 0");
 	for (int k = 0; k < 2; k++)
-		assert_true(p->facts.flags[nth(p, VFM_OPC_LD16, k)] & VFM_FACT_IN_BOUNDS);
-	assert_true(p->facts.flags[nth(p, VFM_OPC_LD8, 0)] & VFM_FACT_IN_BOUNDS);
-	assert_int_equal(p->facts.loads, 3);
-	assert_int_equal(p->facts.loads_in_bounds, 3);
-	assert_int_equal(p->facts.n_warnings, 0);
+		assert_true(vfm_facts_flags(p, nth(p, VFM_OPC_LD16, k)) & VFM_FACT_IN_BOUNDS);
+	assert_true(vfm_facts_flags(p, nth(p, VFM_OPC_LD8, 0)) & VFM_FACT_IN_BOUNDS);
+	assert_int_equal(vfm_facts_loads(p), 3);
+	assert_int_equal(vfm_facts_loads_in_bounds(p), 3);
+	assert_int_equal(vfm_facts_n_warnings(p), 0);
 	/* After the check, the length is known to be at least 38. */
 	expect_itv(slot(p, nth(p, VFM_OPC_LD16, 0), -1), 38, UINT32_MAX);
 	vfm_program_release(p);
@@ -89,10 +89,10 @@ static void test_check_too_short_leaves_warning(void **state)
 	(void)state;
 	vfm_program_t *p = load("LEN\nPUSH 37\nJLT short\nLD16 36\nRET\nshort:\nRET 0");
 	uint32_t ld = nth(p, VFM_OPC_LD16, 0);
-	assert_false(p->facts.flags[ld] & VFM_FACT_IN_BOUNDS);
+	assert_false(vfm_facts_flags(p, ld) & VFM_FACT_IN_BOUNDS);
 	assert_true(has_warning(p, ld, VFM_WARN_MAY_OOB));
 	char msg[384];
-	vfm_warning_message(p, &p->facts.warnings[0], msg, sizeof msg);
+	vfm_warning_message(p, vfm_facts_warning(p, 0), msg, sizeof msg);
 	assert_non_null(strstr(msg, "needs length >= 38, length here is [37,"));
 	vfm_program_release(p);
 }
@@ -102,8 +102,8 @@ static void test_successful_load_teaches_length(void **state)
 	(void)state;
 	/* Once LD32 20 has run, the packet has at least 24 bytes. */
 	vfm_program_t *p = load("LD32 20\nLD16 12\nADD\nRET");
-	assert_false(p->facts.flags[0] & VFM_FACT_IN_BOUNDS);
-	assert_true(p->facts.flags[1] & VFM_FACT_IN_BOUNDS);
+	assert_false(vfm_facts_flags(p, 0) & VFM_FACT_IN_BOUNDS);
+	assert_true(vfm_facts_flags(p, 1) & VFM_FACT_IN_BOUNDS);
 	expect_itv(slot(p, 1, -1), 24, UINT32_MAX);
 	vfm_program_release(p);
 }
@@ -113,10 +113,10 @@ static void test_always_out_of_bounds(void **state)
 	(void)state;
 	vfm_program_t *p = load("LEN\nPUSH 10\nJGT big\nLD16 20\nRET\nbig:\nRET 1");
 	uint32_t ld = nth(p, VFM_OPC_LD16, 0);
-	assert_true(p->facts.flags[ld] & VFM_FACT_ALWAYS_OOB);
+	assert_true(vfm_facts_flags(p, ld) & VFM_FACT_ALWAYS_OOB);
 	assert_true(has_warning(p, ld, VFM_WARN_ALWAYS_OOB));
 	/* The RET after it is unreachable: every packet ends at the load. */
-	assert_false(p->facts.flags[ld + 1] & VFM_FACT_REACHED);
+	assert_false(vfm_facts_flags(p, ld + 1) & VFM_FACT_REACHED);
 	assert_true(has_warning(p, ld + 1, VFM_WARN_UNREACHABLE));
 	vfm_program_release(p);
 }
@@ -173,7 +173,7 @@ static void test_infeasible_edge_is_unreachable(void **state)
 	/* A byte is never above 255: the taken edge is dead. */
 	vfm_program_t *p = load("LD8 0\nPUSH 255\nJGT never\nRET 1\nnever:\nRET 2");
 	uint32_t never = nth(p, VFM_OPC_RETK, 1);
-	assert_false(p->facts.flags[never] & VFM_FACT_REACHED);
+	assert_false(vfm_facts_flags(p, never) & VFM_FACT_REACHED);
 	assert_true(has_warning(p, never, VFM_WARN_UNREACHABLE));
 	vfm_program_release(p);
 }
@@ -190,7 +190,7 @@ static void test_identity_over_and_scratch(void **state)
 				"LD8 14\nDUP\nSTM 3\nPUSH 60\nJGT out\n"
 				"LDM 3\nLD16X 20\nRET\nout:\nRET 0");
 	uint32_t ldx = nth(p, VFM_OPC_LD16X, 0);
-	assert_true(p->facts.flags[ldx] & VFM_FACT_IN_BOUNDS);
+	assert_true(vfm_facts_flags(p, ldx) & VFM_FACT_IN_BOUNDS);
 	expect_itv(slot(p, ldx, 0), 0, 60);
 	vfm_program_release(p);
 }
@@ -200,7 +200,7 @@ static void test_len_copies_refine_length(void **state)
 	(void)state;
 	/* Comparing a stored copy of LEN refines the length itself. */
 	vfm_program_t *p = load("LEN\nSTM 0\nLDM 0\nPUSH 54\nJLT out\nLD32 50\nRET\nout:\nRET 0");
-	assert_true(p->facts.flags[nth(p, VFM_OPC_LD32, 0)] & VFM_FACT_IN_BOUNDS);
+	assert_true(vfm_facts_flags(p, nth(p, VFM_OPC_LD32, 0)) & VFM_FACT_IN_BOUNDS);
 	vfm_program_release(p);
 }
 
@@ -228,9 +228,9 @@ static void test_loop_counter_widens_and_terminates(void **state)
 				"top:\nLDM 0\nPUSH 1\nADD\nDUP\nSTM 0\nPUSH 20\nJLT top\n"
 				"LDM 0\nRET");
 	uint32_t top = nth(p, VFM_OPC_LDM, 0);
-	assert_true(p->facts.flags[top] & VFM_FACT_LOOP_HEAD);
+	assert_true(vfm_facts_flags(p, top) & VFM_FACT_LOOP_HEAD);
 	/* M0 at the head: within [0, 20) after widening to the threshold. */
-	const struct vfm_aslot *m0 = p->facts.states + p->facts.state_off[top] + 1;
+	const struct vfm_aslot *m0 = vfm_facts_state(p, top) + 1;
 	assert_int_equal(m0->v.itv.lo, 0);
 	assert_true(m0->v.itv.hi >= 19 && m0->v.itv.hi <= 20);
 	assert_false(has_warning(p, top, VFM_WARN_BUDGET_LOOP));
@@ -265,7 +265,7 @@ static void test_ihl_indexed_load(void **state)
 	vfm_program_t *p = load("LEN\nPUSH 78\nJLT out\n"
 				"LD8 14\nPUSH 15\nAND\nPUSH 2\nSHL\nLD16X 16\nRET\nout:\nRET 0");
 	uint32_t ldx = nth(p, VFM_OPC_LD16X, 0);
-	assert_true(p->facts.flags[ldx] & VFM_FACT_IN_BOUNDS);
+	assert_true(vfm_facts_flags(p, ldx) & VFM_FACT_IN_BOUNDS);
 	expect_itv(slot(p, ldx, 0), 0, 60);
 	assert_int_equal(slot(p, ldx, 0)->v.tn.mask, 0x3C);
 	vfm_program_release(p);
@@ -283,7 +283,7 @@ static void expect_ldx_proven(const char *src, bool proven, uint32_t room)
 {
 	vfm_program_t *p = load(src);
 	uint32_t ldx = nth(p, VFM_OPC_LD16X, 0);
-	if (!!(p->facts.flags[ldx] & VFM_FACT_IN_BOUNDS) != proven)
+	if (!!(vfm_facts_flags(p, ldx) & VFM_FACT_IN_BOUNDS) != proven)
 		fail_msg("LD16X %s proven in:\n%s", proven ? "not" : "wrongly", src);
 	assert_int_equal(slot(p, ldx, 0)->len_room, room);
 	vfm_program_release(p);
@@ -305,7 +305,7 @@ static void test_len_guard_on_sum(void **state)
 				"DUP\nPUSH 17\nADD\nLEN\nJGT out2\nLD16X 16\nRET\n"
 				"out:\nRET 0\nout2:\nRET 0");
 	uint32_t ldx = nth(p, VFM_OPC_LD16X, 0);
-	assert_false(p->facts.flags[ldx] & VFM_FACT_IN_BOUNDS);
+	assert_false(vfm_facts_flags(p, ldx) & VFM_FACT_IN_BOUNDS);
 	assert_int_equal(slot(p, ldx, 0)->len_room, 18);
 	vfm_program_release(p);
 }
@@ -317,7 +317,7 @@ static void test_len_guard_survives_copies_not_joins(void **state)
 	vfm_program_t *p = load("LD8 14\nPUSH 60\nAND\nSTM 0\nLDM 0\nPUSH 4\nADD\n"
 				"LEN\nJGT out\nLDM 0\nLD32X 0\nRET\nout:\nRET 0");
 	uint32_t ldx = nth(p, VFM_OPC_LD32X, 0);
-	assert_true(p->facts.flags[ldx] & VFM_FACT_IN_BOUNDS);
+	assert_true(vfm_facts_flags(p, ldx) & VFM_FACT_IN_BOUNDS);
 	vfm_program_release(p);
 	/* ...and a join keeps the smaller room of the two paths: 2 bytes
 	 * proven on one path, 4 on the other, a 4-byte load is not proven. */
@@ -325,7 +325,7 @@ static void test_len_guard_survives_copies_not_joins(void **state)
 		 "LD8 15\nPUSH 1\nJEQ join\nDUP\nPUSH 4\nADD\nLEN\nJGT out\n"
 		 "join:\nLD32X 0\nRET\nout:\nRET 0");
 	ldx = nth(p, VFM_OPC_LD32X, 0);
-	assert_false(p->facts.flags[ldx] & VFM_FACT_IN_BOUNDS);
+	assert_false(vfm_facts_flags(p, ldx) & VFM_FACT_IN_BOUNDS);
 	assert_int_equal(slot(p, ldx, 0)->len_room, 3);
 	vfm_program_release(p);
 }
@@ -337,7 +337,7 @@ static void test_len_guard_wrapping_sum(void **state)
 	vfm_program_t *p = load("LD64 0\nDUP\nPUSH 8\nADD\nLEN\nJGT out\n"
 				"LD8X 0\nRET\nout:\nRET 0");
 	uint32_t ldx = nth(p, VFM_OPC_LD8X, 0);
-	assert_false(p->facts.flags[ldx] & VFM_FACT_IN_BOUNDS);
+	assert_false(vfm_facts_flags(p, ldx) & VFM_FACT_IN_BOUNDS);
 	vfm_program_release(p);
 }
 
@@ -345,7 +345,7 @@ static void test_indexed_wrap_always_oob(void **state)
 {
 	(void)state;
 	vfm_program_t *p = load("PUSH 0xFFFFFFFFFFFFFFFF\nLD8X 1\nRET");
-	assert_true(p->facts.flags[1] & VFM_FACT_ALWAYS_OOB);
+	assert_true(vfm_facts_flags(p, 1) & VFM_FACT_ALWAYS_OOB);
 	vfm_program_release(p);
 }
 
@@ -362,7 +362,7 @@ static void test_facts_from_fixpoint_only(void **state)
 	(void)state;
 	vfm_program_t *p = load(GROWING_INDEX_LOOP);
 	uint32_t ldx = nth(p, VFM_OPC_LD8X, 0);
-	assert_false(p->facts.flags[ldx] & VFM_FACT_IN_BOUNDS);
+	assert_false(vfm_facts_flags(p, ldx) & VFM_FACT_IN_BOUNDS);
 	assert_true(has_warning(p, ldx, VFM_WARN_MAY_OOB));
 	vfm_program_release(p);
 	/* And every engine stops at the packet's end. */
@@ -420,13 +420,13 @@ static void test_examples_analyse(void **state)
 		fclose(f);
 		src[n] = '\0';
 		vfm_program_t *p = load(src);
-		assert_true(p->facts.loads > 0);
+		assert_true(vfm_facts_loads(p) > 0);
 		print_message("%-16s %u of %u loads proven in bounds, %u warnings\n", names[i],
-			      p->facts.loads_in_bounds, p->facts.loads, p->facts.n_warnings);
+			      vfm_facts_loads_in_bounds(p), vfm_facts_loads(p), vfm_facts_n_warnings(p));
 		/* Its every load is guarded by a length check: all proven. */
 		if (!strcmp(names[i], "block_ssh_telnet")) {
-			assert_int_equal(p->facts.loads_in_bounds, p->facts.loads);
-			assert_int_equal(p->facts.n_warnings, 0);
+			assert_int_equal(vfm_facts_loads_in_bounds(p), vfm_facts_loads(p));
+			assert_int_equal(vfm_facts_n_warnings(p), 0);
 		}
 		vfm_program_release(p);
 	}

@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "program.h"
+#include "../verifier/verifier.h"
 #include "test_support.h"
 #include "pktgen.h"
 #include "prng.h"
@@ -192,16 +193,16 @@ static int check_program(const char *what, const struct progen_result *r, struct
 	int backward = scan_code(img, len, ops, &n_insns);
 	char why[200];
 	if (n_insns != st->insns || prog->n_insns != st->insns ||
-	    prog->facts.reachable != st->reachable ||
+	    vfm_facts_reachable(prog) != st->reachable ||
 	    vfm_program_max_depth(prog) != st->max_depth ||
-	    (st->backward_jumps > 0) != prog->facts.has_backward ||
+	    (st->backward_jumps > 0) != vfm_facts_has_backward(prog) ||
 	    (st->backward_jumps > 0 && !backward)) {
 		snprintf(why, sizeof why,
 			 "generator and verifier disagree: insns %u/%u, reachable %u/%u, "
 			 "max depth %u/%u, backward %u/%d",
-			 st->insns, prog->n_insns, st->reachable, prog->facts.reachable,
+			 st->insns, prog->n_insns, st->reachable, vfm_facts_reachable(prog),
 			 st->max_depth, vfm_program_max_depth(prog), st->backward_jumps,
-			 (int)prog->facts.has_backward);
+			 (int)vfm_facts_has_backward(prog));
 		keep_failure(what, r->asm_text, why);
 	}
 	for (unsigned k = 0; k < 256; k++) {
@@ -218,17 +219,17 @@ static int check_program(const char *what, const struct progen_result *r, struct
 	if (r->tags) {
 		for (uint32_t i = 0; i < st->insns; i++) {
 			uint8_t t = r->tags[i];
-			if (((t & PROGEN_TAG_DEAD) != 0) != (prog->facts.depth[i] < 0)) {
+			if (((t & PROGEN_TAG_DEAD) != 0) != (vfm_facts_depth(prog, i) < 0)) {
 				snprintf(why, sizeof why, "instruction %u: dead tag %d, depth %d", i,
-					 t & PROGEN_TAG_DEAD, prog->facts.depth[i]);
+					 t & PROGEN_TAG_DEAD, vfm_facts_depth(prog, i));
 				keep_failure(what, r->asm_text, why);
 			}
-			const uint8_t *fl = prog->facts.flags;
-			if (!fl || !(t & PROGEN_TAG_GUARDED) || !(fl[i] & VFM_FACT_REACHED))
+			uint8_t fl = vfm_facts_flags(prog, i);
+			if (!(t & PROGEN_TAG_GUARDED) || !(fl & VFM_FACT_REACHED))
 				continue;
 			int indexed = vfm_opinfo[prog->insns[i].opcode].cls == VFM_CLASS_LOADX;
-			int proven = (fl[i] & VFM_FACT_IN_BOUNDS) != 0;
-			if (fl[i] & VFM_FACT_ALWAYS_OOB) {
+			int proven = (fl & VFM_FACT_IN_BOUNDS) != 0;
+			if (fl & VFM_FACT_ALWAYS_OOB) {
 				snprintf(why, sizeof why,
 					 "instruction %u: a guarded load claimed always out of bounds", i);
 				keep_failure(what, r->asm_text, why);
@@ -241,8 +242,8 @@ static int check_program(const char *what, const struct progen_result *r, struct
 				a->guarded_proven += proven;
 			}
 		}
-		a->loads_reached += prog->facts.loads;
-		a->loads_proven += prog->facts.loads_in_bounds;
+		a->loads_reached += vfm_facts_loads(prog);
+		a->loads_proven += vfm_facts_loads_in_bounds(prog);
 	}
 
 	a->programs++;
@@ -269,7 +270,7 @@ static int check_program(const char *what, const struct progen_result *r, struct
 				    res.status == VFM_STATUS_BUDGET);
 			if (res.status != VFM_STATUS_OK)
 				assert_int_equal(res.verdict, 0);
-			if (res.status == VFM_STATUS_BUDGET && !prog->facts.has_backward)
+			if (res.status == VFM_STATUS_BUDGET && !vfm_facts_has_backward(prog))
 				keep_failure(what, r->asm_text, "BUDGET without a backward jump");
 			assert_true(res.insns >= 1);
 			assert_true(res.insns <= (uint64_t)(RUN_BUDGET + 1) * st->insns);

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "program.h"
+#include "../verifier/verifier.h"
 #include "test_support.h"
 
 struct verify_case {
@@ -158,11 +159,11 @@ static void test_depth_facts(void **state)
 	static const int16_t want[] = {0, 1, 2, 1, -1, -1};
 	assert_int_equal(prog->n_insns, 6);
 	for (int i = 0; i < 6; i++)
-		assert_int_equal(prog->facts.depth[i], want[i]);
-	assert_int_equal(prog->facts.max_depth, 2);
-	assert_int_equal(prog->facts.reachable, 4);
-	assert_false(prog->facts.has_backward);
-	assert_false(prog->facts.reads_scratch);
+		assert_int_equal(vfm_facts_depth(prog, i), want[i]);
+	assert_int_equal(vfm_facts_max_depth(prog), 2);
+	assert_int_equal(vfm_facts_reachable(prog), 4);
+	assert_false(vfm_facts_has_backward(prog));
+	assert_false(vfm_facts_reads_scratch(prog));
 	vfm_program_release(prog);
 	free(bin);
 }

@@ -28,6 +28,7 @@
 #include "../verifier/domain.h"
 #include "../verifier/z3/z3check.h"
 #include "program.h"
+#include "../verifier/verifier.h"
 
 static vfm_program_t *load_src(const char *src, const char *name)
 {
@@ -40,7 +41,7 @@ static vfm_program_t *load_src(const char *src, const char *name)
 	if (vfm_program_create(bin, len, &prog, &diag) != VFM_OK)
 		fail_msg("%s: %s", name, diag.message);
 	free(bin);
-	assert_non_null(prog->facts.flags);
+	assert_true(vfm_facts_analysed(prog));
 	return prog;
 }
 
@@ -73,7 +74,7 @@ static uint64_t expect_refuted_top(const vfm_program_t *prog, const char *name, 
 		fail_msg("%s: the corrupted transfer function was not detected (%s)", name,
 			 vfm_error_name(err));
 	}
-	uint32_t top = 1 + prog->facts.n_scratch + (uint32_t)prog->facts.depth[insn] - 1;
+	uint32_t top = 1 + vfm_facts_n_scratch(prog) + (uint32_t)vfm_facts_depth(prog, insn) - 1;
 	for (uint32_t j = 0; j < rep.n_fail; j++) {
 		const struct vfm_z3_failure *fl = &rep.fail[j];
 		if (fl->insn != insn || fl->kind != VFM_Z3_VALUE || fl->slot != (int32_t)top)

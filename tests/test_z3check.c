@@ -49,6 +49,7 @@
 #include "progen.h"
 #include "../verifier/z3/z3check.h"
 #include "program.h"
+#include "../verifier/verifier.h"
 #include "test_support.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -93,7 +94,7 @@ static vfm_program_t *load_src(const char *src, const char *name)
 	if (vfm_program_create(bin, len, &prog, &diag) != VFM_OK)
 		fail_msg("%s: %s", name, diag.message);
 	free(bin);
-	assert_non_null(prog->facts.flags);
+	assert_true(vfm_facts_analysed(prog));
 	return prog;
 }
 
@@ -480,7 +481,7 @@ static void test_detects_shrunk_interval(void **state)
 	struct vfm_z3_report rep;
 	struct vfm_z3_failure fl = expect_refuted(p, "shrunk", ret, VFM_Z3_VALUE, NULL, &rep);
 	assert_true(fl.value > 100 && fl.value <= 255);
-	assert_int_equal(fl.slot, 1 + p->facts.n_scratch);
+	assert_int_equal(fl.slot, 1 + vfm_facts_n_scratch(p));
 	vfm_result_t r = replay(src, &fl);
 	assert_int_equal(r.status, VFM_STATUS_OK);
 	assert_int_equal(r.verdict, fl.value); /* RET returns that byte */

@@ -64,21 +64,21 @@ static void source_of(const struct vfm_program *prog, uint32_t pc, char *buf, si
 
 static void print_state(const struct vfm_program *prog, uint32_t i)
 {
-	const struct vfm_facts *f = &prog->facts;
 	char v[128];
-	if (!f->flags || !(f->flags[i] & VFM_FACT_REACHED)) {
+	const struct vfm_aslot *s = vfm_facts_state(prog, i);
+	if (!s) {
 		fputs(" unreachable", stdout);
 		return;
 	}
-	const struct vfm_aslot *s = f->states + f->state_off[i];
+	uint32_t n_scratch = vfm_facts_n_scratch(prog);
 	vfm_format_aval(&s[0], v, sizeof v);
 	printf(" len %s", v);
-	for (uint32_t k = 0; k < f->n_scratch; k++) {
+	for (uint32_t k = 0; k < n_scratch; k++) {
 		vfm_format_aval(&s[1 + k], v, sizeof v);
 		printf(" | M%u %s", k, v);
 	}
-	for (int k = 0; k < f->depth[i]; k++) {
-		vfm_format_aval(&s[1 + f->n_scratch + (uint32_t)k], v, sizeof v);
+	for (int k = 0; k < vfm_facts_depth(prog, i); k++) {
+		vfm_format_aval(&s[1 + n_scratch + (uint32_t)k], v, sizeof v);
 		printf(" | s%d %s", k, v);
 	}
 }
@@ -90,10 +90,10 @@ static void print_listing(const struct vfm_program *prog, int states)
 	for (uint32_t i = 0; i < prog->n_insns; i++) {
 		uint32_t pc = prog->pc_of[i];
 		vfm_format_insn(prog->code, prog->code_size, pc, insn, sizeof insn);
-		if (prog->facts.depth[i] < 0)
+		if (vfm_facts_depth(prog, i) < 0)
 			printf("%8u  %5s  %-24s", pc, "-", insn);
 		else
-			printf("%8u  %5d  %-24s", pc, prog->facts.depth[i], insn);
+			printf("%8u  %5d  %-24s", pc, vfm_facts_depth(prog, i), insn);
 		uint32_t line = vfm_program_line_of(prog, pc);
 		if (states) {
 			fputs(" ;", stdout);
@@ -133,17 +133,18 @@ static void print_json(const char *path, const struct vfm_program *prog, const v
 		printf("}\n");
 		return;
 	}
-	const struct vfm_facts *f = &prog->facts;
 	printf(",\"accepted\":true,\"instructions\":%u,\"code_bytes\":%u,\"max_depth\":%u,"
 	       "\"analysed\":%s,\"loads\":%u,\"loads_in_bounds\":%u,\"warnings\":[",
-	       prog->n_insns, prog->code_size, f->max_depth, f->flags ? "true" : "false", f->loads,
-	       f->loads_in_bounds);
-	for (uint32_t w = 0; w < f->n_warnings; w++) {
+	       prog->n_insns, prog->code_size, vfm_facts_max_depth(prog),
+	       vfm_facts_analysed(prog) ? "true" : "false", vfm_facts_loads(prog),
+	       vfm_facts_loads_in_bounds(prog));
+	for (uint32_t w = 0; w < vfm_facts_n_warnings(prog); w++) {
 		char msg[384];
-		uint32_t pc = prog->pc_of[f->warnings[w].insn];
-		vfm_warning_message(prog, &f->warnings[w], msg, sizeof msg);
+		const struct vfm_warning *wn = vfm_facts_warning(prog, w);
+		uint32_t pc = prog->pc_of[wn->insn];
+		vfm_warning_message(prog, wn, msg, sizeof msg);
 		printf("%s{\"kind\":\"%s\",\"pc\":%u,\"line\":%u,\"message\":", w ? "," : "",
-		       vfm_warning_kind_name(f->warnings[w].kind), pc, vfm_program_line_of(prog, pc));
+		       vfm_warning_kind_name(wn->kind), pc, vfm_program_line_of(prog, pc));
 		json_string(msg);
 		putchar('}');
 	}
@@ -167,30 +168,31 @@ static int verify_file(const char *path, const struct options *o)
 			printf("%s: REJECTED: %s\n", path, diag.message);
 		return err == VFM_ENOMEM ? CLI_EXIT_IO : CLI_EXIT_REJECT;
 	}
-	const struct vfm_facts *f = &prog->facts;
+	uint32_t n_warnings = vfm_facts_n_warnings(prog);
 	if (o->json) {
 		print_json(path, prog, NULL);
 	} else {
 		printf("%s: OK: %u instructions, %u bytes, max stack depth %u", path, prog->n_insns,
-		       prog->code_size, f->max_depth);
-		if (f->flags)
+		       prog->code_size, vfm_facts_max_depth(prog));
+		if (vfm_facts_analysed(prog))
 			printf(", %u of %u packet loads proven in bounds, %u warning%s\n",
-			       f->loads_in_bounds, f->loads, f->n_warnings,
-			       f->n_warnings == 1 ? "" : "s");
+			       vfm_facts_loads_in_bounds(prog), vfm_facts_loads(prog), n_warnings,
+			       n_warnings == 1 ? "" : "s");
 		else
 			printf(" (too large for the abstract interpreter: no facts)\n");
-		for (uint32_t w = 0; w < f->n_warnings; w++) {
+		for (uint32_t w = 0; w < n_warnings; w++) {
 			char msg[384], where[320];
-			uint32_t pc = prog->pc_of[f->warnings[w].insn];
+			const struct vfm_warning *wn = vfm_facts_warning(prog, w);
+			uint32_t pc = prog->pc_of[wn->insn];
 			source_of(prog, pc, where, sizeof where);
-			vfm_warning_message(prog, &f->warnings[w], msg, sizeof msg);
+			vfm_warning_message(prog, wn, msg, sizeof msg);
 			printf("%swarning: pc %u: %s [%s]\n", where, pc, msg,
-			       vfm_warning_kind_name(f->warnings[w].kind));
+			       vfm_warning_kind_name(wn->kind));
 		}
 		if (o->verbose || o->states)
 			print_listing(prog, o->states);
 	}
-	int rc = o->werror && f->n_warnings ? CLI_EXIT_REJECT : CLI_EXIT_OK;
+	int rc = o->werror && n_warnings ? CLI_EXIT_REJECT : CLI_EXIT_OK;
 	if (o->z3) {
 		struct vfm_z3_options zo;
 		struct vfm_z3_report zr;
