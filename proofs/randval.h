@@ -12,15 +12,10 @@
 #include <stdint.h>
 
 #include "dom_ops.h"
+#include "../testkit/prng.h"
 
 /* SplitMix64 over a caller-owned state: reproducible per seed. */
-static inline uint64_t vfm_rv_next(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9E3779B97F4A7C15u);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
-	return z ^ (z >> 31);
-}
+#define vfm_rv_next prng_splitmix64
 
 static inline uint64_t vfm_rv_word(uint64_t *s, const struct vfm_dom_ops *D)
 {

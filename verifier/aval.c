@@ -12,13 +12,7 @@
 #include "program.h"
 #include "semantics.h"
 
-#ifndef VFM_DOMAIN_BITS
-#define VFM_DOMAIN_BITS 64
-#endif
-#ifndef VFM_DOM_M
-/* All ones at the domain's width. */
-#define VFM_DOM_M (UINT64_MAX >> (64 - VFM_DOMAIN_BITS))
-#endif
+#include "dom_width.h"
 
 struct vfm_aval vfm_aval_const(uint64_t v)
 {

@@ -15,13 +15,7 @@
 #include "program.h"
 #include "semantics.h"
 
-#ifndef VFM_DOMAIN_BITS
-#define VFM_DOMAIN_BITS 64
-#endif
-#ifndef VFM_DOM_M
-/* All ones at the domain's width. */
-#define VFM_DOM_M (UINT64_MAX >> (64 - VFM_DOMAIN_BITS))
-#endif
+#include "dom_width.h"
 
 static inline struct vfm_interval dom_itv_make(uint64_t lo, uint64_t hi)
 {
