@@ -36,6 +36,7 @@ vfm_state_t *vfm_create_with(const vfm_config_t *cfg, vfm_diag_t *diag)
 	}
 	vm->budget = cfg && (cfg->budget_set || cfg->budget) ? cfg->budget
 							     : VFM_DEFAULT_BUDGET;
+	vm->count_insns = !(cfg && cfg->no_insns);
 	vfm_error_t err = vfm_flow_init(&vm->flow, capacity);
 	if (err != VFM_OK) {
 		if (err == VFM_EINVAL)
@@ -143,19 +144,26 @@ vfm_error_t vfm_jit_code(const vfm_state_t *vm, const void **code, size_t *size)
 		return VFM_EINVAL;
 	if (!vm->prog || !vm->use_jit)
 		return VFM_ENOPROGRAM;
-	*code = vm->prog->jit_code;
-	*size = vm->prog->jit_size;
+	/* The variant vfm_execute_ex runs on this VM. */
+	const struct vfm_jit_code *jit =
+		&vm->prog->jit[vm->count_insns ? VFM_JIT_COUNTING : VFM_JIT_VERDICT];
+	*code = jit->code;
+	*size = jit->size;
 	return VFM_OK;
 }
 
 /* One packet on the VM's engine: identical results by design, the
- * instruction count included. */
-static inline void run(vfm_state_t *vm, const vfm_packet_t *pkt, vfm_result_t *out)
+ * instruction count included where `count` (the caller reads out->insns;
+ * otherwise it may hold anything). */
+static inline void run(vfm_state_t *vm, const vfm_packet_t *pkt, vfm_result_t *out,
+		       bool count)
 {
 	if (vm->use_jit) {
 		struct vfm_jit_args args = {&vm->flow, pkt->ts_ns, vm->budget,
 					    vfm_sem_wire_len(pkt->len, pkt->wire_len), 0};
-		uint64_t r = ((vfm_jit_fn)vm->prog->jit_code)(pkt->data, pkt->len, &args);
+		vfm_jit_fn fn = (vfm_jit_fn)vm->prog->jit[count ? VFM_JIT_COUNTING
+								 : VFM_JIT_VERDICT].code;
+		uint64_t r = fn(pkt->data, pkt->len, &args);
 		out->verdict = (uint32_t)r;
 		out->status = (vfm_status_t)(r >> 32);
 		out->insns = args.insns;
@@ -173,7 +181,7 @@ uint32_t vfm_execute(vfm_state_t *vm, const uint8_t *data, uint32_t len)
 		     "vfm_execute: no program loaded, or NULL packet with non-zero length");
 		return 0;
 	}
-	run(vm, &pkt, &result);
+	run(vm, &pkt, &result, false);
 	return result.verdict;
 }
 
@@ -202,8 +210,16 @@ vfm_error_t vfm_execute_batch(vfm_state_t *vm, const vfm_packet_t *pkts,
 			results[i] = (vfm_result_t){0, VFM_STATUS_NOPROGRAM, 0};
 		return fail(vm, VFM_ENOPROGRAM, "vfm_execute: no program loaded");
 	}
-	for (size_t i = 0; i < count; i++)
-		run(vm, &pkts[i], &results[i]);
+	if (vm->count_insns) {
+		for (size_t i = 0; i < count; i++)
+			run(vm, &pkts[i], &results[i], true);
+	} else {
+		/* Every engine reports 0, so that all agree in this mode too. */
+		for (size_t i = 0; i < count; i++) {
+			run(vm, &pkts[i], &results[i], false);
+			results[i].insns = 0;
+		}
+	}
 	return VFM_OK;
 }
 

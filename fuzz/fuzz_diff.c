@@ -161,9 +161,17 @@ static void run_diff(vfm_program_t *prog, const struct diff_input *in)
 	CHECK(a, "vfm_create_with failed: %s", diag.message);
 	vfm_state_t *c = vfm_create_with(&cfg, &diag);
 	CHECK(c, "vfm_create_with failed: %s", diag.message);
+	/* The JIT's code without instruction counting (vfm_execute's). */
+	vfm_config_t nocount = cfg;
+	nocount.no_insns = 1;
+	vfm_state_t *v = vfm_create_with(&nocount, &diag);
+	CHECK(v, "vfm_create_with failed: %s", diag.message);
 	CHECK(vfm_attach_program(a, prog) == VFM_OK, "attach failed");
 	CHECK(vfm_attach_program(c, prog) == VFM_OK, "attach failed");
+	CHECK(vfm_attach_program(v, prog) == VFM_OK, "attach failed");
 	vfm_error_t jerr = vfm_enable_jit(c);
+	if (jerr == VFM_OK)
+		CHECK(vfm_enable_jit(v) == VFM_OK, "vfm_enable_jit on a second VM failed");
 	CHECK(jerr == VFM_OK || jerr == VFM_EUNSUPPORTED || jerr == VFM_ETOOBIG,
 	      "vfm_enable_jit: %s: %s", vfm_error_name(jerr), vfm_last_error(c));
 	int jit = jerr == VFM_OK;
@@ -192,6 +200,13 @@ static void run_diff(vfm_program_t *prog, const struct diff_input *in)
 			      ra.verdict, vfm_status_name(ra.status), rj.verdict,
 			      vfm_status_name(rj.status), (unsigned long long)rj.insns);
 			check_flow_eq(a, c, "JIT", i);
+			memset(&rj, 0x3C, sizeof rj);
+			CHECK(vfm_execute_ex(v, &ps.pkt[i], &rj) == VFM_OK, "JIT execute_ex failed");
+			CHECK(rj.verdict == ra.verdict && rj.status == ra.status && rj.insns == 0,
+			      "packet %zu: interpreter gives %u/%s, JIT without counting %u/%s "
+			      "(insns %llu)", i, ra.verdict, vfm_status_name(ra.status), rj.verdict,
+			      vfm_status_name(rj.status), (unsigned long long)rj.insns);
+			check_flow_eq(a, v, "JIT without counting", i);
 		}
 		if (ref) {
 			ref_run(&rc, &ps.pkt[i], &rr);
@@ -208,6 +223,7 @@ static void run_diff(vfm_program_t *prog, const struct diff_input *in)
 		ref_free(&rc);
 	vfm_destroy(a);
 	vfm_destroy(c);
+	vfm_destroy(v);
 	fuzz_free_packets(&ps);
 }
 

@@ -99,6 +99,10 @@ typedef struct vfm_config {
 	uint32_t flow_capacity; /* flow-table entries; 0 = default */
 	uint32_t budget;        /* backward jumps allowed per packet */
 	int budget_set;         /* nonzero: use .budget even if 0 */
+	/* Nonzero: vfm_result_t.insns is 0 on every engine, and the JIT runs
+	 * code that does not count (one add per basic block less; see
+	 * docs/ISA.md 7.3).  vfm_execute never counts: it returns no insns. */
+	int no_insns;
 } vfm_config_t;
 
 typedef struct vfm_packet {
@@ -179,9 +183,11 @@ VFM_API vfm_error_t vfm_attach_program(vfm_state_t *vm, vfm_program_t *prog);
 VFM_API vfm_error_t vfm_enable_jit(vfm_state_t *vm);
 /* Go back to the interpreter. */
 VFM_API void vfm_disable_jit(vfm_state_t *vm);
-/* The native code in use (for dumping it to a file for `objdump -b binary
- * -m <machine> -D`, machine from vfm_jit_arch()); VFM_ENOPROGRAM if the VM
- * is not running native code. */
+/* The native code vfm_execute_ex runs on this VM (for dumping it to a file
+ * for `objdump -b binary -m <machine> -D`, machine from
+ * vfm_jit_objdump_arch()): the counting variant unless the VM was created
+ * with no_insns (vfm_execute runs the one without counting).
+ * VFM_ENOPROGRAM if the VM is not running native code. */
 VFM_API vfm_error_t vfm_jit_code(const vfm_state_t *vm, const void **code, size_t *size);
 /* The JIT's target in this build ("x86-64"), and objdump's name for it
  * ("i386:x86-64"); NULL where the build has no JIT. */

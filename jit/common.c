@@ -172,7 +172,8 @@ static bool ends_block(enum vfm_op_class cls)
 }
 
 /* The feature scan: what the program needs, by class. */
-static void plan_program(const struct vfm_program *prog, struct vfm_jit_plan *plan)
+static void plan_program(const struct vfm_program *prog, enum vfm_jit_variant variant,
+			 struct vfm_jit_plan *plan)
 {
 	memset(plan, 0, sizeof *plan);
 	for (uint32_t i = 0; i < prog->n_insns; i++) {
@@ -227,9 +228,9 @@ static void plan_program(const struct vfm_program *prog, struct vfm_jit_plan *pl
 	plan->budget = prog->facts.has_backward;
 	plan->reads_scratch = prog->facts.reads_scratch;
 	plan->max_depth = prog->facts.max_depth;
-	/* Instruction counting (docs/ISA.md 7.3): one add per basic block
-	 * into the args' counter. */
-	plan->count = true;
+	/* Instruction counting (docs/ISA.md 7.3), in the counting variant:
+	 * one add per basic block into the args' counter. */
+	plan->count = variant == VFM_JIT_COUNTING;
 	plan->args = plan->args || plan->count;
 }
 
@@ -395,7 +396,7 @@ static uint8_t *code_alloc(const struct vfm_jit_target *t, size_t size, size_t *
 /* Make the code read + execute (never writable and executable at once) and
  * publish it.  Programs are shared between threads: a thread that loses the
  * race to publish frees its copy. */
-static vfm_error_t code_publish(struct vfm_program *prog, const struct vfm_jit_target *t,
+static vfm_error_t code_publish(struct vfm_jit_code *slot, const struct vfm_jit_target *t,
 				uint8_t *mem, size_t size, size_t map, vfm_diag_t *diag)
 {
 	if (t->flush)
@@ -407,10 +408,10 @@ static vfm_error_t code_publish(struct vfm_program *prog, const struct vfm_jit_t
 				    "JIT: cannot make code executable (W^X policy?)");
 	}
 	void *expected = NULL;
-	if (__atomic_compare_exchange_n(&prog->jit_code, &expected, mem, false,
-					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-		prog->jit_size = size;
-		prog->jit_map = map;
+	if (__atomic_compare_exchange_n(&slot->code, &expected, mem, false, __ATOMIC_ACQ_REL,
+					__ATOMIC_ACQUIRE)) {
+		slot->size = size;
+		slot->map = map;
 	} else {
 		munmap(mem, map);
 	}
@@ -440,16 +441,14 @@ static vfm_error_t jit_failed(struct vfm_jit_ctx *ctx, vfm_diag_t *diag)
 	return err;
 }
 
-vfm_error_t vfm_jit_compile(struct vfm_program *prog, vfm_diag_t *diag)
+static vfm_error_t compile_variant(struct vfm_program *prog, const struct vfm_jit_target *t,
+				   enum vfm_jit_variant variant, vfm_diag_t *diag)
 {
-	const struct vfm_jit_target *t = vfm_jit_native_target();
-	if (!t)
-		return vfm_diag_set(diag, VFM_EUNSUPPORTED, -1, 0,
-				    "this build has no JIT for this CPU; the interpreter runs the program");
-	if (__atomic_load_n(&prog->jit_code, __ATOMIC_ACQUIRE))
+	struct vfm_jit_code *slot = &prog->jit[variant];
+	if (__atomic_load_n(&slot->code, __ATOMIC_ACQUIRE))
 		return VFM_OK;
 	struct vfm_jit_ctx ctx = {.prog = prog, .target = t};
-	plan_program(prog, &ctx.plan);
+	plan_program(prog, variant, &ctx.plan);
 	ctx.arch = calloc(1, t->arch_size ? t->arch_size : 1);
 	ctx.insn_off = malloc((prog->n_insns + 1) * sizeof *ctx.insn_off);
 	ctx.prev_off = malloc((prog->n_insns + 1) * sizeof *ctx.prev_off);
@@ -484,7 +483,21 @@ vfm_error_t vfm_jit_compile(struct vfm_program *prog, vfm_diag_t *diag)
 		return jit_failed(&ctx, diag);
 	}
 	ctx_free(&ctx);
-	return code_publish(prog, t, mem, size, map, diag);
+	return code_publish(slot, t, mem, size, map, diag);
+}
+
+vfm_error_t vfm_jit_compile(struct vfm_program *prog, vfm_diag_t *diag)
+{
+	const struct vfm_jit_target *t = vfm_jit_native_target();
+	if (!t)
+		return vfm_diag_set(diag, VFM_EUNSUPPORTED, -1, 0,
+				    "this build has no JIT for this CPU; the interpreter runs the program");
+	for (int v = 0; v < VFM_JIT_VARIANTS; v++) {
+		vfm_error_t err = compile_variant(prog, t, (enum vfm_jit_variant)v, diag);
+		if (err != VFM_OK)
+			return err;
+	}
+	return VFM_OK;
 }
 
 const char *vfm_jit_arch(void)
@@ -501,7 +514,10 @@ const char *vfm_jit_objdump_arch(void)
 
 void vfm_jit_free(struct vfm_program *prog)
 {
-	if (prog->jit_code)
-		munmap(prog->jit_code, prog->jit_map);
-	prog->jit_code = NULL;
+	for (int v = 0; v < VFM_JIT_VARIANTS; v++) {
+		struct vfm_jit_code *slot = &prog->jit[v];
+		if (slot->code)
+			munmap(slot->code, slot->map);
+		*slot = (struct vfm_jit_code){0};
+	}
 }

@@ -1,9 +1,11 @@
 /*
- * tests/test_jit.c — the x86-64 JIT against the interpreter on generated
- * programs (tools/progen) and generated traffic (tools/pktgen): verdict,
- * status and the whole flow table after every packet must be equal.  Also
- * code memory properties (W^X) and the JIT-specific API.  (The semantic
- * table in test_semantics.c runs on the JIT too.)
+ * tests/test_jit.c — this build's JIT against the interpreter on generated
+ * programs (testkit/progen) and generated traffic (testkit/pktgen):
+ * verdict, status, instruction count and the whole flow table after every
+ * packet must be equal, with instruction counting on (the default) and off
+ * (vfm_config_t.no_insns: insns 0 on both engines; the JIT then runs the
+ * code vfm_execute runs).  Also code memory properties (W^X) and the JIT-specific
+ * API.  (The semantic table in test_semantics.c runs on the JIT too.)
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -69,6 +71,8 @@ static void test_differential_generated(void **state)
 	struct progen_config cfg;
 	progen_config_init(&cfg);
 	vfm_config_t vcfg = {.flow_capacity = 16, .budget = 200, .budget_set = 1};
+	vfm_config_t nocount = vcfg;
+	nocount.no_insns = 1;
 	unsigned statuses[VFM_STATUS_COUNT] = {0};
 	for (int p = 0; p < N_PROGRAMS; p++) {
 		cfg.target_insns = 8u + (unsigned)(p % 7) * 24u;
@@ -77,9 +81,13 @@ static void test_differential_generated(void **state)
 		size_t len;
 		uint8_t *bin = ts_assemble(src, &len);
 		vfm_state_t *interp = vfm_create_with(&vcfg, NULL), *jit = vfm_create_with(&vcfg, NULL);
+		vfm_state_t *interp_nc = vfm_create_with(&nocount, NULL);
+		vfm_state_t *jit_nc = vfm_create_with(&nocount, NULL);
 		assert_int_equal(vfm_load_program(interp, bin, len), VFM_OK);
 		assert_int_equal(vfm_load_program(jit, bin, len), VFM_OK);
-		if (vfm_enable_jit(jit) != VFM_OK)
+		assert_int_equal(vfm_load_program(interp_nc, bin, len), VFM_OK);
+		assert_int_equal(vfm_load_program(jit_nc, bin, len), VFM_OK);
+		if (vfm_enable_jit(jit) != VFM_OK || vfm_enable_jit(jit_nc) != VFM_OK)
 			fail_msg("JIT refused: %s\n%s", vfm_last_error(jit), src);
 		for (int k = 0; k < PKTS_PER_PROGRAM; k++) {
 			const struct pktgen_packet *pk = &pkts[((size_t)p * 31u + (size_t)k * 17u) % n_pkts];
@@ -95,11 +103,28 @@ static void test_differential_generated(void **state)
 					 vfm_status_name(ri.status), (unsigned long long)ri.insns,
 					 rj.verdict, vfm_status_name(rj.status),
 					 (unsigned long long)rj.insns, src);
+			/* Without counting (the code vfm_execute also runs): the
+			 * same results, insns 0 on both engines. */
+			vfm_result_t rin, rjn;
+			assert_int_equal(vfm_execute_ex(interp_nc, &pkt, &rin), VFM_OK);
+			assert_int_equal(vfm_execute_ex(jit_nc, &pkt, &rjn), VFM_OK);
+			if (rin.verdict != ri.verdict || rin.status != ri.status || rin.insns != 0 ||
+			    rjn.verdict != ri.verdict || rjn.status != ri.status || rjn.insns != 0)
+				fail_msg("program %d packet %d, not counting: interpreter "
+					 "%u/%s/%llu insns, JIT %u/%s/%llu insns; counting %u/%s\n%s",
+					 p, k, rin.verdict, vfm_status_name(rin.status),
+					 (unsigned long long)rin.insns, rjn.verdict,
+					 vfm_status_name(rjn.status), (unsigned long long)rjn.insns,
+					 ri.verdict, vfm_status_name(ri.status), src);
 			statuses[ri.status]++;
 			same_flows(interp, jit, src, p, k);
+			same_flows(interp, jit_nc, src, p, k);
+			same_flows(interp, interp_nc, src, p, k);
 		}
 		vfm_destroy(interp);
 		vfm_destroy(jit);
+		vfm_destroy(interp_nc);
+		vfm_destroy(jit_nc);
 		free(bin);
 		free(src);
 	}

@@ -20,14 +20,14 @@ struct vfm_jit_args {
 	uint64_t ts_ns;
 	uint64_t budget;
 	uint64_t wire_len; /* WLEN's value: vfm_sem_wire_len(len, pkt->wire_len) */
-	uint64_t insns;    /* instructions executed: the code adds to it */
+	uint64_t insns;    /* instructions executed: VFM_JIT_COUNTING code adds to it */
 };
 
 /* Generated code: returns verdict | (uint64_t)status << 32. */
 typedef uint64_t (*vfm_jit_fn)(const uint8_t *data, uint64_t len, struct vfm_jit_args *args);
 
-/* Compile prog to native code into prog->jit (no-op if already done).
- * VFM_EUNSUPPORTED where this build has no JIT. */
+/* Compile prog to native code, both variants, into prog->jit[] (no-op if
+ * already done).  VFM_EUNSUPPORTED where this build has no JIT. */
 vfm_error_t vfm_jit_compile(struct vfm_program *prog, vfm_diag_t *diag);
 void vfm_jit_free(struct vfm_program *prog);
 

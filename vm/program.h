@@ -87,6 +87,23 @@ struct vfm_line {
 	uint32_t pc, line;
 };
 
+/* The JIT compiles each program twice (jit/common.c).  Counting the
+ * executed instructions (docs/ISA.md 7.3) costs an add per basic block, so
+ * it runs only where a result's insns can be seen: vfm_execute_ex and
+ * vfm_execute_batch on a VM that counts.  vfm_execute, which returns only
+ * the verdict, and VMs created with no_insns run the code without it. */
+enum vfm_jit_variant {
+	VFM_JIT_VERDICT,  /* no instruction counting */
+	VFM_JIT_COUNTING, /* adds each basic block's length to args->insns */
+	VFM_JIT_VARIANTS
+};
+
+struct vfm_jit_code {
+	void *code;  /* read + execute, or NULL */
+	size_t size; /* bytes of code */
+	size_t map;  /* bytes mapped */
+};
+
 struct vfm_program {
 	uint32_t refcount; /* atomic */
 	uint32_t n_insns;
@@ -98,11 +115,11 @@ struct vfm_program {
 	uint32_t n_lines;
 	char *source_name;      /* may be NULL */
 	uint8_t *code;          /* copy of the code section */
-	void *jit_code;         /* native code (read+execute), or NULL */
+	/* The JIT's native code (read + execute) per variant (vm/jit.h). */
+	struct vfm_jit_code jit[VFM_JIT_VARIANTS];
 	/* Runtime oracle (builds with -DVFM_ORACLE): the interpreter asks it
 	 * before every instruction; set by the loader, NULL otherwise. */
 	vfm_oracle_fn oracle;
-	size_t jit_size, jit_map; /* bytes of code; bytes mapped */
 };
 
 /* Source line of a pc from the line table, 0 if unknown. */

@@ -43,7 +43,8 @@ void vfm_flow_store(struct vfm_flow_table *ft, uint64_t key, uint64_t value);
 struct vfm_state {
 	struct vfm_program *prog; /* retained; NULL before a load */
 	uint32_t budget;
-	bool use_jit;             /* run prog->jit_code instead of interpreting */
+	bool use_jit;             /* run prog->jit[] instead of interpreting */
+	bool count_insns;         /* results carry insns (vfm_config_t.no_insns) */
 	vfm_error_t last_code;
 	char last_error[sizeof(((vfm_diag_t *)0)->message)];
 	struct vfm_flow_table flow;
