@@ -310,7 +310,7 @@ $(PROVE): $(BUILD)/obj/proofs/prove.o $(PROOF_ENC_OBJS) $(PROOF_DOM_OBJS) $(LIB)
 proofs: $(PROVE)
 	$(PROVE) $(PROOF_ARGS)
 
-# ---- Z3 cross-check (verifier/z3/, issue 3 deliverable 5) ---------------------
+# ---- Z3 cross-check (verifier/z3/) -----------------------------------------
 # vfm_z3_check() encodes a program's exact semantics in Z3 and checks every
 # claim of the verifier (verifier/z3/z3check.h).  It is NOT part of
 # libvfm.a (LIB_SRCS only globs verifier/*.c), so the library and the single

@@ -12,8 +12,9 @@
  *   - a fused PUSH k (the driver passes it as an immediate operand) becomes
  *     a compare or ALU op with an immediate where it fits imm32;
  *   - the backward-jump budget is a register counter, present only in
- *     programs with backward jumps; the instruction count is one memory
- *     add per basic block into struct vfm_jit_args.
+ *     programs with backward jumps; in the counting variant the
+ *     instruction count is one memory add per basic block into struct
+ *     vfm_jit_args.
  * HASH5, FLOW_LOAD and FLOW_STORE call the interpreter's C helpers.
  *
  * Generated function (System V):
