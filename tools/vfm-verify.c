@@ -38,7 +38,7 @@ static const char usage_text[] =
 	"               up to a bound, which the report states); report proven /\n"
 	"               provable packet loads; exit 1 with a counterexample\n"
 	"               packet if any claim is false\n"
-	"  --z3-unroll K  backward jumps per path for --z3 (default 8)\n"
+	"  --z3-unroll K  backward jumps per loop entry that --z3 unrolls (default 8)\n"
 	"  -h, --help   this help\n"
 	"  --version    print the version\n"
 	"\n"
