@@ -28,6 +28,7 @@ static void program_free(struct vfm_program *prog)
 	free(prog->facts.warnings);
 	free(prog->lines);
 	free(prog->source_name);
+	free(prog->linktype);
 	free(prog->code);
 	free(prog);
 }
@@ -75,6 +76,13 @@ vfm_error_t vfm_program_create(const uint8_t *bytes, size_t len,
 			prog->source_name[i] = c < 0x20 || c == 0x7F ? '?' : (char)c;
 		}
 		prog->source_name[file.source_name_len] = '\0';
+	}
+	if (file.linktype) {
+		prog->linktype = malloc(file.linktype_len + 1u);
+		if (!prog->linktype)
+			goto nomem;
+		memcpy(prog->linktype, file.linktype, file.linktype_len);
+		prog->linktype[file.linktype_len] = '\0';
 	}
 	err = vfm_verify(prog, diag);
 	if (err != VFM_OK) {
@@ -193,6 +201,11 @@ uint32_t vfm_program_max_depth(const vfm_program_t *prog)
 	return prog ? prog->facts.max_depth : 0;
 }
 
+const char *vfm_program_linktype(const vfm_program_t *prog)
+{
+	return prog ? prog->linktype : NULL;
+}
+
 size_t vfm_program_memory(const vfm_program_t *prog)
 {
 	if (!prog)
@@ -201,5 +214,6 @@ size_t vfm_program_memory(const vfm_program_t *prog)
 	return sizeof *prog + prog->code_size + n * sizeof *prog->insns +
 	       n * sizeof *prog->pc_of + n * sizeof *prog->facts.depth +
 	       prog->n_lines * sizeof *prog->lines +
-	       (prog->source_name ? strlen(prog->source_name) + 1 : 0);
+	       (prog->source_name ? strlen(prog->source_name) + 1 : 0) +
+	       (prog->linktype ? strlen(prog->linktype) + 1 : 0);
 }

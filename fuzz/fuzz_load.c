@@ -103,7 +103,8 @@ static int wrap_code(const uint8_t *code, size_t p, unsigned extras,
 		free(pcs);
 	}
 	vfm_error_t err = vfm_file_write(code, (uint32_t)p, lines, n_lines,
-					 (extras & 2u) ? "fuzz.vfm" : NULL, &in->prog,
+					 (extras & 2u) ? "fuzz.vfm" : NULL,
+					 (extras & 6u) == 6u ? "EN10MB" : NULL, &in->prog,
 					 &in->prog_len);
 	free(lines);
 	return err == VFM_OK ? 0 : -1;

@@ -157,6 +157,10 @@ VFM_API void vfm_program_release(vfm_program_t *prog);
 VFM_API uint32_t vfm_program_insn_count(const vfm_program_t *prog);
 VFM_API uint32_t vfm_program_code_size(const vfm_program_t *prog);
 VFM_API uint32_t vfm_program_max_depth(const vfm_program_t *prog);
+/* The capture link type the program was written for, as libpcap names it
+ * ("EN10MB", "LINUX_SLL"): the file's link-type section (assembly
+ * `.linktype NAME`; vfm-asm -e writes it), or NULL if it declares none. */
+VFM_API const char *vfm_program_linktype(const vfm_program_t *prog);
 /* Bytes of memory held by the compiled program. */
 VFM_API size_t vfm_program_memory(const vfm_program_t *prog);
 

@@ -114,6 +114,10 @@ struct asm_error_case {
 
 static const struct asm_error_case error_cases[] = {
 	{"FOO 1\nRET", "t.vfm:1:1: unknown instruction 'FOO'"},
+	{".linktype\nRET 0", "t.vfm:1:10: .linktype: expected a link-type name"},
+	{".linktype EN-10\nRET 0", "t.vfm:1:11: .linktype: expected a link-type name"},
+	{".linktype RAW EN10MB\nRET 0", "t.vfm:1:14: .linktype: one name only"},
+	{".linktype RAW\n.linktype RAW\nRET 0", "t.vfm:2:1: .linktype given twice"},
 	{"RET 1\n  PUSH\n", "t.vfm:2:7: PUSH needs an operand"},
 	{"DUP 3\nRET", "t.vfm:1:5: DUP takes no operand"},
 	{"JMP nowhere\nRET 0", "t.vfm:1:5: undefined label 'nowhere'"},
@@ -249,6 +253,30 @@ static void round_trip(const char *name, const char *src)
 	free(text);
 }
 
+/* .linktype: a section that survives --no-debug and the round trip. */
+static void test_linktype_directive(void **state)
+{
+	(void)state;
+	const char *src = "; for Linux cooked captures\n.linktype LINUX_SLL ; comment\nRET 1\n";
+	size_t len;
+	uint8_t *bin = assemble_plain(src, &len);
+	vfm_program_t *prog;
+	assert_int_equal(vfm_program_create(bin, len, &prog, NULL), VFM_OK);
+	assert_string_equal(vfm_program_linktype(prog), "LINUX_SLL");
+	vfm_program_release(prog);
+	char *text;
+	assert_int_equal(vfm_disassemble(bin, len, &text, NULL), VFM_OK);
+	assert_non_null(strstr(text, ".linktype LINUX_SLL\n"));
+	free(text);
+	free(bin);
+	round_trip("linktype", src);
+	bin = assemble_plain("RET 1", &len);
+	assert_int_equal(vfm_program_create(bin, len, &prog, NULL), VFM_OK);
+	assert_null(vfm_program_linktype(prog));
+	vfm_program_release(prog);
+	free(bin);
+}
+
 static void test_round_trip_examples(void **state)
 {
 	(void)state;
@@ -339,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_nul_and_null),
 		cmocka_unit_test(test_quickstart_exact),
 		cmocka_unit_test(test_golden_disassembly),
+		cmocka_unit_test(test_linktype_directive),
 		cmocka_unit_test(test_round_trip_examples),
 		cmocka_unit_test(test_round_trip_random),
 	};

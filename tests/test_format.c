@@ -222,7 +222,7 @@ static void test_write_parse(void **state)
 	const struct vfm_line lines[] = {{0, 42}};
 	uint8_t *file;
 	size_t len;
-	assert_int_equal(vfm_file_write(code, sizeof code, lines, 1, "x.vfm", &file, &len), VFM_OK);
+	assert_int_equal(vfm_file_write(code, sizeof code, lines, 1, "x.vfm", NULL, &file, &len), VFM_OK);
 	struct vfm_file parsed;
 	assert_int_equal(vfm_file_parse(file, len, &parsed, NULL), VFM_OK);
 	assert_int_equal(parsed.code_size, sizeof code);
@@ -230,7 +230,38 @@ static void test_write_parse(void **state)
 	assert_int_equal(parsed.n_lines, 1);
 	assert_int_equal(parsed.source_name_len, 5);
 	assert_memory_equal(parsed.source_name, "x.vfm", 5);
+	assert_null(parsed.linktype);
 	free(file);
+
+	/* The link-type section, and what a loaded program says of it. */
+	assert_int_equal(vfm_file_write(code, sizeof code, NULL, 0, NULL, "LINUX_SLL", &file, &len),
+			 VFM_OK);
+	assert_int_equal(vfm_file_parse(file, len, &parsed, NULL), VFM_OK);
+	assert_int_equal(parsed.linktype_len, 9);
+	assert_memory_equal(parsed.linktype, "LINUX_SLL", 9);
+	vfm_program_t *prog;
+	assert_int_equal(vfm_program_create(file, len, &prog, NULL), VFM_OK);
+	assert_string_equal(vfm_program_linktype(prog), "LINUX_SLL");
+	vfm_program_release(prog);
+	free(file);
+	assert_int_equal(vfm_file_write(code, sizeof code, NULL, 0, NULL, "EN10MB", &file, &len),
+			 VFM_OK);
+	/* A second link-type section, or one that is not a name: corrupt. */
+	uint8_t *f = malloc(len + 16);
+	assert_non_null(f);
+	memcpy(f, file, len);
+	memcpy(f + len, file + len - 14, 14); /* the section again */
+	vfm_put_le32(f + 12, 2);
+	fix_crc(f, len + 14);
+	expect_refused(f, len + 14, VFM_ECORRUPT, "link-type section");
+	memcpy(f, file, len);
+	f[len - 1] = '-'; /* "EN10M-" */
+	fix_crc(f, len);
+	expect_refused(f, len, VFM_ECORRUPT, "link-type section");
+	free(f);
+	free(file);
+	assert_int_equal(vfm_file_write(code, sizeof code, NULL, 0, NULL, "bad name", &file, &len),
+			 VFM_EINVAL);
 }
 
 static void test_file_errors(void **state)

@@ -213,7 +213,7 @@ static void test_too_many_instructions(void **state)
 		code[i] = VFM_OPC_DUP;
 	uint8_t *file;
 	size_t len;
-	assert_int_equal(vfm_file_write(code, n, NULL, 0, NULL, &file, &len), VFM_OK);
+	assert_int_equal(vfm_file_write(code, n, NULL, 0, NULL, NULL, &file, &len), VFM_OK);
 	vfm_program_t *prog;
 	vfm_diag_t diag;
 	assert_int_equal(vfm_program_create(file, len, &prog, &diag), VFM_EVERIFY);

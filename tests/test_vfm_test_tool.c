@@ -476,7 +476,7 @@ static void test_bad_inputs(void **state)
 	static const uint8_t code[] = {VFM_OPC_PUSH, 1, 0, 0, 0, 0, 0, 0, 0, VFM_OPC_POP};
 	uint8_t *bytes = NULL;
 	size_t len = 0;
-	assert_int_equal(vfm_file_write(code, sizeof code, NULL, 0, NULL, &bytes, &len), VFM_OK);
+	assert_int_equal(vfm_file_write(code, sizeof code, NULL, 0, NULL, NULL, &bytes, &len), VFM_OK);
 	write_bytes(tmp_file("rejected.bin"), bytes, len);
 	free(bytes);
 	expect_failure(1, "rejected.bin", "'%s' '%s' '%s'", tester, tmp_file("rejected.bin"), cap);

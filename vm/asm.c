@@ -8,6 +8,8 @@
  *   number    := decimal | 0x hex | dotted IPv4 (a.b.c.d, as a 32-bit value)
  *   directive := '.byte' number {',' number}   (raw code bytes, so that any
  *                code section, even one the verifier rejects, round-trips)
+ *              | '.linktype' NAME               (the capture link type the
+ *                program is written for, e.g. EN10MB; a file section)
  * Mnemonics are case-insensitive; labels are case-sensitive.  RET with an
  * operand is RET k.  Every error is "name:line:col: message".
  *
@@ -52,6 +54,7 @@ struct asm_ctx {
 	uint8_t *raw;             /* .byte payloads */
 	uint32_t n_raw, cap_raw;
 	uint32_t pc;
+	char linktype[VFM_MAX_LINKTYPE_NAME + 1]; /* .linktype, "" if none */
 };
 
 __attribute__((format(printf, 4, 5))) static vfm_error_t
@@ -246,6 +249,25 @@ static vfm_error_t parse_line(struct asm_ctx *ctx, const char *line, const char 
 	if (opnd == p && opnd < end)
 		return asm_error(ctx, lineno, COL(p), "unexpected character '%c' after '%.*s'",
 				 *p, (int)word_len, word);
+	if (word_len == 9 && strncasecmp(word, ".linktype", 9) == 0) {
+		/* The link type the program is written for: a file section
+		 * that vfm-test checks against the capture's. */
+		const char *name = opnd, *q = opnd;
+		while (q < end && !isspace((unsigned char)*q))
+			q++;
+		if (ctx->linktype[0])
+			return asm_error(ctx, lineno, COL(word), ".linktype given twice");
+		if (!vfm_linktype_name_ok((const uint8_t *)name, (size_t)(q - name)))
+			return asm_error(ctx, lineno, COL(name),
+					 ".linktype: expected a link-type name such as EN10MB "
+					 "(1 to %u letters, digits and '_')",
+					 VFM_MAX_LINKTYPE_NAME);
+		if (skip_space(q, end) != end)
+			return asm_error(ctx, lineno, COL(q), ".linktype: one name only");
+		memcpy(ctx->linktype, name, (size_t)(q - name));
+		ctx->linktype[q - name] = '\0';
+		return VFM_OK;
+	}
 	if (grow((void **)&ctx->items, &ctx->cap_items, ctx->n_items + 1, sizeof *ctx->items))
 		return vfm_diag_set(ctx->diag, VFM_ENOMEM, -1, 0, "out of memory");
 	struct asm_item *item = &ctx->items[ctx->n_items];
@@ -397,8 +419,10 @@ static vfm_error_t emit(struct asm_ctx *ctx, int with_debug, uint8_t **out,
 		}
 		}
 	}
+	/* The link type is not debug information: it is always written. */
 	err = vfm_file_write(code, code_size, with_debug ? lines : NULL, n_lines,
-			     with_debug ? ctx->name : NULL, out, out_len);
+			     with_debug ? ctx->name : NULL,
+			     ctx->linktype[0] ? ctx->linktype : NULL, out, out_len);
 	if (err != VFM_OK)
 		vfm_diag_set(ctx->diag, err, -1, 0, "out of memory");
 out:

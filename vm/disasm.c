@@ -133,6 +133,9 @@ vfm_error_t vfm_disassemble(const uint8_t *bytes, size_t len, char **out,
 		}
 		text_printf(&t, "\n");
 	}
+	if (file.linktype) /* validated by the parser: letters, digits, '_' */
+		text_printf(&t, ".linktype %.*s\n", (int)file.linktype_len,
+			    (const char *)file.linktype);
 	char insn[64];
 	for (uint32_t pc = 0; pc < size;) {
 		if (mark[pc] & 2)

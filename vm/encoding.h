@@ -49,6 +49,8 @@
 #define VFM_SECTION_HEADER_SIZE 8u
 #define VFM_SECTION_LINES 1u
 #define VFM_SECTION_SOURCE 2u
+#define VFM_SECTION_LINKTYPE 3u
+#define VFM_MAX_LINKTYPE_NAME 64u
 
 /* Largest accepted code section and instruction count: keeps every
  * per-instruction table well inside 32-bit indices and a few MiB. */

@@ -115,6 +115,13 @@ vfm_error_t vfm_file_parse(const uint8_t *bytes, size_t len,
 						    "source-name section is duplicated, too long or contains NUL");
 			out->source_name = payload;
 			out->source_name_len = size;
+		} else if (type == VFM_SECTION_LINKTYPE) {
+			if (out->linktype || !vfm_linktype_name_ok(payload, size))
+				return vfm_diag_set(diag, VFM_ECORRUPT, -1, 0,
+						    "link-type section is duplicated or not a name of 1 to %u letters, digits and '_'",
+						    VFM_MAX_LINKTYPE_NAME);
+			out->linktype = payload;
+			out->linktype_len = size;
 		}
 		/* Other types: optional sections of newer writers, skipped. */
 		pos += size;
@@ -129,19 +136,37 @@ vfm_error_t vfm_file_parse(const uint8_t *bytes, size_t len,
 	return VFM_OK;
 }
 
+bool vfm_linktype_name_ok(const uint8_t *name, size_t len)
+{
+	if (len == 0 || len > VFM_MAX_LINKTYPE_NAME)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((name[i] >= 'A' && name[i] <= 'Z') || (name[i] >= 'a' && name[i] <= 'z') ||
+		      (name[i] >= '0' && name[i] <= '9') || name[i] == '_'))
+			return false;
+	return true;
+}
+
 vfm_error_t vfm_file_write(const uint8_t *code, uint32_t code_size,
 			   const struct vfm_line *lines, uint32_t n_lines,
-			   const char *source_name, uint8_t **out, size_t *out_len)
+			   const char *source_name, const char *linktype, uint8_t **out,
+			   size_t *out_len)
 {
 	size_t name_len = source_name ? strlen(source_name) : 0;
 	if (name_len > 4096)
 		name_len = 0; /* too long to be useful in messages; omit */
-	uint32_t n_sections = (lines && n_lines ? 1u : 0u) + (name_len ? 1u : 0u);
+	size_t lt_len = linktype ? strlen(linktype) : 0;
+	if (lt_len && !vfm_linktype_name_ok((const uint8_t *)linktype, lt_len))
+		return VFM_EINVAL;
+	uint32_t n_sections = (lines && n_lines ? 1u : 0u) + (name_len ? 1u : 0u) +
+			      (lt_len ? 1u : 0u);
 	size_t total = VFM_HEADER_SIZE + (size_t)code_size;
 	if (lines && n_lines)
 		total += VFM_SECTION_HEADER_SIZE + 8u * (size_t)n_lines;
 	if (name_len)
 		total += VFM_SECTION_HEADER_SIZE + name_len;
+	if (lt_len)
+		total += VFM_SECTION_HEADER_SIZE + lt_len;
 	uint8_t *buf = calloc(1, total);
 	if (!buf)
 		return VFM_ENOMEM;
@@ -167,6 +192,13 @@ vfm_error_t vfm_file_write(const uint8_t *code, uint32_t code_size,
 		pos += VFM_SECTION_HEADER_SIZE;
 		memcpy(buf + pos, source_name, name_len);
 		pos += name_len;
+	}
+	if (lt_len) {
+		vfm_put_le16(buf + pos, VFM_SECTION_LINKTYPE);
+		vfm_put_le32(buf + pos + 4, (uint32_t)lt_len);
+		pos += VFM_SECTION_HEADER_SIZE;
+		memcpy(buf + pos, linktype, lt_len);
+		pos += lt_len;
 	}
 	vfm_put_le32(buf + 16, vfm_crc32(buf + VFM_HEADER_SIZE, total - VFM_HEADER_SIZE));
 	*out = buf;

@@ -114,6 +114,7 @@ struct vfm_program {
 	struct vfm_line *lines; /* may be NULL */
 	uint32_t n_lines;
 	char *source_name;      /* may be NULL */
+	char *linktype;         /* link type it was written for, or NULL */
 	uint8_t *code;          /* copy of the code section */
 	/* The JIT's native code (read + execute) per variant (vm/jit.h). */
 	struct vfm_jit_code jit[VFM_JIT_VARIANTS];
@@ -133,13 +134,18 @@ struct vfm_file {
 	uint32_t n_lines;
 	const uint8_t *source_name;
 	uint32_t source_name_len;
+	const uint8_t *linktype; /* link-type name ("EN10MB"), or NULL */
+	uint32_t linktype_len;
 };
+/* A valid link-type name: 1..VFM_MAX_LINKTYPE_NAME of [A-Za-z0-9_]. */
+bool vfm_linktype_name_ok(const uint8_t *name, size_t len);
 vfm_error_t vfm_file_parse(const uint8_t *bytes, size_t len,
 			   struct vfm_file *out, vfm_diag_t *diag);
-/* Serialise a file image (malloc'ed).  lines may be NULL. */
+/* Serialise a file image (malloc'ed).  lines, source_name and linktype
+ * may be NULL. */
 vfm_error_t vfm_file_write(const uint8_t *code, uint32_t code_size,
 			   const struct vfm_line *lines, uint32_t n_lines,
-			   const char *source_name, uint8_t **out,
+			   const char *source_name, const char *linktype, uint8_t **out,
 			   size_t *out_len);
 uint32_t vfm_crc32(const uint8_t *p, size_t n);
 /* Read a whole file into a malloc'ed buffer. */
