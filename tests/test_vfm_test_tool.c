@@ -29,7 +29,8 @@ static char gen[1024], tester[1024]; /* tool paths */
 static const char *const tmp_names[] = {
 	"cap.pcap", "cap2.pcap", "cap3.pcap", "port80.bin", "synflood.bin", "tsbit.bin",
 	"loop.bin", "accepted.pcap", "text.txt", "short.pcap", "garbage.bin",
-	"rejected.bin", "sll.pcap", "synflood.jit",
+	"rejected.bin", "sll.pcap", "synflood.jit", "sll.bin", "port80.vfm", "odd.pcap",
+	"odd.out", "ng.pcapng", "ng.out", "verdicts.txt",
 };
 
 #define N_TMP (sizeof tmp_names / sizeof tmp_names[0])
@@ -463,12 +464,29 @@ static void test_bad_inputs(void **state)
 	assert_int_equal(fread(head, 1, sizeof head, in), sizeof head);
 	fclose(in);
 	write_bytes(tmp_file("short.pcap"), head, sizeof head);
-	expect_failure(3, "short.pcap", "'%s' '%s' '%s'", tester, f, tmp_file("short.pcap"));
+	/* Cut off in the middle of a record: the complete packets are run and
+	 * reported, with a warning and exit status 4. */
+	char *out;
+	assert_int_equal(run(&out, "'%s' '%s' '%s'", tester, f, tmp_file("short.pcap")), 4);
+	assert_non_null(strstr(out, "warning"));
+	assert_non_null(strstr(out, "truncated"));
+	struct pcapio_capture whole;
+	read_capture(cap, &whole);
+	size_t complete = 0, off = 24; /* pcap file header, then 16-byte records */
+	while (off + 16 + whole.pkts[complete].caplen <= sizeof head)
+		off += 16 + whole.pkts[complete++].caplen;
+	assert_true(complete > 0);
+	assert_int_equal(number_after(out, "packets:"), complete);
+	pcapio_free(&whole);
+	free(out);
 
 	/* Filters: missing, not bytecode, rejected by the verifier. */
 	expect_failure(3, "missing.bin", "'%s' '%s/missing.bin' '%s'", tester, tmpdir, cap);
 	write_bytes(tmp_file("garbage.bin"), "\x7f" "VFM garbage garbage garbage", 27);
 	expect_failure(1, "garbage.bin", "'%s' '%s' '%s'", tester, tmp_file("garbage.bin"), cap);
+	write_bytes(tmp_file("text.txt"), "just some text\n", 15);
+	expect_failure(1, "neither VFM bytecode (bad magic) nor assembly", "'%s' '%s' '%s'",
+		       tester, tmp_file("text.txt"), cap);
 	expect_failure(1, "cap.pcap", "'%s' '%s' '%s'", tester, cap, cap);
 	/* Falls off the end (PUSH 1; POP): a well-formed file the verifier
 	 * refuses.  Written with the file writer, as the assembler may refuse
@@ -561,8 +579,10 @@ static void test_gen_bad_arguments(void **state)
 	free(out);
 }
 
-/* A capture of another link type runs, with a warning. */
-static void test_non_ethernet_warning(void **state)
+/* A capture of another link type: a program for Ethernet (declared or by
+ * default) is refused, unless --linktype-ok; one that declares the
+ * capture's link type runs. */
+static void test_linktype(void **state)
 {
 	(void)state;
 	char err[PCAPIO_ERRBUF];
@@ -574,12 +594,129 @@ static void test_non_ethernet_warning(void **state)
 		assert_int_equal(pcapio_write(w, pkt, sizeof pkt, sizeof pkt, (uint64_t)i), 0);
 	assert_int_equal(pcapio_writer_close(w, err), 0);
 	const char *filter = filter_file("port80.bin", port80_src);
+	expect_failure(1, "link type LINUX_SLL", "'%s' '%s' '%s'", tester, filter, path);
 	char *out;
-	assert_int_equal(run(&out, "'%s' '%s' '%s'", tester, filter, path), 0);
-	assert_non_null(strstr(out, "warning"));
-	assert_non_null(strstr(out, "not Ethernet"));
+	assert_int_equal(run(&out, "'%s' --linktype-ok '%s' '%s'", tester, filter, path), 0);
 	assert_int_equal(number_after(out, "packets:"), 5);
 	free(out);
+	const char *sll = filter_file("sll.bin", ".linktype LINUX_SLL\nLD16 14\nRET\n");
+	assert_int_equal(run(&out, "'%s' '%s' '%s'", tester, sll, path), 0);
+	assert_int_equal(number_after(out, "packets:"), 5);
+	free(out);
+	/* ... and is refused on Ethernet. */
+	expect_failure(1, "written for link type LINUX_SLL", "'%s' '%s' '%s'", tester, sll,
+		       capture());
+}
+
+/* An assembly source as the filter, -c, --verdicts and --json. */
+static void test_source_count_verdicts_json(void **state)
+{
+	(void)state;
+	const char *src = tmp_file("port80.vfm");
+	write_bytes(src, port80_src, strlen(port80_src));
+	const char *filter = filter_file("port80.bin", port80_src);
+	char *a, *b;
+	assert_int_equal(run(&a, "'%s' '%s' '%s'", tester, src, capture()), 0);
+	assert_int_equal(run(&b, "'%s' '%s' '%s'", tester, filter, capture()), 0);
+	assert_int_equal(number_after(a, "accepted:"), number_after(b, "accepted:"));
+	assert_int_equal(number_after(a, "packets:"), CAP_COUNT);
+	free(a);
+	free(b);
+
+	assert_int_equal(run(&a, "'%s' -c 100 '%s' '%s'", tester, filter, capture()), 0);
+	assert_int_equal(number_after(a, "packets:"), 100);
+	free(a);
+
+	/* --verdicts: index, s.ns, caplen, len, verdict, status per line, as
+	 * the library computes them. */
+	struct pcapio_capture cap;
+	read_capture(capture(), &cap);
+	struct expect e;
+	reference(filter, &cap, NULL, &e);
+	const char *listing = tmp_file("verdicts.txt");
+	char cmd[2048];
+	snprintf(cmd, sizeof cmd, "'%s' --verdicts -c 500 '%s' '%s' > '%s'", tester, filter,
+		 capture(), listing);
+	assert_int_equal(system(cmd), 0);
+	FILE *f = fopen(listing, "r");
+	assert_non_null(f);
+	char line[256];
+	size_t rows = 0;
+	while (fgets(line, sizeof line, f) && rows < 500) {
+		size_t idx;
+		unsigned long long sec, ns;
+		unsigned caplen, len, verdict;
+		char status[32];
+		assert_int_equal(sscanf(line, "%zu\t%llu.%llu\t%u\t%u\t%u\t%31s", &idx, &sec, &ns,
+					&caplen, &len, &verdict, status), 7);
+		const struct pcapio_packet *p = &cap.pkts[rows];
+		assert_int_equal(idx, rows + 1);
+		assert_int_equal(sec * 1000000000ull + ns, p->ts_ns);
+		assert_int_equal(caplen, p->caplen);
+		assert_int_equal(len, p->len);
+		assert_int_equal(verdict, e.results[rows].verdict);
+		assert_string_equal(status, vfm_status_name(e.results[rows].status));
+		rows++;
+	}
+	fclose(f);
+	assert_int_equal(rows, 500);
+
+	/* --json: one object with the same counts. */
+	assert_int_equal(run(&a, "'%s' --json '%s' '%s'", tester, filter, capture()), 0);
+	assert_true(a[0] == '{');
+	char want[128];
+	snprintf(want, sizeof want, "\"packets\":%d,\"accepted\":%zu,", CAP_COUNT, e.accepted);
+	assert_non_null(strstr(a, want));
+	snprintf(want, sizeof want, "\"BOUNDS\":%zu", e.status[VFM_STATUS_BOUNDS]);
+	assert_non_null(strstr(a, want));
+	assert_non_null(strstr(a, "\"truncated\":false"));
+	free(a);
+	free(e.results);
+	pcapio_free(&cap);
+}
+
+/* Timestamps and lengths go through -w exactly as read: a time before 1970,
+ * an original length below the captured one; pcapng in gives pcapng out,
+ * with a time classic pcap cannot hold.  Snapped packets are counted. */
+static void test_write_exact(void **state)
+{
+	(void)state;
+	char err[PCAPIO_ERRBUF];
+	static const uint8_t pkt[64] = {[12] = 0x08};
+	const uint64_t ts[3] = {(uint64_t)-1500000000ll, 7, 1ull << 62};
+	const uint32_t len[3] = {10, 64, 1000};
+	for (int ng = 0; ng < 2; ng++) {
+		const char *in = tmp_file(ng ? "ng.pcapng" : "odd.pcap");
+		const char *out_path = tmp_file(ng ? "ng.out" : "odd.out");
+		struct pcapio_writer *w = pcapio_writer_open_format(
+			in, PCAPIO_LINKTYPE_ETHERNET, 0, ng ? PCAPIO_PCAPNG : PCAPIO_PCAP, err);
+		assert_non_null(w);
+		int n = ng ? 3 : 2; /* 2^62 ns does not fit classic pcap */
+		for (int i = 0; i < n; i++)
+			assert_int_equal(pcapio_write(w, pkt, sizeof pkt, len[i], ts[i]), 0);
+		assert_int_equal(pcapio_writer_close(w, err), 0);
+		const char *all = filter_file("sll.bin", "RET 1\n");
+		char *out;
+		assert_int_equal(run(&out, "'%s' -w '%s' '%s' '%s'", tester, out_path, all, in), 0);
+		assert_int_equal(number_after(out, "snapped:"), ng ? 1 : 0);
+		free(out);
+		struct pcapio_capture cap;
+		read_capture(out_path, &cap);
+		assert_int_equal(cap.count, n);
+		assert_int_equal(cap.pcapng, ng);
+		for (int i = 0; i < n; i++) {
+			assert_int_equal(cap.pkts[i].ts_ns, ts[i]);
+			assert_int_equal(cap.pkts[i].len, len[i]);
+			assert_int_equal(cap.pkts[i].caplen, sizeof pkt);
+		}
+		pcapio_free(&cap);
+	}
+	/* Classic pcap refuses what it cannot hold, rather than wrapping. */
+	struct pcapio_writer *w = pcapio_writer_open(tmp_file("odd.out"), 1, 0, err);
+	assert_non_null(w);
+	assert_int_equal(pcapio_write(w, pkt, sizeof pkt, sizeof pkt, 1ull << 62), -1);
+	assert_int_not_equal(pcapio_writer_close(w, err), 0);
+	assert_non_null(strstr(err, "pcapng"));
 }
 
 int main(void)
@@ -596,7 +733,9 @@ int main(void)
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_gen_deterministic),
 		cmocka_unit_test(test_gen_bad_arguments),
-		cmocka_unit_test(test_non_ethernet_warning),
+		cmocka_unit_test(test_linktype),
+		cmocka_unit_test(test_source_count_verdicts_json),
+		cmocka_unit_test(test_write_exact),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -3,14 +3,19 @@
  * flow-table statistics and throughput.
  *
  * The counts come from one pass over the capture, in order, with one VM,
- * each packet carrying its capture timestamp (so TS-based filters see real
- * time).  The pass stores the results and prints nothing while it runs, so
- * its timing is not disturbed by -v or -w, which are done afterwards.
+ * each packet carrying its capture timestamp (TS) and original length
+ * (WLEN).  The capture is streamed in chunks: memory does not grow with its
+ * size (--repeat keeps one copy in memory and says so).  Only the filter
+ * runs are timed, chunk by chunk; listing, writing and counting happen
+ * between the timed runs.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "vfm.h"
@@ -19,29 +24,46 @@
 
 static const char *const prog = "vfm-test";
 
+/* Exit status 4: the capture ends in a record cut off; every complete
+ * packet before it was run and reported. */
+enum { EXIT_TRUNCATED = 4 };
+
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: vfm-test [options] FILTER.bin CAPTURE.pcap\n"
+		"usage: vfm-test [options] FILTER CAPTURE\n"
 		"\n"
-		"Load FILTER.bin (bytecode from vfm-asm; it is verified on load), run\n"
-		"every packet of CAPTURE (pcap or pcapng) through it in order, and print\n"
-		"the packet, accepted and dropped counts, the count of each per-packet\n"
-		"status, flow-table statistics and throughput.  Each packet is run with\n"
-		"its capture timestamp in ns (the TS instruction) and its captured bytes.\n"
+		"Load FILTER (bytecode from vfm-asm, or VFM assembly, assembled on the\n"
+		"fly; verified on load either way), run every packet of CAPTURE (pcap or\n"
+		"pcapng; \"-\" = standard input) through it in order, and print verdict\n"
+		"and status counts, flow-table statistics and throughput.  Each packet\n"
+		"is run with its captured bytes, its timestamp in ns (TS) and its\n"
+		"original length (WLEN).\n"
 		"\n"
+		"The filter must be written for the capture's link type: the program's\n"
+		".linktype (vfm-asm writes it), or EN10MB (Ethernet) if it declares none.\n"
+		"\n"
+		"  -c, --count N          stop after N packets\n"
 		"  -v, --verbose          one line per packet: number (from 1), captured\n"
 		"                         length, verdict, status\n"
-		"  -w, --write OUT.pcap   write the accepted packets to OUT.pcap (same\n"
-		"                         link type and timestamps, as tcpdump -w would;\n"
-		"                         \"-\" = stdout, the report then goes to stderr)\n"
+		"      --verdicts         one tab-separated line per packet (stable\n"
+		"                         format): index (from 1), timestamp (s.ns),\n"
+		"                         captured length, original length, verdict,\n"
+		"                         status\n"
+		"      --json             the summary as one JSON object\n"
+		"  -w, --write OUT        write the accepted packets to OUT (same link\n"
+		"                         type, timestamps and lengths, as tcpdump -w;\n"
+		"                         pcapng if CAPTURE is pcapng, else pcap; \"-\" =\n"
+		"                         stdout, the report then goes to stderr)\n"
+		"      --linktype-ok      run the filter even if the capture's link type\n"
+		"                         is not the one it is written for\n"
 		"      --budget N         backward jumps allowed per packet (default %u)\n"
 		"      --flow-capacity N  flow-table entries, a power of two (default %u)\n"
-		"      --repeat N         time N passes over the capture (default 1).  The\n"
-		"                         counts always come from pass 1; passes 2..N each\n"
-		"                         start on a fresh VM, so every pass does the same\n"
-		"                         work.  Throughput is reported over all passes,\n"
-		"                         together with the fastest pass.\n"
+		"      --repeat N         time N passes over the capture (default 1); the\n"
+		"                         capture is then held in memory.  The counts come\n"
+		"                         from pass 1; passes 2..N each start on a fresh\n"
+		"                         VM.  Throughput is over all passes, with the\n"
+		"                         fastest pass.\n"
 		"      --jit              compile the filter to native code; if this build\n"
 		"                         has no JIT, say so and use the interpreter\n"
 		"      --jit-dump FILE    with --jit: also write the native code to FILE\n"
@@ -49,13 +71,18 @@ static void usage(FILE *f)
 		"  -h, --help             this text\n"
 		"      --version          print the version\n"
 		"\n"
-		"Exit status: 0 success, 1 the filter file is invalid or rejected by the\n"
-		"verifier, 2 bad command line, 3 a file cannot be read or written (or the\n"
-		"capture is corrupt).\n",
+		"Packets captured shorter than their original length (cut by the\n"
+		"snapshot length) are counted, and so are the BOUNDS drops among them:\n"
+		"those a full capture might have accepted.\n"
+		"\n"
+		"Exit status: 0 success; 1 the filter is invalid, rejected by the\n"
+		"verifier, or written for another link type; 2 bad command line; 3 a\n"
+		"file cannot be read or written, or the capture is corrupt (the packets\n"
+		"before the damage are reported); 4 the capture's last record is cut off\n"
+		"(every complete packet was run and reported).\n",
 		VFM_DEFAULT_BUDGET, VFM_DEFAULT_FLOW_CAPACITY,
 		vfm_jit_objdump_arch() ? vfm_jit_objdump_arch() : "ARCH");
 }
-
 
 static uint64_t now_ns(void)
 {
@@ -65,16 +92,130 @@ static uint64_t now_ns(void)
 }
 
 struct options {
-	int verbose;
-	int jit;
+	int verbose, verdicts, json, jit, linktype_ok;
 	const char *jit_dump;
 	const char *write_path;
 	FILE *out; /* the report: stderr when -w - puts the capture on stdout */
 	vfm_config_t config;
 	uint64_t repeat;
+	uint64_t count; /* 0: all */
 	const char *filter_path;
 	const char *capture_path;
 };
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	enum {
+		OPT_BUDGET = 256, OPT_FLOWCAP, OPT_REPEAT, OPT_JIT, OPT_JIT_DUMP, OPT_VERDICTS,
+		OPT_JSON, OPT_LINKTYPE_OK
+	};
+	static const struct option longopts[] = {
+		{"count", required_argument, NULL, 'c'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"verdicts", no_argument, NULL, OPT_VERDICTS},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"write", required_argument, NULL, 'w'},
+		{"linktype-ok", no_argument, NULL, OPT_LINKTYPE_OK},
+		{"budget", required_argument, NULL, OPT_BUDGET},
+		{"flow-capacity", required_argument, NULL, OPT_FLOWCAP},
+		{"repeat", required_argument, NULL, OPT_REPEAT},
+		{"jit", no_argument, NULL, OPT_JIT},
+		{"jit-dump", required_argument, NULL, OPT_JIT_DUMP},
+		{NULL, 0, NULL, 0},
+	};
+	struct cli cli = {.name = prog, .usage = usage, .shortopts = "c:vw:", .longopts = longopts};
+	int c;
+	memset(o, 0, sizeof *o);
+	o->repeat = 1;
+	while ((c = cli_next(&cli, argc, argv)) != -1) {
+		switch (c) {
+		case 'c':
+			o->count = cli_number(&cli, "--count", optarg, 1, UINT64_MAX, NULL);
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case OPT_VERDICTS:
+			o->verdicts = 1;
+			break;
+		case OPT_JSON:
+			o->json = 1;
+			break;
+		case 'w':
+			o->write_path = optarg;
+			break;
+		case OPT_LINKTYPE_OK:
+			o->linktype_ok = 1;
+			break;
+		case OPT_BUDGET:
+			o->config.budget = (uint32_t)cli_number(&cli, "--budget", optarg, 0, UINT32_MAX, NULL);
+			o->config.budget_set = 1;
+			break;
+		case OPT_FLOWCAP:
+			o->config.flow_capacity = (uint32_t)cli_number(&cli, "--flow-capacity", optarg, 1,
+								       VFM_MAX_FLOW_CAPACITY, NULL);
+			break;
+		case OPT_REPEAT:
+			o->repeat = cli_number(&cli, "--repeat", optarg, 1, 1000000, NULL);
+			break;
+		case OPT_JIT:
+			o->jit = 1;
+			break;
+		case OPT_JIT_DUMP:
+			o->jit_dump = optarg;
+			break;
+		}
+	}
+	if (argc - optind != 2)
+		return cli_usage_error(&cli, "expected FILTER and CAPTURE");
+	o->out = o->write_path && strcmp(o->write_path, "-") == 0 ? stderr : stdout;
+	o->filter_path = argv[optind];
+	o->capture_path = argv[optind + 1];
+	if (strcmp(o->capture_path, "-") == 0 && o->write_path && strcmp(o->write_path, "-") == 0)
+		return cli_usage_error(&cli, "-w - and CAPTURE - cannot both be standard streams");
+	return CLI_EXIT_OK;
+}
+
+/* The filter: bytecode, or assembly source assembled here. */
+static int load_filter(const char *path, vfm_program_t **program)
+{
+	uint8_t *bytes;
+	size_t len;
+	if (cli_read_file(prog, path, &bytes, &len) != 0)
+		return CLI_EXIT_IO;
+	vfm_diag_t diag;
+	vfm_error_t err = vfm_program_create(bytes, len, program, &diag);
+	bool assembled = false;
+	if (err == VFM_EMAGIC || err == VFM_ETRUNCATED) {
+		/* Not bytecode: maybe a .vfm source.  The assembler's message
+		 * (file:line:col) is the useful one if that fails too. */
+		uint8_t *bin;
+		size_t bin_len;
+		vfm_diag_t adiag;
+		vfm_error_t aerr = vfm_assemble((const char *)bytes, len, path, 1, &bin, &bin_len,
+						&adiag);
+		if (aerr == VFM_OK) {
+			err = vfm_program_create(bin, bin_len, program, &diag);
+			assembled = true;
+			free(bin);
+		} else if (err == VFM_EMAGIC) {
+			cli_error(prog, "%s: neither VFM bytecode (bad magic) nor assembly: %s", path,
+				  adiag.message);
+			free(bytes);
+			return CLI_EXIT_REJECT;
+		}
+	}
+	free(bytes);
+	if (err != VFM_OK) {
+		/* Verifier messages of assembled code name file:line already. */
+		if (assembled && diag.line)
+			cli_error(prog, "%s", diag.message);
+		else
+			cli_error(prog, "%s: %s", path, diag.message);
+		return err == VFM_ENOMEM ? CLI_EXIT_IO : CLI_EXIT_REJECT;
+	}
+	return CLI_EXIT_OK;
+}
 
 /* A VM for one pass; JIT failure other than "unsupported" is fatal. */
 static vfm_state_t *make_vm(const struct options *o, vfm_program_t *program,
@@ -117,135 +258,244 @@ static vfm_state_t *make_vm(const struct options *o, vfm_program_t *program,
 	return vm;
 }
 
-/* Run every packet in order; returns elapsed ns. */
-static uint64_t run_pass(vfm_state_t *vm, const vfm_packet_t *pkts, size_t n,
-			 vfm_result_t *results)
+/* Packets read from the capture, with their bytes copied out of libpcap's
+ * buffer (valid only until the next read). */
+struct chunk {
+	vfm_packet_t *pkts;
+	vfm_result_t *results;
+	size_t n, cap;
+	uint8_t *bytes;
+	size_t used, bytes_cap;
+};
+
+/* Chunk limits when streaming: memory stays bounded by these. */
+#define CHUNK_PACKETS 4096u
+#define CHUNK_BYTES (8u << 20)
+
+static int chunk_add(struct chunk *c, const struct pcapio_packet *p)
+{
+	if (c->n == c->cap) {
+		size_t ncap = c->cap ? 2 * c->cap : 1024;
+		vfm_packet_t *np = realloc(c->pkts, ncap * sizeof *np);
+		if (!np)
+			return -1;
+		c->pkts = np;
+		vfm_result_t *nr = realloc(c->results, ncap * sizeof *nr);
+		if (!nr)
+			return -1;
+		c->results = nr;
+		c->cap = ncap;
+	}
+	if (c->bytes_cap - c->used < p->caplen) {
+		size_t ncap = 2 * c->bytes_cap + p->caplen;
+		uintptr_t old = (uintptr_t)c->bytes;
+		uint8_t *nb = realloc(c->bytes, ncap);
+		if (!nb)
+			return -1;
+		/* The buffer moved: the packets keep their offsets in it. */
+		for (size_t i = 0; i < c->n; i++)
+			c->pkts[i].data = nb + ((uintptr_t)c->pkts[i].data - old);
+		c->bytes = nb;
+		c->bytes_cap = ncap;
+	}
+	if (p->caplen)
+		memcpy(c->bytes + c->used, p->data, p->caplen);
+	c->pkts[c->n++] = (vfm_packet_t){.data = c->bytes + c->used, .len = p->caplen,
+					 .ts_ns = p->ts_ns, .wire_len = p->len};
+	c->used += p->caplen;
+	return 0;
+}
+
+static void chunk_free(struct chunk *c)
+{
+	free(c->pkts);
+	free(c->results);
+	free(c->bytes);
+}
+
+struct summary {
+	size_t packets, accepted;
+	size_t status[VFM_STATUS_COUNT + 1]; /* last slot: out of range */
+	size_t snapped;        /* captured shorter than the original length */
+	size_t bounds_snapped; /* BOUNDS drops among them */
+	uint64_t ns, best_ns;
+	int jit_on;
+	vfm_flow_stats_t flow;
+	const char *ended;     /* why the capture ended early, or NULL */
+};
+
+/* Timestamp as seconds.nanoseconds; before 1970 with a minus sign. */
+static void print_ts(FILE *f, uint64_t ts_ns)
+{
+	int64_t t = (int64_t)ts_ns;
+	uint64_t mag = t < 0 ? 0 - ts_ns : ts_ns;
+	fprintf(f, "%s%" PRIu64 ".%09" PRIu64, t < 0 ? "-" : "", mag / 1000000000u,
+		mag % 1000000000u);
+}
+
+/* Counting, listing and writing for the packets of one chunk (pass 1). */
+static int report_chunk(const struct options *o, const struct chunk *c,
+			struct pcapio_writer *w, struct summary *sum)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const vfm_packet_t *p = &c->pkts[i];
+		const vfm_result_t *r = &c->results[i];
+		size_t index = ++sum->packets;
+		sum->accepted += r->verdict != 0;
+		unsigned s = (unsigned)r->status;
+		sum->status[s < VFM_STATUS_COUNT ? s : VFM_STATUS_COUNT]++;
+		bool snapped = p->len < p->wire_len;
+		sum->snapped += snapped;
+		sum->bounds_snapped += snapped && r->status == VFM_STATUS_BOUNDS;
+		if (o->verbose)
+			fprintf(o->out, "packet %zu: len %u verdict %u %s status %s\n", index, p->len,
+				r->verdict, r->verdict ? "accept" : "drop", vfm_status_name(r->status));
+		if (o->verdicts) {
+			fprintf(o->out, "%zu\t", index);
+			print_ts(o->out, p->ts_ns);
+			fprintf(o->out, "\t%u\t%u\t%u\t%s\n", p->len, p->wire_len, r->verdict,
+				vfm_status_name(r->status));
+		}
+		if (w && r->verdict && pcapio_write(w, p->data, p->len, p->wire_len, p->ts_ns) != 0)
+			return -1; /* the reason comes from close */
+	}
+	return 0;
+}
+
+/* Run every packet of the chunk in order; returns elapsed ns. */
+static uint64_t run_chunk(vfm_state_t *vm, struct chunk *c, vfm_result_t *results)
 {
 	uint64_t t0 = now_ns();
-	for (size_t i = 0; i < n; i++)
-		vfm_execute_ex(vm, &pkts[i], &results[i]);
+	for (size_t i = 0; i < c->n; i++)
+		vfm_execute_ex(vm, &c->pkts[i], &results[i]);
 	return now_ns() - t0;
 }
 
-static int parse_args(int argc, char **argv, struct options *o)
+/* Read up to the chunk's limits (or everything: limit 0) without passing
+ * o->count.  Returns 1 if packets may follow, 0 at the end, -1 on error
+ * (sum->ended says why; the chunk holds the good packets before it). */
+static int fill_chunk(const struct options *o, struct pcapio_reader *r, struct chunk *c,
+		      size_t max_packets, size_t max_bytes, size_t already, char *err,
+		      struct summary *sum)
 {
-	enum { OPT_BUDGET = 256, OPT_FLOWCAP, OPT_REPEAT, OPT_JIT, OPT_JIT_DUMP };
-	static const struct option longopts[] = {
-		{"verbose", no_argument, NULL, 'v'},
-		{"write", required_argument, NULL, 'w'},
-		{"budget", required_argument, NULL, OPT_BUDGET},
-		{"flow-capacity", required_argument, NULL, OPT_FLOWCAP},
-		{"repeat", required_argument, NULL, OPT_REPEAT},
-		{"jit", no_argument, NULL, OPT_JIT},
-		{"jit-dump", required_argument, NULL, OPT_JIT_DUMP},
-		{NULL, 0, NULL, 0},
-	};
-	struct cli cli = {.name = prog, .usage = usage, .shortopts = "vw:", .longopts = longopts};
-	int c;
-	memset(o, 0, sizeof *o);
-	o->repeat = 1;
-	while ((c = cli_next(&cli, argc, argv)) != -1) {
-		switch (c) {
-		case 'v':
-			o->verbose = 1;
-			break;
-		case 'w':
-			o->write_path = optarg;
-			break;
-		case OPT_BUDGET:
-			o->config.budget = (uint32_t)cli_number(&cli, "--budget", optarg, 0, UINT32_MAX, NULL);
-			o->config.budget_set = 1;
-			break;
-		case OPT_FLOWCAP:
-			o->config.flow_capacity = (uint32_t)cli_number(&cli, "--flow-capacity", optarg, 1,
-								       VFM_MAX_FLOW_CAPACITY, NULL);
-			break;
-		case OPT_REPEAT:
-			o->repeat = cli_number(&cli, "--repeat", optarg, 1, 1000000, NULL);
-			break;
-		case OPT_JIT:
-			o->jit = 1;
-			break;
-		case OPT_JIT_DUMP:
-			o->jit_dump = optarg;
-			break;
+	c->n = 0;
+	c->used = 0;
+	for (;;) {
+		if (o->count && already + c->n >= o->count)
+			return 0;
+		if ((max_packets && c->n >= max_packets) || (max_bytes && c->used >= max_bytes))
+			return 1;
+		struct pcapio_packet p;
+		int rc = pcapio_next(r, &p, err);
+		if (rc == 0)
+			return 0;
+		if (rc < 0) {
+			sum->ended = err;
+			return -1;
+		}
+		if (chunk_add(c, &p) != 0) {
+			snprintf(err, PCAPIO_ERRBUF, "out of memory");
+			sum->ended = err;
+			return -1;
 		}
 	}
-	if (argc - optind != 2)
-		return cli_usage_error(&cli, "expected FILTER.bin and CAPTURE.pcap");
-	o->out = o->write_path && strcmp(o->write_path, "-") == 0 ? stderr : stdout;
-	o->filter_path = argv[optind];
-	o->capture_path = argv[optind + 1];
-	return CLI_EXIT_OK;
 }
 
-/* Write the accepted packets; returns an exit code. */
-static int write_accepted(const struct options *o, const struct pcapio_capture *cap,
-			  const vfm_result_t *results)
+static void json_string(FILE *f, const char *s)
 {
-	char err[PCAPIO_ERRBUF];
-	struct pcapio_writer *w = pcapio_writer_open(o->write_path, cap->linktype,
-						     cap->snaplen, err);
-	if (!w) {
-		cli_error(prog, "%s", err);
-		return CLI_EXIT_IO;
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
 	}
-	for (size_t i = 0; i < cap->count; i++) {
-		const struct pcapio_packet *p = &cap->pkts[i];
-		if (results[i].verdict &&
-		    pcapio_write(w, p->data, p->caplen, p->len, p->ts_ns) != 0)
-			break; /* the reason comes from close */
-	}
-	if (pcapio_writer_close(w, err) != 0) {
-		cli_error(prog, "%s", err);
-		return CLI_EXIT_IO;
-	}
-	return CLI_EXIT_OK;
+	fputc('"', f);
 }
 
 static void print_summary(const struct options *o, const vfm_program_t *program,
-			  const struct pcapio_capture *cap, const vfm_result_t *results,
-			  const vfm_flow_stats_t *fs, int jit_on, uint64_t total_ns,
-			  uint64_t best_ns)
+			  const char *linktype, const struct summary *sum)
 {
-	size_t n = cap->count, accepted = 0;
-	size_t status[VFM_STATUS_COUNT + 1] = {0}; /* last slot: out-of-range */
-	for (size_t i = 0; i < n; i++) {
-		accepted += results[i].verdict != 0;
-		unsigned s = (unsigned)results[i].status;
-		status[s < VFM_STATUS_COUNT ? s : VFM_STATUS_COUNT]++;
+	FILE *f = o->out;
+	size_t n = sum->packets;
+	const vfm_flow_stats_t *fs = &sum->flow;
+	double total_pkts = (double)n * (double)o->repeat;
+	if (o->json) {
+		fprintf(f, "{\"filter\":");
+		json_string(f, o->filter_path);
+		fprintf(f, ",\"capture\":");
+		json_string(f, o->capture_path);
+		fprintf(f, ",\"linktype\":");
+		json_string(f, linktype);
+		fprintf(f, ",\"instructions\":%u,\"packets\":%zu,\"accepted\":%zu,\"dropped\":%zu,"
+			   "\"status\":{",
+			vfm_program_insn_count(program), n, sum->accepted, n - sum->accepted);
+		for (unsigned s = 0; s < VFM_STATUS_COUNT; s++)
+			fprintf(f, "%s\"%s\":%zu", s ? "," : "", vfm_status_name((vfm_status_t)s),
+				sum->status[s]);
+		fprintf(f, "},\"snapped\":%zu,\"bounds_snapped\":%zu,\"truncated\":%s,",
+			sum->snapped, sum->bounds_snapped, sum->ended ? "true" : "false");
+		fprintf(f, "\"flow\":{\"capacity\":%" PRIu64 ",\"entries\":%" PRIu64
+			   ",\"hits\":%" PRIu64 ",\"misses\":%" PRIu64 ",\"inserts\":%" PRIu64
+			   ",\"updates\":%" PRIu64 ",\"evictions\":%" PRIu64 "},",
+			fs->capacity, fs->entries, fs->hits, fs->misses, fs->inserts, fs->updates,
+			fs->evictions);
+		fprintf(f, "\"engine\":\"%s\",\"passes\":%" PRIu64 ",\"time_ns\":%" PRIu64
+			   ",\"ns_per_packet\":%.3f}\n",
+			sum->jit_on ? "jit" : "interpreter", o->repeat, sum->ns,
+			n && sum->ns ? (double)sum->ns / total_pkts : 0.0);
+		return;
 	}
 	double pct = n ? 100.0 / (double)n : 0.0;
-	fprintf(o->out, "filter:      %s (%u instructions, max stack %u)\n", o->filter_path,
+	fprintf(f, "filter:      %s (%u instructions, max stack %u)\n", o->filter_path,
 		vfm_program_insn_count(program), vfm_program_max_depth(program));
-	fprintf(o->out, "capture:     %s (link type %s)\n", o->capture_path,
-		pcapio_linktype_name(cap->linktype));
-	fprintf(o->out, "packets:     %zu\n", n);
-	fprintf(o->out, "accepted:    %zu (%.2f%%)\n", accepted, (double)accepted * pct);
-	fprintf(o->out, "dropped:     %zu (%.2f%%)\n", n - accepted, (double)(n - accepted) * pct);
+	fprintf(f, "capture:     %s (link type %s)\n", o->capture_path, linktype);
+	fprintf(f, "packets:     %zu\n", n);
+	fprintf(f, "accepted:    %zu (%.2f%%)\n", sum->accepted, (double)sum->accepted * pct);
+	fprintf(f, "dropped:     %zu (%.2f%%)\n", n - sum->accepted,
+		(double)(n - sum->accepted) * pct);
 	for (unsigned s = 0; s < VFM_STATUS_COUNT; s++)
-		fprintf(o->out, "status %-10s %zu\n", vfm_status_name((vfm_status_t)s), status[s]);
-	if (status[VFM_STATUS_COUNT])
-		fprintf(o->out, "status %-10s %zu\n", "unknown", status[VFM_STATUS_COUNT]);
-	fprintf(o->out, "flow table:  capacity %llu, entries %llu, hits %llu, misses %llu, "
-		"inserts %llu, updates %llu, evictions %llu\n",
-		(unsigned long long)fs->capacity, (unsigned long long)fs->entries,
-		(unsigned long long)fs->hits, (unsigned long long)fs->misses,
-		(unsigned long long)fs->inserts, (unsigned long long)fs->updates,
-		(unsigned long long)fs->evictions);
-	fprintf(o->out, "engine:      %s\n", jit_on ? "jit" : "interpreter");
-	double total_pkts = (double)n * (double)o->repeat;
-	fprintf(o->out, "time:        %.3f ms for %llu pass%s\n", (double)total_ns / 1e6,
-		(unsigned long long)o->repeat, o->repeat == 1 ? "" : "es");
-	if (n && total_ns) {
-		fprintf(o->out, "throughput:  %.2f Mpps, %.2f ns/packet",
-			total_pkts * 1e3 / (double)total_ns, (double)total_ns / total_pkts);
+		fprintf(f, "status %-10s %zu\n", vfm_status_name((vfm_status_t)s), sum->status[s]);
+	if (sum->status[VFM_STATUS_COUNT])
+		fprintf(f, "status %-10s %zu\n", "unknown", sum->status[VFM_STATUS_COUNT]);
+	fprintf(f, "snapped:     %zu captured shorter than sent, %zu of them BOUNDS\n",
+		sum->snapped, sum->bounds_snapped);
+	fprintf(f, "flow table:  capacity %" PRIu64 ", entries %" PRIu64 ", hits %" PRIu64
+		   ", misses %" PRIu64 ", inserts %" PRIu64 ", updates %" PRIu64
+		   ", evictions %" PRIu64 "\n",
+		fs->capacity, fs->entries, fs->hits, fs->misses, fs->inserts, fs->updates,
+		fs->evictions);
+	fprintf(f, "engine:      %s\n", sum->jit_on ? "jit" : "interpreter");
+	fprintf(f, "time:        %.3f ms for %" PRIu64 " pass%s\n", (double)sum->ns / 1e6,
+		o->repeat, o->repeat == 1 ? "" : "es");
+	if (n && sum->ns) {
+		fprintf(f, "throughput:  %.2f Mpps, %.2f ns/packet",
+			total_pkts * 1e3 / (double)sum->ns, (double)sum->ns / total_pkts);
 		if (o->repeat > 1)
-			fprintf(o->out, " (fastest pass %.2f ns/packet)", (double)best_ns / (double)n);
-		fprintf(o->out, "\n");
+			fprintf(f, " (fastest pass %.2f ns/packet)", (double)sum->best_ns / (double)n);
+		fprintf(f, "\n");
 	} else {
-		fprintf(o->out, "throughput:  n/a\n");
+		fprintf(f, "throughput:  n/a\n");
 	}
+}
+
+/* The program's link type against the capture's; returns an exit code. */
+static int check_linktype(const struct options *o, const vfm_program_t *program,
+			  const char *have)
+{
+	const char *want = vfm_program_linktype(program);
+	if (strcasecmp(want ? want : "EN10MB", have) == 0 || o->linktype_ok)
+		return CLI_EXIT_OK;
+	cli_error(prog,
+		  "%s is written for link type %s%s, but %s has link type %s: its packet "
+		  "offsets would be wrong (--linktype-ok runs it anyway; .linktype NAME in "
+		  "the source declares what a program is for)",
+		  o->filter_path, want ? want : "EN10MB",
+		  want ? "" : " (declares none: Ethernet is assumed)", o->capture_path, have);
+	return CLI_EXIT_REJECT;
 }
 
 int main(int argc, char **argv)
@@ -254,88 +504,105 @@ int main(int argc, char **argv)
 	int rc = parse_args(argc, argv, &o);
 	if (rc != CLI_EXIT_OK)
 		return rc;
-
 	vfm_program_t *program = NULL;
-	vfm_diag_t diag;
-	vfm_error_t err = vfm_program_create_file(o.filter_path, &program, &diag);
-	if (err != VFM_OK) {
-		/* The library's message already names the file. */
-		cli_error(prog, "%s", diag.message);
-		return err == VFM_EIO ? CLI_EXIT_IO : CLI_EXIT_REJECT;
-	}
+	rc = load_filter(o.filter_path, &program);
+	if (rc != CLI_EXIT_OK)
+		return rc;
 
-	struct pcapio_capture cap;
-	char perr[PCAPIO_ERRBUF];
-	if (pcapio_read(o.capture_path, &cap, perr) != 0) {
+	char perr[PCAPIO_ERRBUF], werr[PCAPIO_ERRBUF];
+	struct pcapio_reader *reader = pcapio_open(o.capture_path, perr);
+	if (!reader) {
 		cli_error(prog, "%s", perr);
 		vfm_program_release(program);
 		return CLI_EXIT_IO;
 	}
-	if (cap.linktype != PCAPIO_LINKTYPE_ETHERNET)
-		fprintf(stderr, "%s: warning: %s: link type %s (%d) is not Ethernet; the filter "
-			"sees each packet's bytes as captured\n", prog, o.capture_path,
-			pcapio_linktype_name(cap.linktype), cap.linktype);
-
-	vfm_packet_t *pkts = calloc(cap.count ? cap.count : 1, sizeof *pkts);
-	vfm_result_t *results = calloc(cap.count ? cap.count : 1, sizeof *results);
-	vfm_result_t *scratch = o.repeat > 1 ? calloc(cap.count ? cap.count : 1, sizeof *scratch)
-					     : NULL;
+	const char *linktype = pcapio_linktype_name(pcapio_linktype(reader));
+	struct chunk chunk = {0};
+	struct pcapio_writer *w = NULL;
 	vfm_state_t *vm = NULL;
-	if (!pkts || !results || (o.repeat > 1 && !scratch)) {
-		cli_error(prog, "out of memory");
-		rc = CLI_EXIT_IO;
+	struct summary sum = {0};
+	vfm_result_t *scratch = NULL;
+	rc = check_linktype(&o, program, linktype);
+	if (rc != CLI_EXIT_OK)
 		goto out;
-	}
-	for (size_t i = 0; i < cap.count; i++)
-		pkts[i] = (vfm_packet_t){.data = cap.pkts[i].data, .len = cap.pkts[i].caplen,
-					 .ts_ns = cap.pkts[i].ts_ns, .wire_len = cap.pkts[i].len};
-
-	int jit_on = 0, first_jit = 0;
-	vm = make_vm(&o, program, &first_jit, &rc);
+	vm = make_vm(&o, program, &sum.jit_on, &rc);
 	if (!vm)
 		goto out;
-	if (o.jit && !first_jit)
+	if (o.jit && !sum.jit_on)
 		fprintf(stderr, "%s: JIT unsupported: %s\n", prog, vfm_last_error(vm));
-
-	/* Pass 1 gives the counts and the flow table. */
-	uint64_t total_ns = run_pass(vm, pkts, cap.count, results);
-	uint64_t best_ns = total_ns;
-	vfm_flow_stats_t fs;
-	vfm_flow_stats(vm, &fs);
-	for (uint64_t r = 1; r < o.repeat; r++) {
-		vfm_state_t *fresh = make_vm(&o, program, &jit_on, &rc);
-		if (!fresh)
-			goto out;
-		uint64_t t = run_pass(fresh, pkts, cap.count, scratch);
-		vfm_destroy(fresh);
-		total_ns += t;
-		if (t < best_ns)
-			best_ns = t;
-	}
-
-	if (o.verbose) {
-		for (size_t i = 0; i < cap.count; i++)
-			fprintf(o.out, "packet %zu: len %u verdict %u %s status %s\n", i + 1,
-				pkts[i].len, results[i].verdict,
-				results[i].verdict ? "accept" : "drop",
-				vfm_status_name(results[i].status));
-	}
 	if (o.write_path) {
-		rc = write_accepted(&o, &cap, results);
-		if (rc != CLI_EXIT_OK)
+		w = pcapio_writer_open_format(o.write_path, pcapio_linktype(reader),
+					      pcapio_snaplen(reader),
+					      pcapio_is_pcapng(reader) ? PCAPIO_PCAPNG : PCAPIO_PCAP,
+					      werr);
+		if (!w) {
+			cli_error(prog, "%s", werr);
+			rc = CLI_EXIT_IO;
 			goto out;
+		}
 	}
-	print_summary(&o, program, &cap, results, &fs, first_jit, total_ns, best_ns);
+	if (o.repeat > 1 && !o.json)
+		fprintf(o.out, "note:        --repeat holds the capture in memory\n");
+
+	/* Pass 1, streamed: a chunk is read, run (timed), then reported.  With
+	 * --repeat the one chunk is the whole capture. */
+	bool whole = o.repeat > 1;
+	int more;
+	do {
+		more = fill_chunk(&o, reader, &chunk, whole ? 0 : CHUNK_PACKETS,
+				  whole ? 0 : CHUNK_BYTES, sum.packets, perr, &sum);
+		sum.ns += run_chunk(vm, &chunk, chunk.results);
+		if (report_chunk(&o, &chunk, w, &sum) != 0)
+			break;
+	} while (more == 1);
+	sum.best_ns = sum.ns;
+	vfm_flow_stats(vm, &sum.flow);
+
+	if (whole && chunk.n) {
+		scratch = malloc(chunk.n * sizeof *scratch);
+		if (!scratch) {
+			cli_error(prog, "out of memory");
+			rc = CLI_EXIT_IO;
+			goto out;
+		}
+		for (uint64_t pass = 1; pass < o.repeat; pass++) {
+			int jit_on;
+			vfm_state_t *fresh = make_vm(&o, program, &jit_on, &rc);
+			if (!fresh)
+				goto out;
+			uint64_t t = run_chunk(fresh, &chunk, scratch);
+			vfm_destroy(fresh);
+			sum.ns += t;
+			if (t < sum.best_ns)
+				sum.best_ns = t;
+		}
+	}
+	if (w) {
+		int failed = pcapio_writer_close(w, werr);
+		w = NULL;
+		if (failed) {
+			cli_error(prog, "%s", werr);
+			rc = CLI_EXIT_IO;
+			goto out;
+		}
+	}
+	print_summary(&o, program, linktype, &sum);
 	if (fflush(o.out) != 0) {
 		cli_error(prog, "write error on standard output: %s", strerror(errno));
 		rc = CLI_EXIT_IO;
+	} else if (sum.ended) {
+		bool cut = pcapio_truncated(reader);
+		fprintf(stderr, "%s: %s: %s; the %zu packets before it were run and reported\n",
+			prog, cut ? "warning" : "error", sum.ended, sum.packets);
+		rc = cut ? EXIT_TRUNCATED : CLI_EXIT_IO;
 	}
 out:
+	if (w)
+		pcapio_writer_close(w, werr);
 	vfm_destroy(vm);
 	free(scratch);
-	free(results);
-	free(pkts);
-	pcapio_free(&cap);
+	chunk_free(&chunk);
+	pcapio_close(reader);
 	vfm_program_release(program);
 	return rc;
 }
