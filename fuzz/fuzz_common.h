@@ -111,10 +111,14 @@ static inline int fuzz_add_packet(struct fuzz_packets *ps, const uint8_t *src, s
 	if (m && len)
 		memcpy(m, src, len);
 	ps->mem[ps->n] = m;
+	/* Half of the packets claim a longer original length (WLEN), taken
+	 * from the timestamp so that existing corpus inputs keep their
+	 * packets: every engine must read it the same way. */
 	ps->pkt[ps->n] = (vfm_packet_t){
 		.data = empty == FUZZ_EMPTY_NULL && !len ? NULL : m,
 		.len = (uint32_t)len,
 		.ts_ns = ts,
+		.wire_len = ts & 1 ? (uint32_t)len + (uint32_t)(ts >> 1 & 0xFFFF) : 0,
 	};
 	ps->n++;
 	return 0;
