@@ -56,7 +56,7 @@ TOOL_SUPPORT_SRCS := tools/cli.c
 TOOL_SUPPORT_OBJS := $(TOOL_SUPPORT_SRCS:%.c=$(BUILD)/obj/%.o)
 TOOL_SUPPORT_LIB  := $(BUILD)/libvfm_tools.a
 LEAF_CFLAGS = $(ALL_CFLAGS) -Itestkit
-PCAP_USERS := vfm-test vfm-gen test_pktgen test_vfm_test_tool replay_pcap
+PCAP_USERS := vfm-test vfm-gen test_pktgen test_vfm_test_tool replay_pcap test_z3_cbpf
 pcap_libs = $(if $(filter $(PCAP_USERS),$(notdir $@)),$(PCAP_LIBS))
 
 TOOL_NAMES := vfm-asm vfm-dis vfm-verify vfm-test vfm-gen vfm-progen
@@ -166,7 +166,7 @@ fuzz:
 # under valgrind, and Z3 is not VFM), test_domain (exhaustive 8-bit loops,
 # minutes under valgrind) and test_progen (20,000 programs;
 # test_jit covers generated programs).
-VALGRIND_SKIP := test_z3check test_z3_corrupt test_proofs_encoding test_progen test_domain
+VALGRIND_SKIP := test_z3check test_z3_corrupt test_z3_cbpf test_proofs_encoding test_progen test_domain
 VALGRIND := valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	--error-exitcode=9
 .PHONY: valgrind
@@ -334,6 +334,12 @@ $(BUILD)/bin/vfm-verify: $(BUILD)/obj/tools/vfm-verify.o $(TOOL_SUPPORT_LIB) $(T
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS_VARIANT) -lz3
 
 $(BUILD)/tests/test_z3check: $(BUILD)/obj/tests/test_z3check.o $(TEST_SUPPORT_OBJS) $(Z3_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS_VARIANT) -lcmocka $(pcap_libs) -lz3
+
+# tests/test_z3_cbpf: the cBPF translation validation on hand-written pairs,
+# counterexamples replayed with libpcap's bpf_filter.
+$(BUILD)/tests/test_z3_cbpf: $(BUILD)/obj/tests/test_z3_cbpf.o $(TEST_SUPPORT_OBJS) $(Z3_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS_VARIANT) -lcmocka $(pcap_libs) -lz3
 

@@ -169,6 +169,10 @@ static inline bool is_const(struct zc *z, Z3_ast t, uint64_t *v)
 
 /* z3check.c */
 double vfm_z3i_now(void);
+/* Loop regions, node layout, the Z3 context (z->prog, z->rep, z->n and
+ * z->opt set); teardown frees what setup and the steps made. */
+vfm_error_t vfm_z3i_setup(struct zc *z);
+void vfm_z3i_teardown(struct zc *z);
 /* A Z3 error happened (report->error says which, the first time). */
 bool vfm_z3i_failed(struct zc *z);
 

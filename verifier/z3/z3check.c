@@ -61,7 +61,7 @@ void vfm_z3_report_free(struct vfm_z3_report *report)
 
 /* Regions, node layout (K lowered to fit), node arrays and the Z3 context.
  * On failure report->error says why. */
-static vfm_error_t setup(struct zc *z)
+vfm_error_t vfm_z3i_setup(struct zc *z)
 {
 	const struct vfm_program *prog = z->prog;
 	struct vfm_z3_report *report = z->rep;
@@ -108,7 +108,7 @@ static vfm_error_t setup(struct zc *z)
 	return VFM_OK;
 }
 
-static void teardown(struct zc *z)
+void vfm_z3i_teardown(struct zc *z)
 {
 	if (z->c) {
 		if (z->tactic)
@@ -164,12 +164,12 @@ vfm_error_t vfm_z3_check(const vfm_program_t *prog, const struct vfm_z3_options 
 		return VFM_OK;
 	}
 	report->facts = true;
-	vfm_error_t err = setup(&z);
+	vfm_error_t err = vfm_z3i_setup(&z);
 	if (err == VFM_OK)
 		err = run(&z);
 	if (err == VFM_ENOMEM && !report->error[0])
 		snprintf(report->error, sizeof report->error, "out of memory");
-	teardown(&z);
+	vfm_z3i_teardown(&z);
 	report->seconds = vfm_z3i_now() - t0;
 	return err;
 }
@@ -188,7 +188,7 @@ vfm_error_t vfm_z3_eval_packets(const vfm_program_t *prog, uint32_t unroll,
 	struct zc z = {.prog = prog, .f = &prog->facts, .rep = &report, .n = prog->n_insns};
 	vfm_z3_options_init(&z.opt);
 	z.opt.unroll = unroll;
-	vfm_error_t err = setup(&z);
+	vfm_error_t err = vfm_z3i_setup(&z);
 	if (err == VFM_OK)
 		err = vfm_z3i_encode(&z);
 	if (err != VFM_OK)
@@ -250,7 +250,7 @@ vfm_error_t vfm_z3_eval_packets(const vfm_program_t *prog, uint32_t unroll,
 	if (vfm_z3i_failed(&z))
 		err = VFM_EUNSUPPORTED;
 done:
-	teardown(&z);
+	vfm_z3i_teardown(&z);
 	vfm_z3_report_free(&report);
 	return err;
 }

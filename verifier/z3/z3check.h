@@ -75,6 +75,7 @@
 #define VFM_Z3CHECK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -189,6 +190,37 @@ struct vfm_z3_eval {
 };
 vfm_error_t vfm_z3_eval_packets(const vfm_program_t *prog, uint32_t unroll,
 				const vfm_packet_t *pkts, size_t n, struct vfm_z3_eval *out);
+
+/*
+ * Translation validation for classic BPF (verifier/z3/z3cbpf.c): can prog
+ * and the cBPF program insns return different verdicts on a packet of at
+ * most max_len bytes (any bytes, any wire length but 0)?  The cBPF side is
+ * encoded on its own from bpf_filter's semantics, so it checks the
+ * translation (docs/CBPF.md), not the other way round.  Loops on the VFM
+ * side are unrolled as vfm_z3_check does (bounded says so); a cBPF
+ * backward jump is not encoded (VFM_EUNSUPPORTED, error says where).
+ */
+struct vfm_z3_cbpf_insn { /* struct bpf_insn's layout */
+	uint16_t code;
+	uint8_t jt, jf;
+	uint32_t k;
+};
+enum { VFM_Z3_EQUIV_UNKNOWN = -1, VFM_Z3_EQUIV_DIFFERENT = 0, VFM_Z3_EQUIV_EQUAL = 1 };
+struct vfm_z3_equiv {
+	int result;        /* VFM_Z3_EQUIV_*: unknown when the query timed out */
+	bool bounded;      /* VFM loops unrolled: equal within the bound */
+	uint32_t max_len;
+	/* a packet on which they differ (result DIFFERENT) */
+	uint32_t len, wire_len;
+	uint32_t vfm_verdict, cbpf_verdict;
+	uint32_t n_bytes;  /* min(len, VFM_Z3_CEX_BYTES) */
+	uint8_t bytes[VFM_Z3_CEX_BYTES];
+	double seconds;
+	char error[200];   /* set when the check could not run */
+};
+vfm_error_t vfm_z3_equiv_cbpf(const vfm_program_t *prog, const struct vfm_z3_cbpf_insn *insns,
+			      size_t n, uint32_t max_len, uint32_t timeout_ms,
+			      struct vfm_z3_equiv *out);
 
 /* Human-readable report: the mode (exact / bounded), claims checked,
  * refuted and unknown, proven/provable, time, then every failure with its
