@@ -153,8 +153,9 @@ vfm_error_t vfm_jit_code(const vfm_state_t *vm, const void **code, size_t *size)
 }
 
 /* One packet on the VM's engine: identical results by design, the
- * instruction count included where `count` (the caller reads out->insns;
- * otherwise it may hold anything). */
+ * instruction count included where `count`; otherwise insns is 0 (the
+ * JIT's code without counting leaves it 0, the interpreter's count is
+ * dropped), so that engines agree in both modes. */
 static inline void run(vfm_state_t *vm, const vfm_packet_t *pkt, vfm_result_t *out,
 		       bool count)
 {
@@ -170,6 +171,8 @@ static inline void run(vfm_state_t *vm, const vfm_packet_t *pkt, vfm_result_t *o
 		return;
 	}
 	vfm_interp_run(vm->prog, vm, pkt, out);
+	if (!count)
+		out->insns = 0;
 }
 
 uint32_t vfm_execute(vfm_state_t *vm, const uint8_t *data, uint32_t len)
@@ -185,10 +188,23 @@ uint32_t vfm_execute(vfm_state_t *vm, const uint8_t *data, uint32_t len)
 	return result.verdict;
 }
 
+/* The checks of vfm_execute_batch for one packet, written out so that the
+ * call reaches the engine without another call level. */
 vfm_error_t vfm_execute_ex(vfm_state_t *vm, const vfm_packet_t *pkt,
 			   vfm_result_t *out)
 {
-	return vfm_execute_batch(vm, pkt, 1, out);
+	if (!vm)
+		return VFM_EINVAL;
+	if (!pkt || !out)
+		return fail(vm, VFM_EINVAL, "vfm_execute: NULL packet or result pointer");
+	if (!pkt->data && pkt->len)
+		return fail(vm, VFM_EINVAL, "vfm_execute: packet with NULL data and non-zero length");
+	if (!vm->prog) {
+		*out = (vfm_result_t){0, VFM_STATUS_NOPROGRAM, 0};
+		return fail(vm, VFM_ENOPROGRAM, "vfm_execute: no program loaded");
+	}
+	run(vm, pkt, out, vm->count_insns);
+	return VFM_OK;
 }
 
 vfm_error_t vfm_execute_batch(vfm_state_t *vm, const vfm_packet_t *pkts,
@@ -214,11 +230,8 @@ vfm_error_t vfm_execute_batch(vfm_state_t *vm, const vfm_packet_t *pkts,
 		for (size_t i = 0; i < count; i++)
 			run(vm, &pkts[i], &results[i], true);
 	} else {
-		/* Every engine reports 0, so that all agree in this mode too. */
-		for (size_t i = 0; i < count; i++) {
+		for (size_t i = 0; i < count; i++)
 			run(vm, &pkts[i], &results[i], false);
-			results[i].insns = 0;
-		}
 	}
 	return VFM_OK;
 }
