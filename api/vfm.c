@@ -48,6 +48,7 @@ vfm_state_t *vfm_create_with(const vfm_config_t *cfg, vfm_diag_t *diag)
 		free(vm);
 		return NULL;
 	}
+	vm->plain_args = (struct vfm_jit_args){.flow = &vm->flow, .budget = vm->budget};
 	return vm;
 }
 
@@ -160,8 +161,7 @@ static inline void run(vfm_state_t *vm, const vfm_packet_t *pkt, vfm_result_t *o
 		       bool count)
 {
 	if (vm->use_jit) {
-		struct vfm_jit_args args = {&vm->flow, pkt->ts_ns, vm->budget,
-					    vfm_sem_wire_len(pkt->len, pkt->wire_len), 0};
+		struct vfm_jit_args args = {&vm->flow, pkt->ts_ns, vm->budget, pkt->wire_len, 0};
 		vfm_jit_fn fn = (vfm_jit_fn)vm->prog->jit[count ? VFM_JIT_COUNTING
 								 : VFM_JIT_VERDICT].code;
 		uint64_t r = fn(pkt->data, pkt->len, &args);
@@ -177,14 +177,18 @@ static inline void run(vfm_state_t *vm, const vfm_packet_t *pkt, vfm_result_t *o
 
 uint32_t vfm_execute(vfm_state_t *vm, const uint8_t *data, uint32_t len)
 {
-	vfm_result_t result;
-	vfm_packet_t pkt = {.data = data, .len = len, .ts_ns = 0};
 	if (!vm || !vm->prog || (!data && len)) {
 		fail(vm, vm && !vm->prog ? VFM_ENOPROGRAM : VFM_EINVAL,
 		     "vfm_execute: no program loaded, or NULL packet with non-zero length");
 		return 0;
 	}
-	run(vm, &pkt, &result, false);
+	if (vm->use_jit) {
+		vfm_jit_fn fn = (vfm_jit_fn)vm->prog->jit[VFM_JIT_VERDICT].code;
+		return (uint32_t)fn(data, len, &vm->plain_args);
+	}
+	vfm_result_t result;
+	vfm_packet_t pkt = {.data = data, .len = len, .ts_ns = 0};
+	vfm_interp_run(vm->prog, vm, &pkt, &result);
 	return result.verdict;
 }
 

@@ -211,7 +211,9 @@ static void plan_program(const struct vfm_program *prog, enum vfm_jit_variant va
 			case VFM_SPECIAL_FLOW_STORE:
 				plan->calls = plan->args = true;
 				break;
-			case VFM_SPECIAL_WLEN:
+			case VFM_SPECIAL_WLEN: /* the caller's value, or len if 0 */
+				plan->args = plan->len = true;
+				break;
 			case VFM_SPECIAL_TS:
 				plan->args = true;
 				break;

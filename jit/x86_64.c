@@ -243,6 +243,15 @@ static void cmova_rr(struct vfm_jit_ctx *e, int dst, int src)
 	modrm_rr(e, dst, src);
 }
 
+/* CMOVE r64, r/m64: 0F 44 /r (Vol. 2A, CMOVcc). */
+static void cmove_rr(struct vfm_jit_ctx *e, int dst, int src)
+{
+	rex(e, true, dst, src);
+	byte(e, 0x0F);
+	byte(e, 0x44);
+	modrm_rr(e, dst, src);
+}
+
 /* Big-endian packet load into dst from [REG_DATA + index + disp]
  * (index < 0: no index): MOVZX r32, m8 (0F B6), MOVZX r32, m16 (0F B7)
  * then ROL r16, 8 (66 C1 /0 8), MOV r32, m32 (8B) + BSWAP r32 (0F C8+r),
@@ -718,7 +727,10 @@ static void x86_special(struct vfm_jit_ctx *e, uint32_t i)
 		put_slot(e, d, REG_LEN);
 		break;
 	case VFM_SPECIAL_WLEN:
+		/* vfm_sem_wire_len: the caller's wire length, or len if 0. */
 		load_rm(e, TMP0, REG_ARGS, (int32_t)offsetof(struct vfm_jit_args, wire_len));
+		test_rr(e, TMP0, TMP0);
+		cmove_rr(e, TMP0, REG_LEN);
 		put_slot(e, d, TMP0);
 		break;
 	case VFM_SPECIAL_TS:

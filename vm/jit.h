@@ -19,7 +19,7 @@ struct vfm_jit_args {
 	struct vfm_flow_table *flow;
 	uint64_t ts_ns;
 	uint64_t budget;
-	uint64_t wire_len; /* WLEN's value: vfm_sem_wire_len(len, pkt->wire_len) */
+	uint64_t wire_len; /* vfm_packet_t.wire_len; WLEN reads len where it is 0 */
 	uint64_t insns;    /* instructions executed: VFM_JIT_COUNTING code adds to it */
 };
 

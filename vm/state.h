@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "jit.h"
 #include "program.h"
 
 /*
@@ -48,6 +49,10 @@ struct vfm_state {
 	vfm_error_t last_code;
 	char last_error[sizeof(((vfm_diag_t *)0)->message)];
 	struct vfm_flow_table flow;
+	/* What vfm_execute hands the JIT's code without counting: the same
+	 * for every packet (no timestamp, no wire length), so it is filled
+	 * once, not per call; that code only reads it. */
+	struct vfm_jit_args plain_args;
 };
 
 #endif
