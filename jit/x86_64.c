@@ -40,21 +40,28 @@ enum reg {
 	R8 = 8, R9 = 9, R10 = 10, R11 = 11, R12 = 12, R13 = 13, R14 = 14, R15 = 15,
 };
 
-/* Fixed roles. */
-#define REG_DATA R12   /* packet pointer */
-#define REG_LEN R13    /* packet length, zero-extended */
-#define REG_ARGS R14   /* struct vfm_jit_args * */
-#define REG_BUDGET R15 /* backward jumps left */
+/* Roles, chosen per program by x86_setup (the register map below); the
+ * macros read the map of the context `e` every emitter has. */
+#define REG_DATA (arch(e)->data)     /* packet pointer */
+#define REG_LEN (arch(e)->len)       /* packet length, zero-extended */
+#define REG_ARGS (arch(e)->args)     /* struct vfm_jit_args * */
+#define REG_BUDGET (arch(e)->budget) /* backward jumps left */
 #define TMP0 RAX
 #define TMP1 RCX       /* also the shift count (CL) */
-#define TMP2 RDX       /* clobbered by DIV */
+#define TMP2 RDX       /* clobbered by DIV; SWAP's temporary */
 
-/* Homes of stack slots 0..7; deeper slots live in the frame. */
-static const enum reg slot_regs[] = {RBX, RBP, RSI, RDI, R8, R9, R10, R11};
-#define N_SLOT_REGS 8
-/* Caller-saved slot registers (slots 2..7): saved around helper calls. */
+#define MAX_SLOT_REGS 10
+/* Programs that call helpers (HASH5, flow table): the roles in callee-
+ * saved registers, stack slots 0-1 too, slots 2-7 in caller-saved ones
+ * (saved around each call). */
+static const enum reg call_slot_regs[] = {RBX, RBP, RSI, RDI, R8, R9, R10, R11};
 static const enum reg caller_saved_slots[] = {RSI, RDI, R8, R9, R10, R11};
 #define N_CALLER_SAVED 6
+/* Leaf programs keep the arguments where the caller put them (RDI, RSI,
+ * RDX) and the first slots in caller-saved registers, so that small
+ * filters save and restore nothing; deeper slots take callee-saved
+ * registers (pushed only if used), then the frame. */
+static const enum reg leaf_slot_pool[] = {R8, R9, R10, R11, RBX, RBP, R12, R13, R14, R15};
 
 /* ---- frame ------------------------------------------------------------------ */
 
@@ -62,7 +69,10 @@ static const enum reg caller_saved_slots[] = {RSI, RDI, R8, R9, R10, R11};
  * rsp upwards: spilled slots, scratch words, call save area), each present
  * only if the plan needs it: small filters get no frame and few pushes. */
 struct x86 {
-	enum reg saved[6];
+	enum reg data, len, args, budget;
+	enum reg slot[MAX_SLOT_REGS]; /* homes of slots 0..n_slot_regs-1 */
+	unsigned n_slot_regs;
+	enum reg saved[8];            /* callee-saved registers pushed */
 	unsigned n_saved;
 	int32_t scratch_off, save_off; /* frame offsets */
 	uint32_t frame;                /* bytes below the pushes */
@@ -350,38 +360,38 @@ static void add_mi(struct vfm_jit_ctx *e, int base, int32_t disp, int32_t v)
 
 /* ---- stack slots -------------------------------------------------------------- */
 
-static bool slot_in_reg(int k)
+static bool slot_in_reg(struct vfm_jit_ctx *e, int k)
 {
-	return k < N_SLOT_REGS;
+	return (unsigned)k < arch(e)->n_slot_regs;
 }
 
-static int32_t slot_disp(int k)
+static int32_t slot_disp(struct vfm_jit_ctx *e, int k)
 {
-	return 8 * (k - N_SLOT_REGS);
+	return 8 * (k - (int)arch(e)->n_slot_regs);
 }
 
 /* A register holding slot k: its home, or `tmp` loaded from the frame. */
 static int get_slot(struct vfm_jit_ctx *e, int k, int tmp)
 {
-	if (slot_in_reg(k))
-		return slot_regs[k];
-	load_rm(e, tmp, RSP, slot_disp(k));
+	if (slot_in_reg(e, k))
+		return arch(e)->slot[k];
+	load_rm(e, tmp, RSP, slot_disp(e, k));
 	return tmp;
 }
 
 /* The register to compute slot k's new value in: its home, or `tmp`
  * (then put_slot stores it). */
-static int slot_target(int k, int tmp)
+static int slot_target(struct vfm_jit_ctx *e, int k, int tmp)
 {
-	return slot_in_reg(k) ? (int)slot_regs[k] : tmp;
+	return slot_in_reg(e, k) ? (int)arch(e)->slot[k] : tmp;
 }
 
 static void put_slot(struct vfm_jit_ctx *e, int k, int src)
 {
-	if (slot_in_reg(k))
-		mov_rr(e, slot_regs[k], src);
+	if (slot_in_reg(e, k))
+		mov_rr(e, arch(e)->slot[k], src);
 	else
-		store_mr(e, RSP, slot_disp(k), src);
+		store_mr(e, RSP, slot_disp(e, k), src);
 }
 
 static void copy_slot(struct vfm_jit_ctx *e, int dst, int src)
@@ -495,8 +505,8 @@ static void x86_stack(struct vfm_jit_ctx *e, uint32_t i)
 	int d = vfm_jit_depth(e, i), top = d - 1;
 	switch ((enum vfm_stack_op)insn->opcode) {
 	case VFM_STACK_PUSH:
-		if (slot_in_reg(d)) {
-			mov_ri(e, slot_regs[d], insn->imm);
+		if (slot_in_reg(e, d)) {
+			mov_ri(e, arch(e)->slot[d], insn->imm);
 		} else {
 			mov_ri(e, TMP0, insn->imm);
 			put_slot(e, d, TMP0);
@@ -550,7 +560,7 @@ static void x86_load(struct vfm_jit_ctx *e, uint32_t i)
 		}
 		jcc(e, CC_B, out);
 	}
-	int dst = slot_target(d, TMP1);
+	int dst = slot_target(e, d, TMP1);
 	if (insn->arg <= INT32_MAX) {
 		load_be(e, dst, -1, (int32_t)insn->arg, size);
 	} else {
@@ -583,7 +593,7 @@ static void x86_loadx(struct vfm_jit_ctx *e, uint32_t i)
 	 * add it to the index first. */
 	mov_ri(e, TMP1, insn->arg);
 	alu_rr(e, ALU_ADD, TMP0, TMP1);
-	int dst = slot_target(top, TMP1);
+	int dst = slot_target(e, top, TMP1);
 	load_be(e, dst, TMP0, 0, size);
 	if (dst == TMP1)
 		put_slot(e, top, TMP1);
@@ -700,11 +710,12 @@ static void x86_jcc(struct vfm_jit_ctx *e, uint32_t i, struct vfm_jit_operand bo
 	branch(e, i, true, cc_of(rel));
 }
 
+static void emit_return(struct vfm_jit_ctx *e);
+
 /* Return the verdict (saturated to 32 bits) with status OK. */
 static void x86_ret(struct vfm_jit_ctx *e, uint32_t i)
 {
 	const struct vfm_insn *insn = &e->prog->insns[i];
-	size_t epilogue = vfm_jit_label_pos(e, VFM_JIT_EPILOGUE);
 	switch ((enum vfm_ret_op)insn->opcode) {
 	case VFM_RET_RET:
 		mov_rr(e, RAX, get_slot(e, vfm_jit_depth(e, i) - 1, TMP0));
@@ -716,7 +727,7 @@ static void x86_ret(struct vfm_jit_ctx *e, uint32_t i)
 		mov_ri(e, RAX, insn->arg);
 		break;
 	}
-	jmp(e, epilogue);
+	emit_return(e);
 }
 
 static void x86_special(struct vfm_jit_ctx *e, uint32_t i)
@@ -770,23 +781,63 @@ static void x86_special(struct vfm_jit_ctx *e, uint32_t i)
 /* ---- prologue, exits, epilogue -------------------------------------------------- */
 
 /* Callee-saved registers and frame for the plan. */
+static bool is_callee_saved(enum reg r)
+{
+	return r == RBX || r == RBP || r == R12 || r == R13 || r == R14 || r == R15;
+}
+
+/* Does the program use RDX as a temporary (DIV, MOD, SWAP)? */
+static bool uses_rdx(const struct vfm_program *prog)
+{
+	for (uint32_t i = 0; i < prog->n_insns; i++) {
+		uint8_t op = prog->insns[i].opcode;
+		if (op == VFM_OPC_DIV || op == VFM_OPC_MOD || op == VFM_OPC_SWAP)
+			return true;
+	}
+	return false;
+}
+
+/* The register map and frame for the plan. */
 static void x86_setup(struct vfm_jit_ctx *e)
 {
 	const struct vfm_jit_plan *p = &e->plan;
 	struct x86 *x = arch(e);
-	if (p->max_depth >= 1)
-		x->saved[x->n_saved++] = RBX;
-	if (p->max_depth >= 2)
-		x->saved[x->n_saved++] = RBP;
-	if (p->packet)
-		x->saved[x->n_saved++] = REG_DATA;
-	if (p->len)
-		x->saved[x->n_saved++] = REG_LEN;
-	if (p->args)
-		x->saved[x->n_saved++] = REG_ARGS;
-	if (p->budget)
-		x->saved[x->n_saved++] = REG_BUDGET;
-	uint32_t size = p->max_depth > N_SLOT_REGS ? 8u * (p->max_depth - N_SLOT_REGS) : 0;
+	if (p->calls) {
+		x->data = R12;
+		x->len = R13;
+		x->args = R14;
+		x->budget = R15;
+		x->n_slot_regs = sizeof call_slot_regs / sizeof call_slot_regs[0];
+		memcpy(x->slot, call_slot_regs, sizeof call_slot_regs);
+		if (p->max_depth >= 1)
+			x->saved[x->n_saved++] = RBX;
+		if (p->max_depth >= 2)
+			x->saved[x->n_saved++] = RBP;
+		if (p->packet)
+			x->saved[x->n_saved++] = R12;
+		if (p->len)
+			x->saved[x->n_saved++] = R13;
+		if (p->args)
+			x->saved[x->n_saved++] = R14;
+		if (p->budget)
+			x->saved[x->n_saved++] = R15;
+	} else {
+		x->data = RDI;
+		x->len = RSI;
+		x->args = uses_rdx(e->prog) ? R11 : RDX;
+		x->budget = R10;
+		x->n_slot_regs = 0;
+		for (size_t k = 0; k < sizeof leaf_slot_pool / sizeof leaf_slot_pool[0]; k++) {
+			enum reg r = leaf_slot_pool[k];
+			if ((r == R11 && p->args && x->args == R11) || (r == R10 && p->budget))
+				continue;
+			x->slot[x->n_slot_regs++] = r;
+		}
+		for (unsigned k = 0; k < x->n_slot_regs && k < p->max_depth; k++)
+			if (is_callee_saved(x->slot[k]))
+				x->saved[x->n_saved++] = x->slot[k];
+	}
+	uint32_t size = p->max_depth > x->n_slot_regs ? 8u * (p->max_depth - x->n_slot_regs) : 0;
 	x->scratch_off = (int32_t)size;
 	if (p->scratch)
 		size += 8 * VFM_SCRATCH_WORDS;
@@ -809,19 +860,32 @@ static void x86_prologue(struct vfm_jit_ctx *e)
 		push_r(e, x->saved[r]);
 	if (x->frame)
 		alu_ri(e, ALU_SUB, RSP, (int32_t)x->frame);
-	if (p->packet)
-		mov_rr(e, REG_DATA, RDI);
-	if (p->len)
-		mov_rr(e, REG_LEN, RSI);
-	if (p->args)
-		mov_rr(e, REG_ARGS, RDX);
+	/* The arguments arrive in RDI, RSI, RDX (System V). */
+	if (p->packet && x->data != RDI)
+		mov_rr(e, x->data, RDI);
+	if (p->len && x->len != RSI)
+		mov_rr(e, x->len, RSI);
+	if (p->args && x->args != RDX)
+		mov_rr(e, x->args, RDX);
 	if (p->budget)
-		load_rm(e, REG_BUDGET, RDX, (int32_t)offsetof(struct vfm_jit_args, budget));
+		load_rm(e, x->budget, RDX, (int32_t)offsetof(struct vfm_jit_args, budget));
 	if (p->reads_scratch) {
 		alu_rr(e, ALU_XOR, RAX, RAX);
 		for (int k = 0; k < VFM_SCRATCH_WORDS; k++)
 			store_mr(e, RSP, x->scratch_off + 8 * k, RAX);
 	}
+}
+
+/* Restore and return, in place: every RET and exit gets its own copy
+ * (a few bytes) instead of a jump to a shared epilogue. */
+static void emit_return(struct vfm_jit_ctx *e)
+{
+	struct x86 *x = arch(e);
+	if (x->frame)
+		alu_ri(e, ALU_ADD, RSP, (int32_t)x->frame);
+	for (unsigned r = x->n_saved; r-- > 0;)
+		pop_r(e, x->saved[r]);
+	byte(e, 0xC3); /* RET */
 }
 
 static void x86_count(struct vfm_jit_ctx *e, uint32_t n)
@@ -836,17 +900,14 @@ static void x86_exit(struct vfm_jit_ctx *e, vfm_status_t status, uint32_t uncoun
 		add_mi(e, REG_ARGS, (int32_t)offsetof(struct vfm_jit_args, insns),
 		       -(int32_t)uncount);
 	mov_ri(e, RAX, (uint64_t)status << 32);
-	jmp(e, vfm_jit_label_pos(e, VFM_JIT_EPILOGUE));
+	emit_return(e);
 }
 
+/* The shared epilogue label's code: every return is emitted in place, so
+ * nothing jumps here; it stays for targets that share one. */
 static void x86_epilogue(struct vfm_jit_ctx *e)
 {
-	struct x86 *x = arch(e);
-	if (x->frame)
-		alu_ri(e, ALU_ADD, RSP, (int32_t)x->frame);
-	for (unsigned r = x->n_saved; r-- > 0;)
-		pop_r(e, x->saved[r]);
-	byte(e, 0xC3); /* RET */
+	emit_return(e);
 }
 
 static const struct vfm_jit_target x86_64_target = {
