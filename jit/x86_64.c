@@ -5,8 +5,13 @@
  *
  * Design (facts from the verifier shape the code):
  *   - the stack depth at every instruction is static, so stack slot k has a
- *     fixed home: a register for the first eight slots, a frame word
- *     beyond; no stack pointer exists at run time;
+ *     fixed home: a register for the first slots, a frame word beyond; no
+ *     stack pointer exists at run time.  Leaf programs (no helper calls)
+ *     keep the arguments in RDI/RSI/RDX and their first slots in
+ *     caller-saved R8-R11, so small filters push nothing; programs that
+ *     call helpers keep the roles and slots 0-1 in callee-saved registers;
+ *   - every RET and exit restores and returns in place (no jump to a
+ *     shared epilogue);
  *   - loads the verifier proved in bounds carry no check; the others one
  *     overflow-safe compare against the length register;
  *   - a fused PUSH k (the driver passes it as an immediate operand) becomes
