@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct cbpf_gen_insn {
@@ -126,78 +127,92 @@ static uint32_t cbpf_gen_offset(struct cbpf_src *s)
 }
 
 /*
- * libpcap 1.10's bpf_filter does not zero M[] (later versions do; VFM does):
- * a read of a scratch word no path has written returns stack garbage.  So
- * generated programs must write M[i] before any read of it, on every path.
- * A must-be-written analysis (forward, to a fixed point because of backward
- * `ja`) finds reads that may see an unwritten word and turns them into
- * writes of the same word (ld M[i] -> st M[i], ldx M[i] -> stx M[i]),
- * until none is left.  Returns the number of instructions changed.
+ * libpcap 1.10's bpf_filter does not zero M[] (libpcap's master branch
+ * does; VFM does): a read of a scratch word no path has written returns
+ * stack garbage.  cbpf_gen_unsafe_reads finds such reads with a forward
+ * must-be-written analysis (to a fixed point, because of backward `ja`):
+ * it sets unsafe[i] = 1 for every reachable `ld M[k]` / `ldx M[k]` that may
+ * see an unwritten word and returns how many there are (-1: out of
+ * memory).  A program without one gives the same result whether M[] starts
+ * as garbage or as zeros, so bpf_filter can judge it.
  */
-static unsigned cbpf_gen_fix_scratch(struct cbpf_gen_insn *prog, size_t n)
+static int cbpf_gen_unsafe_reads(const struct cbpf_gen_insn *prog, size_t n,
+				 uint8_t *unsafe)
 {
-	uint16_t in[256];
-	unsigned changed = 0;
-	if (n > 256)
-		return 0;
-	for (;;) {
-		for (size_t i = 0; i < n; i++)
-			in[i] = 0xffff; /* top: not reached yet */
-		uint8_t reached[256] = {0};
-		in[0] = 0;
-		reached[0] = 1;
-		for (int stable = 0; !stable;) {
-			stable = 1;
-			for (size_t i = 0; i < n; i++) {
-				if (!reached[i])
+	/* in[i]: words written on every path to i (bit k = M[k]). */
+	uint16_t *in = malloc((n ? n : 1) * sizeof *in);
+	uint8_t *reached = calloc(n ? n : 1, 1);
+	if (!in || !reached) {
+		free(in);
+		free(reached);
+		return -1;
+	}
+	in[0] = 0;
+	reached[0] = n > 0;
+	for (int stable = 0; !stable;) {
+		stable = 1;
+		for (size_t i = 0; i < n; i++) {
+			if (!reached[i])
+				continue;
+			const struct cbpf_gen_insn *p = &prog[i];
+			uint16_t out = in[i];
+			if (p->code == 0x02 || p->code == 0x03)
+				out |= (uint16_t)(1u << (p->k & 15));
+			int64_t succ[2];
+			int ns = 0;
+			if ((p->code & 0x07) == 0x06) {
+				/* return: no successor */
+			} else if (p->code == 0x05) {
+				succ[ns++] = (int64_t)i + 1 + (int32_t)p->k;
+			} else if ((p->code & 0x07) == 0x05) {
+				succ[ns++] = (int64_t)i + 1 + p->jt;
+				succ[ns++] = (int64_t)i + 1 + p->jf;
+			} else {
+				succ[ns++] = (int64_t)i + 1;
+			}
+			for (int j = 0; j < ns; j++) {
+				if (succ[j] < 0 || succ[j] >= (int64_t)n)
 					continue;
-				const struct cbpf_gen_insn *p = &prog[i];
-				uint16_t out = in[i];
-				if (p->code == 0x02 || p->code == 0x03)
-					out |= (uint16_t)(1u << (p->k & 15));
-				size_t succ[2];
-				int ns = 0;
-				switch (p->code & 0x07) {
-				case 0x06:
-					break;
-				case 0x05:
-					if (p->code == 0x05) {
-						succ[ns++] = (size_t)((int64_t)i + 1 + (int32_t)p->k);
-					} else {
-						succ[ns++] = i + 1 + p->jt;
-						succ[ns++] = i + 1 + p->jf;
-					}
-					break;
-				default:
-					succ[ns++] = i + 1;
-					break;
-				}
-				for (int j = 0; j < ns; j++) {
-					size_t t = succ[j];
-					if (t >= n)
-						continue;
-					uint16_t v = reached[t] ? (uint16_t)(in[t] & out) : out;
-					if (!reached[t] || v != in[t]) {
-						in[t] = v;
-						reached[t] = 1;
-						stable = 0;
-					}
+				size_t t = (size_t)succ[j];
+				uint16_t v = reached[t] ? (uint16_t)(in[t] & out) : out;
+				if (!reached[t] || v != in[t]) {
+					in[t] = v;
+					reached[t] = 1;
+					stable = 0;
 				}
 			}
 		}
-		int fixed = 0;
+	}
+	int count = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct cbpf_gen_insn *p = &prog[i];
+		unsafe[i] = reached[i] && (p->code == 0x60 || p->code == 0x61) &&
+			    !(in[i] & (1u << (p->k & 15)));
+		count += unsafe[i];
+	}
+	free(in);
+	free(reached);
+	return count;
+}
+
+/* Turn every unsafe read into a write of the same word (ld M[k] -> st
+ * M[k], ldx M[k] -> stx M[k]) until none is left.  Returns the number of
+ * instructions changed. */
+static unsigned cbpf_gen_fix_scratch(struct cbpf_gen_insn *prog, size_t n)
+{
+	uint8_t unsafe[256];
+	unsigned changed = 0;
+	if (n > sizeof unsafe)
+		return 0;
+	while (cbpf_gen_unsafe_reads(prog, n, unsafe) > 0) {
 		for (size_t i = 0; i < n; i++) {
-			struct cbpf_gen_insn *p = &prog[i];
-			if (reached[i] && (p->code == 0x60 || p->code == 0x61) &&
-			    !(in[i] & (1u << (p->k & 15)))) {
-				p->code = p->code == 0x60 ? 0x02 : 0x03;
-				fixed = 1;
+			if (unsafe[i]) {
+				prog[i].code = prog[i].code == 0x60 ? 0x02 : 0x03;
 				changed++;
 			}
 		}
-		if (!fixed)
-			return changed;
 	}
+	return changed;
 }
 
 /* Generate a program of at most max_len instructions into out; returns the

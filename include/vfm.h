@@ -264,17 +264,19 @@ VFM_API uint64_t vfm_hash5(const uint8_t *data, uint32_t len);
  *                     NULL, &img, &len, &d) != VFM_OK)
  *           fprintf(stderr, "%s\n", d.message);
  *
- * Equality with bpf_filter(insns, data, wire_len, cap_len) holds for the
- * verdict, whatever the status: an out-of-bounds load ends the VFM program
- * with verdict 0 and status BOUNDS where bpf_filter returns 0; the
- * backward-jump budget (vfm_config_t.budget) must not run out (libpcap
- * itself has no limit; `protochain` needs at most cap_len / 8 backward
- * jumps).  `ld #len` / `ldx #len` read the packet length VFM is given
- * (vfm_packet_t.len), which is bpf_filter's buflen; docs/CBPF.md says how
- * to get bpf_filter's wirelen.
+ * Equality with bpf_filter(insns, data, wirelen, buflen) holds for the
+ * verdict, whatever the status, when VFM runs the packet as
+ * vfm_packet_t{.data = data, .len = buflen, .wire_len = wirelen}: an
+ * out-of-bounds load ends the VFM program with verdict 0 and status BOUNDS
+ * where bpf_filter returns 0; `ld #len` / `ldx #len` read .wire_len (VFM's
+ * WLEN; 0 means unknown and reads .len, so vfm_execute() gives the captured
+ * length); the backward-jump budget (vfm_config_t.budget) must not run out
+ * (libpcap has no limit and loops forever on `ja -1`; `protochain` needs
+ * at most buflen / 8 backward jumps, far below the default budget).
  *
- * Errors: validation failures (what libpcap's bpf_validate rejects, and
- * opcodes bpf_filter does not implement) are VFM_EVERIFY; Linux-only loads
+ * Errors: validation failures (what libpcap's bpf_validate rejects,
+ * opcodes bpf_filter does not implement, and constant shifts by 32 or
+ * more, undefined behaviour in bpf_filter) are VFM_EVERIFY; Linux-only loads
  * (negative offsets: SKF_AD_OFF ancillary data, SKF_NET_OFF, SKF_LL_OFF)
  * are VFM_EUNSUPPORTED; more than VFM_CBPF_MAX_INSNS instructions is
  * VFM_ETOOBIG.  The diagnostic's message names the cBPF instruction
@@ -306,35 +308,35 @@ typedef struct vfm_cbpf_options {
 
 /* Check a cBPF program as the translation does (bpf_validate's rules, see
  * above); VFM_OK if vfm_from_cbpf would accept it. */
-vfm_error_t vfm_cbpf_validate(const vfm_cbpf_insn_t *insns, size_t n,
-			      vfm_diag_t *diag);
+VFM_API vfm_error_t vfm_cbpf_validate(const vfm_cbpf_insn_t *insns, size_t n,
+				      vfm_diag_t *diag);
 /* Translate to a bytecode file image (malloc'ed, freed by the caller with
  * free()).  opt may be NULL.  By default the image carries a line table
  * (so verifier messages name the cBPF instruction) and the cBPF program
  * itself (VFM_SECTION_CBPF).  The image loads with vfm_load_program and
  * passes the verifier. */
-vfm_error_t vfm_from_cbpf(const vfm_cbpf_insn_t *insns, size_t n,
+VFM_API vfm_error_t vfm_from_cbpf(const vfm_cbpf_insn_t *insns, size_t n,
 			  const vfm_cbpf_options_t *opt, uint8_t **out,
 			  size_t *out_len, vfm_diag_t *diag);
 /* Translate and load as a program (vfm_program_create on the image). */
-vfm_error_t vfm_program_from_cbpf(const vfm_cbpf_insn_t *insns, size_t n,
+VFM_API vfm_error_t vfm_program_from_cbpf(const vfm_cbpf_insn_t *insns, size_t n,
 				  const vfm_cbpf_options_t *opt,
 				  vfm_program_t **out, vfm_diag_t *diag);
 /* Translate and attach to a VM; on failure the VM keeps its previous
  * program and vfm_last_error() has the message. */
-vfm_error_t vfm_load_cbpf(vfm_state_t *vm, const vfm_cbpf_insn_t *insns,
+VFM_API vfm_error_t vfm_load_cbpf(vfm_state_t *vm, const vfm_cbpf_insn_t *insns,
 			  size_t n, const vfm_cbpf_options_t *opt);
 /* The cBPF program kept in a file image's VFM_SECTION_CBPF section
  * (malloc'ed array, freed by the caller).  VFM_EINVAL if the file has none;
  * file errors as vfm_program_create reports them. */
-vfm_error_t vfm_cbpf_from_file(const uint8_t *bytes, size_t len,
+VFM_API vfm_error_t vfm_cbpf_from_file(const uint8_t *bytes, size_t len,
 			       vfm_cbpf_insn_t **out, size_t *n,
 			       vfm_diag_t *diag);
 /* One instruction in the format of libpcap's bpf_image() / `tcpdump -d`:
  * "(002) jeq      #0x800           jt 3\tjf 5"; index is its position in
  * the program (jump targets are absolute).  Opcodes bpf_filter does not
  * implement print as "unimp 0xNN".  snprintf-style return value. */
-int vfm_cbpf_format(const vfm_cbpf_insn_t *insn, uint32_t index, char *buf,
+VFM_API int vfm_cbpf_format(const vfm_cbpf_insn_t *insn, uint32_t index, char *buf,
 		    size_t n);
 
 #ifdef __cplusplus

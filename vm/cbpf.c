@@ -1,35 +1,37 @@
 /*
  * vm/cbpf.c — classic BPF (libpcap's struct bpf_insn) to VFM bytecode, with
- * the semantics of libpcap's bpf_filter() exactly (docs/CBPF.md is the
- * instruction-by-instruction reference; this file implements it).
+ * the semantics of libpcap's bpf_filter() exactly.  docs/CBPF.md is the
+ * instruction-by-instruction reference; this file implements it.  Loading
+ * the result (verification) is api/cbpf.c's job: this file only uses vm/.
  *
  * Machine mapping.  At every cBPF instruction boundary the VFM stack holds
  * exactly two words, X below A (A on top); both are always < 2^32.  The
- * cBPF scratch words M[0..15] are VFM's M[0..15].  So every jump between
- * cBPF instructions is at depth 2, which is what VFM's verifier demands
- * (one depth per pc), and an instruction's expansion only needs to restore
- * that shape.  Values stay 32-bit by masking after the operations that can
- * exceed 32 bits in VFM's 64-bit arithmetic (ADD, SUB, MUL, LSH, NEG).
+ * cBPF scratch words M[0..15] are VFM's M[0..15], which VFM zeroes for
+ * every packet.  So every jump between cBPF instructions lands at depth 2,
+ * which is what VFM's verifier demands (one depth per pc), and each
+ * instruction's expansion only has to restore that shape.  Values stay
+ * 32-bit by masking after the operations that can leave 32 bits in VFM's
+ * 64-bit arithmetic (ADD, SUB, MUL, LSH, NEG); the others cannot.
  *
  * Where the two machines differ, the expansion closes the gap:
- *   - out-of-bounds loads: bpf_filter returns 0, VFM ends the packet with
- *     verdict 0 and status BOUNDS; the verdict is the same, so the
- *     translation relies on VFM's bounds check (no explicit guard), and
- *     BOUNDS tells the caller why the packet was dropped;
+ *   - out-of-bounds loads: bpf_filter returns 0; VFM ends the packet with
+ *     verdict 0 and status BOUNDS.  Same verdict, so the translation relies
+ *     on VFM's bounds check (no explicit guard).  VFM's check is
+ *     overflow-safe and the indexed offset X + k is computed in 64 bits,
+ *     exactly bpf_filter's three-comparison check;
  *   - DIV/MOD by X == 0 returns 0 in bpf_filter; VFM defines x/0 = 0 and
- *     x%0 = x, so an explicit guard jumps to a shared RET 0;
- *   - LSH/RSH by X >= 32 gives A = 0 in bpf_filter; VFM masks the count
- *     with 63, so an explicit guard sets A to 0;
- *   - indexed loads: bpf_filter checks X + k without wrap-around, exactly
- *     VFM's LDnX (offset computed in 64 bits);
- *   - RET #k returns k itself (VFM's RET k is a u32 verdict: no change).
+ *     x%0 = x and carries on, so a guard jumps to a shared RET 0;
+ *   - LSH/RSH by X >= 32 gives A = 0 in bpf_filter (libpcap >= 1.10
+ *     checks); VFM masks the count with 63, so a guard pushes 0;
+ *   - `ld #len` / `ldx #len` are bpf_filter's wirelen: VFM's WLEN;
+ *   - RET #k returns k itself (VFM's RET k is the same u32 verdict).
  *
  * The validator accepts what libpcap's bpf_validate() accepts and
- * bpf_filter() implements (bpf_validate of libpcap 1.10 accepts opcodes
- * that bpf_filter aborts on), minus constant shifts by 32 or more
- * (undefined behaviour in libpcap 1.10's bpf_filter, rejected by newer
- * libpcap) and Linux's negative-offset loads (SKF_AD_OFF, SKF_NET_OFF,
- * SKF_LL_OFF), which mean something else in the kernel.
+ * bpf_filter() implements (bpf_validate accepts opcodes that bpf_filter
+ * aborts on), minus constant shifts by 32 or more (undefined behaviour in
+ * bpf_filter, never emitted by pcap_compile, refused by Linux) and Linux's
+ * negative-offset loads (SKF_AD_OFF, SKF_NET_OFF, SKF_LL_OFF), which mean
+ * something else in the kernel than in bpf_filter.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,7 +39,6 @@
 #include <string.h>
 
 #include "program.h"
-#include "state.h"
 
 /* cBPF encoding (the BSD/libpcap/Linux constants, spelled out here so that
  * libvfm needs no libpcap headers). */
@@ -51,40 +52,6 @@
 #define CBPF_RET 0x06
 #define CBPF_MISC 0x07
 
-#define CBPF_W 0x00
-#define CBPF_H 0x08
-#define CBPF_B 0x10
-#define CBPF_IMM 0x00
-#define CBPF_ABS 0x20
-#define CBPF_IND 0x40
-#define CBPF_MEM 0x60
-#define CBPF_LEN 0x80
-#define CBPF_MSH 0xa0
-
-#define CBPF_ADD 0x00
-#define CBPF_SUB 0x10
-#define CBPF_MUL 0x20
-#define CBPF_DIV 0x30
-#define CBPF_OR 0x40
-#define CBPF_AND 0x50
-#define CBPF_LSH 0x60
-#define CBPF_RSH 0x70
-#define CBPF_NEG 0x80
-#define CBPF_MOD 0x90
-#define CBPF_XOR 0xa0
-
-#define CBPF_JA 0x00
-#define CBPF_JEQ 0x10
-#define CBPF_JGT 0x20
-#define CBPF_JGE 0x30
-#define CBPF_JSET 0x40
-
-#define CBPF_K 0x00
-#define CBPF_X 0x08
-#define CBPF_A 0x10 /* RET A */
-#define CBPF_TAX 0x00
-#define CBPF_TXA 0x80
-
 /* Linux's negative load offsets (linux/filter.h): ancillary data from
  * SKF_AD_OFF (-0x1000) up, network- and link-layer-relative loads from
  * SKF_NET_OFF (-0x100000) and SKF_LL_OFF (-0x200000). */
@@ -92,103 +59,136 @@
 #define CBPF_SKF_NET_OFF 0xFFF00000u
 #define CBPF_SKF_LL_OFF 0xFFE00000u
 
-/* The largest VFM expansion of one cBPF instruction, in bytes and in VFM
- * instructions (LSH X: 10 instructions, 42 bytes); checked as we emit. */
-#define CBPF_MAX_BYTES 48u
-#define CBPF_MAX_VFM_INSNS 12u
+/*
+ * The opcodes bpf_filter implements: X(code, mnemonic, operand format).
+ * Every other code is refused.  The operand formats are bpf_image()'s.
+ */
+enum cbpf_fmt {
+	CBPF_F_NONE,   /* ret a, neg, tax, txa */
+	CBPF_F_DEC,    /* #%d */
+	CBPF_F_HEX,    /* #0x%x */
+	CBPF_F_ABS,    /* [%d] */
+	CBPF_F_IND,    /* [x + %d] */
+	CBPF_F_MEM,    /* M[%d] */
+	CBPF_F_X,      /* x */
+	CBPF_F_MSH,    /* 4*([%d]&0xf) */
+	CBPF_F_PKTLEN, /* #pktlen */
+	CBPF_F_JA,     /* absolute target */
+};
+
+#define CBPF_OPCODES(X)                                                       \
+	X(0x06, "ret", CBPF_F_DEC)   /* ret #k */                             \
+	X(0x16, "ret", CBPF_F_NONE)  /* ret a */                              \
+	X(0x20, "ld", CBPF_F_ABS)    /* ld [k] */                             \
+	X(0x28, "ldh", CBPF_F_ABS)                                            \
+	X(0x30, "ldb", CBPF_F_ABS)                                            \
+	X(0x80, "ld", CBPF_F_PKTLEN) /* ld #len */                            \
+	X(0x81, "ldx", CBPF_F_PKTLEN)                                         \
+	X(0x40, "ld", CBPF_F_IND)    /* ld [x + k] */                         \
+	X(0x48, "ldh", CBPF_F_IND)                                            \
+	X(0x50, "ldb", CBPF_F_IND)                                            \
+	X(0xb1, "ldxb", CBPF_F_MSH)  /* ldxb 4*([k]&0xf) */                   \
+	X(0x00, "ld", CBPF_F_HEX)    /* ld #k */                              \
+	X(0x01, "ldx", CBPF_F_HEX)                                            \
+	X(0x60, "ld", CBPF_F_MEM)    /* ld M[k] */                            \
+	X(0x61, "ldx", CBPF_F_MEM)                                            \
+	X(0x02, "st", CBPF_F_MEM)                                             \
+	X(0x03, "stx", CBPF_F_MEM)                                            \
+	X(0x05, "ja", CBPF_F_JA)                                              \
+	X(0x15, "jeq", CBPF_F_HEX)                                            \
+	X(0x25, "jgt", CBPF_F_HEX)                                            \
+	X(0x35, "jge", CBPF_F_HEX)                                            \
+	X(0x45, "jset", CBPF_F_HEX)                                           \
+	X(0x1d, "jeq", CBPF_F_X)                                              \
+	X(0x2d, "jgt", CBPF_F_X)                                              \
+	X(0x3d, "jge", CBPF_F_X)                                              \
+	X(0x4d, "jset", CBPF_F_X)                                             \
+	X(0x04, "add", CBPF_F_DEC)                                            \
+	X(0x14, "sub", CBPF_F_DEC)                                            \
+	X(0x24, "mul", CBPF_F_DEC)                                            \
+	X(0x34, "div", CBPF_F_DEC)                                            \
+	X(0x94, "mod", CBPF_F_DEC)                                            \
+	X(0x54, "and", CBPF_F_HEX)                                            \
+	X(0x44, "or", CBPF_F_HEX)                                             \
+	X(0xa4, "xor", CBPF_F_HEX)                                            \
+	X(0x64, "lsh", CBPF_F_DEC)                                            \
+	X(0x74, "rsh", CBPF_F_DEC)                                            \
+	X(0x0c, "add", CBPF_F_X)                                              \
+	X(0x1c, "sub", CBPF_F_X)                                              \
+	X(0x2c, "mul", CBPF_F_X)                                              \
+	X(0x3c, "div", CBPF_F_X)                                              \
+	X(0x9c, "mod", CBPF_F_X)                                              \
+	X(0x5c, "and", CBPF_F_X)                                              \
+	X(0x4c, "or", CBPF_F_X)                                               \
+	X(0xac, "xor", CBPF_F_X)                                              \
+	X(0x6c, "lsh", CBPF_F_X)                                              \
+	X(0x7c, "rsh", CBPF_F_X)                                              \
+	X(0x84, "neg", CBPF_F_NONE)                                           \
+	X(0x07, "tax", CBPF_F_NONE)                                           \
+	X(0x87, "txa", CBPF_F_NONE)
+
+/* Mnemonic and operand format of a code; NULL for codes bpf_filter does
+ * not implement (the one `default:`: it rejects). */
+static const char *cbpf_mnemonic(uint16_t code, enum cbpf_fmt *fmt)
+{
+	switch (code) {
+#define CBPF_MNEM_CASE_(c, m, f)                                              \
+	case c:                                                               \
+		*fmt = f;                                                     \
+		return m;
+		CBPF_OPCODES(CBPF_MNEM_CASE_)
+#undef CBPF_MNEM_CASE_
+	default:
+		*fmt = CBPF_F_NONE;
+		return NULL;
+	}
+}
 
 /* ---- printing (the format of libpcap's bpf_image) ----------------------- */
 
-/* Mnemonic and operand of an instruction; NULL mnemonic for opcodes
- * bpf_filter does not implement. */
-static const char *cbpf_mnemonic(uint16_t code, int *operand)
-{
-	/* operand: 0 none, 1 "#%d", 2 "#0x%x", 3 "[%d]", 4 "[x + %d]",
-	 * 5 "M[%d]", 6 "x", 7 "4*([%d]&0xf)", 8 "#pktlen", 9 ja target */
-	*operand = 0;
-	switch (code) {
-	case CBPF_RET | CBPF_K: *operand = 1; return "ret";
-	case CBPF_RET | CBPF_A: return "ret";
-	case CBPF_LD | CBPF_W | CBPF_ABS: *operand = 3; return "ld";
-	case CBPF_LD | CBPF_H | CBPF_ABS: *operand = 3; return "ldh";
-	case CBPF_LD | CBPF_B | CBPF_ABS: *operand = 3; return "ldb";
-	case CBPF_LD | CBPF_W | CBPF_LEN: *operand = 8; return "ld";
-	case CBPF_LDX | CBPF_W | CBPF_LEN: *operand = 8; return "ldx";
-	case CBPF_LD | CBPF_W | CBPF_IND: *operand = 4; return "ld";
-	case CBPF_LD | CBPF_H | CBPF_IND: *operand = 4; return "ldh";
-	case CBPF_LD | CBPF_B | CBPF_IND: *operand = 4; return "ldb";
-	case CBPF_LDX | CBPF_MSH | CBPF_B: *operand = 7; return "ldxb";
-	case CBPF_LD | CBPF_IMM: *operand = 2; return "ld";
-	case CBPF_LDX | CBPF_IMM: *operand = 2; return "ldx";
-	case CBPF_LD | CBPF_MEM: *operand = 5; return "ld";
-	case CBPF_LDX | CBPF_MEM: *operand = 5; return "ldx";
-	case CBPF_ST: *operand = 5; return "st";
-	case CBPF_STX: *operand = 5; return "stx";
-	case CBPF_JMP | CBPF_JA: *operand = 9; return "ja";
-	case CBPF_JMP | CBPF_JGT | CBPF_K: *operand = 2; return "jgt";
-	case CBPF_JMP | CBPF_JGE | CBPF_K: *operand = 2; return "jge";
-	case CBPF_JMP | CBPF_JEQ | CBPF_K: *operand = 2; return "jeq";
-	case CBPF_JMP | CBPF_JSET | CBPF_K: *operand = 2; return "jset";
-	case CBPF_JMP | CBPF_JGT | CBPF_X: *operand = 6; return "jgt";
-	case CBPF_JMP | CBPF_JGE | CBPF_X: *operand = 6; return "jge";
-	case CBPF_JMP | CBPF_JEQ | CBPF_X: *operand = 6; return "jeq";
-	case CBPF_JMP | CBPF_JSET | CBPF_X: *operand = 6; return "jset";
-	case CBPF_ALU | CBPF_ADD | CBPF_X: *operand = 6; return "add";
-	case CBPF_ALU | CBPF_SUB | CBPF_X: *operand = 6; return "sub";
-	case CBPF_ALU | CBPF_MUL | CBPF_X: *operand = 6; return "mul";
-	case CBPF_ALU | CBPF_DIV | CBPF_X: *operand = 6; return "div";
-	case CBPF_ALU | CBPF_MOD | CBPF_X: *operand = 6; return "mod";
-	case CBPF_ALU | CBPF_AND | CBPF_X: *operand = 6; return "and";
-	case CBPF_ALU | CBPF_OR | CBPF_X: *operand = 6; return "or";
-	case CBPF_ALU | CBPF_XOR | CBPF_X: *operand = 6; return "xor";
-	case CBPF_ALU | CBPF_LSH | CBPF_X: *operand = 6; return "lsh";
-	case CBPF_ALU | CBPF_RSH | CBPF_X: *operand = 6; return "rsh";
-	case CBPF_ALU | CBPF_ADD | CBPF_K: *operand = 1; return "add";
-	case CBPF_ALU | CBPF_SUB | CBPF_K: *operand = 1; return "sub";
-	case CBPF_ALU | CBPF_MUL | CBPF_K: *operand = 1; return "mul";
-	case CBPF_ALU | CBPF_DIV | CBPF_K: *operand = 1; return "div";
-	case CBPF_ALU | CBPF_MOD | CBPF_K: *operand = 1; return "mod";
-	case CBPF_ALU | CBPF_AND | CBPF_K: *operand = 2; return "and";
-	case CBPF_ALU | CBPF_OR | CBPF_K: *operand = 2; return "or";
-	case CBPF_ALU | CBPF_XOR | CBPF_K: *operand = 2; return "xor";
-	case CBPF_ALU | CBPF_LSH | CBPF_K: *operand = 1; return "lsh";
-	case CBPF_ALU | CBPF_RSH | CBPF_K: *operand = 1; return "rsh";
-	case CBPF_ALU | CBPF_NEG: return "neg";
-	case CBPF_MISC | CBPF_TAX: return "tax";
-	case CBPF_MISC | CBPF_TXA: return "txa";
-	}
-	return NULL;
-}
+static void cbpf_format_operand(const vfm_cbpf_insn_t *insn, uint32_t index,
+				enum cbpf_fmt fmt, char *operand, size_t size);
 
 /* The instruction without the "(NNN) " prefix. */
 static int cbpf_format_body(const vfm_cbpf_insn_t *insn, uint32_t index,
 			    char *buf, size_t n)
 {
-	int kind;
-	const char *op = cbpf_mnemonic(insn->code, &kind);
+	enum cbpf_fmt fmt;
+	const char *op = cbpf_mnemonic(insn->code, &fmt);
 	char operand[64];
-	int32_t sk = (int32_t)insn->k;
-	if (!op)
-		return snprintf(buf, n, "%-8s 0x%x", "unimp", insn->code);
-	switch (kind) {
-	case 1: snprintf(operand, sizeof operand, "#%d", sk); break;
-	case 2: snprintf(operand, sizeof operand, "#0x%x", insn->k); break;
-	case 3: snprintf(operand, sizeof operand, "[%d]", sk); break;
-	case 4: snprintf(operand, sizeof operand, "[x + %d]", sk); break;
-	case 5: snprintf(operand, sizeof operand, "M[%d]", sk); break;
-	case 6: snprintf(operand, sizeof operand, "x"); break;
-	case 7: snprintf(operand, sizeof operand, "4*([%d]&0xf)", sk); break;
-	case 8: snprintf(operand, sizeof operand, "#pktlen"); break;
-	case 9:
-		snprintf(operand, sizeof operand, "%d",
-			 (int32_t)(index + 1u + insn->k));
-		break;
-	default: operand[0] = '\0'; break;
+	if (!op) {
+		op = "unimp";
+		snprintf(operand, sizeof operand, "0x%x", insn->code);
+	} else {
+		cbpf_format_operand(insn, index, fmt, operand, sizeof operand);
 	}
-	if (CBPF_CLASS(insn->code) == CBPF_JMP && insn->code != (CBPF_JMP | CBPF_JA))
+	/* bpf_image's rule: jt/jf for every JMP-class code but `ja`'s op. */
+	if (CBPF_CLASS(insn->code) == CBPF_JMP && (insn->code & 0xf0) != 0)
 		return snprintf(buf, n, "%-8s %-16s jt %u\tjf %u", op, operand,
 				index + 1u + insn->jt, index + 1u + insn->jf);
 	return snprintf(buf, n, "%-8s %s", op, operand);
+}
+
+/* The operand as bpf_image prints it. */
+static void cbpf_format_operand(const vfm_cbpf_insn_t *insn, uint32_t index,
+				enum cbpf_fmt fmt, char *operand, size_t size)
+{
+	int32_t sk = (int32_t)insn->k;
+	switch (fmt) {
+	case CBPF_F_NONE: operand[0] = '\0'; break;
+	case CBPF_F_DEC: snprintf(operand, size, "#%d", sk); break;
+	case CBPF_F_HEX: snprintf(operand, size, "#0x%x", insn->k); break;
+	case CBPF_F_ABS: snprintf(operand, size, "[%d]", sk); break;
+	case CBPF_F_IND: snprintf(operand, size, "[x + %d]", sk); break;
+	case CBPF_F_MEM: snprintf(operand, size, "M[%d]", sk); break;
+	case CBPF_F_X: snprintf(operand, size, "x"); break;
+	case CBPF_F_MSH: snprintf(operand, size, "4*([%d]&0xf)", sk); break;
+	case CBPF_F_PKTLEN: snprintf(operand, size, "#pktlen"); break;
+	case CBPF_F_JA:
+		/* bpf_image prints n + 1 + k as an int: wraps like it. */
+		snprintf(operand, size, "%d", (int32_t)(index + 1u + insn->k));
+		break;
+	}
 }
 
 int vfm_cbpf_format(const vfm_cbpf_insn_t *insn, uint32_t index, char *buf,
@@ -223,25 +223,76 @@ cbpf_fail(vfm_diag_t *diag, vfm_error_t code, const vfm_cbpf_insn_t *prog,
 			    i, body, why);
 }
 
+/* Name of a Linux ancillary offset (linux/filter.h), for the message. */
 static const char *cbpf_skf_name(uint32_t k)
 {
-	/* SKF_AD_* numbers of linux/filter.h, for the message. */
-	static const char *const names[] = {
-		"SKF_AD_PROTOCOL", NULL, NULL, NULL, "SKF_AD_PKTTYPE", NULL,
-		NULL, NULL, "SKF_AD_IFINDEX", NULL, NULL, NULL, "SKF_AD_NLATTR",
-		NULL, NULL, NULL, "SKF_AD_NLATTR_NEST", NULL, NULL, NULL,
-		"SKF_AD_MARK", NULL, NULL, NULL, "SKF_AD_QUEUE", NULL, NULL,
-		NULL, "SKF_AD_HATYPE", NULL, NULL, NULL, "SKF_AD_RXHASH", NULL,
-		NULL, NULL, "SKF_AD_CPU", NULL, NULL, NULL, "SKF_AD_ALU_XOR_X",
-		NULL, NULL, NULL, "SKF_AD_VLAN_TAG", NULL, NULL, NULL,
-		"SKF_AD_VLAN_TAG_PRESENT", NULL, NULL, NULL, "SKF_AD_PAY_OFFSET",
-		NULL, NULL, NULL, "SKF_AD_RANDOM", NULL, NULL, NULL,
-		"SKF_AD_VLAN_TPID",
+	static const struct {
+		uint16_t off;
+		const char *name;
+	} names[] = {
+		{0, "SKF_AD_PROTOCOL"},   {4, "SKF_AD_PKTTYPE"},
+		{8, "SKF_AD_IFINDEX"},    {12, "SKF_AD_NLATTR"},
+		{16, "SKF_AD_NLATTR_NEST"}, {20, "SKF_AD_MARK"},
+		{24, "SKF_AD_QUEUE"},     {28, "SKF_AD_HATYPE"},
+		{32, "SKF_AD_RXHASH"},    {36, "SKF_AD_CPU"},
+		{40, "SKF_AD_ALU_XOR_X"}, {44, "SKF_AD_VLAN_TAG"},
+		{48, "SKF_AD_VLAN_TAG_PRESENT"}, {52, "SKF_AD_PAY_OFFSET"},
+		{56, "SKF_AD_RANDOM"},    {60, "SKF_AD_VLAN_TPID"},
 	};
-	uint32_t off = k - CBPF_SKF_AD_OFF;
-	if (off < sizeof names / sizeof names[0] && names[off])
-		return names[off];
-	return "SKF_AD_*";
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (k - CBPF_SKF_AD_OFF == names[i].off)
+			return names[i].name;
+	return "an unknown SKF_AD_* number";
+}
+
+/* Is instruction p (of a known code) acceptable?  VFM_OK, or the refusal. */
+static vfm_error_t cbpf_check_insn(const vfm_cbpf_insn_t *prog, uint32_t len,
+				   uint32_t i, vfm_diag_t *diag)
+{
+	const vfm_cbpf_insn_t *p = &prog[i];
+	enum cbpf_fmt fmt;
+	if (!cbpf_mnemonic(p->code, &fmt))
+		return cbpf_fail(diag, VFM_EVERIFY, prog, i,
+				 "unknown opcode 0x%02x (bpf_filter does not implement it)",
+				 p->code);
+	/* Scratch words (bpf_validate). */
+	if (fmt == CBPF_F_MEM && p->k >= VFM_CBPF_MEMWORDS)
+		return cbpf_fail(diag, VFM_EVERIFY, prog, i,
+				 "scratch index %u is not below %u", p->k, VFM_CBPF_MEMWORDS);
+	/* Division by a constant 0 (bpf_validate). */
+	if ((p->code == 0x34 || p->code == 0x94) && p->k == 0)
+		return cbpf_fail(diag, VFM_EVERIFY, prog, i, "%s by the constant 0",
+				 p->code == 0x34 ? "division" : "modulo");
+	/* Constant shifts by 32 or more: undefined in bpf_filter (docs/CBPF.md). */
+	if ((p->code == 0x64 || p->code == 0x74) && p->k >= 32)
+		return cbpf_fail(diag, VFM_EVERIFY, prog, i,
+				 "constant shift by %u: shifts by 32 or more are undefined in bpf_filter",
+				 p->k);
+	/* Linux's negative offsets: absolute loads only; for [x + k] and
+	 * 4*([k]&0xf) bpf_filter (like VFM) takes k as an offset. */
+	if (fmt == CBPF_F_ABS && p->k >= CBPF_SKF_AD_OFF)
+		return cbpf_fail(diag, VFM_EUNSUPPORTED, prog, i,
+				 "Linux ancillary load SKF_AD_OFF%+d (%s) is not supported",
+				 (int32_t)(p->k - CBPF_SKF_AD_OFF), cbpf_skf_name(p->k));
+	if (fmt == CBPF_F_ABS && p->k >= CBPF_SKF_LL_OFF)
+		return cbpf_fail(diag, VFM_EUNSUPPORTED, prog, i,
+				 "Linux %s-relative load (offset %d) is not supported",
+				 p->k >= CBPF_SKF_NET_OFF ? "SKF_NET_OFF" : "SKF_LL_OFF",
+				 (int32_t)p->k);
+	/* Jump targets (bpf_validate; `ja` is signed, backward allowed). */
+	if (fmt == CBPF_F_JA) {
+		int64_t t = (int64_t)i + 1 + (int32_t)p->k;
+		if (t < 0 || t >= (int64_t)len)
+			return cbpf_fail(diag, VFM_EVERIFY, prog, i,
+					 "jump target %lld is outside the program (%u instructions)",
+					 (long long)t, len);
+	} else if (CBPF_CLASS(p->code) == CBPF_JMP) {
+		if (i + 1u + p->jt >= len || i + 1u + p->jf >= len)
+			return cbpf_fail(diag, VFM_EVERIFY, prog, i,
+					 "jump target %u is past the end (%u instructions)",
+					 i + 1u + (p->jt > p->jf ? p->jt : p->jf), len);
+	}
+	return VFM_OK;
 }
 
 vfm_error_t vfm_cbpf_validate(const vfm_cbpf_insn_t *prog, size_t n,
@@ -260,76 +311,9 @@ vfm_error_t vfm_cbpf_validate(const vfm_cbpf_insn_t *prog, size_t n,
 				    n, VFM_CBPF_MAX_INSNS);
 	uint32_t len = (uint32_t)n;
 	for (uint32_t i = 0; i < len; i++) {
-		const vfm_cbpf_insn_t *p = &prog[i];
-		int kind;
-		if (!cbpf_mnemonic(p->code, &kind))
-			return cbpf_fail(diag, VFM_EVERIFY, prog, i,
-					 "unknown opcode 0x%02x (bpf_filter does not implement it)",
-					 p->code);
-		uint16_t c = p->code;
-		switch (c) {
-		case CBPF_LD | CBPF_MEM:
-		case CBPF_LDX | CBPF_MEM:
-		case CBPF_ST:
-		case CBPF_STX:
-			if (p->k >= VFM_CBPF_MEMWORDS)
-				return cbpf_fail(diag, VFM_EVERIFY, prog, i,
-						 "scratch index %u is not below %u", p->k,
-						 VFM_CBPF_MEMWORDS);
-			break;
-		case CBPF_ALU | CBPF_DIV | CBPF_K:
-		case CBPF_ALU | CBPF_MOD | CBPF_K:
-			if (p->k == 0)
-				return cbpf_fail(diag, VFM_EVERIFY, prog, i,
-						 "%s by the constant 0",
-						 c == (CBPF_ALU | CBPF_DIV | CBPF_K) ? "division"
-										 : "modulo");
-			break;
-		case CBPF_ALU | CBPF_LSH | CBPF_K:
-		case CBPF_ALU | CBPF_RSH | CBPF_K:
-			if (p->k >= 32)
-				return cbpf_fail(diag, VFM_EVERIFY, prog, i,
-						 "constant shift by %u: shifts by 32 or more are undefined in bpf_filter",
-						 p->k);
-			break;
-		case CBPF_LD | CBPF_W | CBPF_ABS:
-		case CBPF_LD | CBPF_H | CBPF_ABS:
-		case CBPF_LD | CBPF_B | CBPF_ABS:
-			if (p->k >= CBPF_SKF_AD_OFF)
-				return cbpf_fail(diag, VFM_EUNSUPPORTED, prog, i,
-						 "Linux ancillary load SKF_AD_OFF%+d (%s) is not supported",
-						 (int32_t)(p->k - CBPF_SKF_AD_OFF),
-						 cbpf_skf_name(p->k));
-			if (p->k >= CBPF_SKF_LL_OFF)
-				return cbpf_fail(diag, VFM_EUNSUPPORTED, prog, i,
-						 "Linux %s-relative load (offset %d) is not supported",
-						 p->k >= CBPF_SKF_NET_OFF ? "SKF_NET_OFF" : "SKF_LL_OFF",
-						 (int32_t)p->k);
-			break;
-		case CBPF_JMP | CBPF_JA: {
-			int64_t t = (int64_t)i + 1 + (int32_t)p->k;
-			if (t < 0 || t >= (int64_t)len)
-				return cbpf_fail(diag, VFM_EVERIFY, prog, i,
-						 "jump target %lld is outside the program (%u instructions)",
-						 (long long)t, len);
-			break;
-		}
-		case CBPF_JMP | CBPF_JGT | CBPF_K:
-		case CBPF_JMP | CBPF_JGE | CBPF_K:
-		case CBPF_JMP | CBPF_JEQ | CBPF_K:
-		case CBPF_JMP | CBPF_JSET | CBPF_K:
-		case CBPF_JMP | CBPF_JGT | CBPF_X:
-		case CBPF_JMP | CBPF_JGE | CBPF_X:
-		case CBPF_JMP | CBPF_JEQ | CBPF_X:
-		case CBPF_JMP | CBPF_JSET | CBPF_X:
-			if (i + 1u + p->jt >= len || i + 1u + p->jf >= len)
-				return cbpf_fail(diag, VFM_EVERIFY, prog, i,
-						 "jump target %u is past the end (%u instructions)",
-						 i + 1u + (p->jt > p->jf ? p->jt : p->jf), len);
-			break;
-		default:
-			break;
-		}
+		vfm_error_t err = cbpf_check_insn(prog, len, i, diag);
+		if (err != VFM_OK)
+			return err;
 	}
 	if (CBPF_CLASS(prog[len - 1].code) != CBPF_RET)
 		return cbpf_fail(diag, VFM_EVERIFY, prog, len - 1,
@@ -339,7 +323,13 @@ vfm_error_t vfm_cbpf_validate(const vfm_cbpf_insn_t *prog, size_t n,
 
 /* ---- translation ---------------------------------------------------------- */
 
-enum { CBPF_TO_RET0 = -1 }; /* fix-up target: the shared RET 0 */
+/* The largest VFM expansion of one cBPF instruction, in bytes and in VFM
+ * instructions (lsh x: 10 instructions, 42 bytes; a conditional jump with
+ * both targets: 4 instructions, 19 bytes); checked as we emit. */
+#define CBPF_MAX_BYTES 48u
+#define CBPF_MAX_VFM_INSNS 12u
+
+enum { CBPF_TO_RET0 = -1, CBPF_NO_FIX = -2 }; /* special fix-up targets */
 
 struct cbpf_fix {
 	uint32_t pos;   /* offset of the rel32 in code */
@@ -354,27 +344,26 @@ struct cbpf_emit {
 	uint32_t line; /* cBPF index + 1 of what is being emitted; 0: none */
 	struct cbpf_fix *fix;
 	uint32_t n_fix;
+	int uses_ret0; /* some guard jumps to the shared RET 0 */
 };
 
-/* One VFM instruction: the buffers are sized for the worst case up front
+/* One VFM instruction.  The buffers are sized for the worst case up front
  * (CBPF_MAX_BYTES, CBPF_MAX_VFM_INSNS per cBPF instruction), so emitting
- * never fails. */
-static uint32_t cbpf_op(struct cbpf_emit *e, uint8_t opcode)
+ * cannot run out of room; vfm_from_cbpf checks the bound after each. */
+static void cbpf_op(struct cbpf_emit *e, enum vfm_opcode opcode)
 {
-	uint32_t pc = e->len;
 	if (e->line)
-		e->lines[e->n_lines++] = (struct vfm_line){pc, e->line};
-	e->code[e->len++] = opcode;
-	return pc;
+		e->lines[e->n_lines++] = (struct vfm_line){e->len, e->line};
+	e->code[e->len++] = (uint8_t)opcode;
 }
 
-static void cbpf_op_u8(struct cbpf_emit *e, uint8_t opcode, uint8_t v)
+static void cbpf_op_u8(struct cbpf_emit *e, enum vfm_opcode opcode, uint8_t v)
 {
 	cbpf_op(e, opcode);
 	e->code[e->len++] = v;
 }
 
-static void cbpf_op_u32(struct cbpf_emit *e, uint8_t opcode, uint32_t v)
+static void cbpf_op_u32(struct cbpf_emit *e, enum vfm_opcode opcode, uint32_t v)
 {
 	cbpf_op(e, opcode);
 	vfm_put_le32(e->code + e->len, v);
@@ -388,14 +377,17 @@ static void cbpf_push(struct cbpf_emit *e, uint64_t v)
 	e->len += 8;
 }
 
-/* A jump whose target is resolved later; returns the rel32's offset. */
-static uint32_t cbpf_jump(struct cbpf_emit *e, uint8_t opcode, int64_t target)
+/* A jump whose target is resolved later (CBPF_NO_FIX: by cbpf_patch);
+ * returns the rel32's offset. */
+static uint32_t cbpf_jump(struct cbpf_emit *e, enum vfm_opcode opcode, int64_t target)
 {
 	cbpf_op(e, opcode);
 	uint32_t pos = e->len;
 	e->len += 4;
-	if (target != INT64_MIN)
+	if (target != CBPF_NO_FIX)
 		e->fix[e->n_fix++] = (struct cbpf_fix){pos, target};
+	if (target == CBPF_TO_RET0)
+		e->uses_ret0 = 1;
 	return pos;
 }
 
@@ -412,81 +404,92 @@ static void cbpf_mask(struct cbpf_emit *e)
 	cbpf_op(e, VFM_OPC_AND);
 }
 
-/* Replace X (the word under A) by the value the sequence `load` pushes:
- * SWAP; POP; <load>; SWAP. */
-#define CBPF_SET_X(e, load)                                                   \
-	do {                                                                  \
-		cbpf_op(e, VFM_OPC_SWAP);                                     \
-		cbpf_op(e, VFM_OPC_POP);                                      \
-		load;                                                         \
-		cbpf_op(e, VFM_OPC_SWAP);                                     \
-	} while (0)
-
-static uint8_t cbpf_load_opcode(uint16_t code, int indexed)
+/* A = A op k (k != 0 for DIV/MOD, k < 32 for shifts: validated). */
+static void cbpf_alu_k(struct cbpf_emit *e, enum vfm_opcode op, uint32_t k, int carries)
 {
-	switch (code & 0x18) {
-	case CBPF_W: return indexed ? VFM_OPC_LD32X : VFM_OPC_LD32;
-	case CBPF_H: return indexed ? VFM_OPC_LD16X : VFM_OPC_LD16;
-	default: return indexed ? VFM_OPC_LD8X : VFM_OPC_LD8;
-	}
+	cbpf_push(e, k);
+	cbpf_op(e, op);
+	if (carries)
+		cbpf_mask(e);
 }
 
-static uint8_t cbpf_alu_opcode(uint16_t code)
+/* A = A op X (OVER brings X to the top: a = A, b = X). */
+static void cbpf_alu_x(struct cbpf_emit *e, enum vfm_opcode op, int carries)
 {
-	switch (code & 0xf0) {
-	case CBPF_ADD: return VFM_OPC_ADD;
-	case CBPF_SUB: return VFM_OPC_SUB;
-	case CBPF_MUL: return VFM_OPC_MUL;
-	case CBPF_DIV: return VFM_OPC_DIV;
-	case CBPF_MOD: return VFM_OPC_MOD;
-	case CBPF_AND: return VFM_OPC_AND;
-	case CBPF_OR: return VFM_OPC_OR;
-	case CBPF_XOR: return VFM_OPC_XOR;
-	case CBPF_LSH: return VFM_OPC_SHL;
-	default: return VFM_OPC_SHR;
-	}
+	cbpf_op(e, VFM_OPC_OVER);
+	cbpf_op(e, op);
+	if (carries)
+		cbpf_mask(e);
 }
 
-/* Does the ALU op's VFM result need masking back to 32 bits? */
-static int cbpf_alu_carries(uint16_t code)
+/* DIV/MOD by X: bpf_filter returns 0 when X == 0. */
+static void cbpf_div_x(struct cbpf_emit *e, enum vfm_opcode op)
 {
-	switch (code & 0xf0) {
-	case CBPF_ADD:
-	case CBPF_SUB:
-	case CBPF_MUL:
-	case CBPF_LSH:
-	case CBPF_NEG:
-		return 1;
-	default:
-		return 0;
-	}
+	cbpf_op(e, VFM_OPC_OVER);
+	cbpf_push(e, 0);
+	cbpf_jump(e, VFM_OPC_JEQ, CBPF_TO_RET0);
+	cbpf_alu_x(e, op, 0);
 }
 
-/* A conditional jump: compare, then branch to cBPF index jt_t or jf_t.
+/* LSH/RSH by X: bpf_filter gives A = X < 32 ? A op X : 0; VFM would use
+ * X & 63, so counts above 31 take the other branch. */
+static void cbpf_shift_x(struct cbpf_emit *e, enum vfm_opcode op, int carries)
+{
+	cbpf_op(e, VFM_OPC_OVER);
+	cbpf_push(e, 31);
+	uint32_t big = cbpf_jump(e, VFM_OPC_JGT, CBPF_NO_FIX);
+	cbpf_alu_x(e, op, carries);
+	uint32_t done = cbpf_jump(e, VFM_OPC_JMP, CBPF_NO_FIX);
+	cbpf_patch(e, big, e->len);
+	cbpf_op(e, VFM_OPC_POP);
+	cbpf_push(e, 0);
+	cbpf_patch(e, done, e->len);
+}
+
+/* Replace A by what one load instruction pushes (POP the old A first). */
+static void cbpf_set_a_load(struct cbpf_emit *e, enum vfm_opcode op, uint32_t k)
+{
+	cbpf_op(e, VFM_OPC_POP);
+	cbpf_op_u32(e, op, k);
+}
+
+/* A = P[X + k]: the index is a copy of X (POP A; DUP X). */
+static void cbpf_set_a_ind(struct cbpf_emit *e, enum vfm_opcode op, uint32_t k)
+{
+	cbpf_op(e, VFM_OPC_POP);
+	cbpf_op(e, VFM_OPC_DUP);
+	cbpf_op_u32(e, op, k);
+}
+
+/* X is the word under A: SWAP; POP; <push the new X>; SWAP.  These two
+ * bracket the push. */
+static void cbpf_x_begin(struct cbpf_emit *e)
+{
+	cbpf_op(e, VFM_OPC_SWAP);
+	cbpf_op(e, VFM_OPC_POP);
+}
+
+static void cbpf_x_end(struct cbpf_emit *e)
+{
+	cbpf_op(e, VFM_OPC_SWAP);
+}
+
+/*
+ * A conditional jump: compare, then branch to cBPF index jt_t or jf_t.
  * The operands are pushed so that the VFM compare (a OP b, b on top) is
  * the cBPF one: with k, DUP; PUSH k gives a = A, b = k; with X, OVER;
- * OVER gives a = X, b = A, so GT and GE turn into LT and LE. */
-static void cbpf_branch(struct cbpf_emit *e, const vfm_cbpf_insn_t *p, uint32_t i)
+ * OVER gives a = X, b = A, so A > X and A >= X become X < A and X <= A.
+ * taken/not_taken: the VFM jumps for "condition true" and "false"
+ * (not_taken 0: none, JSET has no complement).
+ */
+static void cbpf_branch(struct cbpf_emit *e, const vfm_cbpf_insn_t *p, uint32_t i,
+			int with_x, enum vfm_opcode taken, int has_not, enum vfm_opcode not_taken)
 {
 	uint32_t next = i + 1, jt_t = next + p->jt, jf_t = next + p->jf;
 	if (jt_t == jf_t) { /* the comparison has no effect */
 		if (jt_t != next)
 			cbpf_jump(e, VFM_OPC_JMP, jt_t);
 		return;
-	}
-	int with_x = (p->code & CBPF_X) != 0;
-	uint8_t op, neg; /* VFM jump for "true" and for "false" (0: none) */
-	switch (p->code & 0xf0) {
-	case CBPF_JEQ: op = VFM_OPC_JEQ; neg = VFM_OPC_JNE; break;
-	case CBPF_JGT:
-		op = with_x ? VFM_OPC_JLT : VFM_OPC_JGT;
-		neg = with_x ? VFM_OPC_JGE : VFM_OPC_JLE;
-		break;
-	case CBPF_JGE:
-		op = with_x ? VFM_OPC_JLE : VFM_OPC_JGE;
-		neg = with_x ? VFM_OPC_JGT : VFM_OPC_JLT;
-		break;
-	default: op = VFM_OPC_JSET; neg = 0; break;
 	}
 	if (with_x) {
 		cbpf_op(e, VFM_OPC_OVER);
@@ -496,138 +499,137 @@ static void cbpf_branch(struct cbpf_emit *e, const vfm_cbpf_insn_t *p, uint32_t 
 		cbpf_push(e, p->k);
 	}
 	if (jf_t == next) {
-		cbpf_jump(e, op, jt_t);
-	} else if (jt_t == next && neg) {
-		cbpf_jump(e, neg, jf_t);
+		cbpf_jump(e, taken, jt_t);
+	} else if (jt_t == next && has_not) {
+		cbpf_jump(e, not_taken, jf_t);
 	} else {
-		cbpf_jump(e, op, jt_t);
+		cbpf_jump(e, taken, jt_t);
 		cbpf_jump(e, VFM_OPC_JMP, jf_t);
 	}
 }
 
-/* Expand cBPF instruction i (validated). */
-static void cbpf_insn(struct cbpf_emit *e, const vfm_cbpf_insn_t *p, uint32_t i,
-		      int *uses_ret0)
+/* Expand cBPF instruction i (validated).  Every code cbpf_mnemonic knows
+ * has its case; the default is unreachable after validation and rejects
+ * rather than emit nothing. */
+static vfm_error_t cbpf_insn(struct cbpf_emit *e, const vfm_cbpf_insn_t *prog,
+			     uint32_t i, vfm_diag_t *diag)
 {
-	uint16_t c = p->code;
-	switch (CBPF_CLASS(c)) {
-	case CBPF_RET:
-		if (c == (CBPF_RET | CBPF_K))
-			cbpf_op_u32(e, VFM_OPC_RETK, p->k);
-		else
-			cbpf_op(e, VFM_OPC_RET); /* pops A; X is discarded */
-		return;
-	case CBPF_LD:
-		cbpf_op(e, VFM_OPC_POP); /* the old A */
-		switch (c & 0xe0) {
-		case CBPF_ABS: cbpf_op_u32(e, cbpf_load_opcode(c, 0), p->k); break;
-		case CBPF_IND:
-			cbpf_op(e, VFM_OPC_DUP); /* X is the index */
-			cbpf_op_u32(e, cbpf_load_opcode(c, 1), p->k);
-			break;
-		case CBPF_MEM: cbpf_op_u8(e, VFM_OPC_LDM, (uint8_t)p->k); break;
-		case CBPF_LEN: cbpf_op(e, VFM_OPC_LEN); break;
-		default: cbpf_push(e, p->k); break; /* IMM */
-		}
-		return;
-	case CBPF_LDX:
-		switch (c & 0xe0) {
-		case CBPF_MEM: CBPF_SET_X(e, cbpf_op_u8(e, VFM_OPC_LDM, (uint8_t)p->k)); break;
-		case CBPF_LEN: CBPF_SET_X(e, cbpf_op(e, VFM_OPC_LEN)); break;
-		case CBPF_MSH:
-			/* X = (P[k] & 0xf) << 2 */
-			CBPF_SET_X(e, {
-				cbpf_op_u32(e, VFM_OPC_LD8, p->k);
-				cbpf_push(e, 0xf);
-				cbpf_op(e, VFM_OPC_AND);
-				cbpf_push(e, 2);
-				cbpf_op(e, VFM_OPC_SHL);
-			});
-			break;
-		default: CBPF_SET_X(e, cbpf_push(e, p->k)); break; /* IMM */
-		}
-		return;
-	case CBPF_ST:
+	const vfm_cbpf_insn_t *p = &prog[i];
+	uint32_t k = p->k;
+	switch (p->code) {
+	/* returns: RET pops A (X is left behind, which RET allows) */
+	case 0x06: cbpf_op_u32(e, VFM_OPC_RETK, k); break;
+	case 0x16: cbpf_op(e, VFM_OPC_RET); break;
+	/* A = packet, length, constant, scratch */
+	case 0x20: cbpf_set_a_load(e, VFM_OPC_LD32, k); break;
+	case 0x28: cbpf_set_a_load(e, VFM_OPC_LD16, k); break;
+	case 0x30: cbpf_set_a_load(e, VFM_OPC_LD8, k); break;
+	case 0x40: cbpf_set_a_ind(e, VFM_OPC_LD32X, k); break;
+	case 0x48: cbpf_set_a_ind(e, VFM_OPC_LD16X, k); break;
+	case 0x50: cbpf_set_a_ind(e, VFM_OPC_LD8X, k); break;
+	case 0x80:
+		cbpf_op(e, VFM_OPC_POP);
+		cbpf_op(e, VFM_OPC_WLEN);
+		break;
+	case 0x00:
+		cbpf_op(e, VFM_OPC_POP);
+		cbpf_push(e, k);
+		break;
+	case 0x60:
+		cbpf_op(e, VFM_OPC_POP);
+		cbpf_op_u8(e, VFM_OPC_LDM, (uint8_t)k);
+		break;
+	/* X = length, MSH, constant, scratch */
+	case 0x81:
+		cbpf_x_begin(e);
+		cbpf_op(e, VFM_OPC_WLEN);
+		cbpf_x_end(e);
+		break;
+	case 0xb1: /* X = (P[k] & 0xf) << 2 */
+		cbpf_x_begin(e);
+		cbpf_op_u32(e, VFM_OPC_LD8, k);
+		cbpf_push(e, 0xf);
+		cbpf_op(e, VFM_OPC_AND);
+		cbpf_push(e, 2);
+		cbpf_op(e, VFM_OPC_SHL);
+		cbpf_x_end(e);
+		break;
+	case 0x01:
+		cbpf_x_begin(e);
+		cbpf_push(e, k);
+		cbpf_x_end(e);
+		break;
+	case 0x61:
+		cbpf_x_begin(e);
+		cbpf_op_u8(e, VFM_OPC_LDM, (uint8_t)k);
+		cbpf_x_end(e);
+		break;
+	/* stores */
+	case 0x02:
 		cbpf_op(e, VFM_OPC_DUP);
-		cbpf_op_u8(e, VFM_OPC_STM, (uint8_t)p->k);
-		return;
-	case CBPF_STX:
+		cbpf_op_u8(e, VFM_OPC_STM, (uint8_t)k);
+		break;
+	case 0x03:
 		cbpf_op(e, VFM_OPC_OVER);
-		cbpf_op_u8(e, VFM_OPC_STM, (uint8_t)p->k);
-		return;
-	case CBPF_MISC:
-		if (c == (CBPF_MISC | CBPF_TXA)) {
-			cbpf_op(e, VFM_OPC_POP); /* X X */
-			cbpf_op(e, VFM_OPC_DUP);
-		} else { /* TAX: A A */
-			cbpf_op(e, VFM_OPC_SWAP);
-			cbpf_op(e, VFM_OPC_POP);
-			cbpf_op(e, VFM_OPC_DUP);
-		}
-		return;
-	case CBPF_JMP:
-		if (c == (CBPF_JMP | CBPF_JA)) {
-			int64_t t = (int64_t)i + 1 + (int32_t)p->k;
-			if (t != (int64_t)i + 1) /* backward too: VFM's budget */
-				cbpf_jump(e, VFM_OPC_JMP, t);
-		} else {
-			cbpf_branch(e, p, i);
-		}
-		return;
-	case CBPF_ALU:
+		cbpf_op_u8(e, VFM_OPC_STM, (uint8_t)k);
+		break;
+	/* jumps; a backward `ja` becomes a backward JMP under VFM's budget */
+	case 0x05: {
+		int64_t t = (int64_t)i + 1 + (int32_t)k;
+		if (t != (int64_t)i + 1)
+			cbpf_jump(e, VFM_OPC_JMP, t);
 		break;
 	}
-	/* ALU */
-	uint8_t op = cbpf_alu_opcode(c);
-	if (c == (CBPF_ALU | CBPF_NEG)) {
+	case 0x15: cbpf_branch(e, p, i, 0, VFM_OPC_JEQ, 1, VFM_OPC_JNE); break;
+	case 0x25: cbpf_branch(e, p, i, 0, VFM_OPC_JGT, 1, VFM_OPC_JLE); break;
+	case 0x35: cbpf_branch(e, p, i, 0, VFM_OPC_JGE, 1, VFM_OPC_JLT); break;
+	case 0x45: cbpf_branch(e, p, i, 0, VFM_OPC_JSET, 0, VFM_OPC_JSET); break;
+	case 0x1d: cbpf_branch(e, p, i, 1, VFM_OPC_JEQ, 1, VFM_OPC_JNE); break;
+	case 0x2d: cbpf_branch(e, p, i, 1, VFM_OPC_JLT, 1, VFM_OPC_JGE); break;
+	case 0x3d: cbpf_branch(e, p, i, 1, VFM_OPC_JLE, 1, VFM_OPC_JGT); break;
+	case 0x4d: cbpf_branch(e, p, i, 1, VFM_OPC_JSET, 0, VFM_OPC_JSET); break;
+	/* ALU with k */
+	case 0x04: cbpf_alu_k(e, VFM_OPC_ADD, k, 1); break;
+	case 0x14: cbpf_alu_k(e, VFM_OPC_SUB, k, 1); break;
+	case 0x24: cbpf_alu_k(e, VFM_OPC_MUL, k, 1); break;
+	case 0x34: cbpf_alu_k(e, VFM_OPC_DIV, k, 0); break;
+	case 0x94: cbpf_alu_k(e, VFM_OPC_MOD, k, 0); break;
+	case 0x54: cbpf_alu_k(e, VFM_OPC_AND, k, 0); break;
+	case 0x44: cbpf_alu_k(e, VFM_OPC_OR, k, 0); break;
+	case 0xa4: cbpf_alu_k(e, VFM_OPC_XOR, k, 0); break;
+	case 0x64: cbpf_alu_k(e, VFM_OPC_SHL, k, 1); break;
+	case 0x74: cbpf_alu_k(e, VFM_OPC_SHR, k, 0); break;
+	/* ALU with X */
+	case 0x0c: cbpf_alu_x(e, VFM_OPC_ADD, 1); break;
+	case 0x1c: cbpf_alu_x(e, VFM_OPC_SUB, 1); break;
+	case 0x2c: cbpf_alu_x(e, VFM_OPC_MUL, 1); break;
+	case 0x3c: cbpf_div_x(e, VFM_OPC_DIV); break;
+	case 0x9c: cbpf_div_x(e, VFM_OPC_MOD); break;
+	case 0x5c: cbpf_alu_x(e, VFM_OPC_AND, 0); break;
+	case 0x4c: cbpf_alu_x(e, VFM_OPC_OR, 0); break;
+	case 0xac: cbpf_alu_x(e, VFM_OPC_XOR, 0); break;
+	case 0x6c: cbpf_shift_x(e, VFM_OPC_SHL, 1); break;
+	case 0x7c: cbpf_shift_x(e, VFM_OPC_SHR, 0); break;
+	case 0x84: /* A = 0 - A, mod 2^32 */
 		cbpf_op(e, VFM_OPC_NEG);
 		cbpf_mask(e);
-		return;
-	}
-	if (!(c & CBPF_X)) {
-		/* Constant operand: validation ruled out k == 0 for DIV/MOD
-		 * and k >= 32 for shifts. */
-		cbpf_push(e, p->k);
-		cbpf_op(e, op);
-		if (cbpf_alu_carries(c))
-			cbpf_mask(e);
-		return;
-	}
-	switch (c & 0xf0) {
-	case CBPF_DIV:
-	case CBPF_MOD:
-		/* bpf_filter returns 0 when X == 0. */
-		cbpf_op(e, VFM_OPC_OVER);
-		cbpf_push(e, 0);
-		cbpf_jump(e, VFM_OPC_JEQ, CBPF_TO_RET0);
-		*uses_ret0 = 1;
-		cbpf_op(e, VFM_OPC_OVER);
-		cbpf_op(e, op);
-		return;
-	case CBPF_LSH:
-	case CBPF_RSH: {
-		/* bpf_filter: A = X < 32 ? A << X : 0 (VFM would use X & 63). */
-		cbpf_op(e, VFM_OPC_OVER);
-		cbpf_push(e, 31);
-		uint32_t big = cbpf_jump(e, VFM_OPC_JGT, INT64_MIN);
-		cbpf_op(e, VFM_OPC_OVER);
-		cbpf_op(e, op);
-		if (cbpf_alu_carries(c))
-			cbpf_mask(e);
-		uint32_t done = cbpf_jump(e, VFM_OPC_JMP, INT64_MIN);
-		cbpf_patch(e, big, e->len);
+		break;
+	/* register moves */
+	case 0x07: /* X = A: [X A] -> [A A] */
+		cbpf_op(e, VFM_OPC_SWAP);
 		cbpf_op(e, VFM_OPC_POP);
-		cbpf_push(e, 0);
-		cbpf_patch(e, done, e->len);
-		return;
-	}
+		cbpf_op(e, VFM_OPC_DUP);
+		break;
+	case 0x87: /* A = X: [X A] -> [X X] */
+		cbpf_op(e, VFM_OPC_POP);
+		cbpf_op(e, VFM_OPC_DUP);
+		break;
 	default:
-		cbpf_op(e, VFM_OPC_OVER);
-		cbpf_op(e, op);
-		if (cbpf_alu_carries(c))
-			cbpf_mask(e);
-		return;
+		return cbpf_fail(diag, VFM_EVERIFY, prog, i,
+				 "unknown opcode 0x%02x (bpf_filter does not implement it)",
+				 p->code);
 	}
+	return VFM_OK;
 }
 
 /* Append a section to a file image made by vfm_file_write: one more in
@@ -650,6 +652,21 @@ static vfm_error_t cbpf_add_section(uint8_t **img, size_t *len, uint16_t type,
 	return VFM_OK;
 }
 
+/* The cBPF program as the VFM_SECTION_CBPF payload (8 bytes each, LE). */
+static uint8_t *cbpf_origin(const vfm_cbpf_insn_t *prog, uint32_t len)
+{
+	uint8_t *origin = malloc((size_t)len * 8u);
+	if (!origin)
+		return NULL;
+	for (uint32_t i = 0; i < len; i++) {
+		vfm_put_le16(origin + 8 * i, prog[i].code);
+		origin[8 * i + 2] = prog[i].jt;
+		origin[8 * i + 3] = prog[i].jf;
+		vfm_put_le32(origin + 8 * i + 4, prog[i].k);
+	}
+	return origin;
+}
+
 vfm_error_t vfm_from_cbpf(const vfm_cbpf_insn_t *prog, size_t n,
 			  const vfm_cbpf_options_t *opt, uint8_t **out,
 			  size_t *out_len, vfm_diag_t *diag)
@@ -670,6 +687,7 @@ vfm_error_t vfm_from_cbpf(const vfm_cbpf_insn_t *prog, size_t n,
 	uint32_t *start = malloc(((size_t)len + 1) * sizeof *start);
 	e.code = malloc(32u + (size_t)len * CBPF_MAX_BYTES);
 	e.lines = malloc(((size_t)len * CBPF_MAX_VFM_INSNS + 4) * sizeof *e.lines);
+	/* At most two resolved jumps per instruction (jt and jf). */
 	e.fix = malloc(((size_t)len * 2 + 1) * sizeof *e.fix);
 	uint8_t *origin = NULL;
 	if (!start || !e.code || !e.lines || !e.fix) {
@@ -680,20 +698,26 @@ vfm_error_t vfm_from_cbpf(const vfm_cbpf_insn_t *prog, size_t n,
 	/* Prologue: X = 0, A = 0 (M[] is zeroed by VFM for every packet). */
 	cbpf_push(&e, 0);
 	cbpf_push(&e, 0);
-	int uses_ret0 = 0;
 	for (uint32_t i = 0; i < len; i++) {
 		start[i] = e.len;
 		e.line = i + 1u;
 		uint32_t before = e.len, lines_before = e.n_lines;
-		cbpf_insn(&e, &prog[i], i, &uses_ret0);
-		/* The worst-case sizing above must hold. */
+		err = cbpf_insn(&e, prog, i, diag);
+		if (err != VFM_OK)
+			goto done;
+		/* The worst-case sizing of the buffers must hold; a breach
+		 * is a bug here, reported rather than written past. */
 		if (e.len - before > CBPF_MAX_BYTES ||
-		    e.n_lines - lines_before > CBPF_MAX_VFM_INSNS)
-			abort();
+		    e.n_lines - lines_before > CBPF_MAX_VFM_INSNS) {
+			err = cbpf_fail(diag, VFM_EINVAL, prog, i,
+					"internal error: expansion exceeds %u bytes",
+					CBPF_MAX_BYTES);
+			goto done;
+		}
 	}
 	e.line = 0;
 	uint32_t ret0 = e.len;
-	if (uses_ret0)
+	if (e.uses_ret0)
 		cbpf_op_u32(&e, VFM_OPC_RETK, 0);
 	for (uint32_t f = 0; f < e.n_fix; f++)
 		cbpf_patch(&e, e.fix[f].pos,
@@ -701,27 +725,18 @@ vfm_error_t vfm_from_cbpf(const vfm_cbpf_insn_t *prog, size_t n,
 							  : start[e.fix[f].target]);
 
 	const char *name = opt ? opt->source_name : NULL;
-	err = vfm_file_write(e.code, e.len, (flags & VFM_CBPF_NO_LINES) ? NULL : e.lines,
-			     (flags & VFM_CBPF_NO_LINES) ? 0 : e.n_lines, name, out,
-			     out_len);
+	int with_lines = !(flags & VFM_CBPF_NO_LINES);
+	err = vfm_file_write(e.code, e.len, with_lines ? e.lines : NULL,
+			     with_lines ? e.n_lines : 0, name, out, out_len);
 	if (err != VFM_OK) {
 		err = vfm_diag_set(diag, err, -1, 0, "out of memory");
 		goto done;
 	}
 	if (!(flags & VFM_CBPF_NO_ORIGIN)) {
-		origin = malloc((size_t)len * 8u);
-		if (!origin) {
-			err = VFM_ENOMEM;
-		} else {
-			for (uint32_t i = 0; i < len; i++) {
-				vfm_put_le16(origin + 8 * i, prog[i].code);
-				origin[8 * i + 2] = prog[i].jt;
-				origin[8 * i + 3] = prog[i].jf;
-				vfm_put_le32(origin + 8 * i + 4, prog[i].k);
-			}
-			err = cbpf_add_section(out, out_len, VFM_SECTION_CBPF, origin,
-					       len * 8u);
-		}
+		origin = cbpf_origin(prog, len);
+		err = origin ? cbpf_add_section(out, out_len, VFM_SECTION_CBPF, origin,
+						len * 8u)
+			     : VFM_ENOMEM;
 		if (err != VFM_OK) {
 			free(*out);
 			*out = NULL;
@@ -735,43 +750,6 @@ done:
 	free(e.code);
 	free(e.lines);
 	free(e.fix);
-	return err;
-}
-
-vfm_error_t vfm_program_from_cbpf(const vfm_cbpf_insn_t *prog, size_t n,
-				  const vfm_cbpf_options_t *opt,
-				  vfm_program_t **out, vfm_diag_t *diag)
-{
-	uint8_t *img;
-	size_t img_len;
-	if (out)
-		*out = NULL;
-	else
-		return vfm_diag_set(diag, VFM_EINVAL, -1, 0, "out pointer is NULL");
-	vfm_error_t err = vfm_from_cbpf(prog, n, opt, &img, &img_len, diag);
-	if (err != VFM_OK)
-		return err;
-	err = vfm_program_create(img, img_len, out, diag);
-	free(img);
-	return err;
-}
-
-vfm_error_t vfm_load_cbpf(vfm_state_t *vm, const vfm_cbpf_insn_t *prog, size_t n,
-			  const vfm_cbpf_options_t *opt)
-{
-	if (!vm)
-		return VFM_EINVAL;
-	vfm_diag_t diag;
-	vfm_program_t *p;
-	vfm_error_t err = vfm_program_from_cbpf(prog, n, opt, &p, &diag);
-	if (err != VFM_OK) {
-		/* A failed load keeps the previous program, as for bytecode. */
-		vm->last_code = err;
-		snprintf(vm->last_error, sizeof vm->last_error, "%s", diag.message);
-		return err;
-	}
-	err = vfm_attach_program(vm, p);
-	vfm_program_release(p);
 	return err;
 }
 
@@ -820,5 +798,3 @@ vfm_error_t vfm_cbpf_from_file(const uint8_t *bytes, size_t len,
 	return vfm_diag_set(diag, VFM_EINVAL, -1, 0,
 			    "the file has no cBPF section (it was not translated from classic BPF)");
 }
-
-#undef CBPF_SET_X
