@@ -106,6 +106,10 @@ $(BUILD)/tests/test_single_header: tests/test_single_header.c $(SINGLE)
 # the tests, replay every seed and regression input under corpus/<target>/
 # and corpus/<target>-regressions/ in every build.
 FUZZ_TARGETS := load diff asm pcap
+# cBPF translation against libpcap's bpf_filter (docs/CBPF.md): the test
+# and the replayer link libpcap; libvfm itself does not.
+FUZZ_TARGETS += cbpf
+PCAP_USERS += test_cbpf replay_cbpf
 REPLAY := $(BUILD)/fuzz/replay_load
 REPLAYS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
 FUZZ_OBJS := $(FUZZ_TARGETS:%=$(BUILD)/obj/fuzz/fuzz_%.o) $(BUILD)/obj/fuzz/replay_main.o

@@ -1,7 +1,7 @@
 #!/bin/sh
 # fuzz/build.sh — build the fuzz harnesses (run from anywhere).
 #
-# For each target T in $TARGETS (load diff asm pcap):
+# For each target T in $TARGETS (load diff asm pcap cbpf):
 #   build/fuzz/fuzz_T        libFuzzer, clang, ASan + UBSan (aborts on UB)
 #   build/fuzz/replay_T      plain main() replayer, gcc, ASan + UBSan
 # and
@@ -25,7 +25,7 @@ CLANG=${CLANG:-clang}
 GCC=${GCC:-gcc}
 OUT=${OUT:-build/fuzz}
 what=${1:-all}
-TARGETS=${TARGETS:-load diff asm pcap}
+TARGETS=${TARGETS:-load diff asm pcap cbpf}
 
 # The library is compiled into each binary from source, so that it gets the
 # harness's instrumentation (coverage, sanitizers).
@@ -72,6 +72,7 @@ target_srcs() {
 target_libs() {
 	case $1 in
 	pcap) echo -lpcap ;;
+	cbpf) echo -lpcap ;; # bpf_filter, the oracle; libvfm does not need it
 	*) ;;
 	esac
 }

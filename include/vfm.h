@@ -249,6 +249,99 @@ VFM_API const char *vfm_status_name(vfm_status_t st);  /* "BOUNDS" */
 /* 64-bit hash of the packet's 5-tuple as HASH5 computes it (docs/ISA.md). */
 VFM_API uint64_t vfm_hash5(const uint8_t *data, uint32_t len);
 
+
+/* ---- Classic BPF (docs/CBPF.md) ------------------------------------------
+ *
+ * Translation of classic BPF (libpcap's struct bpf_insn, as produced by
+ * pcap_compile or `tcpdump -ddd`) into a VFM program that gives exactly the
+ * verdict libpcap's bpf_filter() gives, on every packet.  libvfm does not
+ * depend on libpcap: the instruction struct is VFM's own, with the same
+ * layout, so an array of struct bpf_insn (or Linux's struct sock_filter)
+ * can be passed by casting.
+ *
+ *   uint8_t *img; size_t len; vfm_diag_t d;
+ *   if (vfm_from_cbpf((const vfm_cbpf_insn_t *)fp.bf_insns, fp.bf_len,
+ *                     NULL, &img, &len, &d) != VFM_OK)
+ *           fprintf(stderr, "%s\n", d.message);
+ *
+ * Equality with bpf_filter(insns, data, wirelen, buflen) holds for the
+ * verdict, whatever the status, when VFM runs the packet as
+ * vfm_packet_t{.data = data, .len = buflen, .wire_len = wirelen}: an
+ * out-of-bounds load ends the VFM program with verdict 0 and status BOUNDS
+ * where bpf_filter returns 0; `ld #len` / `ldx #len` read .wire_len (VFM's
+ * WLEN; 0 means unknown and reads .len, so vfm_execute() gives the captured
+ * length); the backward-jump budget (vfm_config_t.budget) must not run out
+ * (libpcap has no limit and loops forever on `ja -1`; `protochain` needs
+ * at most buflen / 8 backward jumps, far below the default budget).
+ *
+ * Errors: validation failures (what libpcap's bpf_validate rejects,
+ * opcodes bpf_filter does not implement, and constant shifts by 32 or
+ * more, undefined behaviour in bpf_filter) are VFM_EVERIFY; Linux-only loads
+ * (negative offsets: SKF_AD_OFF ancillary data, SKF_NET_OFF, SKF_LL_OFF)
+ * are VFM_EUNSUPPORTED; more than VFM_CBPF_MAX_INSNS instructions is
+ * VFM_ETOOBIG.  The diagnostic's message names the cBPF instruction
+ * ("cBPF instruction 3 (jeq #0x800 jt 12 jf 5): jump target 12 is past the
+ * end (8 instructions)"), diag->line is its index + 1 and diag->pc is -1.
+ */
+typedef struct vfm_cbpf_insn {
+	uint16_t code;
+	uint8_t jt;
+	uint8_t jf;
+	uint32_t k;
+} vfm_cbpf_insn_t;
+
+#define VFM_CBPF_MAX_INSNS 65536u /* instructions per cBPF program */
+#define VFM_CBPF_MEMWORDS 16u     /* cBPF scratch words M[0..15] */
+/* File section (docs/CBPF.md): the cBPF program a file was translated
+ * from, 8 bytes per instruction (u16 code, u8 jt, u8 jf, u32 k, LE). */
+#define VFM_SECTION_CBPF 4u
+
+typedef struct vfm_cbpf_options {
+	uint32_t flags;          /* VFM_CBPF_* below; 0 = defaults */
+	const char *source_name; /* source-name section, e.g. the pcap
+				  * expression; NULL = none */
+	const char *linktype;    /* link-type section: the link type it was
+				  * compiled for, libpcap's name ("EN10MB");
+				  * NULL = none */
+} vfm_cbpf_options_t;
+/* Omit the line table (VFM pc -> cBPF instruction index + 1). */
+#define VFM_CBPF_NO_LINES 0x1u
+/* Omit the VFM_SECTION_CBPF section. */
+#define VFM_CBPF_NO_ORIGIN 0x2u
+
+/* Check a cBPF program as the translation does (bpf_validate's rules, see
+ * above); VFM_OK if vfm_from_cbpf would accept it. */
+VFM_API vfm_error_t vfm_cbpf_validate(const vfm_cbpf_insn_t *insns, size_t n,
+				      vfm_diag_t *diag);
+/* Translate to a bytecode file image (malloc'ed, freed by the caller with
+ * free()).  opt may be NULL.  By default the image carries a line table
+ * (so verifier messages name the cBPF instruction) and the cBPF program
+ * itself (VFM_SECTION_CBPF).  The image loads with vfm_load_program and
+ * passes the verifier. */
+VFM_API vfm_error_t vfm_from_cbpf(const vfm_cbpf_insn_t *insns, size_t n,
+			  const vfm_cbpf_options_t *opt, uint8_t **out,
+			  size_t *out_len, vfm_diag_t *diag);
+/* Translate and load as a program (vfm_program_create on the image). */
+VFM_API vfm_error_t vfm_program_from_cbpf(const vfm_cbpf_insn_t *insns, size_t n,
+				  const vfm_cbpf_options_t *opt,
+				  vfm_program_t **out, vfm_diag_t *diag);
+/* Translate and attach to a VM; on failure the VM keeps its previous
+ * program and vfm_last_error() has the message. */
+VFM_API vfm_error_t vfm_load_cbpf(vfm_state_t *vm, const vfm_cbpf_insn_t *insns,
+			  size_t n, const vfm_cbpf_options_t *opt);
+/* The cBPF program kept in a file image's VFM_SECTION_CBPF section
+ * (malloc'ed array, freed by the caller).  VFM_EINVAL if the file has none;
+ * file errors as vfm_program_create reports them. */
+VFM_API vfm_error_t vfm_cbpf_from_file(const uint8_t *bytes, size_t len,
+			       vfm_cbpf_insn_t **out, size_t *n,
+			       vfm_diag_t *diag);
+/* One instruction in the format of libpcap's bpf_image() / `tcpdump -d`:
+ * "(002) jeq      #0x800           jt 3\tjf 5"; index is its position in
+ * the program (jump targets are absolute).  Opcodes bpf_filter does not
+ * implement print as "unimp 0xNN".  snprintf-style return value. */
+VFM_API int vfm_cbpf_format(const vfm_cbpf_insn_t *insn, uint32_t index, char *buf,
+		    size_t n);
+
 #ifdef __cplusplus
 }
 #endif
