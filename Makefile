@@ -52,14 +52,15 @@ SINGLE    := $(BUILD)/vfm_single.h
 TESTKIT_SRCS := $(wildcard testkit/*.c)
 TESTKIT_OBJS := $(TESTKIT_SRCS:%.c=$(BUILD)/obj/%.o)
 TESTKIT_LIB  := $(BUILD)/libvfm_testkit.a
-TOOL_SUPPORT_SRCS := tools/cli.c
+TOOL_SUPPORT_SRCS := tools/cli.c tools/pcapexpr.c
 TOOL_SUPPORT_OBJS := $(TOOL_SUPPORT_SRCS:%.c=$(BUILD)/obj/%.o)
 TOOL_SUPPORT_LIB  := $(BUILD)/libvfm_tools.a
 LEAF_CFLAGS = $(ALL_CFLAGS) -Itestkit
-PCAP_USERS := vfm-test vfm-gen test_pktgen test_vfm_test_tool replay_pcap test_z3_cbpf
+PCAP_USERS := vfm-test vfm-gen vfm-filtertest test_pktgen test_vfm_test_tool replay_pcap \
+              test_z3_cbpf
 pcap_libs = $(if $(filter $(PCAP_USERS),$(notdir $@)),$(PCAP_LIBS))
 
-TOOL_NAMES := vfm-asm vfm-dis vfm-verify vfm-test vfm-gen vfm-progen
+TOOL_NAMES := vfm-asm vfm-dis vfm-verify vfm-test vfm-gen vfm-progen vfm-filtertest
 TOOLS      := $(TOOL_NAMES:%=$(BUILD)/bin/%)
 TOOL_OBJS  := $(TOOL_NAMES:%=$(BUILD)/obj/tools/%.o)
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <pcap/pcap.h>
 
 #include "program.h"
 #include "test_support.h"
@@ -25,12 +26,14 @@
 
 static char tmpdir[256];
 static char gen[1024], tester[1024]; /* tool paths */
+static char assembler[1024], filtertest[1024], verifier[1024], disassembler[1024];
 
 static const char *const tmp_names[] = {
 	"cap.pcap", "cap2.pcap", "cap3.pcap", "port80.bin", "synflood.bin", "tsbit.bin",
 	"loop.bin", "accepted.pcap", "text.txt", "short.pcap", "garbage.bin",
 	"rejected.bin", "sll.pcap", "synflood.jit", "sll.bin", "port80.vfm", "odd.pcap",
-	"odd.out", "ng.pcapng", "ng.out", "verdicts.txt",
+	"odd.out", "ng.pcapng", "ng.out", "verdicts.txt", "expr.bin", "expr.ddd", "ddd.bin",
+	"sll-tcp.pcap", "expr-sll.bin",
 };
 
 #define N_TMP (sizeof tmp_names / sizeof tmp_names[0])
@@ -59,6 +62,10 @@ static int group_setup(void **state)
 		return -1;
 	snprintf(gen, sizeof gen, "%s", ts_tool("vfm-gen"));
 	snprintf(tester, sizeof tester, "%s", ts_tool("vfm-test"));
+	snprintf(assembler, sizeof assembler, "%s", ts_tool("vfm-asm"));
+	snprintf(filtertest, sizeof filtertest, "%s", ts_tool("vfm-filtertest"));
+	snprintf(verifier, sizeof verifier, "%s", ts_tool("vfm-verify"));
+	snprintf(disassembler, sizeof disassembler, "%s", ts_tool("vfm-dis"));
 	return 0;
 }
 
@@ -719,6 +726,229 @@ static void test_write_exact(void **state)
 	assert_non_null(strstr(err, "pcapng"));
 }
 
+/* ---- classic BPF in: -e, --cbpf, vfm-filtertest, --equiv-cbpf --------- */
+
+static const char *const expressions[] = {
+	"tcp dst port 80", "udp or icmp", "ip6 and tcp", "vlan and ip", "greater 200",
+	"ip[8] < 64", "tcp[tcpflags] & tcp-syn != 0", "net 10.0.0.0/8", "not arp",
+};
+
+/* bpf_filter's value for every packet of cap, for expr compiled for the
+ * capture's link type and snaplen. */
+static u_int *libpcap_verdicts(const char *expr, const struct pcapio_capture *cap)
+{
+	pcap_t *pd = pcap_open_dead(cap->linktype, (int)cap->snaplen);
+	assert_non_null(pd);
+	struct bpf_program fp;
+	if (pcap_compile(pd, &fp, expr, 1, PCAP_NETMASK_UNKNOWN) != 0)
+		fail_msg("pcap_compile(%s): %s", expr, pcap_geterr(pd));
+	u_int *v = calloc(cap->count + 1, sizeof *v);
+	assert_non_null(v);
+	for (size_t i = 0; i < cap->count; i++)
+		v[i] = bpf_filter(fp.bf_insns, cap->pkts[i].data, cap->pkts[i].len,
+				  cap->pkts[i].caplen);
+	pcap_freecode(&fp);
+	pcap_close(pd);
+	return v;
+}
+
+/* vfm-test --verdicts output against libpcap, exactly. */
+static void expect_listing(const char *cmd_prefix, const char *capture_path, const char *expr)
+{
+	struct pcapio_capture cap;
+	read_capture(capture_path, &cap);
+	u_int *want = libpcap_verdicts(expr, &cap);
+	const char *listing = tmp_file("verdicts.txt");
+	char cmd[4096];
+	snprintf(cmd, sizeof cmd, "%s --verdicts '%s' > '%s'", cmd_prefix, capture_path, listing);
+	if (system(cmd) != 0)
+		fail_msg("%s failed", cmd);
+	FILE *f = fopen(listing, "r");
+	assert_non_null(f);
+	char line[256];
+	size_t rows = 0;
+	while (fgets(line, sizeof line, f)) {
+		size_t idx;
+		unsigned verdict;
+		if (sscanf(line, "%zu\t%*s\t%*u\t%*u\t%u", &idx, &verdict) != 2)
+			continue; /* the summary lines after the listing */
+		assert_true(rows < cap.count);
+		if (verdict != want[rows])
+			fail_msg("%s: packet %zu: VFM %u, bpf_filter %u", expr, rows + 1, verdict,
+				 want[rows]);
+		rows++;
+	}
+	fclose(f);
+	assert_int_equal(rows, cap.count);
+	free(want);
+	pcapio_free(&cap);
+}
+
+static void test_expression_engines_equal_libpcap(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof expressions / sizeof expressions[0]; i++) {
+		char prefix[2048];
+		snprintf(prefix, sizeof prefix, "'%s' -e '%s'", tester, expressions[i]);
+		expect_listing(prefix, capture(), expressions[i]);
+		snprintf(prefix, sizeof prefix, "'%s' --jit -e '%s'", tester, expressions[i]);
+		expect_listing(prefix, capture(), expressions[i]);
+		/* vfm-asm -e, then the file: the same, and Z3 finds no packet
+		 * on which the translation and its cBPF origin differ. */
+		const char *bin = tmp_file("expr.bin");
+		char *out;
+		assert_int_equal(run(&out, "'%s' -e '%s' -o '%s'", assembler, expressions[i], bin), 0);
+		free(out);
+		snprintf(prefix, sizeof prefix, "'%s' '%s'", tester, bin);
+		expect_listing(prefix, capture(), expressions[i]);
+		assert_int_equal(run(&out, "'%s' --equiv-cbpf --max-len 128 '%s'", verifier, bin), 0);
+		assert_non_null(strstr(out, "equal to its cBPF origin"));
+		free(out);
+	}
+	char *out;
+	/* Bad expressions: a clear error, exit 1, nothing written. */
+	assert_int_equal(run(&out, "'%s' -e 'tcp dst port' '%s'", tester, capture()), 1);
+	assert_non_null(strstr(out, "cannot compile 'tcp dst port'"));
+	free(out);
+	assert_int_equal(run(&out, "'%s' -e 'tcp dst port' -o '%s'", assembler,
+			     tmp_file("expr.bin")), 1);
+	free(out);
+	assert_int_equal(run(&out, "'%s' -e ip", assembler), 2); /* -o needed */
+	free(out);
+	assert_int_equal(run(&out, "'%s' -e ip --dlt NO_SUCH -o '%s'", assembler,
+			     tmp_file("expr.bin")), 2);
+	assert_non_null(strstr(out, "unknown link type"));
+	free(out);
+	/* The disassembly shows the cBPF origin. */
+	assert_int_equal(run(&out, "'%s' -e 'udp' -o '%s'", assembler, tmp_file("expr.bin")), 0);
+	free(out);
+	assert_int_equal(run(&out, "'%s' '%s'", disassembler, tmp_file("expr.bin")), 0);
+	assert_non_null(strstr(out, "; translated from classic BPF"));
+	assert_non_null(strstr(out, "ldh      [12]"));
+	assert_non_null(strstr(out, ".linktype EN10MB"));
+	free(out);
+}
+
+/* A Linux cooked capture: -e compiles for LINUX_SLL and agrees with
+ * libpcap; a program compiled for SLL runs on it, not on Ethernet. */
+static void test_expression_other_linktype(void **state)
+{
+	(void)state;
+	char err[PCAPIO_ERRBUF];
+	const char *path = tmp_file("sll-tcp.pcap");
+	struct pcapio_writer *w = pcapio_writer_open(path, 113 /* LINUX_SLL */, 0, err);
+	assert_non_null(w);
+	struct pcapio_capture eth;
+	read_capture(capture(), &eth);
+	/* The Ethernet mix re-framed: a 16-byte SLL header (protocol from the
+	 * EtherType) instead of the 14-byte Ethernet one. */
+	for (size_t i = 0; i < eth.count; i++) {
+		const struct pcapio_packet *p = &eth.pkts[i];
+		if (p->caplen < 14)
+			continue;
+		uint8_t buf[16384];
+		size_t body = p->caplen - 14;
+		if (body + 16 > sizeof buf)
+			continue;
+		memset(buf, 0, 16);
+		buf[14] = p->data[12];
+		buf[15] = p->data[13];
+		memcpy(buf + 16, p->data + 14, body);
+		assert_int_equal(pcapio_write(w, buf, (uint32_t)(body + 16), p->len + 2, p->ts_ns), 0);
+	}
+	assert_int_equal(pcapio_writer_close(w, err), 0);
+	pcapio_free(&eth);
+	char prefix[2048];
+	snprintf(prefix, sizeof prefix, "'%s' -e 'tcp dst port 80'", tester);
+	expect_listing(prefix, path, "tcp dst port 80");
+	const char *bin = tmp_file("expr-sll.bin");
+	char *out;
+	assert_int_equal(run(&out, "'%s' -e 'tcp dst port 80' --dlt LINUX_SLL -o '%s'", assembler,
+			     bin), 0);
+	free(out);
+	snprintf(prefix, sizeof prefix, "'%s' '%s'", tester, bin);
+	expect_listing(prefix, path, "tcp dst port 80");
+	expect_failure(1, "written for link type LINUX_SLL", "'%s' '%s' '%s'", tester, bin,
+		       capture());
+}
+
+/* tcpdump -ddd listings in. */
+static void test_cbpf_listing(void **state)
+{
+	(void)state;
+	pcap_t *pd = pcap_open_dead(DLT_EN10MB, 262144);
+	struct bpf_program fp;
+	assert_int_equal(pcap_compile(pd, &fp, "tcp dst port 80", 1, PCAP_NETMASK_UNKNOWN), 0);
+	const char *ddd = tmp_file("expr.ddd");
+	FILE *f = fopen(ddd, "w");
+	assert_non_null(f);
+	fprintf(f, "%u\n", fp.bf_len);
+	for (unsigned i = 0; i < fp.bf_len; i++)
+		fprintf(f, "%u %u %u %u\n", fp.bf_insns[i].code, fp.bf_insns[i].jt,
+			fp.bf_insns[i].jf, fp.bf_insns[i].k);
+	fclose(f);
+	pcap_freecode(&fp);
+	pcap_close(pd);
+	const char *bin = tmp_file("ddd.bin");
+	char *out;
+	assert_int_equal(run(&out, "'%s' --cbpf '%s' -o '%s'", assembler, ddd, bin), 0);
+	free(out);
+	char prefix[2048];
+	snprintf(prefix, sizeof prefix, "'%s' '%s'", tester, bin);
+	expect_listing(prefix, capture(), "tcp dst port 80");
+	/* Malformed listings name the line. */
+	write_bytes(ddd, "2\n40 0 0 12\n6 0 0\n", strlen("2\n40 0 0 12\n6 0 0\n"));
+	assert_int_equal(run(&out, "'%s' --cbpf '%s' -o '%s'", assembler, ddd, bin), 1);
+	assert_non_null(strstr(out, "line 3"));
+	free(out);
+	write_bytes(ddd, "3\n6 0 0 1\n", strlen("3\n6 0 0 1\n"));
+	assert_int_equal(run(&out, "'%s' --cbpf '%s' -o '%s'", assembler, ddd, bin), 1);
+	assert_non_null(strstr(out, "the count says 3"));
+	free(out);
+}
+
+/* vfm-filtertest: filtertest's interface; -r prints VFM's verdicts. */
+static void test_filtertest(void **state)
+{
+	(void)state;
+	char *out;
+	assert_int_equal(run(&out, "'%s' EN10MB 'tcp port 80'", filtertest), 0);
+	assert_non_null(strstr(out, "(000) ldh      [12]"));
+	assert_non_null(strstr(out, "ret      #262144"));
+	free(out);
+	assert_int_equal(run(&out, "'%s' EN10MB 'tcp port'", filtertest), 65); /* EX_DATAERR */
+	free(out);
+	assert_int_equal(run(&out, "'%s' NO_SUCH_DLT ip", filtertest), 64); /* EX_USAGE */
+	free(out);
+	assert_int_equal(run(&out, "'%s' -r '%s/missing.pcap' ip", filtertest, tmpdir), 66);
+	free(out);
+	assert_int_equal(run(&out, "'%s' -l EN10MB ip", filtertest), 64);
+	assert_non_null(strstr(out, "not supported"));
+	free(out);
+	/* -r: one line per packet, bpf_filter's value. */
+	struct pcapio_capture cap;
+	read_capture(capture(), &cap);
+	u_int *want = libpcap_verdicts("udp or tcp dst port 80", &cap);
+	const char *listing = tmp_file("verdicts.txt");
+	char cmd[4096];
+	snprintf(cmd, sizeof cmd, "'%s' -r '%s' 'udp or tcp dst port 80' > '%s'", filtertest,
+		 capture(), listing);
+	assert_int_equal(system(cmd), 0);
+	FILE *f = fopen(listing, "r");
+	assert_non_null(f);
+	size_t rows = 0;
+	unsigned v;
+	while (fscanf(f, "%u", &v) == 1) {
+		assert_true(rows < cap.count);
+		assert_int_equal(v, want[rows]);
+		rows++;
+	}
+	fclose(f);
+	assert_int_equal(rows, cap.count);
+	free(want);
+	pcapio_free(&cap);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -736,6 +966,10 @@ int main(void)
 		cmocka_unit_test(test_linktype),
 		cmocka_unit_test(test_source_count_verdicts_json),
 		cmocka_unit_test(test_write_exact),
+		cmocka_unit_test(test_expression_engines_equal_libpcap),
+		cmocka_unit_test(test_expression_other_linktype),
+		cmocka_unit_test(test_cbpf_listing),
+		cmocka_unit_test(test_filtertest),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

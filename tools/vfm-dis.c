@@ -15,7 +15,10 @@ static const char usage_text[] =
 	"Disassemble a VFM bytecode file.  Jump targets get labels L<pc>; each line\n"
 	"ends with its pc.  `vfm-asm` turns the output back into the same code.\n"
 	"Files the verifier rejects are still shown (bytes that are not an\n"
-	"instruction appear as .byte lines).\n"
+	"instruction appear as .byte lines).  A file translated from classic BPF\n"
+	"(vfm-asm -e or --cbpf) starts with the original cBPF listing, as\n"
+	"`tcpdump -d` prints it, in comments (a line table maps each VFM line to\n"
+	"its cBPF instruction: the verifier's messages name it).\n"
 	"\n"
 	"options:\n"
 	"  -o FILE      write to FILE instead of standard output\n"
@@ -40,12 +43,49 @@ int main(int argc, char **argv)
 	char *text;
 	vfm_diag_t diag;
 	vfm_error_t err = vfm_disassemble(bin, len, &text, &diag);
-	free(bin);
 	if (err != VFM_OK) {
+		free(bin);
 		cli_error(cli.name, "%s: %s", input, diag.message);
 		return err == VFM_ENOMEM ? CLI_EXIT_IO : CLI_EXIT_REJECT;
 	}
-	int rc = cli_write_file(cli.name, output, text, strlen(text));
+	/* The cBPF origin, if the file keeps one, as comments first. */
+	vfm_cbpf_insn_t *cbpf = NULL;
+	size_t n_cbpf = 0;
+	char *listing = NULL;
+	size_t listing_len = 0;
+	if (vfm_cbpf_from_file(bin, len, &cbpf, &n_cbpf, NULL) == VFM_OK) {
+		FILE *m = open_memstream(&listing, &listing_len);
+		if (!m) {
+			free(cbpf);
+			free(text);
+			free(bin);
+			cli_error(cli.name, "out of memory");
+			return CLI_EXIT_IO;
+		}
+		fprintf(m, "; translated from classic BPF (%zu instructions):\n", n_cbpf);
+		for (size_t i = 0; i < n_cbpf; i++) {
+			char line[128];
+			vfm_cbpf_format(&cbpf[i], (uint32_t)i, line, sizeof line);
+			fprintf(m, ";   %s\n", line);
+		}
+		fclose(m);
+		free(cbpf);
+	}
+	free(bin);
+	size_t text_len = strlen(text);
+	char *all = malloc(listing_len + text_len + 1);
+	if (!all) {
+		free(listing);
+		free(text);
+		cli_error(cli.name, "out of memory");
+		return CLI_EXIT_IO;
+	}
+	if (listing_len)
+		memcpy(all, listing, listing_len);
+	memcpy(all + listing_len, text, text_len + 1);
+	int rc = cli_write_file(cli.name, output, all, listing_len + text_len);
+	free(all);
+	free(listing);
 	free(text);
 	return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_IO;
 }

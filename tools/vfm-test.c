@@ -20,6 +20,7 @@
 
 #include "vfm.h"
 #include "cli.h"
+#include "pcapexpr.h"
 #include "pcapio.h"
 
 static const char *const prog = "vfm-test";
@@ -32,6 +33,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vfm-test [options] FILTER CAPTURE\n"
+		"       vfm-test [options] -e EXPRESSION CAPTURE\n"
 		"\n"
 		"Load FILTER (bytecode from vfm-asm, or VFM assembly, assembled on the\n"
 		"fly; verified on load either way), run every packet of CAPTURE (pcap or\n"
@@ -42,7 +44,11 @@ static void usage(FILE *f)
 		"\n"
 		"The filter must be written for the capture's link type: the program's\n"
 		".linktype (vfm-asm writes it), or EN10MB (Ethernet) if it declares none.\n"
+		"With -e, a pcap-filter expression (as tcpdump takes it) is compiled by\n"
+		"libpcap for the capture's own link type and snapshot length and\n"
+		"translated to VFM (docs/CBPF.md).\n"
 		"\n"
+		"  -e, --expression EXPR  filter with a pcap-filter expression\n"
 		"  -c, --count N          stop after N packets\n"
 		"  -v, --verbose          one line per packet: number (from 1), captured\n"
 		"                         length, verdict, status\n"
@@ -99,7 +105,8 @@ struct options {
 	vfm_config_t config;
 	uint64_t repeat;
 	uint64_t count; /* 0: all */
-	const char *filter_path;
+	const char *filter_path; /* or the expression, with -e */
+	const char *expression;
 	const char *capture_path;
 };
 
@@ -111,6 +118,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	};
 	static const struct option longopts[] = {
 		{"count", required_argument, NULL, 'c'},
+		{"expression", required_argument, NULL, 'e'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"verdicts", no_argument, NULL, OPT_VERDICTS},
 		{"json", no_argument, NULL, OPT_JSON},
@@ -123,7 +131,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"jit-dump", required_argument, NULL, OPT_JIT_DUMP},
 		{NULL, 0, NULL, 0},
 	};
-	struct cli cli = {.name = prog, .usage = usage, .shortopts = "c:vw:", .longopts = longopts};
+	struct cli cli = {.name = prog, .usage = usage, .shortopts = "c:e:vw:", .longopts = longopts};
 	int c;
 	memset(o, 0, sizeof *o);
 	o->repeat = 1;
@@ -131,6 +139,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		switch (c) {
 		case 'c':
 			o->count = cli_number(&cli, "--count", optarg, 1, UINT64_MAX, NULL);
+			break;
+		case 'e':
+			o->expression = optarg;
 			break;
 		case 'v':
 			o->verbose = 1;
@@ -166,11 +177,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		}
 	}
-	if (argc - optind != 2)
-		return cli_usage_error(&cli, "expected FILTER and CAPTURE");
+	if (argc - optind != (o->expression ? 1 : 2))
+		return cli_usage_error(&cli, o->expression ? "expected CAPTURE after -e EXPRESSION"
+							  : "expected FILTER and CAPTURE");
 	o->out = o->write_path && strcmp(o->write_path, "-") == 0 ? stderr : stdout;
-	o->filter_path = argv[optind];
-	o->capture_path = argv[optind + 1];
+	o->filter_path = o->expression ? o->expression : argv[optind];
+	o->capture_path = argv[argc - 1];
 	if (strcmp(o->capture_path, "-") == 0 && o->write_path && strcmp(o->write_path, "-") == 0)
 		return cli_usage_error(&cli, "-w - and CAPTURE - cannot both be standard streams");
 	return CLI_EXIT_OK;
@@ -213,6 +225,34 @@ static int load_filter(const char *path, vfm_program_t **program)
 		else
 			cli_error(prog, "%s: %s", path, diag.message);
 		return err == VFM_ENOMEM ? CLI_EXIT_IO : CLI_EXIT_REJECT;
+	}
+	return CLI_EXIT_OK;
+}
+
+/* -e: the expression compiled for the capture's link type and snaplen. */
+static int compile_expression(const struct options *o, const struct pcapio_reader *r,
+			      vfm_program_t **program)
+{
+	struct pcapexpr_options po;
+	pcapexpr_options_init(&po);
+	po.linktype = pcapio_linktype(r);
+	po.snaplen = (int)pcapio_snaplen(r);
+	char err[PCAPEXPR_ERRBUF];
+	vfm_cbpf_insn_t *insns;
+	size_t n;
+	if (pcapexpr_compile(o->expression, &po, &insns, &n, err) != 0) {
+		cli_error(prog, "cannot compile '%s' for link type %s: %s", o->expression,
+			  pcapio_linktype_name(po.linktype), err);
+		return CLI_EXIT_REJECT;
+	}
+	vfm_cbpf_options_t opt = {.source_name = o->expression,
+				  .linktype = pcapio_linktype_name(po.linktype)};
+	vfm_diag_t diag;
+	vfm_error_t e = vfm_program_from_cbpf(insns, n, &opt, program, &diag);
+	free(insns);
+	if (e != VFM_OK) {
+		cli_error(prog, "'%s': %s", o->expression, diag.message);
+		return e == VFM_ENOMEM ? CLI_EXIT_IO : CLI_EXIT_REJECT;
 	}
 	return CLI_EXIT_OK;
 }
@@ -505,9 +545,11 @@ int main(int argc, char **argv)
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	vfm_program_t *program = NULL;
-	rc = load_filter(o.filter_path, &program);
-	if (rc != CLI_EXIT_OK)
-		return rc;
+	if (!o.expression) {
+		rc = load_filter(o.filter_path, &program);
+		if (rc != CLI_EXIT_OK)
+			return rc;
+	}
 
 	char perr[PCAPIO_ERRBUF], werr[PCAPIO_ERRBUF];
 	struct pcapio_reader *reader = pcapio_open(o.capture_path, perr);
@@ -515,6 +557,13 @@ int main(int argc, char **argv)
 		cli_error(prog, "%s", perr);
 		vfm_program_release(program);
 		return CLI_EXIT_IO;
+	}
+	if (o.expression) {
+		rc = compile_expression(&o, reader, &program);
+		if (rc != CLI_EXIT_OK) {
+			pcapio_close(reader);
+			return rc;
+		}
 	}
 	const char *linktype = pcapio_linktype_name(pcapio_linktype(reader));
 	struct chunk chunk = {0};

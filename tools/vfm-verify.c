@@ -39,6 +39,12 @@ static const char usage_text[] =
 	"               provable packet loads; exit 1 with a counterexample\n"
 	"               packet if any claim is false\n"
 	"  --z3-unroll K  backward jumps per loop entry that --z3 unrolls (default 8)\n"
+	"  --equiv-cbpf   for a file translated from classic BPF (vfm-asm -e or\n"
+	"               --cbpf keep the original): ask Z3 whether the VFM program\n"
+	"               and the cBPF program, encoded separately from bpf_filter's\n"
+	"               semantics, can return different verdicts on a packet of at\n"
+	"               most --max-len bytes; exit 1 with the packet if they can\n"
+	"  --max-len N  packet length bound for --equiv-cbpf (default 256)\n"
 	"  -h, --help   this help\n"
 	"  --version    print the version\n"
 	"\n"
@@ -46,9 +52,42 @@ static const char usage_text[] =
 	"2 usage, 3 I/O\n";
 
 struct options {
-	int verbose, states, json, werror, z3;
-	uint32_t z3_unroll;
+	int verbose, states, json, werror, z3, equiv;
+	uint32_t z3_unroll, max_len;
 };
+
+/* --equiv-cbpf: the translation against its cBPF origin; an exit code. */
+static int check_equiv(const char *path, const vfm_program_t *prog, const vfm_cbpf_insn_t *cbpf,
+		       size_t n, const struct options *o)
+{
+	struct vfm_z3_equiv q;
+	_Static_assert(sizeof(struct vfm_z3_cbpf_insn) == sizeof(vfm_cbpf_insn_t),
+		       "one layout for cBPF instructions");
+	vfm_error_t err = vfm_z3_equiv_cbpf(prog, (const struct vfm_z3_cbpf_insn *)cbpf, n,
+					    o->max_len, 60000, &q);
+	if (err != VFM_OK) {
+		printf("%s: cBPF equivalence not checked: %s\n", path, q.error);
+		return CLI_EXIT_REJECT;
+	}
+	const char *bound = q.bounded ? " (VFM loops unrolled: within the bound)" : "";
+	switch (q.result) {
+	case VFM_Z3_EQUIV_EQUAL:
+		printf("%s: equal to its cBPF origin (%zu instructions) on every packet of at most "
+		       "%u bytes%s (Z3, %.2f s)\n", path, n, q.max_len, bound, q.seconds);
+		return CLI_EXIT_OK;
+	case VFM_Z3_EQUIV_UNKNOWN:
+		printf("%s: cBPF equivalence unknown (Z3 timed out after %.2f s)\n", path, q.seconds);
+		return CLI_EXIT_REJECT;
+	default:
+		printf("%s: DIFFERS from its cBPF origin: on a %u-byte packet (wire length %u) "
+		       "VFM returns %u, bpf_filter semantics %u%s; packet:", path, q.len,
+		       q.wire_len, q.vfm_verdict, q.cbpf_verdict, bound);
+		for (uint32_t j = 0; j < q.n_bytes; j++)
+			printf("%s%02x", j % 16 ? " " : "\n  ", q.bytes[j]);
+		printf("\n");
+		return CLI_EXIT_REJECT;
+	}
+}
 
 /* Where a pc is, for messages: "name:line: " or "". */
 static void source_of(const struct vfm_program *prog, uint32_t pc, char *buf, size_t n)
@@ -160,6 +199,10 @@ static int verify_file(const char *path, const struct options *o)
 	vfm_program_t *prog;
 	vfm_diag_t diag;
 	vfm_error_t err = vfm_program_create(bin, len, &prog, &diag);
+	vfm_cbpf_insn_t *cbpf = NULL;
+	size_t n_cbpf = 0;
+	bool has_cbpf = err == VFM_OK && o->equiv &&
+			vfm_cbpf_from_file(bin, len, &cbpf, &n_cbpf, NULL) == VFM_OK;
 	free(bin);
 	if (err != VFM_OK) {
 		if (o->json)
@@ -210,24 +253,36 @@ static int verify_file(const char *path, const struct options *o)
 		}
 		vfm_z3_report_free(&zr);
 	}
+	if (o->equiv) {
+		if (!has_cbpf) {
+			printf("%s: --equiv-cbpf: the file keeps no cBPF origin (vfm-asm -e and "
+			       "--cbpf write one)\n", path);
+			rc = CLI_EXIT_REJECT;
+		} else if (check_equiv(path, prog, cbpf, n_cbpf, o) != CLI_EXIT_OK) {
+			rc = CLI_EXIT_REJECT;
+		}
+		free(cbpf);
+	}
 	vfm_program_release(prog);
 	return rc;
 }
 
 int main(int argc, char **argv)
 {
-	enum { OPT_STATES = 256, OPT_JSON, OPT_WERROR, OPT_Z3, OPT_Z3_UNROLL };
+	enum { OPT_STATES = 256, OPT_JSON, OPT_WERROR, OPT_Z3, OPT_Z3_UNROLL, OPT_EQUIV, OPT_MAXLEN };
 	static const struct option longopts[] = {
 		{"states", no_argument, NULL, OPT_STATES},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"Werror", no_argument, NULL, OPT_WERROR},
 		{"z3", no_argument, NULL, OPT_Z3},
 		{"z3-unroll", required_argument, NULL, OPT_Z3_UNROLL},
+		{"equiv-cbpf", no_argument, NULL, OPT_EQUIV},
+		{"max-len", required_argument, NULL, OPT_MAXLEN},
 		{NULL, 0, NULL, 0},
 	};
 	struct cli cli = {.name = "vfm-verify", .usage_text = usage_text, .shortopts = "v",
 			  .longopts = longopts};
-	struct options o = {0};
+	struct options o = {.max_len = 256};
 	int worst = CLI_EXIT_OK, c;
 	while ((c = cli_next(&cli, argc, argv)) != -1) {
 		switch (c) {
@@ -249,6 +304,12 @@ int main(int argc, char **argv)
 		case OPT_Z3_UNROLL:
 			o.z3 = 1;
 			o.z3_unroll = (uint32_t)cli_number(&cli, "--z3-unroll", optarg, 1, 1000, NULL);
+			break;
+		case OPT_EQUIV:
+			o.equiv = 1;
+			break;
+		case OPT_MAXLEN:
+			o.max_len = (uint32_t)cli_number(&cli, "--max-len", optarg, 1, 65535, NULL);
 			break;
 		}
 	}
