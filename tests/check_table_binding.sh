@@ -38,7 +38,8 @@ consumers='vm/interp.o STACK SPECIAL ALU2 ALU1 RET JMP
 verifier/absint.o STACK SPECIAL
 verifier/z3/z3check.o STACK SPECIAL
 jit/common.o STACK SPECIAL
-jit/x86_64.o STACK SPECIAL ALU2 ALU1 RET JMP'
+jit/x86_64.o STACK SPECIAL ALU2 ALU1 RET JMP
+jit/arm64.o STACK SPECIAL ALU2 ALU1 RET JMP'
 
 # add_rows ROWS: insert the rows before the #undef block of the table.
 add_rows() {
