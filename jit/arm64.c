@@ -117,16 +117,16 @@ static const struct a64_map *map(struct vfm_jit_ctx *e)
 
 /* ---- emission ---------------------------------------------------------------------- */
 
-static void emit(struct vfm_jit_ctx *e, uint32_t insn)
+static void emit_word(struct vfm_jit_ctx *e, uint32_t word)
 {
-	vfm_jit_emit32(e, insn);
+	vfm_jit_emit32(e, word);
 }
 
 /* MOV Xd, Xm (ORR Xd, XZR, Xm); not for SP. */
 static void mov_rr(struct vfm_jit_ctx *e, unsigned rd, unsigned rm)
 {
 	if (rd != rm)
-		emit(e, a64_logic_reg(A64_ORR_REG, rd, A64_ZR, rm));
+		emit_word(e, a64_logic_reg(A64_ORR_REG, rd, A64_ZR, rm));
 }
 
 /* Xd = v in the fewest instructions: one MOVZ, MOVN (64- or 32-bit) or
@@ -144,24 +144,24 @@ static void mov_imm(struct vfm_jit_ctx *e, unsigned rd, uint64_t v)
 		unsigned hw = 0;
 		while (v != 0 && ((v >> (16 * hw)) & 0xFFFFu) == 0)
 			hw++;
-		emit(e, a64_movw(A64_MOVZ, rd, (uint32_t)(v >> (16 * hw)) & 0xFFFFu, hw));
+		emit_word(e, a64_movw(A64_MOVZ, rd, (uint32_t)(v >> (16 * hw)) & 0xFFFFu, hw));
 		return;
 	}
 	if (ones >= 3) {
 		unsigned hw = 0;
 		while (v != UINT64_MAX && ((v >> (16 * hw)) & 0xFFFFu) == 0xFFFFu)
 			hw++;
-		emit(e, a64_movw(A64_MOVN, rd, ~(uint32_t)(v >> (16 * hw)) & 0xFFFFu, hw));
+		emit_word(e, a64_movw(A64_MOVN, rd, ~(uint32_t)(v >> (16 * hw)) & 0xFFFFu, hw));
 		return;
 	}
 	if (v >> 32 == 0 && ((v & 0xFFFFu) == 0xFFFFu || (v >> 16) == 0xFFFFu)) {
 		/* 0xFFFFxxxx or 0xxxxxFFFF: MOVN W clears the high word. */
 		unsigned hw = (v & 0xFFFFu) == 0xFFFFu;
-		emit(e, a64_movn_w(rd, ~(uint32_t)(v >> (16 * hw)) & 0xFFFFu, hw));
+		emit_word(e, a64_movn_w(rd, ~(uint32_t)(v >> (16 * hw)) & 0xFFFFu, hw));
 		return;
 	}
 	if (a64_bitmask_imm(v) >= 0) {
-		emit(e, a64_logic_imm(A64_ORR_IMM, rd, A64_ZR, v));
+		emit_word(e, a64_logic_imm(A64_ORR_IMM, rd, A64_ZR, v));
 		return;
 	}
 	bool inverted = ones > zero;
@@ -172,10 +172,10 @@ static void mov_imm(struct vfm_jit_ctx *e, unsigned rd, uint64_t v)
 		if (h == skip)
 			continue;
 		if (first)
-			emit(e, inverted ? a64_movw(A64_MOVN, rd, ~h & 0xFFFFu, hw)
+			emit_word(e, inverted ? a64_movw(A64_MOVN, rd, ~h & 0xFFFFu, hw)
 					 : a64_movw(A64_MOVZ, rd, h, hw));
 		else
-			emit(e, a64_movw(A64_MOVK, rd, h, hw));
+			emit_word(e, a64_movw(A64_MOVK, rd, h, hw));
 		first = false;
 	}
 }
@@ -186,25 +186,25 @@ static void add_imm(struct vfm_jit_ctx *e, unsigned rd, unsigned rn, uint64_t im
 {
 	uint64_t neg = 0 - imm;
 	if (a64_addsub_imm_ok(imm)) {
-		emit(e, a64_addsub_imm(A64_ADD, rd, rn, imm));
+		emit_word(e, a64_addsub_imm(A64_ADD, rd, rn, imm));
 	} else if (a64_addsub_imm_ok(neg)) {
-		emit(e, a64_addsub_imm(A64_SUB, rd, rn, neg));
+		emit_word(e, a64_addsub_imm(A64_SUB, rd, rn, neg));
 	} else if (imm < (UINT64_C(1) << 24)) {
-		emit(e, a64_addsub_imm(A64_ADD, rd, rn, imm & 0xFFFu));
-		emit(e, a64_addsub_imm(A64_ADD, rd, rd, imm & ~UINT64_C(0xFFF)));
+		emit_word(e, a64_addsub_imm(A64_ADD, rd, rn, imm & 0xFFFu));
+		emit_word(e, a64_addsub_imm(A64_ADD, rd, rd, imm & ~UINT64_C(0xFFF)));
 	} else if (neg < (UINT64_C(1) << 24)) {
-		emit(e, a64_addsub_imm(A64_SUB, rd, rn, neg & 0xFFFu));
-		emit(e, a64_addsub_imm(A64_SUB, rd, rd, neg & ~UINT64_C(0xFFF)));
+		emit_word(e, a64_addsub_imm(A64_SUB, rd, rn, neg & 0xFFFu));
+		emit_word(e, a64_addsub_imm(A64_SUB, rd, rd, neg & ~UINT64_C(0xFFF)));
 	} else {
 		mov_imm(e, tmp, imm);
-		emit(e, a64_addsub_reg(A64_ADD_REG, rd, rn, tmp, A64_LSL, 0));
+		emit_word(e, a64_addsub_reg(A64_ADD_REG, rd, rn, tmp, A64_LSL, 0));
 	}
 }
 
 /* LDR/STR Xt, [SP + off] (frame words). */
 static void frame_ldst(struct vfm_jit_ctx *e, enum a64_ldst op, unsigned rt, uint32_t off)
 {
-	emit(e, a64_ldst_imm(op, rt, A64_SP, off));
+	emit_word(e, a64_ldst_imm(op, rt, A64_SP, off));
 }
 
 /* ---- branches ------------------------------------------------------------------------ */
@@ -251,7 +251,7 @@ static void b_to(struct vfm_jit_ctx *e, size_t target)
 	int64_t words = words_to(e, target);
 	if (!a64_fits(words, A64_IMM26_BITS))
 		vfm_jit_fail(e, "branch beyond the +-128 MiB reach of B");
-	emit(e, a64_b(words));
+	emit_word(e, a64_b(words));
 }
 
 /* Branch to target if t holds: the short form where it reaches (+-1 MiB),
@@ -260,10 +260,10 @@ static void branch_if(struct vfm_jit_ctx *e, struct test t, size_t target)
 {
 	int64_t words = words_to(e, target);
 	if (!vfm_jit_far(e, a64_fits(words, A64_IMM19_BITS))) {
-		emit(e, test_insn(t, words));
+		emit_word(e, test_insn(t, words));
 		return;
 	}
-	emit(e, test_insn(invert(t), 2)); /* over the B */
+	emit_word(e, test_insn(invert(t), 2)); /* over the B */
 	b_to(e, target);
 }
 
@@ -284,7 +284,7 @@ static void branch(struct vfm_jit_ctx *e, uint32_t i, const struct test *t)
 		branch_if(e, invert(*t), vfm_jit_label_pos(e, skip));
 	struct test empty = {TEST_CBZ, A64_AL, map(e)->budget};
 	branch_if(e, empty, vfm_jit_label_pos(e, vfm_jit_exit_label(e, i, VFM_STATUS_BUDGET)));
-	emit(e, a64_addsub_imm(A64_SUB, map(e)->budget, map(e)->budget, 1));
+	emit_word(e, a64_addsub_imm(A64_SUB, map(e)->budget, map(e)->budget, 1));
 	b_to(e, dest);
 	vfm_jit_label_bind(e, skip);
 }
@@ -343,7 +343,7 @@ static void save_live(struct vfm_jit_ctx *e, int n, bool restore)
 		k++;
 	for (; k < limit; k += 2, off += 16) {
 		if (k + 1 < limit)
-			emit(e, a64_pair(restore ? A64_LDP_OFF : A64_STP_OFF, m->slots[k],
+			emit_word(e, a64_pair(restore ? A64_LDP_OFF : A64_STP_OFF, m->slots[k],
 					 m->slots[k + 1], A64_SP, (int32_t)off));
 		else
 			frame_ldst(e, restore ? A64_LDRX : A64_STRX, m->slots[k], off);
@@ -354,7 +354,7 @@ static void save_live(struct vfm_jit_ctx *e, int n, bool restore)
 static void call_helper(struct vfm_jit_ctx *e, const void *fn)
 {
 	mov_imm(e, TMP0, (uint64_t)(uintptr_t)fn);
-	emit(e, a64_blr(TMP0));
+	emit_word(e, a64_blr(TMP0));
 }
 
 /* ---- emitters, one per class ----------------------------------------------------------------- */
@@ -409,11 +409,11 @@ static void to_big_endian(struct vfm_jit_ctx *e, unsigned r, unsigned size)
 	/* LDRB/LDRH/LDR W zero-extend; REV16 W and REV W keep bits 32..63
 	 * clear. */
 	if (size == 2)
-		emit(e, a64_rev(A64_REV16_W, r, r));
+		emit_word(e, a64_rev(A64_REV16_W, r, r));
 	else if (size == 4)
-		emit(e, a64_rev(A64_REV_W, r, r));
+		emit_word(e, a64_rev(A64_REV_W, r, r));
 	else if (size == 8)
-		emit(e, a64_rev(A64_REV_X, r, r));
+		emit_word(e, a64_rev(A64_REV_X, r, r));
 }
 
 /* Absolute load: in bounds iff k + size <= len (k + size cannot wrap:
@@ -432,22 +432,22 @@ static void a64_load(struct vfm_jit_ctx *e, uint32_t i)
 			return;
 		}
 		if (a64_addsub_imm_ok(end)) {
-			emit(e, a64_addsub_imm(A64_SUBS, A64_ZR, m->len, end)); /* CMP */
+			emit_word(e, a64_addsub_imm(A64_SUBS, A64_ZR, m->len, end)); /* CMP */
 		} else {
 			mov_imm(e, TMP0, end);
-			emit(e, a64_addsub_reg(A64_SUBS_REG, A64_ZR, m->len, TMP0, A64_LSL, 0));
+			emit_word(e, a64_addsub_reg(A64_SUBS_REG, A64_ZR, m->len, TMP0, A64_LSL, 0));
 		}
 		branch_if(e, (struct test){TEST_COND, A64_LO, 0}, out);
 	}
 	unsigned dst = slot_target(e, d, TMP1);
 	enum a64_ldst op = load_op(size);
 	if (a64_ldst_imm_ok(op, insn->arg)) {
-		emit(e, a64_ldst_imm(op, dst, m->data, insn->arg));
+		emit_word(e, a64_ldst_imm(op, dst, m->data, insn->arg));
 	} else if (insn->arg < 256) {
-		emit(e, a64_ldst_unscaled(op, dst, m->data, insn->arg));
+		emit_word(e, a64_ldst_unscaled(op, dst, m->data, insn->arg));
 	} else {
 		mov_imm(e, TMP0, insn->arg);
-		emit(e, a64_ldst_reg(op, dst, m->data, TMP0));
+		emit_word(e, a64_ldst_reg(op, dst, m->data, TMP0));
 	}
 	to_big_endian(e, dst, size);
 	put_slot(e, d, dst);
@@ -467,23 +467,23 @@ static void a64_loadx(struct vfm_jit_ctx *e, uint32_t i)
 		size_t out = vfm_jit_label_pos(e, vfm_jit_exit_label(e, i, VFM_STATUS_BOUNDS));
 		uint64_t end = (uint64_t)insn->arg + size;
 		if (a64_addsub_imm_ok(end)) {
-			emit(e, a64_addsub_imm(A64_ADDS, TMP1, idx, end));
+			emit_word(e, a64_addsub_imm(A64_ADDS, TMP1, idx, end));
 		} else {
 			mov_imm(e, TMP1, end);
-			emit(e, a64_addsub_reg(A64_ADDS_REG, TMP1, idx, TMP1, A64_LSL, 0));
+			emit_word(e, a64_addsub_reg(A64_ADDS_REG, TMP1, idx, TMP1, A64_LSL, 0));
 		}
 		branch_if(e, (struct test){TEST_COND, A64_HS, 0}, out); /* carry: wrapped */
-		emit(e, a64_addsub_reg(A64_SUBS_REG, A64_ZR, m->len, TMP1, A64_LSL, 0));
+		emit_word(e, a64_addsub_reg(A64_SUBS_REG, A64_ZR, m->len, TMP1, A64_LSL, 0));
 		branch_if(e, (struct test){TEST_COND, A64_LO, 0}, out);
 		/* off = (index + k + size) - size */
-		emit(e, a64_addsub_imm(A64_SUB, TMP0, TMP1, size));
+		emit_word(e, a64_addsub_imm(A64_SUB, TMP0, TMP1, size));
 		off = TMP0;
 	} else if (insn->arg != 0) {
 		add_imm(e, TMP0, idx, insn->arg, TMP1);
 		off = TMP0;
 	}
 	unsigned dst = slot_target(e, top, TMP1);
-	emit(e, a64_ldst_reg(load_op(size), dst, m->data, off));
+	emit_word(e, a64_ldst_reg(load_op(size), dst, m->data, off));
 	to_big_endian(e, dst, size);
 	put_slot(e, top, dst);
 }
@@ -499,11 +499,11 @@ static void logic_k(struct vfm_jit_ctx *e, enum a64_logic_imm op, enum a64_logic
 		    unsigned a, uint64_t k)
 {
 	if (a64_bitmask_imm(k) >= 0) {
-		emit(e, a64_logic_imm(op, a, a, k));
+		emit_word(e, a64_logic_imm(op, a, a, k));
 		return;
 	}
 	mov_imm(e, TMP1, k);
-	emit(e, a64_logic_reg(rop, a, a, TMP1));
+	emit_word(e, a64_logic_reg(rop, a, a, TMP1));
 }
 
 /* Binary ALU with a constant right operand, computed in place in a. */
@@ -527,19 +527,19 @@ static void alu2_k(struct vfm_jit_ctx *e, enum vfm_alu2_op op, unsigned a, uint6
 		break;
 	case VFM_ALU2_MUL:
 		if (is_pow2(k)) {
-			emit(e, a64_lsl_imm(a, a, (unsigned)__builtin_ctzll(k)));
+			emit_word(e, a64_lsl_imm(a, a, (unsigned)__builtin_ctzll(k)));
 		} else {
 			mov_imm(e, TMP1, k);
-			emit(e, a64_dp3(A64_MADD, a, a, TMP1, A64_ZR));
+			emit_word(e, a64_dp3(A64_MADD, a, a, TMP1, A64_ZR));
 		}
 		break;
 	case VFM_ALU2_DIV:
 		if (is_pow2(k)) {
-			emit(e, a64_lsr_imm(a, a, (unsigned)__builtin_ctzll(k)));
+			emit_word(e, a64_lsr_imm(a, a, (unsigned)__builtin_ctzll(k)));
 		} else {
 			/* k = 0 too: UDIV by zero gives 0. */
 			mov_imm(e, TMP1, k);
-			emit(e, a64_dp2(A64_UDIV, a, a, TMP1));
+			emit_word(e, a64_dp2(A64_UDIV, a, a, TMP1));
 		}
 		break;
 	case VFM_ALU2_MOD:
@@ -548,20 +548,20 @@ static void alu2_k(struct vfm_jit_ctx *e, enum vfm_alu2_op op, unsigned a, uint6
 		if (k == 1) {
 			mov_imm(e, a, 0);
 		} else if (is_pow2(k)) {
-			emit(e, a64_logic_imm(A64_AND_IMM, a, a, k - 1));
+			emit_word(e, a64_logic_imm(A64_AND_IMM, a, a, k - 1));
 		} else {
 			mov_imm(e, TMP1, k);
-			emit(e, a64_dp2(A64_UDIV, TMP2, a, TMP1));
-			emit(e, a64_dp3(A64_MSUB, a, TMP2, TMP1, a));
+			emit_word(e, a64_dp2(A64_UDIV, TMP2, a, TMP1));
+			emit_word(e, a64_dp3(A64_MSUB, a, TMP2, TMP1, a));
 		}
 		break;
 	case VFM_ALU2_SHL:
 		if (k & 63)
-			emit(e, a64_lsl_imm(a, a, (unsigned)(k & 63)));
+			emit_word(e, a64_lsl_imm(a, a, (unsigned)(k & 63)));
 		break;
 	case VFM_ALU2_SHR:
 		if (k & 63)
-			emit(e, a64_lsr_imm(a, a, (unsigned)(k & 63)));
+			emit_word(e, a64_lsr_imm(a, a, (unsigned)(k & 63)));
 		break;
 	}
 }
@@ -570,21 +570,21 @@ static void alu2_k(struct vfm_jit_ctx *e, enum vfm_alu2_op op, unsigned a, uint6
 static void alu2_reg(struct vfm_jit_ctx *e, enum vfm_alu2_op op, unsigned a, unsigned b)
 {
 	switch (op) {
-	case VFM_ALU2_ADD: emit(e, a64_addsub_reg(A64_ADD_REG, a, a, b, A64_LSL, 0)); break;
-	case VFM_ALU2_SUB: emit(e, a64_addsub_reg(A64_SUB_REG, a, a, b, A64_LSL, 0)); break;
-	case VFM_ALU2_AND: emit(e, a64_logic_reg(A64_AND_REG, a, a, b)); break;
-	case VFM_ALU2_OR: emit(e, a64_logic_reg(A64_ORR_REG, a, a, b)); break;
-	case VFM_ALU2_XOR: emit(e, a64_logic_reg(A64_EOR_REG, a, a, b)); break;
-	case VFM_ALU2_MUL: emit(e, a64_dp3(A64_MADD, a, a, b, A64_ZR)); break;
+	case VFM_ALU2_ADD: emit_word(e, a64_addsub_reg(A64_ADD_REG, a, a, b, A64_LSL, 0)); break;
+	case VFM_ALU2_SUB: emit_word(e, a64_addsub_reg(A64_SUB_REG, a, a, b, A64_LSL, 0)); break;
+	case VFM_ALU2_AND: emit_word(e, a64_logic_reg(A64_AND_REG, a, a, b)); break;
+	case VFM_ALU2_OR: emit_word(e, a64_logic_reg(A64_ORR_REG, a, a, b)); break;
+	case VFM_ALU2_XOR: emit_word(e, a64_logic_reg(A64_EOR_REG, a, a, b)); break;
+	case VFM_ALU2_MUL: emit_word(e, a64_dp3(A64_MADD, a, a, b, A64_ZR)); break;
 	/* UDIV by zero is 0, and then MSUB leaves a: x/0 = 0, x%0 = x. */
-	case VFM_ALU2_DIV: emit(e, a64_dp2(A64_UDIV, a, a, b)); break;
+	case VFM_ALU2_DIV: emit_word(e, a64_dp2(A64_UDIV, a, a, b)); break;
 	case VFM_ALU2_MOD:
-		emit(e, a64_dp2(A64_UDIV, TMP2, a, b));
-		emit(e, a64_dp3(A64_MSUB, a, TMP2, b, a));
+		emit_word(e, a64_dp2(A64_UDIV, TMP2, a, b));
+		emit_word(e, a64_dp3(A64_MSUB, a, TMP2, b, a));
 		break;
 	/* LSLV/LSRV shift by b mod 64 = b & 63. */
-	case VFM_ALU2_SHL: emit(e, a64_dp2(A64_LSLV, a, a, b)); break;
-	case VFM_ALU2_SHR: emit(e, a64_dp2(A64_LSRV, a, a, b)); break;
+	case VFM_ALU2_SHL: emit_word(e, a64_dp2(A64_LSLV, a, a, b)); break;
+	case VFM_ALU2_SHR: emit_word(e, a64_dp2(A64_LSRV, a, a, b)); break;
 	}
 }
 
@@ -606,8 +606,8 @@ static void a64_alu1(struct vfm_jit_ctx *e, uint32_t i)
 	int top = vfm_jit_depth(e, i) - 1;
 	unsigned r = get_slot(e, top, TMP0);
 	switch ((enum vfm_alu1_op)e->prog->insns[i].opcode) {
-	case VFM_ALU1_NOT: emit(e, a64_logic_reg(A64_ORN_REG, r, A64_ZR, r)); break; /* MVN */
-	case VFM_ALU1_NEG: emit(e, a64_addsub_reg(A64_SUB_REG, r, A64_ZR, r, A64_LSL, 0)); break;
+	case VFM_ALU1_NOT: emit_word(e, a64_logic_reg(A64_ORN_REG, r, A64_ZR, r)); break; /* MVN */
+	case VFM_ALU1_NEG: emit_word(e, a64_addsub_reg(A64_SUB_REG, r, A64_ZR, r, A64_LSL, 0)); break;
 	}
 	put_slot(e, top, r);
 }
@@ -649,16 +649,16 @@ static struct test compare(struct vfm_jit_ctx *e, enum vfm_rel rel, unsigned a, 
 	if (bo.is_imm && bo.imm == 0 && equality)
 		return (struct test){rel == VFM_REL_EQ ? TEST_CBZ : TEST_CBNZ, A64_AL, a};
 	if (bo.is_imm && bits && a64_bitmask_imm(bo.imm) >= 0) {
-		emit(e, a64_logic_imm(A64_ANDS_IMM, A64_ZR, a, bo.imm)); /* TST */
+		emit_word(e, a64_logic_imm(A64_ANDS_IMM, A64_ZR, a, bo.imm)); /* TST */
 		return t;
 	}
 	if (bo.is_imm && !bits && a64_addsub_imm_ok(bo.imm)) {
-		emit(e, a64_addsub_imm(A64_SUBS, A64_ZR, a, bo.imm)); /* CMP */
+		emit_word(e, a64_addsub_imm(A64_SUBS, A64_ZR, a, bo.imm)); /* CMP */
 		return t;
 	}
 	if (bo.is_imm && equality && a64_addsub_imm_ok(0 - bo.imm)) {
 		/* CMN a, -k sets Z as CMP a, k does (not C: equality only). */
-		emit(e, a64_addsub_imm(A64_ADDS, A64_ZR, a, 0 - bo.imm));
+		emit_word(e, a64_addsub_imm(A64_ADDS, A64_ZR, a, 0 - bo.imm));
 		return t;
 	}
 	unsigned b;
@@ -669,9 +669,9 @@ static struct test compare(struct vfm_jit_ctx *e, enum vfm_rel rel, unsigned a, 
 		b = get_slot(e, d - 1, TMP1);
 	}
 	if (bits)
-		emit(e, a64_logic_reg(A64_ANDS_REG, A64_ZR, a, b)); /* TST */
+		emit_word(e, a64_logic_reg(A64_ANDS_REG, A64_ZR, a, b)); /* TST */
 	else
-		emit(e, a64_addsub_reg(A64_SUBS_REG, A64_ZR, a, b, A64_LSL, 0)); /* CMP */
+		emit_word(e, a64_addsub_reg(A64_SUBS_REG, A64_ZR, a, b, A64_LSL, 0)); /* CMP */
 	return t;
 }
 
@@ -693,8 +693,8 @@ static void a64_ret(struct vfm_jit_ctx *e, uint32_t i)
 		unsigned v = get_slot(e, vfm_jit_depth(e, i) - 1, TMP0);
 		/* w0 = v < 2^32 ? v : 0xFFFFFFFF, high word clear: TST of the
 		 * high 32 bits, CSINV W. */
-		emit(e, a64_logic_imm(A64_ANDS_IMM, A64_ZR, v, UINT64_C(0xFFFFFFFF00000000)));
-		emit(e, a64_csinv_w(A64_X0, v, A64_ZR, A64_EQ));
+		emit_word(e, a64_logic_imm(A64_ANDS_IMM, A64_ZR, v, UINT64_C(0xFFFFFFFF00000000)));
+		emit_word(e, a64_csinv_w(A64_X0, v, A64_ZR, A64_EQ));
 		break;
 	}
 	case VFM_RET_RETK:
@@ -718,7 +718,7 @@ static void a64_special(struct vfm_jit_ctx *e, uint32_t i)
 				     ? offsetof(struct vfm_jit_args, ts_ns)
 				     : offsetof(struct vfm_jit_args, wire_len);
 		unsigned r = slot_target(e, d, TMP0);
-		emit(e, a64_ldst_imm(A64_LDRX, r, m->args, off));
+		emit_word(e, a64_ldst_imm(A64_LDRX, r, m->args, off));
 		put_slot(e, d, r);
 		break;
 	}
@@ -734,7 +734,7 @@ static void a64_special(struct vfm_jit_ctx *e, uint32_t i)
 		/* In programs with calls no slot lives in x0..x2. */
 		save_live(e, top, false);
 		mov_rr(e, A64_X1, get_slot(e, top, A64_X1));
-		emit(e, a64_ldst_imm(A64_LDRX, A64_X0, m->args, offsetof(struct vfm_jit_args, flow)));
+		emit_word(e, a64_ldst_imm(A64_LDRX, A64_X0, m->args, offsetof(struct vfm_jit_args, flow)));
 		call_helper(e, (const void *)vfm_flow_load);
 		save_live(e, top, true);
 		put_slot(e, top, A64_X0);
@@ -743,7 +743,7 @@ static void a64_special(struct vfm_jit_ctx *e, uint32_t i)
 		save_live(e, top - 1, false);
 		mov_rr(e, A64_X1, get_slot(e, top - 1, A64_X1)); /* key */
 		mov_rr(e, A64_X2, get_slot(e, top, A64_X2));     /* value */
-		emit(e, a64_ldst_imm(A64_LDRX, A64_X0, m->args, offsetof(struct vfm_jit_args, flow)));
+		emit_word(e, a64_ldst_imm(A64_LDRX, A64_X0, m->args, offsetof(struct vfm_jit_args, flow)));
 		call_helper(e, (const void *)vfm_flow_store);
 		save_live(e, top - 1, true);
 		break;
@@ -798,13 +798,13 @@ static void a64_prologue(struct vfm_jit_ctx *e)
 	const struct a64_map *m = map(e);
 	struct a64 *x = arch(e);
 	if (x->frame_record) {
-		emit(e, a64_pair(A64_STP_PRE, A64_FP, A64_LR, A64_SP, -16));
-		emit(e, a64_addsub_imm(A64_ADD, A64_FP, A64_SP, 0)); /* MOV x29, SP */
+		emit_word(e, a64_pair(A64_STP_PRE, A64_FP, A64_LR, A64_SP, -16));
+		emit_word(e, a64_addsub_imm(A64_ADD, A64_FP, A64_SP, 0)); /* MOV x29, SP */
 	}
 	for (unsigned k = 0; k < x->n_pairs; k++)
-		emit(e, a64_pair(A64_STP_PRE, x->pairs[k][0], x->pairs[k][1], A64_SP, -16));
+		emit_word(e, a64_pair(A64_STP_PRE, x->pairs[k][0], x->pairs[k][1], A64_SP, -16));
 	if (x->locals)
-		emit(e, a64_addsub_imm(A64_SUB, A64_SP, A64_SP, x->locals));
+		emit_word(e, a64_addsub_imm(A64_SUB, A64_SP, A64_SP, x->locals));
 	if (p->packet)
 		mov_rr(e, m->data, A64_X0);
 	if (p->len)
@@ -812,12 +812,12 @@ static void a64_prologue(struct vfm_jit_ctx *e)
 	if (p->args)
 		mov_rr(e, m->args, A64_X2);
 	if (p->budget)
-		emit(e, a64_ldst_imm(A64_LDRX, m->budget, m->args, offsetof(struct vfm_jit_args, budget)));
+		emit_word(e, a64_ldst_imm(A64_LDRX, m->budget, m->args, offsetof(struct vfm_jit_args, budget)));
 	if (p->count)
-		emit(e, a64_ldst_imm(A64_LDRX, m->count, m->args, offsetof(struct vfm_jit_args, insns)));
+		emit_word(e, a64_ldst_imm(A64_LDRX, m->count, m->args, offsetof(struct vfm_jit_args, insns)));
 	if (p->reads_scratch)
 		for (unsigned k = 0; k < VFM_SCRATCH_WORDS; k += 2)
-			emit(e, a64_pair(A64_STP_OFF, A64_ZR, A64_ZR, A64_SP,
+			emit_word(e, a64_pair(A64_STP_OFF, A64_ZR, A64_ZR, A64_SP,
 					 (int32_t)(x->scratch_off + 8 * k)));
 }
 
@@ -831,7 +831,7 @@ static void a64_exit(struct vfm_jit_ctx *e, vfm_status_t status, uint32_t uncoun
 {
 	if (uncount)
 		add_imm(e, map(e)->count, map(e)->count, 0 - (uint64_t)uncount, TMP0);
-	emit(e, a64_movw(A64_MOVZ, A64_X0, (uint32_t)status, 2)); /* status << 32 */
+	emit_word(e, a64_movw(A64_MOVZ, A64_X0, (uint32_t)status, 2)); /* status << 32 */
 	b_to(e, vfm_jit_label_pos(e, VFM_JIT_EPILOGUE));
 }
 
@@ -841,14 +841,14 @@ static void a64_epilogue(struct vfm_jit_ctx *e)
 	const struct a64_map *m = map(e);
 	struct a64 *x = arch(e);
 	if (p->count)
-		emit(e, a64_ldst_imm(A64_STRX, m->count, m->args, offsetof(struct vfm_jit_args, insns)));
+		emit_word(e, a64_ldst_imm(A64_STRX, m->count, m->args, offsetof(struct vfm_jit_args, insns)));
 	if (x->locals)
-		emit(e, a64_addsub_imm(A64_ADD, A64_SP, A64_SP, x->locals));
+		emit_word(e, a64_addsub_imm(A64_ADD, A64_SP, A64_SP, x->locals));
 	for (unsigned k = x->n_pairs; k-- > 0;)
-		emit(e, a64_pair(A64_LDP_POST, x->pairs[k][0], x->pairs[k][1], A64_SP, 16));
+		emit_word(e, a64_pair(A64_LDP_POST, x->pairs[k][0], x->pairs[k][1], A64_SP, 16));
 	if (x->frame_record)
-		emit(e, a64_pair(A64_LDP_POST, A64_FP, A64_LR, A64_SP, 16));
-	emit(e, A64_RET);
+		emit_word(e, a64_pair(A64_LDP_POST, A64_FP, A64_LR, A64_SP, 16));
+	emit_word(e, A64_RET);
 }
 
 /* ---- code memory hooks ------------------------------------------------------------------ */

@@ -46,13 +46,15 @@ static void usage(FILE *f)
 		"      --jit              compile the filter to native code; if this build\n"
 		"                         has no JIT, say so and use the interpreter\n"
 		"      --jit-dump FILE    with --jit: also write the native code to FILE\n"
-		"                         (objdump -b binary -m i386:x86-64 -D FILE)\n"
+		"                         (objdump -b binary -m %s -D FILE; the\n"
+		"                         machine of this build's JIT)\n"
 		"  -h, --help             this text\n"
 		"\n"
 		"Exit status: 0 success, 1 the filter file is invalid or rejected by the\n"
 		"verifier, 2 bad command line, 3 a file cannot be read or written (or the\n"
 		"capture is corrupt).\n",
-		VFM_DEFAULT_BUDGET, VFM_DEFAULT_FLOW_CAPACITY);
+		VFM_DEFAULT_BUDGET, VFM_DEFAULT_FLOW_CAPACITY,
+		vfm_jit_objdump_arch() ? vfm_jit_objdump_arch() : "<none: no JIT in this build>");
 }
 
 
