@@ -684,6 +684,19 @@ static void a64_jcc(struct vfm_jit_ctx *e, uint32_t i, struct vfm_jit_operand bo
 	branch(e, i, &t);
 }
 
+static void a64_epilogue(struct vfm_jit_ctx *e);
+
+/* Go to the epilogue with the result in x0; where the epilogue is two
+ * words (no frame: store the count, RET) it is cheaper to repeat it. */
+static void leave(struct vfm_jit_ctx *e)
+{
+	const struct a64 *x = arch(e);
+	if (!x->frame_record && x->n_pairs == 0 && x->locals == 0)
+		a64_epilogue(e);
+	else
+		b_to(e, vfm_jit_label_pos(e, VFM_JIT_EPILOGUE));
+}
+
 /* Return the verdict (saturated to 32 bits) with status OK. */
 static void a64_ret(struct vfm_jit_ctx *e, uint32_t i)
 {
@@ -701,7 +714,7 @@ static void a64_ret(struct vfm_jit_ctx *e, uint32_t i)
 		mov_imm(e, A64_X0, insn->arg);
 		break;
 	}
-	b_to(e, vfm_jit_label_pos(e, VFM_JIT_EPILOGUE));
+	leave(e);
 }
 
 static void a64_special(struct vfm_jit_ctx *e, uint32_t i)
@@ -832,7 +845,7 @@ static void a64_exit(struct vfm_jit_ctx *e, vfm_status_t status, uint32_t uncoun
 	if (uncount)
 		add_imm(e, map(e)->count, map(e)->count, 0 - (uint64_t)uncount, TMP0);
 	emit_word(e, a64_movw(A64_MOVZ, A64_X0, (uint32_t)status, 2)); /* status << 32 */
-	b_to(e, vfm_jit_label_pos(e, VFM_JIT_EPILOGUE));
+	leave(e);
 }
 
 static void a64_epilogue(struct vfm_jit_ctx *e)
