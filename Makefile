@@ -327,6 +327,7 @@ aarch64:
 			'$(QEMU_AARCH64)' $$t > $(AARCH64_BUILD)/qemu-bin/$$t; \
 		chmod +x $(AARCH64_BUILD)/qemu-bin/$$t; done
 test-aarch64: aarch64
+	sh tests/check_layers.sh $(AARCH64_BUILD)
 	@set -e; for t in $(filter-out $(AARCH64_SKIP:%=$(AARCH64_BUILD)/tests/%),$(AARCH64_TESTS)); do \
 		echo "== $(QEMU_AARCH64) $$t"; $(AARCH64_RUN) $$t; done
 	@set -e; for t in $(FUZZ_TARGETS); do \
