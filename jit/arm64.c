@@ -36,7 +36,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
 #include "arm64_insn.h"
 #include "common.h"
@@ -48,13 +47,13 @@
  * Two register maps, chosen per program.  A program without helper calls
  * (the common filter) keeps its arguments where AAPCS64 passes them and
  * puts its first ten slots in caller-saved registers, so a small filter
- * has no prologue at all; slots 10..19 use callee-saved x19..x28, pushed
- * in pairs only when the program is that deep.  A program that calls
- * helpers needs its fixed roles to survive the calls, so they move to
- * callee-saved registers; its slots take the remaining callee-saved ones
- * first, then caller-saved x3..x14, which are saved around each call only
- * while they hold live slots.  x15-x17 are temporaries, x18 is the
- * platform register and x29/x30 the frame record.
+ * has no prologue beyond loading the instruction count; slots 10..19 use
+ * callee-saved x19..x28, pushed in pairs only when the program is that
+ * deep.  A program that calls helpers needs its fixed roles to survive
+ * the calls, so they move to callee-saved registers; its slots take the
+ * remaining callee-saved ones first, then caller-saved x3..x14, which are
+ * saved around each call only while they hold live slots.  x15-x17 are
+ * temporaries, x18 is the platform register and x29/x30 the frame record.
  */
 struct a64_map {
 	uint8_t data, len, args, budget, count;
