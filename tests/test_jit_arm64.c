@@ -372,6 +372,58 @@ static void test_far_branches(void **state)
 	free(b.p);
 }
 
+/*
+ * Deep stacks, with and without helper calls: slots in every kind of home
+ * (caller- and callee-saved registers, frame words) as operands of every
+ * ALU op, register and immediate forms, and helper calls at many depths,
+ * so that live caller-saved slot registers are saved and restored around
+ * them (generated programs are rarely this deep).  The result folds every
+ * slot into 32 bits that RET returns exactly.
+ */
+static void test_deep_stacks_and_calls(void **state)
+{
+	(void)state;
+	static const char *const ops[] = {"ADD", "SUB", "MUL", "DIV", "MOD", "AND",
+					  "OR",  "XOR", "SHL", "SHR"};
+	static const uint8_t pkt[16] = {0x45, 0x00, 0x12, 0x34, 0xde, 0xad, 0xbe, 0xef,
+					0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08};
+	const vfm_packet_t pkts[] = {{.data = pkt, .len = 16}, {.data = pkt, .len = 8},
+				     {.data = pkt, .len = 3}};
+	for (int calls = 0; calls < 2; calls++)
+		for (int depth = 2; depth <= 48; depth += depth < 24 ? 1 : 8) {
+			struct sbuf b = {malloc(4096), 0, 4096};
+			assert_non_null(b.p);
+			uint64_t c = 0x9E3779B97F4A7C15u * (uint64_t)(depth + 1);
+			for (int k = 0; k < depth; k++) {
+				c = c * 6364136223846793005u + 1442695040888963407u;
+				/* Every fourth slot a packet byte, the rest constants of
+				 * every size (some 0, to hit x/0 and x%0). */
+				if (k % 4 == 1)
+					put(&b, "LD8 %d\n", k % 8);
+				else
+					put(&b, "PUSH %llu\n", (unsigned long long)(k % 7 == 3 ? 0 : c >> (k % 64)));
+				if (calls && k % 5 == 2)
+					put(&b, "DUP\nHASH5\nXOR\nFLOW_LOAD\nPUSH 1\nADD\n");
+			}
+			for (int k = depth - 1, n = 0; k > 0; k--, n++) {
+				const char *op = ops[n % 10];
+				if (n % 3 == 0)
+					put(&b, "%s\n", op);              /* register form */
+				else
+					put(&b, "PUSH %u\n%s\nADD\n", 1u + 37u * (unsigned)n, op); /* fused */
+				if (n % 4 == 1)
+					put(&b, "NOT\nDUP\nSTM 3\nLDM 3\nSWAP\nOVER\nPOP\nPOP\n");
+				if (n % 5 == 4)
+					put(&b, "NEG\n");
+				if (calls && n % 3 == 1)
+					put(&b, "DUP\nDUP\nFLOW_STORE\n");
+			}
+			put(&b, "DUP\nPUSH 32\nSHR\nXOR\nPUSH 0xFFFFFFFF\nAND\nRET\n");
+			same_on_both(b.p, pkts, 3, NULL, NULL);
+			free(b.p);
+		}
+}
+
 /* Constants take the fewest instructions: one MOVZ, MOVN (W or X) or
  * ORR where one suffices, else MOVZ/MOVN and one MOVK per remaining
  * halfword; and they hold the right value (checked through both halves
@@ -488,6 +540,7 @@ static void test_validate_and_fill(void **state)
 	}
 NOT_HERE(test_far_branches)
 NOT_HERE(test_constants)
+NOT_HERE(test_deep_stacks_and_calls)
 NOT_HERE(test_flush_hook_called)
 NOT_HERE(test_validate_and_fill)
 #endif
@@ -500,6 +553,7 @@ int main(void)
 		cmocka_unit_test(test_bitmask_immediates),
 		cmocka_unit_test(test_far_branches),
 		cmocka_unit_test(test_constants),
+		cmocka_unit_test(test_deep_stacks_and_calls),
 		cmocka_unit_test(test_flush_hook_called),
 		cmocka_unit_test(test_validate_and_fill),
 	};
