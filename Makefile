@@ -320,7 +320,7 @@ AARCH64_TESTS := $(TEST_SRCS:tests/%.c=$(AARCH64_BUILD)/tests/%) $(AARCH64_BUILD
 AARCH64_RUN    = VFM_BIN=$(AARCH64_BUILD)/qemu-bin $(QEMU_AARCH64)
 .PHONY: aarch64 test-aarch64 check-arm64
 aarch64:
-	$(AARCH64_MAKE) all $(AARCH64_TESTS) $(FUZZ_TARGETS:%=$(AARCH64_BUILD)/fuzz/replay_%)
+	+$(AARCH64_MAKE) all $(AARCH64_TESTS) $(FUZZ_TARGETS:%=$(AARCH64_BUILD)/fuzz/replay_%)
 	@mkdir -p $(AARCH64_BUILD)/qemu-bin
 	@for t in $(TOOL_NAMES); do \
 		printf '#!/bin/sh\nexec %s "$$(dirname "$$0")/../bin/%s" "$$@"\n' \
