@@ -360,3 +360,41 @@ $(BUILD)/tests/test_z3_corrupt: $(BUILD)/obj/tests/test_z3_corrupt.o \
 		$(BUILD)/obj/corrupt/verifier/absint.o $(TEST_SUPPORT_OBJS) $(Z3_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS_VARIANT) -lcmocka $(pcap_libs) -lz3
+
+# ---- AArch64: cross build, tests under qemu-aarch64 (docs/JIT.md) ------------
+#   make aarch64        library, tools, tests and fuzz replayers for AArch64
+#                       in build/aarch64/ (jit/arm64.c is the JIT there)
+#   make test-aarch64   the whole cmocka suite and the replayers there, under
+#                       qemu-aarch64 (alias: check-arm64).  AARCH64_SKIP="test_x
+#                       ..." leaves tests out.  ci/arm64.sh installs what it
+#                       needs and runs this.
+# Debian's cross gcc links against the multiarch arm64 packages
+# (libcmocka-dev:arm64, libpcap-dev:arm64, libz3-dev:arm64).  Binaries are
+# linked dynamically (Debian ships no static libcmocka) and qemu-aarch64 runs
+# them with the arm64 loader and libraries those packages put in /lib.  Tests
+# that run the tools get them through wrappers in qemu-bin/ (no binfmt_misc).
+AARCH64_CC    ?= aarch64-linux-gnu-gcc
+AARCH64_AR    ?= aarch64-linux-gnu-ar
+AARCH64_BUILD ?= build/aarch64
+QEMU_AARCH64  ?= qemu-aarch64
+AARCH64_SKIP  ?=
+AARCH64_MAKE   = $(MAKE) CC=$(AARCH64_CC) AR=$(AARCH64_AR) BUILD=$(AARCH64_BUILD) VARIANT=normal
+AARCH64_TESTS := $(TEST_SRCS:tests/%.c=$(AARCH64_BUILD)/tests/%) $(AARCH64_BUILD)/tests/test_single_header
+AARCH64_RUN    = VFM_BIN=$(AARCH64_BUILD)/qemu-bin $(QEMU_AARCH64)
+.PHONY: aarch64 test-aarch64 check-arm64
+aarch64:
+	+$(AARCH64_MAKE) all $(AARCH64_TESTS) $(FUZZ_TARGETS:%=$(AARCH64_BUILD)/fuzz/replay_%)
+	@mkdir -p $(AARCH64_BUILD)/qemu-bin
+	@for t in $(TOOL_NAMES); do \
+		printf '#!/bin/sh\nexec %s "$$(dirname "$$0")/../bin/%s" "$$@"\n' \
+			'$(QEMU_AARCH64)' $$t > $(AARCH64_BUILD)/qemu-bin/$$t; \
+		chmod +x $(AARCH64_BUILD)/qemu-bin/$$t; done
+test-aarch64: aarch64
+	sh tests/check_layers.sh $(AARCH64_BUILD)
+	@set -e; for t in $(filter-out $(AARCH64_SKIP:%=$(AARCH64_BUILD)/tests/%),$(AARCH64_TESTS)); do \
+		echo "== $(QEMU_AARCH64) $$t"; $(AARCH64_RUN) $$t; done
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		dirs=corpus/$$t; [ ! -d corpus/$$t-regressions ] || dirs="$$dirs corpus/$$t-regressions"; \
+		echo "== $(QEMU_AARCH64) $(AARCH64_BUILD)/fuzz/replay_$$t $$dirs"; \
+		$(AARCH64_RUN) $(AARCH64_BUILD)/fuzz/replay_$$t $$dirs; done
+check-arm64: test-aarch64

@@ -193,8 +193,8 @@ VFM_API void vfm_disable_jit(vfm_state_t *vm);
  * with no_insns (vfm_execute runs the one without counting).
  * VFM_ENOPROGRAM if the VM is not running native code. */
 VFM_API vfm_error_t vfm_jit_code(const vfm_state_t *vm, const void **code, size_t *size);
-/* The JIT's target in this build ("x86-64"), and objdump's name for it
- * ("i386:x86-64"); NULL where the build has no JIT. */
+/* The JIT's target in this build ("x86-64" or "arm64"), and objdump's name
+ * for it ("i386:x86-64", "aarch64"); NULL where the build has no JIT. */
 VFM_API const char *vfm_jit_arch(void);
 VFM_API const char *vfm_jit_objdump_arch(void);
 

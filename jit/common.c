@@ -127,6 +127,29 @@ int64_t vfm_jit_disp(struct vfm_jit_ctx *ctx, size_t from, size_t to, unsigned s
 	return d / (int64_t)scale;
 }
 
+bool vfm_jit_far(struct vfm_jit_ctx *ctx, bool near_reaches)
+{
+	uint32_t site = ctx->next_site++;
+	if (site >= ctx->cap_far) {
+		uint32_t cap = ctx->cap_far ? 2 * ctx->cap_far : 64;
+		while (cap <= site)
+			cap *= 2;
+		uint8_t *p = realloc(ctx->far, cap);
+		if (!p) {
+			vfm_jit_fail(ctx, "out of memory");
+			return true;
+		}
+		memset(p + ctx->cap_far, 0, cap - ctx->cap_far);
+		ctx->far = p;
+		ctx->cap_far = cap;
+	}
+	/* Sticky: in the emitting pass nothing moves, so a site far in the
+	 * last sizing pass is far again and no new one appears. */
+	if (!near_reaches)
+		ctx->far[site] = 1;
+	return ctx->far[site] != 0;
+}
+
 /* ---- what gets code ---------------------------------------------------------- */
 
 /* Instruction i is a jump target (or the end): a basic block starts there. */
@@ -321,6 +344,7 @@ static void emit_pass(struct vfm_jit_ctx *ctx)
 	ctx->pos = 0;
 	ctx->cur = 0;
 	ctx->next_label = 0;
+	ctx->next_site = 0;
 	ctx->n_exits = 0;
 	for (uint32_t k = 0; k < ctx->labels.n; k++)
 		ctx->labels.pos[k] = SIZE_MAX;
@@ -431,6 +455,7 @@ static void ctx_free(struct vfm_jit_ctx *ctx)
 	free(ctx->labels.pos);
 	free(ctx->prev_labels.pos);
 	free(ctx->exits);
+	free(ctx->far);
 }
 
 static vfm_error_t jit_failed(struct vfm_jit_ctx *ctx, vfm_diag_t *diag)

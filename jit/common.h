@@ -143,6 +143,11 @@ struct vfm_jit_ctx {
 	struct vfm_jit_exit *exits;
 	uint32_t n_exits, cap_exits;
 
+	/* Branch relaxation (vfm_jit_far): far[s] is set once branch site s
+	 * (numbered in emission order, like labels) needed its long form. */
+	uint8_t *far;
+	uint32_t next_site, cap_far;
+
 	const char *error;    /* first failure (static text), or NULL */
 	uint32_t error_insn;
 };
@@ -183,6 +188,15 @@ uint32_t vfm_jit_exit_label(struct vfm_jit_ctx *ctx, uint32_t i, vfm_status_t st
  * with `why` and 0 is returned. */
 int64_t vfm_jit_disp(struct vfm_jit_ctx *ctx, size_t from, size_t to, unsigned scale,
 		     unsigned bits, const char *why);
+/* Branch relaxation, for targets whose short branches have a limited
+ * reach (AArch64 B.cond/CBZ: +-1 MiB).  Call once per branch site, in the
+ * same order in every pass, with whether the short form reaches the
+ * target by this pass's estimate; true means: emit the long form.  A site
+ * that was long once stays long, so code only grows from pass to pass and
+ * the sizing passes settle; the emitting pass makes the same choices as
+ * the last sizing pass. */
+bool vfm_jit_far(struct vfm_jit_ctx *ctx, bool near_reaches);
+
 /* Does v fit a signed `bits`-bit field? */
 static inline bool vfm_jit_fits_signed(int64_t v, unsigned bits)
 {

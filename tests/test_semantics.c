@@ -35,6 +35,8 @@ static const struct engine engines[] = {
 	{"interpreter", NULL, 1},
 #if defined(__x86_64__)
 	{"x86-64 JIT", vfm_enable_jit, 1},
+#elif defined(__aarch64__)
+	{"arm64 JIT", vfm_enable_jit, 1},
 #endif
 };
 

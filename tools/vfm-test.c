@@ -73,21 +73,16 @@ static void usage(FILE *f)
 		"      --jit              compile the filter to native code; if this build\n"
 		"                         has no JIT, say so and use the interpreter\n"
 		"      --jit-dump FILE    with --jit: also write the native code to FILE\n"
-		"                         (objdump -b binary -m %s -D FILE)\n"
+		"                         (objdump -b binary -m %s -D FILE; the\n"
+		"                         machine of this build's JIT)\n"
 		"  -h, --help             this text\n"
 		"      --version          print the version\n"
 		"\n"
-		"Packets captured shorter than their original length (cut by the\n"
-		"snapshot length) are counted, and so are the BOUNDS drops among them:\n"
-		"those a full capture might have accepted.\n"
-		"\n"
-		"Exit status: 0 success; 1 the filter is invalid, rejected by the\n"
-		"verifier, or written for another link type; 2 bad command line; 3 a\n"
-		"file cannot be read or written, or the capture is corrupt (the packets\n"
-		"before the damage are reported); 4 the capture's last record is cut off\n"
-		"(every complete packet was run and reported).\n",
+		"Exit status: 0 success, 1 the filter file is invalid or rejected by the\n"
+		"verifier, 2 bad command line, 3 a file cannot be read or written (or the\n"
+		"capture is corrupt).\n",
 		VFM_DEFAULT_BUDGET, VFM_DEFAULT_FLOW_CAPACITY,
-		vfm_jit_objdump_arch() ? vfm_jit_objdump_arch() : "ARCH");
+		vfm_jit_objdump_arch() ? vfm_jit_objdump_arch() : "<none: no JIT in this build>");
 }
 
 static uint64_t now_ns(void)

@@ -2,7 +2,7 @@
  * vm/jit.h — the interface between vm/ and the native code generators in
  * jit/ (declared here so that vm/ does not include jit/).  jit/common.c
  * implements it on top of the one back end the Makefile links
- * (jit/x86_64.c, or jit/none.c where the CPU has none).
+ * (jit/x86_64.c or jit/arm64.c, or jit/none.c where the CPU has none).
  */
 #ifndef VFM_JIT_H
 #define VFM_JIT_H
