@@ -110,10 +110,14 @@ vfm_error_t kengine_run(const struct kengine *k, const vfm_packet_t *pkt, vfm_re
 	uint32_t wire_padded = pkt->wire_len ? pkt->wire_len + ETH_HEADER : 0;
 	uint32_t ret, status, action, unused;
 	vfm_error_t err;
+	err = VFM_EINVAL;
 	if (pkt->len >= ETH_HEADER)
 		err = vfm_ebpf_kernel_run(k->fd_raw, pkt->data, pkt->len, pkt->ts_ns, pkt->wire_len,
 					  &ret, &status, diag);
-	else
+	/* Shorter packets, and those TEST_RUN refuses (EINVAL: an IPv4 or
+	 * IPv6 EtherType with a header cut short), run behind 14 zero
+	 * bytes: EtherType 0, which the kernel does not parse. */
+	if (err == VFM_EINVAL)
 		err = vfm_ebpf_kernel_run(k->fd_padded, padded, pkt->len + ETH_HEADER, pkt->ts_ns,
 					  wire_padded, &ret, &status, diag);
 	if (err == VFM_OK)

@@ -5,8 +5,9 @@
  *
  * BPF_PROG_TEST_RUN wants at least an Ethernet header (14 bytes), so each
  * program is loaded three times: as is (raw verdict, packet offset 0) for
- * packets of 14 bytes or more; with packet offset 14 for shorter ones,
- * which run behind 14 zero bytes; and in tc mode (offset 14), whose
+ * packets of 14 bytes or more; with packet offset 14 for shorter ones
+ * and for those TEST_RUN refuses (an IPv4/IPv6 EtherType with a header
+ * cut short), which run behind 14 zero bytes; and in tc mode (offset 14), whose
  * TC_ACT_OK / TC_ACT_SHOT must agree with the raw verdict on every packet.
  * The kernel does not count instructions: results have insns = 0.
  */
