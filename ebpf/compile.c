@@ -244,6 +244,21 @@ static void put_slot(struct ecx *c, unsigned s, unsigned reg)
 	}
 }
 
+static bool is_xdp(const struct ecx *c)
+{
+	return c->opt->target == VFM_EBPF_XDP;
+}
+
+/* Context fields of the packet's start and end (u32 loads). */
+static int16_t ctx_data(const struct ecx *c)
+{
+	return is_xdp(c) ? offsetof(struct xdp_md, data) : offsetof(struct __sk_buff, data);
+}
+static int16_t ctx_data_end(const struct ecx *c)
+{
+	return is_xdp(c) ? offsetof(struct xdp_md, data_end) : offsetof(struct __sk_buff, data_end);
+}
+
 static unsigned depth(const struct ecx *c, uint32_t i)
 {
 	return (unsigned)vfm_facts_depth(c->prog, i);
@@ -273,15 +288,27 @@ static void emit_from_be(struct ecx *c, unsigned dst, unsigned size)
 static void emit_packet_read(struct ecx *c, bool is_const, uint64_t k, unsigned size, unsigned dst)
 {
 	uint64_t po = c->opt->packet_offset;
-	bool direct = !c->opt->helper_loads &&
-		      (is_const ? po + k + size <= VFM_EBPF_MAX_PACKET_OFF
-				: po + size <= VFM_EBPF_MAX_PACKET_OFF);
+	bool reach = is_const ? po + k + size <= VFM_EBPF_MAX_PACKET_OFF
+			      : po + size <= VFM_EBPF_MAX_PACKET_OFF;
+	if (is_xdp(c) && !reach) {
+		/* An XDP frame is one buffer of data_end - data bytes, under
+		 * 64 KiB: the VFM check has already sent this load to BOUNDS.
+		 * A conditional (always taken) keeps what follows reachable
+		 * for the kernel's CFG check. */
+		emit(c, ebpf_alu64_imm(BPF_MOV, R0, 0));
+		emit_branch(c, ebpf_jmp_imm(BPF_JEQ, R0, 0, 0), exit_label(c, EXIT_BOUNDS));
+		emit(c, ebpf_alu64_imm(BPF_MOV, dst, 0));
+		return;
+	}
+	bool direct = is_xdp(c) || (!c->opt->helper_loads && reach);
 	uint32_t slow = 0, done = 0;
 	if (direct) {
-		slow = label_new(c);
+		/* XDP has no helper path: failing the kernel's check means past
+		 * data_end, i.e. past LEN, which the VFM check excluded. */
+		slow = is_xdp(c) ? exit_label(c, EXIT_BOUNDS) : label_new(c);
 		done = label_new(c);
-		emit(c, ebpf_ldx_mem(BPF_W, R4, CTX, offsetof(struct __sk_buff, data)));
-		emit(c, ebpf_ldx_mem(BPF_W, R5, CTX, offsetof(struct __sk_buff, data_end)));
+		emit(c, ebpf_ldx_mem(BPF_W, R4, CTX, ctx_data(c)));
+		emit(c, ebpf_ldx_mem(BPF_W, R5, CTX, ctx_data_end(c)));
 		if (is_const) {
 			emit(c, ebpf_alu64_imm(BPF_ADD, R4, (int32_t)(po + k + size)));
 			emit_branch(c, ebpf_jmp_reg(BPF_JGT, R4, R5, 0), slow);
@@ -301,6 +328,10 @@ static void emit_packet_read(struct ecx *c, bool is_const, uint64_t k, unsigned 
 			emit(c, ebpf_ldx_mem(size_field(size), dst, R4, 0));
 		}
 		emit_from_be(c, dst, size);
+		if (is_xdp(c)) {
+			label_bind(c, done);
+			return;
+		}
 		emit_branch(c, ebpf_ja(0), done);
 		label_bind(c, slow);
 	}
@@ -559,6 +590,12 @@ static void emit_special(struct ecx *c, uint32_t i)
 		break;
 	}
 	case VFM_SPECIAL_WLEN: {
+		if (is_xdp(c)) { /* no wire length beyond the frame */
+			unsigned dst = slot_dst(d, R1);
+			emit(c, ebpf_ldx_mem(BPF_DW, dst, R10, c->len_off));
+			put_slot(c, d, dst);
+			break;
+		}
 		/* skb->wire_len, or LEN when it is 0 (unknown), as VFM. */
 		uint32_t use_len = label_new(c), done = label_new(c);
 		unsigned dst = slot_dst(d, R1);
@@ -576,8 +613,14 @@ static void emit_special(struct ecx *c, uint32_t i)
 		break;
 	}
 	case VFM_SPECIAL_TS: {
-		/* The caller's timestamp: skb->tstamp, 0 if none. */
+		/* The caller's timestamp: skb->tstamp, 0 if none.  XDP frames
+		 * carry none: the time of the run. */
 		unsigned dst = slot_dst(d, R1);
+		if (is_xdp(c)) {
+			emit(c, ebpf_call(BPF_FUNC_ktime_get_ns));
+			put_slot(c, d, R0);
+			break;
+		}
 		emit(c, ebpf_ldx_mem(BPF_DW, dst, CTX, offsetof(struct __sk_buff, tstamp)));
 		put_slot(c, d, dst);
 		break;
@@ -659,7 +702,12 @@ static bool plan_frame(struct ecx *c)
 static void emit_prologue(struct ecx *c)
 {
 	emit(c, ebpf_mov64_reg(CTX, R1));
-	emit(c, ebpf_ldx_mem(BPF_W, R1, CTX, offsetof(struct __sk_buff, len)));
+	if (is_xdp(c)) { /* the frame's length: data_end - data without frags */
+		emit(c, ebpf_call(BPF_FUNC_xdp_get_buff_len));
+		emit(c, ebpf_mov64_reg(R1, R0));
+	} else {
+		emit(c, ebpf_ldx_mem(BPF_W, R1, CTX, offsetof(struct __sk_buff, len)));
+	}
 	uint32_t po = c->opt->packet_offset;
 	if (po) {
 		emit_mov_const(c, R2, po);
@@ -680,6 +728,7 @@ static void emit_prologue(struct ecx *c)
 static void emit_exits(struct ecx *c)
 {
 	bool raw = c->opt->target == VFM_EBPF_RAW;
+	int32_t pass = is_xdp(c) ? XDP_PASS : TC_ACT_OK, drop = is_xdp(c) ? XDP_DROP : TC_ACT_SHOT;
 	int16_t cb0 = offsetof(struct __sk_buff, cb);
 	if (c->exit_used[EXIT_VERDICT]) {
 		label_bind(c, c->prog->n_insns + EXIT_VERDICT);
@@ -687,9 +736,9 @@ static void emit_exits(struct ecx *c)
 			emit(c, ebpf_st_mem(BPF_W, CTX, cb0, VFM_STATUS_OK));
 		} else {
 			emit(c, ebpf_jmp_imm(BPF_JEQ, R0, 0, 2));
-			emit(c, ebpf_mov32_imm(R0, TC_ACT_OK));
+			emit(c, ebpf_mov32_imm(R0, (uint32_t)pass));
 			emit(c, ebpf_exit());
-			emit(c, ebpf_mov32_imm(R0, TC_ACT_SHOT));
+			emit(c, ebpf_mov32_imm(R0, (uint32_t)drop));
 		}
 		emit(c, ebpf_exit());
 	}
@@ -703,7 +752,7 @@ static void emit_exits(struct ecx *c)
 			emit(c, ebpf_st_mem(BPF_W, CTX, cb0, (int32_t)status_of[e]));
 			emit(c, ebpf_mov32_imm(R0, 0));
 		} else {
-			emit(c, ebpf_mov32_imm(R0, TC_ACT_SHOT));
+			emit(c, ebpf_mov32_imm(R0, (uint32_t)drop));
 		}
 		emit(c, ebpf_exit());
 	}
@@ -765,6 +814,7 @@ vfm_error_t vfm_compile_ebpf(const struct vfm_program *prog, const struct vfm_eb
 	out->vfm_start = c.vfm_start;
 	out->n_vfm = n;
 	out->stack_bytes = c.frame;
+	out->prog_type = opt->target == VFM_EBPF_XDP ? BPF_PROG_TYPE_XDP : BPF_PROG_TYPE_SCHED_CLS;
 	free(c.label_pos);
 	free(c.fix);
 	return VFM_OK;

@@ -25,6 +25,10 @@ enum vfm_ebpf_target {
 	/* Also SCHED_CLS, for tests: returns the VFM verdict itself (u32) and
 	 * writes the status (vfm_status_t) to skb->cb[0]. */
 	VFM_EBPF_RAW,
+	/* XDP (BPF_PROG_TYPE_XDP): XDP_PASS if the verdict is non-zero, else
+	 * XDP_DROP.  LEN and WLEN are the frame's length (data_end - data),
+	 * TS is bpf_ktime_get_ns() (XDP has no packet timestamp). */
+	VFM_EBPF_XDP,
 };
 
 struct vfm_ebpf_options {
@@ -52,6 +56,7 @@ struct vfm_ebpf_prog {
 				UINT32_MAX if it has no code (unreachable) */
 	uint32_t n_vfm;
 	uint32_t stack_bytes; /* BPF stack frame used */
+	uint32_t prog_type;   /* enum bpf_prog_type to load it as */
 };
 
 /* Kernel limits the compiler checks (include/uapi and kernel/bpf). */
@@ -76,7 +81,7 @@ int vfm_ebpf_format_insn(const struct bpf_insn *insns, uint32_t n_insns, uint32_
 
 /* ---- the kernel (ebpf/kernel.c, Linux) ---------------------------------- */
 
-/* Load into the kernel as BPF_PROG_TYPE_SCHED_CLS.  On success *fd is the
+/* Load into the kernel (as p->prog_type).  On success *fd is the
  * program.  If the kernel's verifier refuses it, VFM_EVERIFY with the
  * log's last lines in diag and the whole log (as much as fits) in log,
  * if given (NULL: a temporary one); VFM_EUNSUPPORTED if bpf() itself is
@@ -91,6 +96,10 @@ vfm_error_t vfm_ebpf_kernel_load(const struct vfm_ebpf_prog *p, int *fd, char *l
 vfm_error_t vfm_ebpf_kernel_run(int fd, const uint8_t *data, uint32_t len, uint64_t ts_ns,
 				uint32_t wire_len, uint32_t *retval, uint32_t *cb0,
 				vfm_diag_t *diag);
+/* The same for an XDP program (no context: the kernel makes the xdp_md);
+ * *retval is its XDP action. */
+vfm_error_t vfm_ebpf_kernel_run_xdp(int fd, const uint8_t *data, uint32_t len, uint32_t *retval,
+				    vfm_diag_t *diag);
 void vfm_ebpf_kernel_close(int fd);
 
 #endif

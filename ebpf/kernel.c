@@ -41,7 +41,7 @@ static vfm_error_t load_with_log(const struct vfm_ebpf_prog *p, int *fd, char *l
 	static const char license[] = "GPL"; /* the helpers used are not GPL-only */
 	union bpf_attr attr;
 	memset(&attr, 0, sizeof attr);
-	attr.prog_type = BPF_PROG_TYPE_SCHED_CLS;
+	attr.prog_type = p->prog_type;
 	attr.insns = (uint64_t)(uintptr_t)p->insns;
 	attr.insn_cnt = p->n_insns;
 	attr.license = (uint64_t)(uintptr_t)license;
@@ -125,6 +125,25 @@ vfm_error_t vfm_ebpf_kernel_run(int fd, const uint8_t *data, uint32_t len, uint6
 	return VFM_OK;
 }
 
+vfm_error_t vfm_ebpf_kernel_run_xdp(int fd, const uint8_t *data, uint32_t len, uint32_t *retval,
+				    vfm_diag_t *diag)
+{
+	union bpf_attr attr;
+	memset(&attr, 0, sizeof attr);
+	attr.test.prog_fd = (uint32_t)fd;
+	attr.test.data_in = (uint64_t)(uintptr_t)data;
+	attr.test.data_size_in = len;
+	attr.test.repeat = 1;
+	if (sys_bpf(BPF_PROG_TEST_RUN, &attr) < 0) {
+		int e = errno;
+		return vfm_diag_set(diag, refused_outright(e) ? VFM_EUNSUPPORTED : VFM_EINVAL, -1, 0,
+				    "bpf(BPF_PROG_TEST_RUN) of a %u-byte XDP frame failed: %s", len,
+				    strerror(e));
+	}
+	*retval = attr.test.retval;
+	return VFM_OK;
+}
+
 void vfm_ebpf_kernel_close(int fd)
 {
 	if (fd >= 0)
@@ -145,6 +164,13 @@ vfm_error_t vfm_ebpf_kernel_run(int fd, const uint8_t *data, uint32_t len, uint6
 				vfm_diag_t *diag)
 {
 	(void)fd, (void)data, (void)len, (void)ts_ns, (void)wire_len, (void)retval, (void)cb0;
+	return vfm_diag_set(diag, VFM_EUNSUPPORTED, -1, 0, "no bpf() syscall: not Linux");
+}
+
+vfm_error_t vfm_ebpf_kernel_run_xdp(int fd, const uint8_t *data, uint32_t len, uint32_t *retval,
+				    vfm_diag_t *diag)
+{
+	(void)fd, (void)data, (void)len, (void)retval;
 	return vfm_diag_set(diag, VFM_EUNSUPPORTED, -1, 0, "no bpf() syscall: not Linux");
 }
 

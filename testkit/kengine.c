@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 
 #include "../ebpf/ebpf.h"
@@ -87,12 +88,18 @@ vfm_error_t kengine_load(struct kengine *k, const vfm_program_t *prog,
 			 const struct kengine_config *cfg, enum kengine_stage *stage,
 			 vfm_diag_t *diag)
 {
-	k->fd_raw = k->fd_padded = k->fd_tc = -1;
+	k->fd_raw = k->fd_padded = k->fd_tc = k->fd_xdp = -1;
+	k->xdp_comparable = true;
+	for (uint32_t i = 0; i < prog->n_insns; i++)
+		if (prog->insns[i].opcode == VFM_OPC_TS || prog->insns[i].opcode == VFM_OPC_WLEN)
+			k->xdp_comparable = false;
 	vfm_error_t err = load_one(prog, VFM_EBPF_RAW, 0, cfg, &k->fd_raw, &k->n_insns, stage, diag);
 	if (err == VFM_OK)
 		err = load_one(prog, VFM_EBPF_RAW, ETH_HEADER, cfg, &k->fd_padded, NULL, stage, diag);
 	if (err == VFM_OK)
 		err = load_one(prog, VFM_EBPF_TC, ETH_HEADER, cfg, &k->fd_tc, NULL, stage, diag);
+	if (err == VFM_OK)
+		err = load_one(prog, VFM_EBPF_XDP, ETH_HEADER, cfg, &k->fd_xdp, NULL, stage, diag);
 	if (err != VFM_OK)
 		kengine_close(k);
 	return err;
@@ -123,6 +130,10 @@ vfm_error_t kengine_run(const struct kengine *k, const vfm_packet_t *pkt, vfm_re
 	if (err == VFM_OK)
 		err = vfm_ebpf_kernel_run(k->fd_tc, padded, pkt->len + ETH_HEADER, pkt->ts_ns,
 					  wire_padded, &action, &unused, diag);
+	uint32_t xdp_action = 0;
+	if (err == VFM_OK && k->xdp_comparable)
+		err = vfm_ebpf_kernel_run_xdp(k->fd_xdp, padded, pkt->len + ETH_HEADER, &xdp_action,
+					      diag);
 	free(padded);
 	if (err != VFM_OK)
 		return err;
@@ -133,6 +144,11 @@ vfm_error_t kengine_run(const struct kengine *k, const vfm_packet_t *pkt, vfm_re
 	if (action != want)
 		return vfm_diag_set(diag, VFM_EINVAL, -1, 0,
 				    "tc program returned %u, expected %u for verdict %u", action, want, ret);
+	want = ret ? XDP_PASS : XDP_DROP;
+	if (k->xdp_comparable && xdp_action != want)
+		return vfm_diag_set(diag, VFM_EINVAL, -1, 0,
+				    "XDP program returned %u, expected %u for verdict %u", xdp_action, want,
+				    ret);
 	return VFM_OK;
 }
 
@@ -141,5 +157,6 @@ void kengine_close(struct kengine *k)
 	vfm_ebpf_kernel_close(k->fd_raw);
 	vfm_ebpf_kernel_close(k->fd_padded);
 	vfm_ebpf_kernel_close(k->fd_tc);
-	k->fd_raw = k->fd_padded = k->fd_tc = -1;
+	vfm_ebpf_kernel_close(k->fd_xdp);
+	k->fd_raw = k->fd_padded = k->fd_tc = k->fd_xdp = -1;
 }

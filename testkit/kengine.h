@@ -8,7 +8,9 @@
  * packets of 14 bytes or more; with packet offset 14 for shorter ones
  * and for those TEST_RUN refuses (an IPv4/IPv6 EtherType with a header
  * cut short), which run behind 14 zero bytes; and in tc mode (offset 14), whose
- * TC_ACT_OK / TC_ACT_SHOT must agree with the raw verdict on every packet.
+ * TC_ACT_OK / TC_ACT_SHOT must agree with the raw verdict on every packet;
+ * likewise the XDP program's XDP_PASS / XDP_DROP (offset 14), unless the
+ * program reads TS or WLEN, which XDP defines differently (docs/EBPF.md).
  * The kernel does not count instructions: results have insns = 0.
  */
 #ifndef VFM_TESTKIT_KENGINE_H
@@ -33,6 +35,8 @@ struct kengine {
 	int fd_raw;    /* packet offset 0, raw verdict */
 	int fd_padded; /* packet offset 14, raw verdict */
 	int fd_tc;     /* packet offset 14, tc actions */
+	int fd_xdp;    /* packet offset 14, XDP actions */
+	bool xdp_comparable; /* no TS or WLEN: XDP must agree */
 	uint32_t n_insns; /* eBPF instructions of the raw program */
 };
 

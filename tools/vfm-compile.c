@@ -16,14 +16,16 @@ static const char usage_text[] =
 	"Compile a verified VFM program for another engine (docs/EBPF.md).\n"
 	"\n"
 	"targets:\n"
-	"  ebpf-raw     eBPF listing, one instruction per line, for tc (SCHED_CLS);\n"
+	"  ebpf-raw     eBPF listing, one instruction per line, for tc (SCHED_CLS) or\n"
+	"               XDP (--return=xdp);\n"
 	"               each VFM instruction's code is preceded by '; pc N: insn'\n"
 	"  ebpf         an ELF object for tc/ip: not implemented yet (exits 1)\n"
 	"\n"
 	"options:\n"
 	"  --target=T        the target (required)\n"
 	"  --return=MODE     tc (default): TC_ACT_OK if the verdict is non-zero, else\n"
-	"                    TC_ACT_SHOT; raw: the VFM verdict, status in skb->cb[0]\n"
+	"                    TC_ACT_SHOT; raw: the VFM verdict, status in skb->cb[0];\n"
+	"                    xdp: an XDP program, XDP_PASS or XDP_DROP\n"
 	"  --budget=N        backward jumps per packet (default 65536)\n"
 	"  --packet-offset=N VFM byte 0 is skb byte N (default 0)\n"
 	"  --helper-loads    read the packet with bpf_skb_load_bytes only\n"
@@ -102,8 +104,10 @@ int main(int argc, char **argv)
 				opt.target = VFM_EBPF_TC;
 			else if (!strcmp(optarg, "raw"))
 				opt.target = VFM_EBPF_RAW;
+			else if (!strcmp(optarg, "xdp"))
+				opt.target = VFM_EBPF_XDP;
 			else
-				return cli_usage_error(&cli, "bad --return '%s' (tc or raw)", optarg);
+				return cli_usage_error(&cli, "bad --return '%s' (tc, raw or xdp)", optarg);
 			break;
 		case OPT_BUDGET:
 			opt.budget = (uint32_t)cli_number(&cli, "budget", optarg, 0, UINT32_MAX, NULL);
