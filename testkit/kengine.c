@@ -108,6 +108,13 @@ vfm_error_t kengine_load(struct kengine *k, const vfm_program_t *prog,
 vfm_error_t kengine_run(const struct kengine *k, const vfm_packet_t *pkt, vfm_result_t *r,
 			vfm_diag_t *diag)
 {
+	/* What BPF_PROG_TEST_RUN refuses: a wire length below the length or
+	 * over GSO_LEGACY_MAX_SIZE (65536), a packet over about a page. */
+	if (pkt->len > KENGINE_MAX_LEN ||
+	    (pkt->wire_len && (pkt->wire_len < pkt->len || pkt->wire_len > 65536 - ETH_HEADER)))
+		return vfm_diag_set(diag, VFM_EUNSUPPORTED, -1, 0,
+				    "BPF_PROG_TEST_RUN cannot run a %u-byte packet with wire length %u",
+				    pkt->len, pkt->wire_len);
 	uint8_t *padded = malloc((size_t)pkt->len + ETH_HEADER);
 	if (!padded)
 		return vfm_diag_set(diag, VFM_ENOMEM, -1, 0, "out of memory");

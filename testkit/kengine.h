@@ -50,7 +50,10 @@ vfm_error_t kengine_load(struct kengine *k, const vfm_program_t *prog,
 			 vfm_diag_t *diag);
 
 /* One packet: verdict and status (insns 0).  VFM_EINVAL with a message if
- * the tc program's action disagrees with the raw verdict. */
+ * the tc or XDP program's action disagrees with the raw verdict;
+ * VFM_EUNSUPPORTED for a packet TEST_RUN cannot take (wire_len below len or
+ * over 65522, len over KENGINE_MAX_LEN): callers skip it. */
+#define KENGINE_MAX_LEN 3000
 vfm_error_t kengine_run(const struct kengine *k, const vfm_packet_t *pkt, vfm_result_t *r,
 			vfm_diag_t *diag);
 
