@@ -40,7 +40,10 @@ JIT_ARCH  ?= $(patsubst aarch64,arm64,$(shell $(CC) -dumpmachine | cut -d- -f1))
 JIT_BACKEND := $(if $(wildcard jit/$(JIT_ARCH).c),jit/$(JIT_ARCH).c,jit/none.c)
 LIB_SRCS  := $(wildcard vm/*.c) $(wildcard verifier/*.c) jit/common.c $(JIT_BACKEND) \
              $(wildcard api/*.c)
-LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+# The eBPF back end (ebpf/, docs/EBPF.md) needs <linux/bpf.h>: in the
+# library, not in the single header.
+EBPF_SRCS := $(wildcard ebpf/*.c)
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(EBPF_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB       := $(BUILD)/libvfm.a
 SINGLE    := $(BUILD)/vfm_single.h
 
@@ -60,7 +63,7 @@ PCAP_USERS := vfm-test vfm-gen vfm-filtertest test_pktgen test_vfm_test_tool rep
               test_z3_cbpf
 pcap_libs = $(if $(filter $(PCAP_USERS),$(notdir $@)),$(PCAP_LIBS))
 
-TOOL_NAMES := vfm-asm vfm-dis vfm-verify vfm-test vfm-gen vfm-progen vfm-filtertest
+TOOL_NAMES := vfm-asm vfm-dis vfm-verify vfm-test vfm-gen vfm-progen vfm-filtertest vfm-compile
 TOOLS      := $(TOOL_NAMES:%=$(BUILD)/bin/%)
 TOOL_OBJS  := $(TOOL_NAMES:%=$(BUILD)/obj/tools/%.o)
 

@@ -64,7 +64,7 @@ build_dict() {
 # Extra sources and libraries of target $1.
 target_srcs() {
 	case $1 in
-	diff) echo testkit/progen*.c ;;
+	diff) echo testkit/progen*.c testkit/kengine.c ebpf/*.c ;;
 	pcap) echo testkit/pcapio.c ;;
 	*) ;;
 	esac

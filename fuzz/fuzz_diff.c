@@ -27,6 +27,15 @@
  * stay meaningful) and libFuzzer's byte mutator to the flags and packets.
  * With VFM_FUZZ_STATS set, the share of inputs whose program verifies is
  * printed at exit.
+ *
+ * With VFM_FUZZ_KERNEL set (and bpf() allowed), the kernel joins as a
+ * fourth engine (testkit/kengine.h): each program compiled to eBPF and run
+ * through BPF_PROG_TEST_RUN must give the interpreter's verdict and status.
+ * Programs the back end refuses (HASH5 and flow ops not implemented yet,
+ * kernel limits; docs/EBPF.md) and packets TEST_RUN cannot take (a wire
+ * length below the length or over 65522, over 3000 bytes) are left out; any other
+ * refusal by the kernel's verifier is a finding.  Off by default: a load
+ * costs the kernel milliseconds.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -39,6 +48,7 @@
 #include "state.h"
 #include "prng.h"
 #include "progen.h"
+#include "kengine.h"
 
 
 #define FUZZ_NAME "fuzz_diff"
@@ -120,7 +130,7 @@ static void check_flow_eq(const vfm_state_t *a, const vfm_state_t *b, const char
 
 /* ---- Statistics --------------------------------------------------------- */
 
-static unsigned long n_inputs, n_decoded, n_verified, n_jit;
+static unsigned long n_inputs, n_decoded, n_verified, n_jit, n_kernel;
 
 static void print_stats(void)
 {
@@ -128,9 +138,9 @@ static void print_stats(void)
 		return;
 	fprintf(stderr,
 		"fuzz_diff: %lu inputs, %lu programs decoded, %lu verified (%.2f%%), "
-		"%lu run on the JIT\n",
+		"%lu run on the JIT, %lu on the kernel\n",
 		n_inputs, n_decoded, n_verified,
-		n_inputs ? 100.0 * (double)n_verified / (double)n_inputs : 0.0, n_jit);
+		n_inputs ? 100.0 * (double)n_verified / (double)n_inputs : 0.0, n_jit, n_kernel);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -140,6 +150,43 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	if (getenv("VFM_FUZZ_STATS"))
 		atexit(print_stats);
+	return 0;
+}
+
+/* The kernel engine: on if VFM_FUZZ_KERNEL is set and bpf() works. */
+static int kernel_wanted(void)
+{
+	static int state; /* 0 unknown, 1 on, -1 off */
+	if (!state) {
+		char why[320];
+		state = -1;
+		if (getenv("VFM_FUZZ_KERNEL")) {
+			if (kengine_available(why, sizeof why))
+				state = 1;
+			else
+				fprintf(stderr, "fuzz_diff: kernel engine off: %s\n", why);
+		}
+	}
+	return state > 0;
+}
+
+/* Load prog on the kernel; 0 if the back end refuses it within its
+ * documented limits. */
+static int kernel_load(vfm_program_t *prog, uint32_t budget, struct kengine *k)
+{
+	struct kengine_config kcfg = {.budget = budget};
+	enum kengine_stage stage;
+	vfm_diag_t diag;
+	vfm_error_t err = kengine_load(k, prog, &kcfg, &stage, &diag);
+	if (err == VFM_OK)
+		return 1;
+	if (stage == KENGINE_COMPILE && (err == VFM_EUNSUPPORTED || err == VFM_ETOOBIG))
+		return 0;
+	if (stage == KENGINE_KERNEL && strstr(kengine_log(), "BPF program is too large"))
+		return 0; /* a loop the kernel's verifier walks past 1M insns */
+	CHECK(0, "eBPF: %s refused the program: %s\n%s",
+	      stage == KENGINE_COMPILE ? "the compiler" : "the kernel", diag.message,
+	      stage == KENGINE_KERNEL ? kengine_log() : "");
 	return 0;
 }
 
@@ -179,6 +226,9 @@ static void run_diff(vfm_program_t *prog, const struct diff_input *in)
 	struct ref_ctx rc;
 	uint32_t cap = in->flow_capacity ? in->flow_capacity : VFM_DEFAULT_FLOW_CAPACITY;
 	int ref = ref_init(&rc, prog, cap, cfg.budget) == 0;
+	struct kengine kern;
+	int kernel = kernel_wanted() && kernel_load(prog, cfg.budget, &kern);
+	n_kernel += kernel;
 
 	for (size_t i = 0; i < count; i++) {
 		vfm_result_t ra, rj, rr;
@@ -208,6 +258,16 @@ static void run_diff(vfm_program_t *prog, const struct diff_input *in)
 			      vfm_status_name(rj.status), (unsigned long long)rj.insns);
 			check_flow_eq(a, v, "JIT without counting", i);
 		}
+		vfm_result_t rk;
+		vfm_diag_t kd;
+		vfm_error_t kerr = kernel ? kengine_run(&kern, &ps.pkt[i], &rk, &kd) : VFM_EUNSUPPORTED;
+		CHECK(kerr == VFM_OK || kerr == VFM_EUNSUPPORTED, "packet %zu: kernel: %s", i,
+		      kd.message);
+		if (kerr == VFM_OK) {
+			CHECK(rk.verdict == ra.verdict && rk.status == ra.status,
+			      "packet %zu: interpreter gives %u/%s, kernel %u/%s", i, ra.verdict,
+			      vfm_status_name(ra.status), rk.verdict, vfm_status_name(rk.status));
+		}
 		if (ref) {
 			ref_run(&rc, &ps.pkt[i], &rr);
 			CHECK(rr.verdict == ra.verdict && rr.status == ra.status &&
@@ -221,6 +281,8 @@ static void run_diff(vfm_program_t *prog, const struct diff_input *in)
 	}
 	if (ref)
 		ref_free(&rc);
+	if (kernel)
+		kengine_close(&kern);
 	vfm_destroy(a);
 	vfm_destroy(c);
 	vfm_destroy(v);

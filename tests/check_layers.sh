@@ -1,15 +1,17 @@
 #!/bin/sh
 # tests/check_layers.sh BUILD — the library's layers have no cycle.
 #
-# From the bottom: include/ ← vm/ ← verifier/ ← jit/ ← api/.  A layer may
-# use the ones below it, never one above: checked on the compiled objects
-# (every undefined symbol of a layer's objects must not be defined by a
-# higher layer) and on the sources (no #include of a higher layer).  The
-# leaves (tools/, tests/, fuzz/, bench/, testkit/) may use anything; no
+# From the bottom: include/ ← vm/ ← verifier/ ← {jit/, ebpf/} ← api/.  A
+# layer may use the ones below it, never one above nor a peer on its own
+# level (the native JIT and the eBPF back end are independent): checked on
+# the compiled objects (every undefined symbol of a layer's objects must
+# not be defined by a higher or peer layer) and on the sources (no
+# #include of one).  The leaves (tools/, tests/, fuzz/, bench/, testkit/) may use anything; no
 # library source includes one.
 set -eu
 build=${1:-build}
-layers="vm verifier jit api"
+levels="vm verifier jit,ebpf api"
+layers="vm verifier jit ebpf api"
 status=0
 
 objects() { # the objects of layer $1 that the library holds (stale ones
@@ -27,33 +29,38 @@ defined() { # symbols defined by the objects of layer $1
 		awk 'NF == 3 && $2 ~ /[TDRBC]/ { print $3 }' | sort -u
 }
 
-above=""
-for l in $layers; do above="$above $l"; done
+# Each layer against every layer it must not use: the higher levels, and
+# its peers on its own level (jit/ and ebpf/ never use each other).
+not_below() { # the layers that layer $1 must not use
+	seen=0
+	for lvl in $levels; do
+		case ",$lvl," in *",$1,"*) seen=1; for p in $(echo "$lvl" | tr , ' '); do
+			[ "$p" = "$1" ] || echo "$p"; done; continue ;; esac
+		if [ $seen -eq 1 ]; then echo "$lvl" | tr , '\n'; fi
+	done
+}
 for l in $layers; do
-	above=${above# }
-	above=${above#"$l"}
-	[ -n "$above" ] || break
-	for h in $above; do
+	for h in $(not_below "$l"); do
 		defined "$h" > "$build/.layers-$h"
 		for o in $(objects "$l"); do
 			nm -u "$o" | awk '{ print $2 }' | sort -u |
 				comm -12 - "$build/.layers-$h" | while read -r sym; do
-				echo "check_layers: $o ($l/) uses $sym from $h/, a higher layer" >&2
+				echo "check_layers: $o ($l/) uses $sym from $h/, a higher or peer layer" >&2
 				echo x
 			done
 		done | grep -q x && status=1
 		if grep -n "#include \"\.\./$h/" "$l"/*.c "$l"/*.h 2>/dev/null; then
-			echo "check_layers: $l/ includes a header of $h/, a higher layer" >&2
+			echo "check_layers: $l/ includes a header of $h/, a higher or peer layer" >&2
 			status=1
 		fi
 	done
 done
 for leaf in tools tests fuzz bench testkit; do
-	if grep -ln "#include \"\.\./$leaf/" vm/* verifier/*.[ch] jit/* api/* include/* 2>/dev/null; then
+	if grep -ln "#include \"\.\./$leaf/" vm/* verifier/*.[ch] jit/* ebpf/* api/* include/* 2>/dev/null; then
 		echo "check_layers: a library source includes $leaf/ (a leaf)" >&2
 		status=1
 	fi
 done
 rm -f "$build"/.layers-*
-[ $status -eq 0 ] && echo "check_layers: vm <- verifier <- jit <- api: no upward use"
+[ $status -eq 0 ] && echo "check_layers: vm <- verifier <- {jit, ebpf} <- api: no upward or peer use"
 exit $status

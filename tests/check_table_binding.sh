@@ -42,7 +42,8 @@ proofs/exhaust.o ALU2 ALU1
 proofs/enc.o ALU2 ALU1
 jit/common.o STACK SPECIAL
 jit/x86_64.o STACK SPECIAL ALU2 ALU1 RET JMP
-jit/arm64.o STACK SPECIAL ALU2 ALU1 RET JMP'
+jit/arm64.o STACK SPECIAL ALU2 ALU1 RET JMP
+ebpf/compile.o STACK SPECIAL ALU2 ALU1 RET JMP'
 
 # add_rows ROWS: insert the rows before the #undef block of the table.
 add_rows() {

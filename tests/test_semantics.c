@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "kengine.h"
 #include "program.h"
 #include "semantics.h"
 #include "test_support.h"
@@ -29,16 +30,36 @@ struct engine {
 	/* Prepare a loaded VM to run on this engine; NULL: nothing to do. */
 	vfm_error_t (*prepare)(vfm_state_t *vm);
 	int counts_insns; /* result.insns is defined on this engine */
+	/* The kernel (testkit/kengine.h): the program compiled to eBPF runs
+	 * through BPF_PROG_TEST_RUN instead of a VM; skipped (with the
+	 * reason, in test_kernel_engine_available) where bpf() is refused. */
+	int kernel;
+	int helper_loads; /* kernel: every packet read by bpf_skb_load_bytes */
 };
 
 static const struct engine engines[] = {
-	{"interpreter", NULL, 1},
+	{"interpreter", NULL, 1, 0, 0},
 #if defined(__x86_64__)
-	{"x86-64 JIT", vfm_enable_jit, 1},
+	{"x86-64 JIT", vfm_enable_jit, 1, 0, 0},
 #elif defined(__aarch64__)
-	{"arm64 JIT", vfm_enable_jit, 1},
+	{"arm64 JIT", vfm_enable_jit, 1, 0, 0},
 #endif
+	{"kernel eBPF", NULL, 0, 1, 0},
+	{"kernel eBPF (helper loads)", NULL, 0, 1, 1},
 };
+
+/* Probed once: can this process load and run eBPF? */
+static int kernel_state; /* 0 unknown, 1 yes, -1 no */
+static char kernel_why[320];
+static int kernel_ok(void)
+{
+	if (!kernel_state)
+		kernel_state = kengine_available(kernel_why, sizeof kernel_why) ? 1 : -1;
+	return kernel_state > 0;
+}
+
+/* What the kernel engines ran (printed by test_table). */
+static unsigned kernel_ran, kernel_refused, kernel_not_run;
 
 /* ---- the table -------------------------------------------------------- */
 
@@ -70,6 +91,12 @@ struct sem_case {
 	int n_flows;
 	int check_stats;
 	vfm_flow_stats_t stats; /* hits, misses, inserts, updates, evictions */
+	/* Not on the kernel engines yet: the eBPF compiler must refuse the
+	 * program with this error (HASH5 and the flow table are not
+	 * implemented; a 256-deep stack is over the 512-byte BPF stack)... */
+	vfm_error_t kernel_refuses;
+	/* ...or the test harness cannot express the case (the reason). */
+	const char *kernel_cannot_run;
 };
 
 #define P9 "010203040506070809" /* a 9-byte packet: bytes 1..9 */
@@ -103,7 +130,7 @@ static const struct sem_case cases[] = {
 	{"over_keeps_both", "PUSH 5\nPUSH 9\nOVER\nPOP\nRET", .pkts = {{"", 0, 9, OK, 5}}},
 	{"deep_stack_256",
 	 /* 256 pushes: the maximum depth, then fold them with ADD. */
-	 NULL, .pkts = {{"", 0, 256, OK, 512}}},
+	 NULL, .pkts = {{"", 0, 256, OK, 512}}, .kernel_refuses = VFM_ETOOBIG},
 
 	/* Scratch: zero at the start of every packet */
 	{"scratch_zero_initially", "LDM 15\nRET", .pkts = {{"", 0, 0, OK, 2}}},
@@ -159,7 +186,8 @@ static const struct sem_case cases[] = {
 	 .pkts = {{P9, 0, 1514, OK, 2}, {"", 0, 1514, OK, 2}}},
 	/* As given, even below len; loads are still checked against len. */
 	{"wlen_below_len", "WLEN\nLD8 8\nADD\nRET", .wire_len = 3,
-	 .pkts = {{P9, 0, 3 + 0x09, OK, 4}}},
+	 .pkts = {{P9, 0, 3 + 0x09, OK, 4}},
+	 .kernel_cannot_run = "BPF_PROG_TEST_RUN refuses a wire_len below the packet length"},
 	{"wlen_no_bounds_effect", "WLEN\nPOP\nLD8 9\nRET", .wire_len = 100,
 	 .pkts = {{P9, 0, 0, BOUNDS, 3}}},
 	{"ts", "TS\nRET", .pkts = {{"", 12345, 12345, OK, 2}, {"", 0, 0, OK, 2}}},
@@ -201,25 +229,26 @@ static const struct sem_case cases[] = {
 	 .budget = 0, .budget_set = 1, .pkts = {{"", 0, 9, OK, 4}}},
 
 	/* HASH5 on the opcode equals vfm_hash5 (vectors pinned in test_hash5) */
-	{"hash5_non_ip", "HASH5\nRET", .pkts = {{"ffffffffffff00000000000108060001", 0, 0, OK, 2}}},
-	{"hash5_empty", "HASH5\nRET", .pkts = {{"", 0, 0, OK, 2}}},
+	{"hash5_non_ip", "HASH5\nRET", .pkts = {{"ffffffffffff00000000000108060001", 0, 0, OK, 2}},
+	 .kernel_refuses = VFM_EUNSUPPORTED},
+	{"hash5_empty", "HASH5\nRET", .pkts = {{"", 0, 0, OK, 2}}, .kernel_refuses = VFM_EUNSUPPORTED},
 
 	/* Flow table */
-	{"flow_miss_is_zero", "PUSH 5\nFLOW_LOAD\nRET", .pkts = {{"", 0, 0, OK, 3}},
+	{"flow_miss_is_zero", .kernel_refuses = VFM_EUNSUPPORTED, .src = "PUSH 5\nFLOW_LOAD\nRET", .pkts = {{"", 0, 0, OK, 3}},
 	 .check_stats = 1, .stats = {.misses = 1}},
-	{"flow_counter", COUNTER("42"),
+	{"flow_counter", .kernel_refuses = VFM_EUNSUPPORTED, .src = COUNTER("42"),
 	 .pkts = {{"", 0, 1, OK, 11}, {"", 0, 2, OK, 11}, {"", 0, 3, OK, 11}},
 	 .flows = {{42, 3}}, .n_flows = 1, .check_stats = 1,
 	 .stats = {.entries = 1, .hits = 5, .misses = 1, .inserts = 1, .updates = 2}},
-	{"flow_key_zero", COUNTER("0"), .pkts = {{"", 0, 1, OK, 11}, {"", 0, 2, OK, 11}},
+	{"flow_key_zero", .kernel_refuses = VFM_EUNSUPPORTED, .src = COUNTER("0"), .pkts = {{"", 0, 1, OK, 11}, {"", 0, 2, OK, 11}},
 	 .flows = {{0, 2}}, .n_flows = 1},
-	{"flow_key_max", COUNTER("0xFFFFFFFFFFFFFFFF"), .pkts = {{"", 0, 1, OK, 11}},
+	{"flow_key_max", .kernel_refuses = VFM_EUNSUPPORTED, .src = COUNTER("0xFFFFFFFFFFFFFFFF"), .pkts = {{"", 0, 1, OK, 11}},
 	 .flows = {{UINT64_MAX, 1}}, .n_flows = 1},
-	{"flow_value_zero_is_present",
+	{"flow_value_zero_is_present", .kernel_refuses = VFM_EUNSUPPORTED, .src =
 	 "PUSH 9\nPUSH 0\nFLOW_STORE\nPUSH 9\nFLOW_LOAD\nRET", .pkts = {{"", 0, 0, OK, 6}},
 	 .flows = {{9, 0}}, .n_flows = 1, .check_stats = 1,
 	 .stats = {.entries = 1, .hits = 1, .inserts = 1}},
-	{"flow_tiny_table_evicts",
+	{"flow_tiny_table_evicts", .kernel_refuses = VFM_EUNSUPPORTED, .src =
 	 /* Capacity 4 = one set: the fifth key evicts the first (FIFO). */
 	 "PUSH 1\nPUSH 10\nFLOW_STORE\nPUSH 2\nPUSH 20\nFLOW_STORE\n"
 	 "PUSH 3\nPUSH 30\nFLOW_STORE\nPUSH 4\nPUSH 40\nFLOW_STORE\n"
@@ -308,8 +337,69 @@ static vfm_state_t *make_vm(const struct sem_case *c, const char *src,
 	return vm;
 }
 
+/* The case on the kernel: verdict and status per packet (the kernel
+ * counts no instructions and has no flow table yet). */
+static void run_case_kernel(const struct sem_case *c, const char *src, const struct engine *eng)
+{
+	if (!kernel_ok())
+		return; /* test_kernel_engine_available says why (skipped) */
+	if (c->kernel_cannot_run) {
+		kernel_not_run++;
+		return;
+	}
+	size_t len;
+	uint8_t *bin = ts_assemble(src, &len);
+	vfm_program_t *prog;
+	vfm_diag_t diag;
+	if (vfm_program_create(bin, len, &prog, &diag) != VFM_OK)
+		fail_msg("%s: load: %s", c->name, diag.message);
+	free(bin);
+	struct kengine_config kcfg = {
+		.budget = c->budget_set ? c->budget : VFM_DEFAULT_BUDGET,
+		.helper_loads = eng->helper_loads != 0};
+	struct kengine k;
+	enum kengine_stage stage;
+	vfm_error_t err = kengine_load(&k, prog, &kcfg, &stage, &diag);
+	vfm_program_release(prog);
+	if (c->kernel_refuses) {
+		/* Marked unsupported: the compiler must say so, by name. */
+		if (err == VFM_OK)
+			kengine_close(&k);
+		if (err != c->kernel_refuses || stage != KENGINE_COMPILE)
+			fail_msg("%s on %s: expected the eBPF compiler to refuse it with %s, got %s: %s",
+				 c->name, eng->name, vfm_error_name(c->kernel_refuses),
+				 vfm_error_name(err), err == VFM_OK ? "accepted" : diag.message);
+		kernel_refused++;
+		return;
+	}
+	if (err != VFM_OK)
+		fail_msg("%s on %s: %s refused it: %s\n%s", c->name, eng->name,
+			 stage == KENGINE_COMPILE ? "the eBPF compiler" : "the kernel", diag.message,
+			 stage == KENGINE_KERNEL ? kengine_log() : "");
+	for (int i = 0; i < MAX_PKTS && c->pkts[i].hex; i++) {
+		const struct pkt_case *p = &c->pkts[i];
+		uint8_t buf[256];
+		size_t n = parse_hex(p->hex, buf, sizeof buf);
+		vfm_packet_t pkt = {.data = buf, .len = (uint32_t)n, .ts_ns = p->ts_ns,
+				    .wire_len = c->wire_len};
+		vfm_result_t r;
+		if (kengine_run(&k, &pkt, &r, &diag) != VFM_OK)
+			fail_msg("%s on %s, packet %d: %s", c->name, eng->name, i, diag.message);
+		if (r.verdict != p->verdict || r.status != p->status)
+			fail_msg("%s on %s, packet %d: got verdict %u status %s, expected verdict %u "
+				 "status %s", c->name, eng->name, i, r.verdict,
+				 vfm_status_name(r.status), p->verdict, vfm_status_name(p->status));
+	}
+	kengine_close(&k);
+	kernel_ran++;
+}
+
 static void run_case(const struct sem_case *c, const char *src, const struct engine *eng)
 {
+	if (eng->kernel) {
+		run_case_kernel(c, src, eng);
+		return;
+	}
 	vfm_state_t *vm = make_vm(c, src, eng);
 	for (int i = 0; i < MAX_PKTS && c->pkts[i].hex; i++) {
 		const struct pkt_case *p = &c->pkts[i];
@@ -382,6 +472,20 @@ static void test_table(void **state)
 			run_case(c, c->src ? c->src : generated, &engines[e]);
 			free(generated);
 		}
+	}
+	if (kernel_ok())
+		print_message("kernel engines: %u case runs, %u refused by the eBPF compiler as "
+			      "marked (HASH5, flow table, stack over 512 bytes), %u the harness "
+			      "cannot express\n", kernel_ran, kernel_refused, kernel_not_run);
+}
+
+/* The kernel engines need bpf(): where it is refused they skip, saying why. */
+static void test_kernel_engine_available(void **state)
+{
+	(void)state;
+	if (!kernel_ok()) {
+		print_message("kernel engines skipped: %s\n", kernel_why);
+		skip();
 	}
 }
 
@@ -495,7 +599,8 @@ static void test_hash5_opcode_matches_function(void **state)
 			snprintf(src, sizeof src,
 				 "HASH5\nPUSH %llu\nJEQ ok\nRET 0\nok:\nRET 1\n",
 				 (unsigned long long)h);
-			struct sem_case c = {.name = "hash5", .src = src};
+			struct sem_case c = {.name = "hash5", .src = src,
+					     .kernel_refuses = VFM_EUNSUPPORTED};
 			c.pkts[0] = (struct pkt_case){packets[i], 0, 1, OK, 4};
 			run_case(&c, src, &engines[e]);
 		}
@@ -505,6 +610,7 @@ static void test_hash5_opcode_matches_function(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kernel_engine_available),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_alu_both_forms),
 		cmocka_unit_test(test_jumps_both_forms),

@@ -1,0 +1,830 @@
+/*
+ * ebpf/compile.c — VFM bytecode to eBPF (ebpf/ebpf.h, docs/EBPF.md).
+ *
+ * One pass over the verified instructions in order, one emitter per
+ * opcode class, each switching over its class's enum from vm/opcode.h
+ * without `default:` (-Werror=switch names every emitter a new opcode
+ * needs).  eBPF instructions have a fixed size, so branches are recorded
+ * as fix-ups against labels and patched once at the end, range-checked
+ * against the 16-bit branch offset.
+ *
+ * Operand stack: slot s (0 = bottom) is R7, R8, R9 for s < 3 and an
+ * 8-byte word of the BPF stack above that; the verifier's static depth
+ * per pc says which slots are live, so no code checks the stack.  R6
+ * holds the context (struct __sk_buff *); R0-R5 are temporaries (helper
+ * calls clobber them, and nothing lives there across an instruction).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/pkt_cls.h>
+
+#include "../verifier/verifier.h"
+#include "ebpf.h"
+#include "insn.h"
+
+#define CTX R6
+#define N_STACK_REGS 3
+static const uint8_t stack_reg[N_STACK_REGS] = {R7, R8, R9};
+
+/* Labels: ids below n_insns are the VFM instructions' starts; then the
+ * shared exits; then labels local to one instruction. */
+enum exit_label {
+	EXIT_VERDICT, /* R0 holds the verdict (u32), status OK */
+	EXIT_BOUNDS,
+	EXIT_BUDGET,
+	N_EXITS
+};
+
+struct fixup {
+	uint32_t at;    /* slot of the branch */
+	uint32_t label;
+};
+
+struct ecx {
+	const struct vfm_program *prog;
+	const struct vfm_ebpf_options *opt;
+	struct bpf_insn *code;
+	uint32_t n, cap;
+	uint32_t *vfm_start;
+	uint32_t *label_pos; /* UINT32_MAX while unbound */
+	uint32_t n_labels, cap_labels;
+	struct fixup *fix;
+	uint32_t n_fix, cap_fix;
+	bool exit_used[N_EXITS];
+	/* BPF stack frame: offsets from R10 (negative). */
+	int16_t len_off, budget_off, buf_off, scratch_off, slot_off;
+	uint32_t frame;
+	uint32_t cur; /* VFM instruction being compiled */
+	vfm_error_t err;
+	char why[240];
+};
+
+static void fail(struct ecx *c, vfm_error_t err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void fail(struct ecx *c, vfm_error_t err, const char *fmt, ...)
+{
+	if (c->err != VFM_OK)
+		return;
+	c->err = err;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->why, sizeof c->why, fmt, ap);
+	va_end(ap);
+}
+
+static uint32_t cur_pc(const struct ecx *c)
+{
+	return c->prog->pc_of[c->cur < c->prog->n_insns ? c->cur : 0];
+}
+
+/* ---- emission, labels, fix-ups ---------------------------------------------- */
+
+static void emit(struct ecx *c, struct bpf_insn in)
+{
+	if (c->err != VFM_OK)
+		return;
+	if (c->n >= VFM_EBPF_MAX_INSNS) {
+		fail(c, VFM_ETOOBIG,
+		     "more than %u eBPF instructions (the kernel's BPF_COMPLEXITY_LIMIT_INSNS) at pc %u",
+		     VFM_EBPF_MAX_INSNS, cur_pc(c));
+		return;
+	}
+	if (c->n == c->cap) {
+		uint32_t cap = c->cap ? 2 * c->cap : 256;
+		struct bpf_insn *p = realloc(c->code, cap * sizeof *p);
+		if (!p) {
+			fail(c, VFM_ENOMEM, "out of memory");
+			return;
+		}
+		c->code = p;
+		c->cap = cap;
+	}
+	c->code[c->n++] = in;
+}
+
+static uint32_t label_new(struct ecx *c)
+{
+	if (c->n_labels == c->cap_labels) {
+		uint32_t cap = c->cap_labels ? 2 * c->cap_labels : 64;
+		uint32_t *p = realloc(c->label_pos, cap * sizeof *p);
+		if (!p) {
+			fail(c, VFM_ENOMEM, "out of memory");
+			return 0;
+		}
+		c->label_pos = p;
+		c->cap_labels = cap;
+	}
+	c->label_pos[c->n_labels] = UINT32_MAX;
+	return c->n_labels++;
+}
+
+static void label_bind(struct ecx *c, uint32_t label)
+{
+	if (c->err == VFM_OK)
+		c->label_pos[label] = c->n;
+}
+
+static uint32_t exit_label(struct ecx *c, enum exit_label e)
+{
+	c->exit_used[e] = true;
+	return c->prog->n_insns + (uint32_t)e;
+}
+
+/* A branch (its off patched later) to `label`. */
+static void emit_branch(struct ecx *c, struct bpf_insn in, uint32_t label)
+{
+	if (c->err != VFM_OK)
+		return;
+	if (c->n_fix == c->cap_fix) {
+		uint32_t cap = c->cap_fix ? 2 * c->cap_fix : 64;
+		struct fixup *p = realloc(c->fix, cap * sizeof *p);
+		if (!p) {
+			fail(c, VFM_ENOMEM, "out of memory");
+			return;
+		}
+		c->fix = p;
+		c->cap_fix = cap;
+	}
+	c->fix[c->n_fix++] = (struct fixup){c->n, label};
+	emit(c, in);
+}
+
+static void resolve_fixups(struct ecx *c)
+{
+	for (uint32_t k = 0; k < c->n_fix && c->err == VFM_OK; k++) {
+		const struct fixup *f = &c->fix[k];
+		uint32_t to = c->label_pos[f->label];
+		int64_t d = (int64_t)to - ((int64_t)f->at + 1);
+		if (to == UINT32_MAX) {
+			fail(c, VFM_EINVAL, "internal error: branch to an unbound label");
+		} else if (d < INT16_MIN || d > INT16_MAX) {
+			/* Report the VFM instruction the branch belongs to. */
+			uint32_t i = 0;
+			for (uint32_t j = 0; j < c->prog->n_insns; j++)
+				if (c->vfm_start[j] != UINT32_MAX && c->vfm_start[j] <= f->at)
+					i = j;
+			c->cur = i;
+			fail(c, VFM_ETOOBIG,
+			     "a branch spans %lld eBPF instructions, over the 16-bit branch offset "
+			     "(32767) at pc %u", (long long)d, cur_pc(c));
+		} else {
+			c->code[f->at].off = (int16_t)d;
+		}
+	}
+}
+
+/* ---- constants and the operand stack ------------------------------------------ */
+
+static bool fits_s32(uint64_t v)
+{
+	return (uint64_t)(int64_t)(int32_t)(uint32_t)v == v;
+}
+
+/* reg = v, in the fewest slots. */
+static void emit_mov_const(struct ecx *c, unsigned reg, uint64_t v)
+{
+	if (fits_s32(v))
+		emit(c, ebpf_alu64_imm(BPF_MOV, reg, (int32_t)(uint32_t)v));
+	else if (v <= UINT32_MAX)
+		emit(c, ebpf_mov32_imm(reg, (uint32_t)v));
+	else {
+		emit(c, ebpf_ld_imm64_lo(reg, v));
+		emit(c, ebpf_ld_imm64_hi(v));
+	}
+}
+
+/* if reg OP v goto label, for any 64-bit v (tmp may be clobbered). */
+static void emit_branch_const(struct ecx *c, uint8_t op, unsigned reg, uint64_t v,
+			      uint32_t label, unsigned tmp)
+{
+	if (fits_s32(v)) {
+		emit_branch(c, ebpf_jmp_imm(op, reg, (int32_t)(uint32_t)v, 0), label);
+	} else {
+		emit_mov_const(c, tmp, v);
+		emit_branch(c, ebpf_jmp_reg(op, reg, tmp, 0), label);
+	}
+}
+
+static bool slot_in_reg(unsigned s)
+{
+	return s < N_STACK_REGS;
+}
+
+static int16_t slot_mem(const struct ecx *c, unsigned s)
+{
+	return (int16_t)(c->slot_off - 8 * (int)(s - N_STACK_REGS));
+}
+
+/* The register holding slot s: its own, or tmp after loading it. */
+static unsigned get_slot(struct ecx *c, unsigned s, unsigned tmp)
+{
+	if (slot_in_reg(s))
+		return stack_reg[s];
+	emit(c, ebpf_ldx_mem(BPF_DW, tmp, R10, slot_mem(c, s)));
+	return tmp;
+}
+
+/* The register to compute slot s's new value in (then put_slot). */
+static unsigned slot_dst(unsigned s, unsigned tmp)
+{
+	return slot_in_reg(s) ? stack_reg[s] : tmp;
+}
+
+static void put_slot(struct ecx *c, unsigned s, unsigned reg)
+{
+	if (slot_in_reg(s)) {
+		if (reg != stack_reg[s])
+			emit(c, ebpf_mov64_reg(stack_reg[s], reg));
+	} else {
+		emit(c, ebpf_stx_mem(BPF_DW, R10, reg, slot_mem(c, s)));
+	}
+}
+
+static bool is_xdp(const struct ecx *c)
+{
+	return c->opt->target == VFM_EBPF_XDP;
+}
+
+/* Context fields of the packet's start and end (u32 loads). */
+static int16_t ctx_data(const struct ecx *c)
+{
+	return is_xdp(c) ? offsetof(struct xdp_md, data) : offsetof(struct __sk_buff, data);
+}
+static int16_t ctx_data_end(const struct ecx *c)
+{
+	return is_xdp(c) ? offsetof(struct xdp_md, data_end) : offsetof(struct __sk_buff, data_end);
+}
+
+static unsigned depth(const struct ecx *c, uint32_t i)
+{
+	return (unsigned)vfm_facts_depth(c->prog, i);
+}
+
+/* ---- packet access ------------------------------------------------------------- */
+
+static uint8_t size_field(unsigned size)
+{
+	return size == 1 ? BPF_B : size == 2 ? BPF_H : size == 4 ? BPF_W : BPF_DW;
+}
+
+/* Network to host order of a zero-extended `size`-byte load in dst. */
+static void emit_from_be(struct ecx *c, unsigned dst, unsigned size)
+{
+	if (size > 1)
+		emit(c, ebpf_to_be(dst, (int32_t)(8 * size)));
+}
+
+/*
+ * dst = the `size` bytes at VFM offset k (is_const) or R2 (not), big-endian.
+ * The VFM bounds check has passed: off + size <= VFM len.  The kernel's
+ * verifier still wants its own proof for direct access (a compare of the
+ * pointer against data_end), which can fail for a non-linear skb; then,
+ * and for offsets direct access cannot reach, bpf_skb_load_bytes reads it.
+ */
+static void emit_packet_read(struct ecx *c, bool is_const, uint64_t k, unsigned size, unsigned dst)
+{
+	uint64_t po = c->opt->packet_offset;
+	bool reach = is_const ? po + k + size <= VFM_EBPF_MAX_PACKET_OFF
+			      : po + size <= VFM_EBPF_MAX_PACKET_OFF;
+	if (is_xdp(c) && !reach) {
+		/* An XDP frame is one buffer of data_end - data bytes, under
+		 * 64 KiB: the VFM check has already sent this load to BOUNDS.
+		 * A conditional (always taken) keeps what follows reachable
+		 * for the kernel's CFG check. */
+		emit(c, ebpf_alu64_imm(BPF_MOV, R0, 0));
+		emit_branch(c, ebpf_jmp_imm(BPF_JEQ, R0, 0, 0), exit_label(c, EXIT_BOUNDS));
+		emit(c, ebpf_alu64_imm(BPF_MOV, dst, 0));
+		return;
+	}
+	bool direct = is_xdp(c) || (!c->opt->helper_loads && reach);
+	uint32_t slow = 0, done = 0;
+	if (direct) {
+		/* XDP has no helper path: failing the kernel's check means past
+		 * data_end, i.e. past LEN, which the VFM check excluded. */
+		slow = is_xdp(c) ? exit_label(c, EXIT_BOUNDS) : label_new(c);
+		done = label_new(c);
+		emit(c, ebpf_ldx_mem(BPF_W, R4, CTX, ctx_data(c)));
+		emit(c, ebpf_ldx_mem(BPF_W, R5, CTX, ctx_data_end(c)));
+		if (is_const) {
+			emit(c, ebpf_alu64_imm(BPF_ADD, R4, (int32_t)(po + k + size)));
+			emit_branch(c, ebpf_jmp_reg(BPF_JGT, R4, R5, 0), slow);
+			emit(c, ebpf_ldx_mem(size_field(size), dst, R4, (int16_t)-(int)size));
+		} else {
+			/* A range the kernel can follow: offsets beyond direct
+			 * reach take the helper. */
+			emit_branch(c, ebpf_jmp_imm(BPF_JGT, R2,
+						    (int32_t)(VFM_EBPF_MAX_PACKET_OFF - po - size), 0),
+				    slow);
+			emit(c, ebpf_alu64_reg(BPF_ADD, R4, R2));
+			if (po)
+				emit(c, ebpf_alu64_imm(BPF_ADD, R4, (int32_t)po));
+			emit(c, ebpf_mov64_reg(R3, R4));
+			emit(c, ebpf_alu64_imm(BPF_ADD, R3, (int32_t)size));
+			emit_branch(c, ebpf_jmp_reg(BPF_JGT, R3, R5, 0), slow);
+			emit(c, ebpf_ldx_mem(size_field(size), dst, R4, 0));
+		}
+		emit_from_be(c, dst, size);
+		if (is_xdp(c)) {
+			label_bind(c, done);
+			return;
+		}
+		emit_branch(c, ebpf_ja(0), done);
+		label_bind(c, slow);
+	}
+	/* bpf_skb_load_bytes(skb, offset, to, len) */
+	if (is_const)
+		emit(c, ebpf_mov32_imm(R2, (uint32_t)(po + k)));
+	else if (po)
+		emit(c, ebpf_alu64_imm(BPF_ADD, R2, (int32_t)po));
+	emit(c, ebpf_mov64_reg(R1, CTX));
+	emit(c, ebpf_mov64_reg(R3, R10));
+	emit(c, ebpf_alu64_imm(BPF_ADD, R3, c->buf_off));
+	emit(c, ebpf_alu64_imm(BPF_MOV, R4, (int32_t)size));
+	emit(c, ebpf_call(BPF_FUNC_skb_load_bytes));
+	/* It fails only past skb->len, which the VFM check excluded. */
+	emit_branch(c, ebpf_jmp_imm(BPF_JNE, R0, 0, 0), exit_label(c, EXIT_BOUNDS));
+	emit(c, ebpf_ldx_mem(size_field(size), dst, R10, c->buf_off));
+	emit_from_be(c, dst, size);
+	if (direct)
+		label_bind(c, done);
+}
+
+static void emit_load(struct ecx *c, uint32_t i)
+{
+	const struct vfm_insn *insn = &c->prog->insns[i];
+	unsigned size = 0;
+	switch ((enum vfm_load_op)insn->opcode) {
+#define VFM_LOAD(name, code, mnem, sz) case VFM_LOAD_##name: size = sz; break;
+#define VFM_OP(...)
+#include "../vm/opcodes.def"
+	}
+	unsigned d = depth(c, i);
+	/* In bounds iff k + size <= len (k < 2^32: the sum cannot wrap). */
+	emit(c, ebpf_ldx_mem(BPF_DW, R1, R10, c->len_off));
+	emit_branch_const(c, BPF_JLT, R1, (uint64_t)insn->arg + size, exit_label(c, EXIT_BOUNDS), R2);
+	unsigned dst = slot_dst(d, R0);
+	emit_packet_read(c, true, insn->arg, size, dst);
+	put_slot(c, d, dst);
+}
+
+static void emit_loadx(struct ecx *c, uint32_t i)
+{
+	const struct vfm_insn *insn = &c->prog->insns[i];
+	unsigned size = 0;
+	switch ((enum vfm_loadx_op)insn->opcode) {
+#define VFM_LOADX(name, code, mnem, sz) case VFM_LOADX_##name: size = sz; break;
+#define VFM_OP(...)
+#include "../vm/opcodes.def"
+	}
+	unsigned d = depth(c, i);
+	unsigned x = get_slot(c, d - 1, R1);
+	uint32_t bounds = exit_label(c, EXIT_BOUNDS);
+	/* R2 = x + k; a sum that wraps past 2^64 is out of bounds. */
+	emit(c, ebpf_mov64_reg(R2, x));
+	if (insn->arg) {
+		if (fits_s32(insn->arg)) {
+			emit(c, ebpf_alu64_imm(BPF_ADD, R2, (int32_t)insn->arg));
+		} else {
+			emit(c, ebpf_mov32_imm(R3, insn->arg));
+			emit(c, ebpf_alu64_reg(BPF_ADD, R2, R3));
+		}
+		emit_branch(c, ebpf_jmp_reg(BPF_JLT, R2, x, 0), bounds);
+	}
+	/* off <= len && size <= len - off, never off + size. */
+	emit(c, ebpf_ldx_mem(BPF_DW, R3, R10, c->len_off));
+	emit_branch(c, ebpf_jmp_imm(BPF_JLT, R3, (int32_t)size, 0), bounds);
+	emit(c, ebpf_alu64_imm(BPF_SUB, R3, (int32_t)size));
+	emit_branch(c, ebpf_jmp_reg(BPF_JGT, R2, R3, 0), bounds);
+	unsigned dst = slot_dst(d - 1, R0);
+	emit_packet_read(c, false, 0, size, dst);
+	put_slot(c, d - 1, dst);
+}
+
+/* ---- class emitters -------------------------------------------------------------- */
+
+static void emit_stack(struct ecx *c, uint32_t i)
+{
+	const struct vfm_insn *insn = &c->prog->insns[i];
+	unsigned d = depth(c, i);
+	switch ((enum vfm_stack_op)insn->opcode) {
+	case VFM_STACK_PUSH: {
+		unsigned dst = slot_dst(d, R1);
+		emit_mov_const(c, dst, insn->imm);
+		put_slot(c, d, dst);
+		break;
+	}
+	case VFM_STACK_POP:
+		break; /* the slot is dead: nothing to do */
+	case VFM_STACK_DUP:
+		put_slot(c, d, get_slot(c, d - 1, R1));
+		break;
+	case VFM_STACK_SWAP: {
+		unsigned a = get_slot(c, d - 2, R1);
+		unsigned b = get_slot(c, d - 1, R2);
+		if (a != R1) {
+			emit(c, ebpf_mov64_reg(R1, a));
+			a = R1;
+		}
+		put_slot(c, d - 2, b);
+		put_slot(c, d - 1, a);
+		break;
+	}
+	case VFM_STACK_OVER:
+		put_slot(c, d, get_slot(c, d - 2, R1));
+		break;
+	case VFM_STACK_LDM: {
+		unsigned dst = slot_dst(d, R1);
+		emit(c, ebpf_ldx_mem(BPF_DW, dst, R10, (int16_t)(c->scratch_off - 8 * insn->aux)));
+		put_slot(c, d, dst);
+		break;
+	}
+	case VFM_STACK_STM:
+		emit(c, ebpf_stx_mem(BPF_DW, R10, get_slot(c, d - 1, R1),
+				     (int16_t)(c->scratch_off - 8 * insn->aux)));
+		break;
+	}
+}
+
+static void emit_alu2(struct ecx *c, uint32_t i)
+{
+	const struct vfm_insn *insn = &c->prog->insns[i];
+	unsigned d = depth(c, i);
+	unsigned b = get_slot(c, d - 1, R2);
+	unsigned a = get_slot(c, d - 2, R1); /* a's own register, or R1 */
+	uint8_t op = 0;
+	switch ((enum vfm_alu2_op)insn->opcode) {
+	case VFM_ALU2_ADD: op = BPF_ADD; break;
+	case VFM_ALU2_SUB: op = BPF_SUB; break;
+	case VFM_ALU2_MUL: op = BPF_MUL; break;
+	/* eBPF's unsigned DIV and MOD define x/0 = 0 and x%0 = x, as VFM. */
+	case VFM_ALU2_DIV: op = BPF_DIV; break;
+	case VFM_ALU2_MOD: op = BPF_MOD; break;
+	case VFM_ALU2_AND: op = BPF_AND; break;
+	case VFM_ALU2_OR: op = BPF_OR; break;
+	case VFM_ALU2_XOR: op = BPF_XOR; break;
+	/* eBPF masks 64-bit shift counts with 63 at run time too; the
+	 * explicit mask keeps the kernel's verifier from seeing a count
+	 * of 64 or more. */
+	case VFM_ALU2_SHL: op = BPF_LSH; break;
+	case VFM_ALU2_SHR: op = BPF_RSH; break;
+	}
+	if (op == BPF_LSH || op == BPF_RSH) {
+		if (b != R2) { /* b's slot is dead after: but keep it untouched */
+			emit(c, ebpf_mov64_reg(R2, b));
+			b = R2;
+		}
+		emit(c, ebpf_alu64_imm(BPF_AND, R2, 63));
+	}
+	emit(c, ebpf_alu64_reg(op, a, b));
+	put_slot(c, d - 2, a);
+}
+
+static void emit_alu1(struct ecx *c, uint32_t i)
+{
+	const struct vfm_insn *insn = &c->prog->insns[i];
+	unsigned d = depth(c, i);
+	unsigned a = get_slot(c, d - 1, R1);
+	switch ((enum vfm_alu1_op)insn->opcode) {
+	case VFM_ALU1_NOT: emit(c, ebpf_alu64_imm(BPF_XOR, a, -1)); break;
+	case VFM_ALU1_NEG: emit(c, ebpf_neg64(a)); break;
+	}
+	put_slot(c, d - 1, a);
+}
+
+/* One unit of budget for a taken backward jump, or the BUDGET exit. */
+static void emit_spend_budget(struct ecx *c)
+{
+	emit(c, ebpf_ldx_mem(BPF_DW, R1, R10, c->budget_off));
+	emit_branch(c, ebpf_jmp_imm(BPF_JEQ, R1, 0, 0), exit_label(c, EXIT_BUDGET));
+	emit(c, ebpf_alu64_imm(BPF_SUB, R1, 1));
+	emit(c, ebpf_stx_mem(BPF_DW, R10, R1, c->budget_off));
+}
+
+static void emit_jmp(struct ecx *c, uint32_t i)
+{
+	const struct vfm_insn *insn = &c->prog->insns[i];
+	switch ((enum vfm_jmp_op)insn->opcode) {
+	case VFM_JMP_JMP:
+		if (insn->aux)
+			emit_spend_budget(c);
+		emit_branch(c, ebpf_ja(0), insn->arg);
+		break;
+	}
+}
+
+/* if a REL b goto label. */
+static void emit_branch_rel(struct ecx *c, enum vfm_rel rel, unsigned a, unsigned b, uint32_t label)
+{
+	uint8_t op = 0;
+	switch (rel) {
+	case VFM_REL_EQ: op = BPF_JEQ; break;
+	case VFM_REL_NE: op = BPF_JNE; break;
+	case VFM_REL_LT: op = BPF_JLT; break;
+	case VFM_REL_LE: op = BPF_JLE; break;
+	case VFM_REL_GT: op = BPF_JGT; break;
+	case VFM_REL_GE: op = BPF_JGE; break;
+	case VFM_REL_SET: op = BPF_JSET; break;
+	case VFM_REL_CLEAR: /* no eBPF op: skip the jump when any bit is set */
+		emit(c, ebpf_jmp_reg(BPF_JSET, a, b, 1));
+		emit_branch(c, ebpf_ja(0), label);
+		return;
+	}
+	emit_branch(c, ebpf_jmp_reg(op, a, b, 0), label);
+}
+
+static void emit_jcc(struct ecx *c, uint32_t i)
+{
+	const struct vfm_insn *insn = &c->prog->insns[i];
+	unsigned d = depth(c, i);
+	unsigned b = get_slot(c, d - 1, R2);
+	unsigned a = get_slot(c, d - 2, R1);
+	enum vfm_rel rel = vfm_jcc_rel(insn->opcode, true);
+	if (!insn->aux) {
+		emit_branch_rel(c, rel, a, b, insn->arg);
+		return;
+	}
+	/* Backward: the taken edge spends budget first. */
+	uint32_t take = label_new(c);
+	emit_branch_rel(c, rel, a, b, take);
+	emit_branch(c, ebpf_ja(0), i + 1);
+	label_bind(c, take);
+	emit_spend_budget(c);
+	emit_branch(c, ebpf_ja(0), insn->arg);
+}
+
+static void emit_ret(struct ecx *c, uint32_t i)
+{
+	const struct vfm_insn *insn = &c->prog->insns[i];
+	unsigned d = depth(c, i);
+	switch ((enum vfm_ret_op)insn->opcode) {
+	case VFM_RET_RET: {
+		/* sat32: values above 0xFFFFFFFF become 0xFFFFFFFF. */
+		unsigned v = get_slot(c, d - 1, R0);
+		if (v != R0)
+			emit(c, ebpf_mov64_reg(R0, v));
+		emit(c, ebpf_mov32_imm(R1, UINT32_MAX));
+		emit(c, ebpf_jmp_reg(BPF_JLE, R0, R1, 1));
+		emit(c, ebpf_mov64_reg(R0, R1));
+		break;
+	}
+	case VFM_RET_RETK:
+		emit(c, ebpf_mov32_imm(R0, insn->arg));
+		break;
+	}
+	emit_branch(c, ebpf_ja(0), exit_label(c, EXIT_VERDICT));
+}
+
+static void emit_special(struct ecx *c, uint32_t i)
+{
+	const struct vfm_insn *insn = &c->prog->insns[i];
+	unsigned d = depth(c, i);
+	switch ((enum vfm_special_op)insn->opcode) {
+	case VFM_SPECIAL_LEN: {
+		unsigned dst = slot_dst(d, R1);
+		emit(c, ebpf_ldx_mem(BPF_DW, dst, R10, c->len_off));
+		put_slot(c, d, dst);
+		break;
+	}
+	case VFM_SPECIAL_WLEN: {
+		if (is_xdp(c)) { /* no wire length beyond the frame */
+			unsigned dst = slot_dst(d, R1);
+			emit(c, ebpf_ldx_mem(BPF_DW, dst, R10, c->len_off));
+			put_slot(c, d, dst);
+			break;
+		}
+		/* skb->wire_len, or LEN when it is 0 (unknown), as VFM. */
+		uint32_t use_len = label_new(c), done = label_new(c);
+		unsigned dst = slot_dst(d, R1);
+		emit(c, ebpf_ldx_mem(BPF_W, dst, CTX, offsetof(struct __sk_buff, wire_len)));
+		emit_branch(c, ebpf_jmp_imm(BPF_JEQ, dst, 0, 0), use_len);
+		if (c->opt->packet_offset) {
+			emit(c, ebpf_mov32_imm(R2, c->opt->packet_offset));
+			emit(c, ebpf_alu64_reg(BPF_SUB, dst, R2));
+		}
+		emit_branch(c, ebpf_ja(0), done);
+		label_bind(c, use_len);
+		emit(c, ebpf_ldx_mem(BPF_DW, dst, R10, c->len_off));
+		label_bind(c, done);
+		put_slot(c, d, dst);
+		break;
+	}
+	case VFM_SPECIAL_TS: {
+		/* The caller's timestamp: skb->tstamp, 0 if none.  XDP frames
+		 * carry none: the time of the run. */
+		unsigned dst = slot_dst(d, R1);
+		if (is_xdp(c)) {
+			emit(c, ebpf_call(BPF_FUNC_ktime_get_ns));
+			put_slot(c, d, R0);
+			break;
+		}
+		emit(c, ebpf_ldx_mem(BPF_DW, dst, CTX, offsetof(struct __sk_buff, tstamp)));
+		put_slot(c, d, dst);
+		break;
+	}
+	case VFM_SPECIAL_HASH5:
+	case VFM_SPECIAL_FLOW_LOAD:
+	case VFM_SPECIAL_FLOW_STORE:
+		fail(c, VFM_EUNSUPPORTED, "%s is not supported by the eBPF back end yet at pc %u",
+		     vfm_opinfo[insn->opcode].mnemonic, cur_pc(c));
+		break;
+	}
+}
+
+static void emit_insn(struct ecx *c, uint32_t i)
+{
+	switch ((enum vfm_op_class)vfm_opinfo[c->prog->insns[i].opcode].cls) {
+	case VFM_CLASS_STACK: emit_stack(c, i); break;
+	case VFM_CLASS_LOAD: emit_load(c, i); break;
+	case VFM_CLASS_LOADX: emit_loadx(c, i); break;
+	case VFM_CLASS_ALU2: emit_alu2(c, i); break;
+	case VFM_CLASS_ALU1: emit_alu1(c, i); break;
+	case VFM_CLASS_JMP: emit_jmp(c, i); break;
+	case VFM_CLASS_JCC: emit_jcc(c, i); break;
+	case VFM_CLASS_RET: emit_ret(c, i); break;
+	case VFM_CLASS_SPECIAL: emit_special(c, i); break;
+	}
+}
+
+/* ---- frame, prologue, exits --------------------------------------------------------- */
+
+/* Lay out the BPF stack frame; false (with the reason) if over 512 bytes. */
+static bool plan_frame(struct ecx *c)
+{
+	const struct vfm_program *prog = c->prog;
+	bool loads = false, scratch = false;
+	for (uint32_t i = 0; i < prog->n_insns; i++) {
+		if (vfm_facts_depth(prog, i) < 0)
+			continue;
+		uint8_t op = prog->insns[i].opcode, cls = vfm_opinfo[op].cls;
+		loads |= cls == VFM_CLASS_LOAD || cls == VFM_CLASS_LOADX;
+		scratch |= op == VFM_OPC_LDM || op == VFM_OPC_STM;
+	}
+	uint32_t used = 8;
+	c->len_off = -8;
+	if (vfm_facts_has_backward(prog)) {
+		used += 8;
+		c->budget_off = (int16_t)-(int)used;
+	}
+	if (loads) {
+		used += 8;
+		c->buf_off = (int16_t)-(int)used;
+	}
+	if (scratch) {
+		c->scratch_off = (int16_t)-(int)(used + 8); /* M[i] at scratch_off - 8i */
+		used += 8 * VFM_SCRATCH_WORDS;
+	}
+	c->slot_off = (int16_t)-(int)(used + 8);
+	unsigned max_depth = vfm_facts_max_depth(prog);
+	if (max_depth > N_STACK_REGS)
+		used += 8 * (max_depth - N_STACK_REGS);
+	c->frame = used;
+	if (used <= VFM_EBPF_MAX_STACK)
+		return true;
+	/* Name the first instruction that reaches the maximum depth. */
+	for (uint32_t i = 0; i < prog->n_insns; i++) {
+		int dd = vfm_facts_depth(prog, i);
+		const struct vfm_opinfo *oi = &vfm_opinfo[prog->insns[i].opcode];
+		if (dd >= 0 && (unsigned)(dd - oi->pops + oi->pushes) >= max_depth) {
+			c->cur = i;
+			break;
+		}
+	}
+	fail(c, VFM_ETOOBIG,
+	     "stack depth %u needs a %u-byte BPF stack frame, over the kernel's %u-byte limit "
+	     "(MAX_BPF_STACK) at pc %u", max_depth, used, VFM_EBPF_MAX_STACK, cur_pc(c));
+	return false;
+}
+
+static void emit_prologue(struct ecx *c)
+{
+	emit(c, ebpf_mov64_reg(CTX, R1));
+	if (is_xdp(c)) { /* the frame's length: data_end - data without frags */
+		emit(c, ebpf_call(BPF_FUNC_xdp_get_buff_len));
+		emit(c, ebpf_mov64_reg(R1, R0));
+	} else {
+		emit(c, ebpf_ldx_mem(BPF_W, R1, CTX, offsetof(struct __sk_buff, len)));
+	}
+	uint32_t po = c->opt->packet_offset;
+	if (po) {
+		emit_mov_const(c, R2, po);
+		emit_branch(c, ebpf_jmp_reg(BPF_JLT, R1, R2, 0), exit_label(c, EXIT_BOUNDS));
+		emit(c, ebpf_alu64_reg(BPF_SUB, R1, R2));
+	}
+	emit(c, ebpf_stx_mem(BPF_DW, R10, R1, c->len_off));
+	if (vfm_facts_has_backward(c->prog)) {
+		emit(c, ebpf_mov32_imm(R1, c->opt->budget));
+		emit(c, ebpf_stx_mem(BPF_DW, R10, R1, c->budget_off));
+	}
+	if (vfm_facts_reads_scratch(c->prog))
+		for (int w = 0; w < VFM_SCRATCH_WORDS; w++)
+			emit(c, ebpf_st_mem(BPF_DW, R10, (int16_t)(c->scratch_off - 8 * w), 0));
+}
+
+/* The shared exits, those used only (the kernel refuses unreachable code). */
+static void emit_exits(struct ecx *c)
+{
+	bool raw = c->opt->target == VFM_EBPF_RAW;
+	int32_t pass = is_xdp(c) ? XDP_PASS : TC_ACT_OK, drop = is_xdp(c) ? XDP_DROP : TC_ACT_SHOT;
+	int16_t cb0 = offsetof(struct __sk_buff, cb);
+	if (c->exit_used[EXIT_VERDICT]) {
+		label_bind(c, c->prog->n_insns + EXIT_VERDICT);
+		if (raw) {
+			emit(c, ebpf_st_mem(BPF_W, CTX, cb0, VFM_STATUS_OK));
+		} else {
+			emit(c, ebpf_jmp_imm(BPF_JEQ, R0, 0, 2));
+			emit(c, ebpf_mov32_imm(R0, (uint32_t)pass));
+			emit(c, ebpf_exit());
+			emit(c, ebpf_mov32_imm(R0, (uint32_t)drop));
+		}
+		emit(c, ebpf_exit());
+	}
+	static const vfm_status_t status_of[N_EXITS] = {
+		[EXIT_BOUNDS] = VFM_STATUS_BOUNDS, [EXIT_BUDGET] = VFM_STATUS_BUDGET};
+	for (int e = EXIT_BOUNDS; e < N_EXITS; e++) {
+		if (!c->exit_used[e])
+			continue;
+		label_bind(c, c->prog->n_insns + (uint32_t)e);
+		if (raw) {
+			emit(c, ebpf_st_mem(BPF_W, CTX, cb0, (int32_t)status_of[e]));
+			emit(c, ebpf_mov32_imm(R0, 0));
+		} else {
+			emit(c, ebpf_mov32_imm(R0, (uint32_t)drop));
+		}
+		emit(c, ebpf_exit());
+	}
+}
+
+void vfm_ebpf_options_init(struct vfm_ebpf_options *opt, enum vfm_ebpf_target target)
+{
+	memset(opt, 0, sizeof *opt);
+	opt->target = target;
+	opt->budget = VFM_DEFAULT_BUDGET;
+}
+
+static void ecx_free(struct ecx *c)
+{
+	free(c->code);
+	free(c->vfm_start);
+	free(c->label_pos);
+	free(c->fix);
+}
+
+vfm_error_t vfm_compile_ebpf(const struct vfm_program *prog, const struct vfm_ebpf_options *opt,
+			     struct vfm_ebpf_prog *out, vfm_diag_t *diag)
+{
+	if (!prog || !opt || !out)
+		return vfm_diag_set(diag, VFM_EINVAL, -1, 0, "vfm_compile_ebpf: NULL argument");
+	memset(out, 0, sizeof *out);
+	struct ecx c = {.prog = prog, .opt = opt};
+	uint32_t n = prog->n_insns;
+	c.vfm_start = malloc((n + 1) * sizeof *c.vfm_start);
+	if (!c.vfm_start)
+		return vfm_diag_set(diag, VFM_ENOMEM, -1, 0, "out of memory");
+	for (uint32_t i = 0; i < n + N_EXITS; i++)
+		label_new(&c);
+	if (plan_frame(&c)) {
+		emit_prologue(&c);
+		for (uint32_t i = 0; i < n && c.err == VFM_OK; i++) {
+			c.cur = i;
+			c.vfm_start[i] = UINT32_MAX;
+			if (vfm_facts_depth(prog, i) < 0)
+				continue; /* unreachable: no code, the kernel wants none */
+			c.vfm_start[i] = c.n;
+			label_bind(&c, i);
+			emit_insn(&c, i);
+		}
+		c.cur = n;
+		emit_exits(&c);
+		resolve_fixups(&c);
+	}
+	if (c.err != VFM_OK) {
+		uint32_t pc = cur_pc(&c);
+		vfm_error_t err = vfm_diag_set(diag, c.err, c.err == VFM_ENOMEM ? -1 : (int64_t)pc,
+					       vfm_program_line_of(prog, pc), "eBPF: %s", c.why);
+		ecx_free(&c);
+		return err;
+	}
+	c.vfm_start[n] = c.n;
+	out->insns = c.code;
+	out->n_insns = c.n;
+	out->vfm_start = c.vfm_start;
+	out->n_vfm = n;
+	out->stack_bytes = c.frame;
+	out->prog_type = opt->target == VFM_EBPF_XDP ? BPF_PROG_TYPE_XDP : BPF_PROG_TYPE_SCHED_CLS;
+	free(c.label_pos);
+	free(c.fix);
+	return VFM_OK;
+}
+
+void vfm_ebpf_prog_free(struct vfm_ebpf_prog *p)
+{
+	if (!p)
+		return;
+	free(p->insns);
+	free(p->vfm_start);
+	memset(p, 0, sizeof *p);
+}

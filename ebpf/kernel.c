@@ -1,0 +1,181 @@
+/*
+ * ebpf/kernel.c — load and run compiled programs in the Linux kernel over
+ * the raw bpf() syscall (no libbpf): BPF_PROG_LOAD with a verifier log,
+ * BPF_PROG_TEST_RUN with a packet and a struct __sk_buff context.
+ *
+ * bpf() refused outright (EPERM without CAP_BPF, ENOSYS, a kernel without
+ * BPF) is VFM_EUNSUPPORTED, so that tests and tools can skip with the
+ * reason; a program the kernel's verifier refuses is VFM_EVERIFY with its
+ * log.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ebpf.h"
+
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/bpf.h>
+
+static long sys_bpf(int cmd, union bpf_attr *attr)
+{
+	return syscall(__NR_bpf, cmd, attr, sizeof *attr);
+}
+
+/* bpf() itself refused, not the program: no privilege, no syscall. */
+static bool refused_outright(int e)
+{
+	return e == EPERM || e == ENOSYS || e == EACCES;
+}
+
+/* Log buffer when the caller gives none: enough for the last lines. */
+#define DEFAULT_LOG_SIZE (256u << 10)
+
+static vfm_error_t load_with_log(const struct vfm_ebpf_prog *p, int *fd, char *log,
+				 uint32_t log_size, vfm_diag_t *diag)
+{
+	static const char license[] = "GPL"; /* the helpers used are not GPL-only */
+	union bpf_attr attr;
+	memset(&attr, 0, sizeof attr);
+	attr.prog_type = p->prog_type;
+	attr.insns = (uint64_t)(uintptr_t)p->insns;
+	attr.insn_cnt = p->n_insns;
+	attr.license = (uint64_t)(uintptr_t)license;
+	attr.log_buf = (uint64_t)(uintptr_t)log;
+	attr.log_size = log_size;
+	attr.log_level = 1;
+	log[0] = 0;
+	long r = sys_bpf(BPF_PROG_LOAD, &attr);
+	if (r < 0 && errno == ENOSPC) {
+		/* The log did not fit: its head is kept; load again without a
+		 * log for the verdict. */
+		attr.log_buf = 0, attr.log_size = 0, attr.log_level = 0;
+		r = sys_bpf(BPF_PROG_LOAD, &attr);
+	}
+	if (r >= 0) {
+		log[0] = 0;
+		*fd = (int)r;
+		return VFM_OK;
+	}
+	int e = errno;
+	if (refused_outright(e) && !log[0])
+		return vfm_diag_set(diag, VFM_EUNSUPPORTED, -1, 0,
+				    "bpf(BPF_PROG_LOAD) refused: %s (needs root or CAP_BPF + CAP_NET_ADMIN)",
+				    strerror(e));
+	/* The last lines of the log say why. */
+	size_t len = strnlen(log, log_size);
+	const char *tail = log;
+	if (len > 240) {
+		tail = log + len - 240;
+		const char *nl = strchr(tail, '\n');
+		if (nl && nl[1])
+			tail = nl + 1;
+	}
+	return vfm_diag_set(diag, VFM_EVERIFY, -1, 0, "kernel verifier refused the program (%s): %s",
+			    strerror(e), tail[0] ? tail : "(no log)");
+}
+
+vfm_error_t vfm_ebpf_kernel_load(const struct vfm_ebpf_prog *p, int *fd, char *log,
+				 size_t log_size, vfm_diag_t *diag)
+{
+	char *own = NULL;
+	if (!log || log_size < 2) {
+		own = log = malloc(DEFAULT_LOG_SIZE);
+		log_size = DEFAULT_LOG_SIZE;
+		if (!own)
+			return vfm_diag_set(diag, VFM_ENOMEM, -1, 0, "out of memory");
+	}
+	vfm_error_t err = load_with_log(p, fd, log, log_size > UINT32_MAX ? UINT32_MAX : (uint32_t)log_size,
+					diag);
+	free(own);
+	return err;
+}
+
+vfm_error_t vfm_ebpf_kernel_run(int fd, const uint8_t *data, uint32_t len, uint64_t ts_ns,
+				uint32_t wire_len, uint32_t *retval, uint32_t *cb0,
+				vfm_diag_t *diag)
+{
+	struct __sk_buff ctx_in, ctx_out;
+	memset(&ctx_in, 0, sizeof ctx_in);
+	memset(&ctx_out, 0, sizeof ctx_out);
+	ctx_in.tstamp = ts_ns;
+	ctx_in.wire_len = wire_len;
+	union bpf_attr attr;
+	memset(&attr, 0, sizeof attr);
+	attr.test.prog_fd = (uint32_t)fd;
+	attr.test.data_in = (uint64_t)(uintptr_t)data;
+	attr.test.data_size_in = len;
+	attr.test.ctx_in = (uint64_t)(uintptr_t)&ctx_in;
+	attr.test.ctx_size_in = sizeof ctx_in;
+	attr.test.ctx_out = (uint64_t)(uintptr_t)&ctx_out;
+	attr.test.ctx_size_out = sizeof ctx_out;
+	attr.test.repeat = 1;
+	if (sys_bpf(BPF_PROG_TEST_RUN, &attr) < 0) {
+		int e = errno;
+		return vfm_diag_set(diag, refused_outright(e) ? VFM_EUNSUPPORTED : VFM_EINVAL, -1, 0,
+				    "bpf(BPF_PROG_TEST_RUN) of a %u-byte packet failed: %s", len,
+				    strerror(e));
+	}
+	*retval = attr.test.retval;
+	*cb0 = ctx_out.cb[0];
+	return VFM_OK;
+}
+
+vfm_error_t vfm_ebpf_kernel_run_xdp(int fd, const uint8_t *data, uint32_t len, uint32_t *retval,
+				    vfm_diag_t *diag)
+{
+	union bpf_attr attr;
+	memset(&attr, 0, sizeof attr);
+	attr.test.prog_fd = (uint32_t)fd;
+	attr.test.data_in = (uint64_t)(uintptr_t)data;
+	attr.test.data_size_in = len;
+	attr.test.repeat = 1;
+	if (sys_bpf(BPF_PROG_TEST_RUN, &attr) < 0) {
+		int e = errno;
+		return vfm_diag_set(diag, refused_outright(e) ? VFM_EUNSUPPORTED : VFM_EINVAL, -1, 0,
+				    "bpf(BPF_PROG_TEST_RUN) of a %u-byte XDP frame failed: %s", len,
+				    strerror(e));
+	}
+	*retval = attr.test.retval;
+	return VFM_OK;
+}
+
+void vfm_ebpf_kernel_close(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+#else /* not Linux */
+
+vfm_error_t vfm_ebpf_kernel_load(const struct vfm_ebpf_prog *p, int *fd, char *log,
+				 size_t log_size, vfm_diag_t *diag)
+{
+	(void)p, (void)fd, (void)log, (void)log_size;
+	return vfm_diag_set(diag, VFM_EUNSUPPORTED, -1, 0, "no bpf() syscall: not Linux");
+}
+
+vfm_error_t vfm_ebpf_kernel_run(int fd, const uint8_t *data, uint32_t len, uint64_t ts_ns,
+				uint32_t wire_len, uint32_t *retval, uint32_t *cb0,
+				vfm_diag_t *diag)
+{
+	(void)fd, (void)data, (void)len, (void)ts_ns, (void)wire_len, (void)retval, (void)cb0;
+	return vfm_diag_set(diag, VFM_EUNSUPPORTED, -1, 0, "no bpf() syscall: not Linux");
+}
+
+vfm_error_t vfm_ebpf_kernel_run_xdp(int fd, const uint8_t *data, uint32_t len, uint32_t *retval,
+				    vfm_diag_t *diag)
+{
+	(void)fd, (void)data, (void)len, (void)retval;
+	return vfm_diag_set(diag, VFM_EUNSUPPORTED, -1, 0, "no bpf() syscall: not Linux");
+}
+
+void vfm_ebpf_kernel_close(int fd)
+{
+	(void)fd;
+}
+#endif

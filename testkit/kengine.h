@@ -1,0 +1,65 @@
+/*
+ * testkit/kengine.h — the kernel as a VFM engine, for tests, fuzzers and
+ * benchmarks: a program compiled by the eBPF back end (ebpf/), loaded
+ * with bpf() and run per packet with BPF_PROG_TEST_RUN.
+ *
+ * BPF_PROG_TEST_RUN wants at least an Ethernet header (14 bytes), so each
+ * program is loaded three times: as is (raw verdict, packet offset 0) for
+ * packets of 14 bytes or more; with packet offset 14 for shorter ones
+ * and for those TEST_RUN refuses (an IPv4/IPv6 EtherType with a header
+ * cut short), which run behind 14 zero bytes; and in tc mode (offset 14), whose
+ * TC_ACT_OK / TC_ACT_SHOT must agree with the raw verdict on every packet;
+ * likewise the XDP program's XDP_PASS / XDP_DROP (offset 14), unless the
+ * program reads TS or WLEN, which XDP defines differently (docs/EBPF.md).
+ * The kernel does not count instructions: results have insns = 0.
+ */
+#ifndef VFM_TESTKIT_KENGINE_H
+#define VFM_TESTKIT_KENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "vfm.h"
+
+struct kengine_config {
+	uint32_t budget;   /* backward jumps per packet */
+	bool helper_loads; /* every packet read through bpf_skb_load_bytes */
+};
+
+enum kengine_stage {
+	KENGINE_COMPILE, /* vfm_compile_ebpf refused the program */
+	KENGINE_KERNEL,  /* bpf(BPF_PROG_LOAD) refused it (or bpf() itself) */
+};
+
+struct kengine {
+	int fd_raw;    /* packet offset 0, raw verdict */
+	int fd_padded; /* packet offset 14, raw verdict */
+	int fd_tc;     /* packet offset 14, tc actions */
+	int fd_xdp;    /* packet offset 14, XDP actions */
+	bool xdp_comparable; /* no TS or WLEN: XDP must agree */
+	uint32_t n_insns; /* eBPF instructions of the raw program */
+};
+
+/* Can this process load and run eBPF?  If not, why (for skip messages). */
+bool kengine_available(char *why, size_t n);
+
+/* Compile and load prog.  On failure *stage says who refused and diag
+ * why; the kernel verifier's whole log is kengine_log(). */
+vfm_error_t kengine_load(struct kengine *k, const vfm_program_t *prog,
+			 const struct kengine_config *cfg, enum kengine_stage *stage,
+			 vfm_diag_t *diag);
+
+/* One packet: verdict and status (insns 0).  VFM_EINVAL with a message if
+ * the tc or XDP program's action disagrees with the raw verdict;
+ * VFM_EUNSUPPORTED for a packet TEST_RUN cannot take (wire_len below len or
+ * over 65522, len over KENGINE_MAX_LEN): callers skip it. */
+#define KENGINE_MAX_LEN 3000
+vfm_error_t kengine_run(const struct kengine *k, const vfm_packet_t *pkt, vfm_result_t *r,
+			vfm_diag_t *diag);
+
+void kengine_close(struct kengine *k);
+
+/* The kernel verifier's log of the last refused load ("" if none). */
+const char *kengine_log(void);
+
+#endif
