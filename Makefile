@@ -162,7 +162,7 @@ fuzz:
 	mkdir -p $(BUILD)/fuzz/artifacts $(FUZZ_TARGETS:%=$(BUILD)/fuzz/corpus-%)
 	@set -e; cd $(BUILD)/fuzz; for t in $(FUZZ_TARGETS); do \
 		case $$t in load) d=$(FUZZ_DICT_load);; diff) d=$(FUZZ_DICT_diff);; \
-			asm) d=$(FUZZ_DICT_asm);; *) d=$(FUZZ_DICT_pcap);; esac; \
+			asm) d=$(FUZZ_DICT_asm);; cbpf) d=cbpf.dict;; *) d=$(FUZZ_DICT_pcap);; esac; \
 		echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
 		VFM_FUZZ_STATS=1 ./fuzz_$$t -workers=1 -jobs=1 -dict=$$d -max_len=4096 \
 			-timeout=25 -rss_limit_mb=2048 -max_total_time=$(FUZZ_SECONDS) \

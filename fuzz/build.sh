@@ -9,6 +9,7 @@
 #   build/fuzz/vfm.dict      the dictionary (binary targets: load, diff)
 #   build/fuzz/asm.dict      mnemonics and directives (asm)
 #   build/fuzz/pcap.dict     capture-format magics and block types (pcap)
+#   build/fuzz/cbpf.dict     cBPF opcodes from vm/cbpf.c's table (cbpf)
 #   build/fuzz/afl_T         with `fuzz/build.sh afl`: afl-clang-fast,
 #                            AFL++'s libFuzzer driver (-fsanitize=fuzzer)
 #   build/fuzz/afl_mutator_diff.so   with `fuzz/build.sh afl`: fuzz_diff's
@@ -56,7 +57,12 @@ build_dict() {
 	mv "$OUT/asm.dict.tmp" "$OUT/asm.dict"
 	"$OUT/gen_dict" --pcap > "$OUT/pcap.dict.tmp"
 	mv "$OUT/pcap.dict.tmp" "$OUT/pcap.dict"
-	for d in vfm asm pcap; do
+	# fuzz_cbpf's raw programs: the cBPF opcodes bpf_filter implements,
+	# from the table in vm/cbpf.c, as little-endian u16 codes.
+	sed -n 's/^\tX(0x\([0-9a-f][0-9a-f]\), "\([a-z]*\)".*/cbpf_\2_\1="\\x\1\\x00"/p' \
+		vm/cbpf.c > "$OUT/cbpf.dict.tmp"
+	mv "$OUT/cbpf.dict.tmp" "$OUT/cbpf.dict"
+	for d in vfm asm pcap cbpf; do
 		echo "built $OUT/$d.dict ($(grep -c '=' "$OUT/$d.dict") entries)"
 	done
 }

@@ -325,7 +325,7 @@ vfm_error_t vfm_cbpf_validate(const vfm_cbpf_insn_t *prog, size_t n,
 
 /* The largest VFM expansion of one cBPF instruction, in bytes and in VFM
  * instructions (lsh x: 10 instructions, 42 bytes; a conditional jump with
- * both targets: 4 instructions, 19 bytes); checked as we emit. */
+ * both targets: 4 instructions, 20 bytes); checked as we emit. */
 #define CBPF_MAX_BYTES 48u
 #define CBPF_MAX_VFM_INSNS 12u
 

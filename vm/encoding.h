@@ -33,7 +33,9 @@
  *   then    each section: u16 type, u16 reserved (0), u32 size, payload
  *
  * Section types: 1 = line table (pairs of u32 pc, u32 source line, sorted by
- * pc, one per instruction at most); 2 = source file name (UTF-8, no NUL).
+ * pc, one per instruction at most); 2 = source file name (UTF-8, no NUL);
+ * 3 = link type name; 4 = the classic BPF program a file was translated
+ * from (VFM_SECTION_CBPF in include/vfm.h, docs/CBPF.md).
  * Unknown section types are skipped so that older readers accept files
  * with new optional sections.  Nothing may follow the last section.
  */
