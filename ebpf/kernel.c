@@ -95,17 +95,31 @@ vfm_error_t vfm_ebpf_kernel_load(const struct vfm_ebpf_prog *p, int *fd, char *l
 	return err;
 }
 
-/* A buffer for the packet as the program leaves it (data_out), which the
- * tests do not read: without one the kernel copies nothing, but valgrind
- * checks data_out for data_size_in bytes, so every run passes one. */
-static uint8_t *out_buffer(union bpf_attr *attr, uint32_t len)
+/* One BPF_PROG_TEST_RUN of a packet: attr holds the program and any
+ * context; this adds the packet, runs it once and returns the program's
+ * return value.  The run also gets a buffer for the packet as the program
+ * leaves it (data_out), which nothing reads: valgrind checks data_out for
+ * data_size_in bytes. */
+static vfm_error_t test_run(union bpf_attr *attr, const uint8_t *data, uint32_t len,
+			    const char *what, uint32_t *retval, vfm_diag_t *diag)
 {
 	uint8_t *out = malloc(len ? len : 1);
-	if (out) {
-		attr->test.data_out = (uint64_t)(uintptr_t)out;
-		attr->test.data_size_out = len ? len : 1;
-	}
-	return out;
+	if (!out)
+		return vfm_diag_set(diag, VFM_ENOMEM, -1, 0, "out of memory");
+	attr->test.data_in = (uint64_t)(uintptr_t)data;
+	attr->test.data_size_in = len;
+	attr->test.data_out = (uint64_t)(uintptr_t)out;
+	attr->test.data_size_out = len ? len : 1;
+	attr->test.repeat = 1;
+	int rc = sys_bpf(BPF_PROG_TEST_RUN, attr);
+	int e = errno;
+	free(out);
+	if (rc < 0)
+		return vfm_diag_set(diag, refused_outright(e) ? VFM_EUNSUPPORTED : VFM_EINVAL, -1, 0,
+				    "bpf(BPF_PROG_TEST_RUN) of a %u-byte %s failed: %s", len, what,
+				    strerror(e));
+	*retval = attr->test.retval;
+	return VFM_OK;
 }
 
 vfm_error_t vfm_ebpf_kernel_run(int fd, const uint8_t *data, uint32_t len, uint64_t ts_ns,
@@ -120,26 +134,14 @@ vfm_error_t vfm_ebpf_kernel_run(int fd, const uint8_t *data, uint32_t len, uint6
 	union bpf_attr attr;
 	memset(&attr, 0, sizeof attr);
 	attr.test.prog_fd = (uint32_t)fd;
-	attr.test.data_in = (uint64_t)(uintptr_t)data;
-	attr.test.data_size_in = len;
 	attr.test.ctx_in = (uint64_t)(uintptr_t)&ctx_in;
 	attr.test.ctx_size_in = sizeof ctx_in;
 	attr.test.ctx_out = (uint64_t)(uintptr_t)&ctx_out;
 	attr.test.ctx_size_out = sizeof ctx_out;
-	attr.test.repeat = 1;
-	uint8_t *out = out_buffer(&attr, len);
-	if (!out)
-		return vfm_diag_set(diag, VFM_ENOMEM, -1, 0, "out of memory");
-	int rc = sys_bpf(BPF_PROG_TEST_RUN, &attr);
-	int e = errno;
-	free(out);
-	if (rc < 0)
-		return vfm_diag_set(diag, refused_outright(e) ? VFM_EUNSUPPORTED : VFM_EINVAL, -1, 0,
-				    "bpf(BPF_PROG_TEST_RUN) of a %u-byte packet failed: %s", len,
-				    strerror(e));
-	*retval = attr.test.retval;
-	*cb0 = ctx_out.cb[0];
-	return VFM_OK;
+	vfm_error_t err = test_run(&attr, data, len, "packet", retval, diag);
+	if (err == VFM_OK)
+		*cb0 = ctx_out.cb[0];
+	return err;
 }
 
 vfm_error_t vfm_ebpf_kernel_run_xdp(int fd, const uint8_t *data, uint32_t len, uint32_t *retval,
@@ -148,21 +150,7 @@ vfm_error_t vfm_ebpf_kernel_run_xdp(int fd, const uint8_t *data, uint32_t len, u
 	union bpf_attr attr;
 	memset(&attr, 0, sizeof attr);
 	attr.test.prog_fd = (uint32_t)fd;
-	attr.test.data_in = (uint64_t)(uintptr_t)data;
-	attr.test.data_size_in = len;
-	attr.test.repeat = 1;
-	uint8_t *out = out_buffer(&attr, len);
-	if (!out)
-		return vfm_diag_set(diag, VFM_ENOMEM, -1, 0, "out of memory");
-	int rc = sys_bpf(BPF_PROG_TEST_RUN, &attr);
-	int e = errno;
-	free(out);
-	if (rc < 0)
-		return vfm_diag_set(diag, refused_outright(e) ? VFM_EUNSUPPORTED : VFM_EINVAL, -1, 0,
-				    "bpf(BPF_PROG_TEST_RUN) of a %u-byte XDP frame failed: %s", len,
-				    strerror(e));
-	*retval = attr.test.retval;
-	return VFM_OK;
+	return test_run(&attr, data, len, "XDP frame", retval, diag);
 }
 
 void vfm_ebpf_kernel_close(int fd)
