@@ -243,12 +243,17 @@ static int64_t words_to(const struct vfm_jit_ctx *e, size_t target)
 	return ((int64_t)target - (int64_t)e->pos) / 4;
 }
 
+/* The reach of B as a signed field width: imm26, +-128 MiB.  A variable
+ * only so that test_jit_arm64 can lower it and reach the refusal below
+ * with a program of one or two MiB; nothing else writes it. */
+unsigned vfm_jit_a64_b_bits = A64_IMM26_BITS;
+
 /* B target; out of +-128 MiB the compilation fails (and the word is the
  * sentinel, in case a caller ignored that). */
 static void b_to(struct vfm_jit_ctx *e, size_t target)
 {
 	int64_t words = words_to(e, target);
-	if (!a64_fits(words, A64_IMM26_BITS))
+	if (!a64_fits(words, vfm_jit_a64_b_bits))
 		vfm_jit_fail(e, "branch beyond the +-128 MiB reach of B");
 	emit_word(e, a64_b(words));
 }

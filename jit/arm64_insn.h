@@ -323,6 +323,10 @@ static inline uint32_t a64_pair(enum a64_pair op, unsigned rt1, unsigned rt2, un
 #define A64_IMM19_BITS 19
 #define A64_IMM26_BITS 26
 
+/* The width b_to() in jit/arm64.c checks B against; A64_IMM26_BITS except
+ * in the test that lowers it to reach the "beyond the reach of B" refusal. */
+extern unsigned vfm_jit_a64_b_bits;
+
 static inline bool a64_fits(int64_t words, unsigned bits)
 {
 	return words >= -(INT64_C(1) << (bits - 1)) && words < (INT64_C(1) << (bits - 1));

@@ -11,7 +11,9 @@
  * On AArch64 (under qemu-aarch64 in CI): branch relaxation on a program
  * whose native code exceeds 1 MiB, so B.cond/CBZ/CBNZ to the far end
  * (jumps, bounds exits and budget exits) need the inverted-branch-over-B
- * form, compared with the interpreter; the cache-flush hook runs before
+ * form, compared with the interpreter; a B beyond its reach (the reach
+ * lowered for the test) makes vfm_enable_jit refuse and the VM interpret;
+ * the cache-flush hook runs before
  * publication; the validate hook rejects the encoders' sentinel; unused
  * code bytes are BRK.
  */
@@ -327,9 +329,8 @@ static void put(struct sbuf *b, const char *fmt, ...)
  * backward conditional jump over the whole body needs a B for its target
  * (budget 3: the packet that loops ends with BUDGET).
  */
-static void test_far_branches(void **state)
+static char *far_branch_program(void)
 {
-	(void)state;
 	struct sbuf b = {malloc(1 << 16), 0, 1 << 16};
 	assert_non_null(b.p);
 	put(&b, "LD8 0\nDUP\nPUSH 1\nJEQ far_eq\n"   /* B.cond */
@@ -348,20 +349,30 @@ static void test_far_branches(void **state)
 		"far_zero:\nPOP\nRET 12\n"
 		"far_nonzero:\nRET 13\n"
 		"maybe_bounds:\nLD8 4000\nRET 14\n");
-	/* Packets by first byte: 1 far_eq, 0 far_zero, 2 the loop to BUDGET,
-	 * 3 falls through to far_nonzero, 9 maybe_bounds (BOUNDS), empty:
-	 * BOUNDS at the first load. */
-	static const uint8_t d0[1] = {0}, d1[1] = {1}, d2[1] = {2}, d3[1] = {3}, d9[1] = {9};
-	const vfm_packet_t pkts[] = {
-		{.data = d1, .len = 1}, {.data = d0, .len = 1}, {.data = d2, .len = 1},
-		{.data = d3, .len = 1}, {.data = d9, .len = 1}, {.data = d0, .len = 0},
-	};
-	const vfm_result_t expect[] = {
-		{11, VFM_STATUS_OK, 0}, {12, VFM_STATUS_OK, 0}, {0, VFM_STATUS_BUDGET, 0},
-		{13, VFM_STATUS_OK, 0}, {0, VFM_STATUS_BOUNDS, 0}, {0, VFM_STATUS_BOUNDS, 0},
-	};
+	return b.p;
+}
+
+/* Packets by first byte: 1 far_eq, 0 far_zero, 2 the loop to BUDGET, 3
+ * falls through to far_nonzero, 9 maybe_bounds (BOUNDS), empty: BOUNDS at
+ * the first load. */
+static const uint8_t far_d0[1] = {0}, far_d1[1] = {1}, far_d2[1] = {2}, far_d3[1] = {3},
+		     far_d9[1] = {9};
+static const vfm_packet_t far_pkts[] = {
+	{.data = far_d1, .len = 1}, {.data = far_d0, .len = 1}, {.data = far_d2, .len = 1},
+	{.data = far_d3, .len = 1}, {.data = far_d9, .len = 1}, {.data = far_d0, .len = 0},
+};
+static const vfm_result_t far_expect[] = {
+	{11, VFM_STATUS_OK, 0}, {12, VFM_STATUS_OK, 0}, {0, VFM_STATUS_BUDGET, 0},
+	{13, VFM_STATUS_OK, 0}, {0, VFM_STATUS_BOUNDS, 0}, {0, VFM_STATUS_BOUNDS, 0},
+};
+#define FAR_PACKETS ((int)(sizeof far_pkts / sizeof far_pkts[0]))
+
+static void test_far_branches(void **state)
+{
+	(void)state;
+	char *src = far_branch_program();
 	unsigned n_long;
-	size_t size = same_on_both(b.p, pkts, 6, expect, &n_long);
+	size_t size = same_on_both(src, far_pkts, FAR_PACKETS, far_expect, &n_long);
 	print_message("far-branch program: %zu bytes of native code, %u long branches\n", size,
 		      n_long);
 	assert_true(size > (1u << 20) + (1u << 18));
@@ -369,7 +380,46 @@ static void test_far_branches(void **state)
 	 * load's bounds exit and the small loop's budget exit (CBZ): the exit
 	 * stubs come after the body. */
 	assert_true(n_long >= 5);
-	free(b.p);
+	free(src);
+}
+
+/*
+ * A B beyond its reach: no program within the instruction limit has 128
+ * MiB of code (docs/JIT.md), so the test lowers the reach b_to() checks to
+ * that of B.cond (+-1 MiB) and compiles the far-branch program, whose long
+ * forms then cannot reach.  vfm_enable_jit must refuse with the message,
+ * publish no code, and leave the VM on the interpreter with the right
+ * results.
+ */
+static void test_b_beyond_reach_refused(void **state)
+{
+	(void)state;
+	char *src = far_branch_program();
+	size_t len;
+	uint8_t *bin = ts_assemble(src, &len);
+	vfm_config_t cfg = {.budget = 3, .budget_set = 1};
+	vfm_state_t *vm = vfm_create_with(&cfg, NULL);
+	assert_int_equal(vfm_load_program(vm, bin, len), VFM_OK);
+	vfm_jit_a64_b_bits = A64_IMM19_BITS;
+	vfm_error_t err = vfm_enable_jit(vm);
+	vfm_jit_a64_b_bits = A64_IMM26_BITS;
+	assert_int_equal(err, VFM_EUNSUPPORTED);
+	if (!strstr(vfm_last_error(vm), "beyond the +-128 MiB reach of B"))
+		fail_msg("message: %s", vfm_last_error(vm));
+	const void *code;
+	size_t size;
+	assert_int_not_equal(vfm_jit_code(vm, &code, &size), VFM_OK);
+	for (int k = 0; k < FAR_PACKETS; k++) {
+		vfm_result_t r;
+		assert_int_equal(vfm_execute_ex(vm, &far_pkts[k], &r), VFM_OK);
+		assert_int_equal(r.verdict, far_expect[k].verdict);
+		assert_int_equal(r.status, far_expect[k].status);
+	}
+	/* With the real reach the same VM compiles. */
+	assert_int_equal(vfm_enable_jit(vm), VFM_OK);
+	vfm_destroy(vm);
+	free(bin);
+	free(src);
 }
 
 /*
@@ -540,6 +590,7 @@ static void test_validate_and_fill(void **state)
 		skip();                \
 	}
 NOT_HERE(test_far_branches)
+NOT_HERE(test_b_beyond_reach_refused)
 NOT_HERE(test_constants)
 NOT_HERE(test_deep_stacks_and_calls)
 NOT_HERE(test_flush_hook_called)
@@ -553,6 +604,7 @@ int main(void)
 		cmocka_unit_test(test_encoders_refuse),
 		cmocka_unit_test(test_bitmask_immediates),
 		cmocka_unit_test(test_far_branches),
+		cmocka_unit_test(test_b_beyond_reach_refused),
 		cmocka_unit_test(test_constants),
 		cmocka_unit_test(test_deep_stacks_and_calls),
 		cmocka_unit_test(test_flush_hook_called),
