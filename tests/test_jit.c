@@ -75,12 +75,15 @@ static void test_differential_generated(void **state)
 	nocount.no_insns = 1;
 	unsigned statuses[VFM_STATUS_COUNT] = {0};
 	/* VFM_JIT_PROGRAMS=N: a longer campaign (e.g. the ARM64 JIT under
-	 * qemu, ci/arm64.sh). */
+	 * qemu, ci/arm64.sh); VFM_JIT_SEED=S: programs from seed S on instead
+	 * of 1000, so that campaigns in chunks cover new programs. */
 	int n_programs = getenv("VFM_JIT_PROGRAMS") ? atoi(getenv("VFM_JIT_PROGRAMS")) : N_PROGRAMS;
+	uint64_t first_seed = getenv("VFM_JIT_SEED") ? strtoull(getenv("VFM_JIT_SEED"), NULL, 0)
+						    : 1000u;
 	for (int p = 0; p < n_programs; p++) {
 		cfg.target_insns = 8u + (unsigned)(p % 7) * 24u;
 		char *src;
-		assert_int_equal(progen_generate(&cfg, 1000u + (uint64_t)p, &src), 0);
+		assert_int_equal(progen_generate(&cfg, first_seed + (uint64_t)p, &src), 0);
 		size_t len;
 		uint8_t *bin = ts_assemble(src, &len);
 		vfm_state_t *interp = vfm_create_with(&vcfg, NULL), *jit = vfm_create_with(&vcfg, NULL);
