@@ -277,15 +277,36 @@ $(BENCH_MICRO): $(BENCH_OUT)/obj/micro.o $(BENCH_OUT)/obj/pktgen.o $(BENCH_SW) $
 
 # Verdict agreement is checked by vfm-bench before it times anything; a
 # mismatch exits non-zero and stops make.
-bench: $(BENCH_BIN) $(BENCH_MICRO)
+bench: $(BENCH_BIN) $(BENCH_MICRO) $(KBENCH_BIN) $(KBENCH_BPF_OBJ)
 	$(BENCH_BIN) --json $(BENCH_OUT)/results.json --dat $(BENCH_OUT)/nspp.dat $(BENCH_ARGS)
 	$(BENCH_MICRO) --benchmark_out=$(BENCH_OUT)/micro.json --benchmark_out_format=json
 	@sh bench/plot.sh $(BENCH_OUT)/nspp.dat $(BENCH_OUT)/nspp.png
+	$(KBENCH_BIN) --obj $(KBENCH_BPF_OBJ) $(KBENCH_ARGS)
 
-bench-quick: $(BENCH_BIN) $(BENCH_MICRO)
+bench-quick: $(BENCH_BIN) $(BENCH_MICRO) $(KBENCH_BIN) $(KBENCH_BPF_OBJ)
 	$(BENCH_BIN) --quick --json $(BENCH_OUT)/quick.json --dat $(BENCH_OUT)/quick.dat $(BENCH_ARGS)
 	$(BENCH_MICRO) --quick --benchmark_out=$(BENCH_OUT)/micro-quick.json --benchmark_out_format=json
 	@sh bench/plot.sh $(BENCH_OUT)/quick.dat $(BENCH_OUT)/quick.png
+	$(KBENCH_BIN) --obj $(KBENCH_BPF_OBJ) --quick
+
+# The kernel column (bench/kbench.c, docs/EBPF.md): F1-F4 compiled by VFM's
+# eBPF back end against the same filters in C compiled by clang -target bpf
+# (bench/native.bpf.c), both under BPF_PROG_TEST_RUN in one process; needs
+# root (bpf()), says "skipped" and succeeds without it.
+#   make bench-kernel        KBENCH_ARGS="--rounds 11" passes options
+KBENCH_BIN     := $(BENCH_OUT)/vfm-kbench
+KBENCH_BPF_OBJ := $(BENCH_OUT)/native.bpf.o
+KBENCH_ARGS    ?=
+BPF_CLANG      ?= clang
+.PHONY: bench-kernel
+$(KBENCH_BPF_OBJ): bench/native.bpf.c
+	@mkdir -p $(dir $@)
+	$(BPF_CLANG) -target bpf -O2 -g -Wall -Wextra $(WERROR) \
+		-I/usr/include/$(shell $(CC) -dumpmachine) -c $< -o $@
+$(KBENCH_BIN): $(BENCH_OUT)/obj/kbench.o $(BENCH_OUT)/obj/pktgen.o $(BENCH_OUT)/obj/fileio.o $(LIB)
+	$(CC) $(BENCH_CFLAGS) $^ -o $@ -lbpf $(BENCH_LIBS)
+bench-kernel: $(KBENCH_BIN) $(KBENCH_BPF_OBJ)
+	$(KBENCH_BIN) --obj $(KBENCH_BPF_OBJ) $(KBENCH_ARGS)
 
 -include $(shell find $(BENCH_OUT) -name '*.d' 2>/dev/null)
 
