@@ -169,6 +169,14 @@ fuzz:
 			-print_final_stats=1 -artifact_prefix=artifacts/$$t- corpus-$$t $(CURDIR)/corpus/$$t; \
 	done
 
+# The OSS-Fuzz / ClusterFuzzLite build (.clusterfuzzlite/, fuzz/build.sh
+# oss) from a clean copy of the tracked files with only the services'
+# variables set, under ASan, UBSan and MSan, each target run briefly
+# (ci/fuzz-oss.sh; FUZZ_OSS_SECONDS, FUZZ_OSS_SANITIZERS).
+.PHONY: fuzz-oss
+fuzz-oss:
+	sh ci/fuzz-oss.sh
+
 # Valgrind memcheck over the normal build's tests: uninitialised reads that
 # ASan cannot see, leaks of JIT code pages.  Skipped: the Z3 tests (slow
 # under valgrind, and Z3 is not VFM), test_domain (exhaustive 8-bit loops,

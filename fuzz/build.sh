@@ -19,6 +19,11 @@
 # afl-clang-fast), OUT (default build/fuzz), TARGETS.  Only the replayers
 # and dictionaries need no clang:
 #   fuzz/build.sh replay
+# For OSS-Fuzz and ClusterFuzzLite (`fuzz/build.sh oss`, chosen by itself
+# when $LIB_FUZZING_ENGINE is set): the services' CC, CXX, CFLAGS,
+# CXXFLAGS, LIB_FUZZING_ENGINE, OUT and SANITIZER, and nothing else; see
+# build_oss below, .clusterfuzzlite/ and `make fuzz-oss` (ci/fuzz-oss.sh),
+# which reproduces that build in a clean directory.
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -129,10 +134,66 @@ build_afl() {
 	esac
 }
 
+# The dictionary of target $1 (built by build_dict).
+target_dict() {
+	case $1 in
+	load | diff) echo vfm.dict ;;
+	asm) echo asm.dict ;;
+	cbpf) echo cbpf.dict ;;
+	*) echo pcap.dict ;;
+	esac
+}
+
+# OSS-Fuzz / ClusterFuzzLite: `fuzz/build.sh oss`, or any run with
+# $LIB_FUZZING_ENGINE set (those services run this script unmodified via
+# .clusterfuzzlite/build.sh).  Their variables decide everything: $CC and
+# $CFLAGS (sanitizer and coverage flags) compile, $CXX $CXXFLAGS
+# $LIB_FUZZING_ENGINE link, $OUT receives per target fuzz_T, fuzz_T.dict,
+# fuzz_T.options and fuzz_T_seed_corpus.zip (corpus/T and
+# corpus/T-regressions).  $SANITIZER=memory leaves out the targets that
+# link libpcap (pcap, cbpf): a system libpcap is not MSan-instrumented, so
+# every read of its output would be reported.
+build_oss() {
+	: "${CC:?}" "${CXX:?}" "${LIB_FUZZING_ENGINE:?}"
+	oss_targets=$TARGETS
+	if [ "${SANITIZER:-}" = memory ]; then
+		oss_targets=$(echo " $TARGETS " | sed 's/ pcap / /; s/ cbpf / /')
+		echo "fuzz/build.sh: SANITIZER=memory: without pcap and cbpf (system libpcap is not MSan-instrumented)"
+	fi
+	work=$(mktemp -d)
+	# Every source once; each target links its own subset.
+	for src in $LIB_SRCS testkit/*.c ebpf/*.c $(for t in $oss_targets; do echo fuzz/fuzz_$t.c; done); do
+		obj="$work/$(echo "$src" | tr / _).o"
+		# shellcheck disable=SC2086 # $CFLAGS is a list of flags
+		$CC $CFLAGS -std=gnu11 $INC -c "$src" -o "$obj"
+	done
+	o() { for src in "$@"; do echo "$work/$(echo "$src" | tr / _).o"; done; }
+	for t in $oss_targets; do
+		# shellcheck disable=SC2086
+		$CXX $CXXFLAGS $(o fuzz/fuzz_$t.c $(target_srcs $t) $LIB_SRCS) $LIB_FUZZING_ENGINE \
+			$(target_libs $t) -lpthread -o "$OUT/fuzz_$t"
+		d=$(target_dict "$t")
+		cp "$OUT/$d" "$OUT/fuzz_$t.dict"
+		printf '[libfuzzer]\ndict = fuzz_%s.dict\nmax_len = 4096\ntimeout = 25\nrss_limit_mb = 2048\n' \
+			"$t" > "$OUT/fuzz_$t.options"
+		rm -f "$OUT/fuzz_${t}_seed_corpus.zip"
+		dirs=corpus/$t
+		[ ! -d "corpus/$t-regressions" ] || dirs="$dirs corpus/$t-regressions"
+		# shellcheck disable=SC2086
+		find $dirs -type f | zip -q -j "$OUT/fuzz_${t}_seed_corpus.zip" -@
+		echo "built $OUT/fuzz_$t (+ .dict, .options, _seed_corpus.zip: $(find $dirs -type f | wc -l) inputs)"
+	done
+	rm -rf "$work"
+}
+
+if [ -n "${LIB_FUZZING_ENGINE:-}" ] && [ "$what" = all ]; then
+	what=oss
+fi
 case "$what" in
+oss) build_dict; build_oss ;;
 all) build_dict; build_replay; build_fuzzer ;;
 replay) build_dict; build_replay ;;
 fuzzer) build_dict; build_fuzzer ;;
 afl) build_dict; build_afl ;;
-*) echo "usage: fuzz/build.sh [all|replay|fuzzer|afl]" >&2; exit 2 ;;
+*) echo "usage: fuzz/build.sh [all|replay|fuzzer|afl|oss]" >&2; exit 2 ;;
 esac
