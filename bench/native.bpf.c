@@ -1,6 +1,5 @@
 /*
- * bench/native.bpf.c — the stateless benchmark filters (F1-F4) written in
- * C for the kernel, compiled with `clang -target bpf -O2`: the yardstick
+ * bench/native.bpf.c — the benchmark filters written in C for the kernel, compiled with `clang -target bpf -O2`: the yardstick
  * for VFM's eBPF back end in vfm-kbench (bench/kbench.c), as bench/native.c
  * is for the JIT.
  *
@@ -88,6 +87,128 @@ SEC("tc")
 int native_f4(struct __sk_buff *skb)
 {
 	(void)skb;
+	return VERDICT(1);
+}
+
+/* ---- Flow table model (docs/ISA.md section 6), as bench/native.c ------- */
+
+#define WAYS 4
+#define FLOW_CAPACITY 16384 /* VFM_DEFAULT_FLOW_CAPACITY */
+
+struct native_set {
+	__u64 key[WAYS];
+	__u64 value[WAYS];
+	__u32 used;   /* bit w: way w holds an entry */
+	__u32 victim; /* next way a full set replaces (FIFO) */
+};
+
+/* One table per filter, as each filter has its own VM in the bench: one
+ * element per set, the set is mix64(key) & (sets - 1). */
+#define FLOW_MAP(name)                                     \
+	struct {                                           \
+		__uint(type, BPF_MAP_TYPE_ARRAY);          \
+		__uint(max_entries, FLOW_CAPACITY / WAYS); \
+		__type(key, __u32);                        \
+		__type(value, struct native_set);          \
+	} name SEC(".maps")
+FLOW_MAP(ddos_flow);
+FLOW_MAP(rate_flow);
+
+/* SplitMix64 finaliser (docs/ISA.md 5.1). */
+static __always_inline __u64 mix64(__u64 x)
+{
+	x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+	x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+	return x ^ (x >> 31);
+}
+
+static __always_inline struct native_set *flow_set(void *map, __u64 key)
+{
+	__u32 set = (__u32)(mix64(key) & (FLOW_CAPACITY / WAYS - 1));
+	return bpf_map_lookup_elem(map, &set);
+}
+
+static __always_inline __u64 flow_load(struct native_set *s, __u64 key)
+{
+	for (unsigned w = 0; w < WAYS; w++)
+		if ((s->used >> w & 1u) && s->key[w] == key)
+			return s->value[w];
+	return 0;
+}
+
+static __always_inline void flow_store(struct native_set *s, __u64 key, __u64 value)
+{
+	unsigned slot = WAYS;
+	for (unsigned w = 0; w < WAYS; w++) {
+		if (!(s->used >> w & 1u)) {
+			if (slot == WAYS)
+				slot = w;
+		} else if (s->key[w] == key) {
+			s->value[w] = value;
+			return;
+		}
+	}
+	if (slot == WAYS) { /* full set: FIFO victim */
+		slot = s->victim & (WAYS - 1);
+		s->victim = (slot + 1) % WAYS;
+	} else {
+		s->used |= 1u << slot;
+	}
+	s->key[slot & (WAYS - 1)] = key;
+	s->value[slot & (WAYS - 1)] = value;
+}
+
+/* examples/ddos_detect.vfm: from a source's 65th SYN on, drop its SYNs. */
+SEC("tc")
+int native_ddos(struct __sk_buff *skb)
+{
+	const __u8 *p = (const __u8 *)(long)skb->data, *end = (const __u8 *)(long)skb->data_end;
+	if (!fits(0, 14) || rd16(p, 12) != 0x0800)
+		return VERDICT(fits(0, 14)); /* short: BOUNDS (0); non-IPv4: accept */
+	if (!fits(0, 24))
+		return VERDICT(0);
+	if (rd8(p, 23) != 6)
+		return VERDICT(1);
+	if (rd16(p, 20) & 0x1FFF)
+		return VERDICT(1);
+	const __u8 *flags = p + (rd8(p, 14) & 0x0F) * 4 + 27; /* 14 + IHL*4 + 13 */
+	if (flags + 1 > end)
+		return VERDICT(0);
+	if ((flags[0] & 0x12) != 0x02)
+		return VERDICT(1);
+	if (!fits(0, 30))
+		return VERDICT(0);
+	__u64 key = 0x53594E0000000000ull | rd32(p, 26);
+	struct native_set *s = flow_set(&ddos_flow, key);
+	if (!s)
+		return VERDICT(0); /* cannot happen: the index is below max_entries */
+	__u64 count = flow_load(s, key) + 1;
+	flow_store(s, key, count);
+	return VERDICT(count <= 64);
+}
+
+/* examples/rate_limit.vfm: at most 100 packets per IPv4 source per 1 s
+ * window of the packet timestamp (skb->tstamp, as VFM's tc target). */
+SEC("tc")
+int native_rate(struct __sk_buff *skb)
+{
+	const __u8 *p = (const __u8 *)(long)skb->data, *end = (const __u8 *)(long)skb->data_end;
+	if (!fits(0, 14))
+		return VERDICT(0);
+	if (rd16(p, 12) != 0x0800)
+		return VERDICT(1);
+	if (!fits(0, 30))
+		return VERDICT(0);
+	__u64 key = 0x5241544500000000ull | rd32(p, 26);
+	__u64 window = (skb->tstamp / 1000000000u) & 0xFFFFFFFFu;
+	struct native_set *s = flow_set(&rate_flow, key);
+	if (!s)
+		return VERDICT(0);
+	__u64 value = flow_load(s, key);
+	__u64 count = (value >> 32) == window ? (value & 0xFFFFFFFFu) : 0;
+	if (count >= 100)
+		return VERDICT(0);
+	flow_store(s, key, window << 32 | (count + 1));
 	return VERDICT(1);
 }
 
