@@ -474,7 +474,7 @@ define make_pc
 	    $(1).in > $(BUILD)/pkgconfig/$(notdir $(1))
 endef
 
-install: all $(Z3_LIB)
+install: all $(SHLIB) $(Z3_LIB)
 	$(call make_pc,pkgconfig/vfm.pc)
 	$(call make_pc,pkgconfig/vfm-z3.pc)
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
