@@ -4,7 +4,8 @@
 set -eu
 
 packages="make gcc clang libc6-dev libcmocka-dev libpcap-dev libz3-dev
-libbenchmark-dev afl++ llvm libclang-rt-14-dev g++ gnuplot-nox valgrind libbpf-dev zip unzip"
+libbenchmark-dev afl++ llvm libclang-rt-14-dev g++ gnuplot-nox valgrind libbpf-dev zip unzip
+mandoc man-db pkgconf"
 
 missing=
 for p in $packages; do

@@ -39,7 +39,40 @@
 extern "C" {
 #endif
 
-#define VFM_VERSION_STRING "1.0.0"
+/* ---- Version and ABI promise --------------------------------------------
+ *
+ * VFM_VERSION_MAJOR.MINOR.PATCH is the library's version; the shared
+ * library is libvfm.so.MAJOR (its soname), so a program linked against it
+ * keeps working with every later MINOR and PATCH of the same MAJOR.
+ *
+ *   PATCH  fixes only: no change to any declaration in this header.
+ *   MINOR  may add functions, types, macros, error codes, statuses and
+ *          vfm_config_t fields appended at the end (a zeroed config keeps
+ *          meaning the defaults); nothing is removed, renamed, reordered
+ *          or changes meaning.  A program built against MINOR n runs with
+ *          any library of MINOR >= n (check vfm_version() at run time if
+ *          it needs an addition).
+ *   MAJOR  anything else: removing or changing a function, the layout of a
+ *          public struct, the value of an error code or status, the
+ *          bytecode format version a program file needs.
+ *
+ * The exported symbols are exactly the VFM_API functions below (a version
+ * script and hidden visibility enforce it; tests/check_install.sh checks
+ * `nm -D`).  Structures the library allocates (vfm_state_t, vfm_program_t)
+ * are opaque and may change in any release.  The static archive and the
+ * single header (vfm_single.h) make the same promise at source level.
+ */
+#define VFM_VERSION_MAJOR 1
+#define VFM_VERSION_MINOR 0
+#define VFM_VERSION_PATCH 0
+/* (MAJOR << 16) | (MINOR << 8) | PATCH: compare with >=. */
+#define VFM_VERSION_NUMBER                                                    \
+	((VFM_VERSION_MAJOR << 16) | (VFM_VERSION_MINOR << 8) | VFM_VERSION_PATCH)
+#define VFM_VERSION_STR2_(x) #x
+#define VFM_VERSION_STR_(a, b, c)                                             \
+	VFM_VERSION_STR2_(a) "." VFM_VERSION_STR2_(b) "." VFM_VERSION_STR2_(c)
+#define VFM_VERSION_STRING                                                    \
+	VFM_VERSION_STR_(VFM_VERSION_MAJOR, VFM_VERSION_MINOR, VFM_VERSION_PATCH)
 
 /* Marks the public API: the library is compiled with hidden visibility,
  * so only these functions are exported from a shared build; internal
@@ -245,6 +278,12 @@ VFM_API vfm_error_t vfm_disassemble(const uint8_t *bytes, size_t len, char **out
 VFM_API const char *vfm_error_name(vfm_error_t err);   /* "VFM_EVERIFY" */
 VFM_API const char *vfm_error_string(vfm_error_t err); /* description */
 VFM_API const char *vfm_status_name(vfm_status_t st);  /* "BOUNDS" */
+
+/* The version of the library actually running, as VFM_VERSION_NUMBER
+ * (which is the version of the header a program was compiled with):
+ * vfm_version() >> 16 is the major version, (>> 8) & 0xff the minor,
+ * & 0xff the patch level. */
+VFM_API uint32_t vfm_version(void);
 
 /* 64-bit hash of the packet's 5-tuple as HASH5 computes it (docs/ISA.md). */
 VFM_API uint64_t vfm_hash5(const uint8_t *data, uint32_t len);

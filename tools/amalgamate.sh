@@ -63,8 +63,12 @@ cat <<'HDR'
  *     #include "vfm_single.h"
  * Everywhere else, include it without the define to get the API.
  * Compile as gnu11 (or later) with GCC or Clang.
- */
 HDR
+# The version, from the header's VFM_VERSION_MAJOR/MINOR/PATCH (the ABI
+# promise there holds for this file at source level).
+ver() { sed -n "s/^#define VFM_VERSION_$1 \([0-9][0-9]*\).*/\1/p" include/vfm.h; }
+printf ' *\n * libvfm %s.%s.%s (VFM_VERSION_NUMBER; vfm_version() at run time).\n */\n' \
+	"$(ver MAJOR)" "$(ver MINOR)" "$(ver PATCH)"
 cat include/vfm.h
 echo
 echo "#ifdef VFM_IMPLEMENTATION"
