@@ -118,7 +118,7 @@ for t in $tools; do
 		bad "$bin/$t is not built"
 		continue
 	fi
-	# vfm-filtertest keeps libpcap filtertest's command line: -h, no --help.
+	# vfm-filtertest keeps libpcap filtertest's command line and adds --help.
 	helpcmd="$t --help"
 	if ! "$bin/$t" --help > "$tmp/help" 2>/dev/null; then
 		helpcmd="$t -h"

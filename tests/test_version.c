@@ -41,7 +41,7 @@ static void test_tools_print_it(void **state)
 {
 	(void)state;
 	static const char *const tools[] = {"vfm-asm", "vfm-dis", "vfm-verify", "vfm-test",
-					    "vfm-gen", "vfm-progen", "vfm-compile"};
+					    "vfm-gen", "vfm-progen", "vfm-compile", "vfm-filtertest"};
 	for (size_t i = 0; i < sizeof tools / sizeof tools[0]; i++) {
 		char cmd[512], line[256] = "";
 		snprintf(cmd, sizeof cmd, "%s --version", ts_tool(tools[i]));

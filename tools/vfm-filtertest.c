@@ -55,7 +55,7 @@ static void __attribute__((noreturn)) usage(FILE *f)
 		"  or:  %s [-O] [-F <file>] [-m <netmask>] -r <file> [<expression>]\n"
 		"       (compile a filter expression for the savefile and print VFM's verdict\n"
 		"       for each packet, as libpcap's filtertest prints bpf_filter's)\n"
-		"  or:  %s -h\n",
+		"  or:  %s -h | --help | --version\n",
 		program_name, program_name, program_name);
 	if (f != stdout)
 		exit(EX_USAGE);
@@ -169,6 +169,14 @@ int main(int argc, char **argv)
 	_Static_assert(sizeof(vfm_cbpf_insn_t) == sizeof(struct bpf_insn),
 		       "vfm_cbpf_insn_t has struct bpf_insn's layout");
 
+	/* libpcap filtertest's short options, plus the --help and --version
+	 * every VFM tool has (filtertest itself knows neither). */
+	if (argc == 2 && strcmp(argv[1], "--help") == 0)
+		usage(stdout);
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("%s, VFM %s with %s\n", program_name, VFM_VERSION_STRING, pcap_lib_version());
+		return 0;
+	}
 	opterr = 0;
 	while ((op = getopt(argc, argv, "hdF:gm:Os:S:lqr:")) != -1) {
 		switch (op) {
