@@ -4,7 +4,8 @@
 set -eu
 
 packages="make gcc clang libc6-dev libcmocka-dev libpcap-dev libz3-dev
-libbenchmark-dev afl++ llvm libclang-rt-14-dev g++ gnuplot-nox valgrind"
+libbenchmark-dev afl++ llvm libclang-rt-14-dev g++ gnuplot-nox valgrind
+bpftool iproute2 binutils"
 
 missing=
 for p in $packages; do
