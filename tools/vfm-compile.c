@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "../ebpf/ebpf.h"
+#include "../ebpf/cbpf_emit.h"
 #include "../ebpf/elf.h"
 #include "vfm.h"
 #include "../vm/program.h"
@@ -26,6 +27,11 @@ static const char usage_text[] =
 	"  ebpf         an ELF relocatable object (EM_BPF) for libbpf, bpftool, ip and\n"
 	"               tc: one program per --attach point, in sections 'xdp', 'tc'\n"
 	"               and 'socket' (functions vfm_xdp, vfm_tc, vfm_socket)\n"
+	"  cbpf         classic BPF in tcpdump -ddd form (SO_ATTACH_FILTER, iptables -m\n"
+	"               bpf, libpcap), for programs that fit cBPF (32-bit values,\n"
+	"               forward jumps, no TS/HASH5/flow table, stack + scratch words\n"
+	"               within cBPF's 16); else the first instruction that does not\n"
+	"               fit is named (exit 1)\n"
 	"\n"
 	"options:\n"
 	"  --target=T        the target (required)\n"
@@ -295,9 +301,9 @@ int main(int argc, char **argv)
 	}
 	const char *input = cli_one_operand(&cli, argc, argv);
 	if (!target)
-		return cli_usage_error(&cli, "--target is required (ebpf-raw or ebpf)");
-	if (strcmp(target, "ebpf-raw") && strcmp(target, "ebpf"))
-		return cli_usage_error(&cli, "unknown target '%s' (ebpf-raw or ebpf)", target);
+		return cli_usage_error(&cli, "--target is required (ebpf, ebpf-raw or cbpf)");
+	if (strcmp(target, "ebpf-raw") && strcmp(target, "ebpf") && strcmp(target, "cbpf"))
+		return cli_usage_error(&cli, "unknown target '%s' (ebpf, ebpf-raw or cbpf)", target);
 	uint8_t *bin;
 	size_t len;
 	if (cli_read_file(cli.name, input, &bin, &len) != 0)
@@ -309,6 +315,24 @@ int main(int argc, char **argv)
 	if (err != VFM_OK) {
 		cli_error(cli.name, "%s: %s", input, diag.message);
 		return err == VFM_ENOMEM ? CLI_EXIT_IO : CLI_EXIT_REJECT;
+	}
+	if (!strcmp(target, "cbpf")) {
+		vfm_cbpf_insn_t *insns;
+		size_t n;
+		int rc = CLI_EXIT_OK;
+		err = vfm_compile_cbpf(prog, &insns, &n, &diag);
+		if (err != VFM_OK) {
+			cli_error(cli.name, "%s: %s", input, diag.message);
+			rc = err == VFM_ENOMEM ? CLI_EXIT_IO : CLI_EXIT_REJECT;
+		} else {
+			char *text = vfm_cbpf_format_ddd(insns, n);
+			if (!text || cli_write_file(cli.name, output, text, strlen(text)) != 0)
+				rc = CLI_EXIT_IO;
+			free(text);
+			free(insns);
+		}
+		vfm_program_release(prog);
+		return rc;
 	}
 	if (!strcmp(target, "ebpf")) {
 		if (!strcmp(output, "-"))
