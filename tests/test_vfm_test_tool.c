@@ -34,7 +34,7 @@ static const char *const tmp_names[] = {
 	"loop.bin", "accepted.pcap", "text.txt", "short.pcap", "garbage.bin",
 	"rejected.bin", "sll.pcap", "synflood.jit", "sll.bin", "port80.vfm", "odd.pcap",
 	"odd.out", "ng.pcapng", "ng.out", "verdicts.txt", "expr.bin", "expr.ddd", "ddd.bin",
-	"sll-tcp.pcap", "expr-sll.bin",
+	"sll-tcp.pcap", "expr-sll.bin", "jumbo.pcap",
 };
 
 #define N_TMP (sizeof tmp_names / sizeof tmp_names[0])
@@ -961,6 +961,23 @@ static void test_engine_kernel(void **state)
 			     capture()), 0);
 	assert_non_null(strstr(out, "\"not_run\":0"));
 	assert_non_null(strstr(out, "\"engine\":\"kernel\""));
+	free(out);
+	/* a frame over KENGINE_MAX_LEN is counted as not run, the others run */
+	char err[PCAPIO_ERRBUF];
+	struct pcapio_writer *w = pcapio_writer_open(tmp_file("jumbo.pcap"), 1, 65535, err);
+	assert_non_null(w);
+	static uint8_t frame[KENGINE_MAX_LEN + 100];
+	frame[12] = 0x08; /* IPv4 EtherType, not TCP: port80 drops it */
+	assert_int_equal(pcapio_write(w, frame, sizeof frame, sizeof frame, 1), 0);
+	assert_int_equal(pcapio_write(w, frame, 60, 60, 2), 0);
+	assert_int_equal(pcapio_writer_close(w, err), 0);
+	assert_int_equal(run(&out, "'%s' --engine=kernel --verdicts '%s' '%s'", tester, filter,
+			     tmp_file("jumbo.pcap")), 0);
+	assert_non_null(strstr(out, "\t3100\t3100\t-\tNOT_RUN\n"));
+	assert_non_null(strstr(out, "\t60\t60\t0\tOK\n"));
+	assert_non_null(strstr(out, "1 packets not run"));
+	assert_int_equal(number_after(out, "packets:"), 2);
+	assert_int_equal(number_after(out, "dropped:"), 1);
 	free(out);
 	/* the flow table is not in eBPF yet: refused with the opcode's pc */
 	filter = filter_file("synflood.bin", synflood_src);
