@@ -35,7 +35,9 @@
  *   both; in libpcap the wire length, which is LEN only when the capture
  *   did not cut the packet.
  * - Absolute offsets of 2^31 and more are Linux's negative (ancillary,
- *   SKF_NET_OFF, SKF_LL_OFF) offsets in cBPF: refused.
+ *   SKF_NET_OFF, SKF_LL_OFF) offsets in cBPF: such a load becomes `ret #0`,
+ *   VFM's verdict for every packet under 2 GiB (the load is out of bounds).
+ *   An indexed load whose x + k may reach 2^31 is refused.
  * Refused outright: LD64/LD64X, TS, HASH5, FLOW_LOAD, FLOW_STORE, backward
  * jumps (cBPF jumps only forward).
  */
@@ -164,15 +166,14 @@ static vfm_error_t check_insn(const struct vfm_program *p, uint32_t i, vfm_diag_
 		if (in->arg <= i)
 			return refuse(p, i, diag, "a backward jump (cBPF jumps only forward)");
 		break;
-	case VFM_OPC_LD8: case VFM_OPC_LD16: case VFM_OPC_LD32:
-		if (in->arg > 0x7FFFFFFFu)
-			return refuse(p, i, diag, "an offset of 2^31 or more is a Linux ancillary "
-						  "(negative) offset in cBPF");
-		break;
 	default:
 		break;
 	}
-	/* Operands whose whole value matters (the file header's comment). */
+	/* Operands whose whole value matters (the file header's comment).  An
+	 * instruction the value analysis found unreachable (a branch it
+	 * decided) never runs: its states are not computed, nothing to prove. */
+	if (!(p->facts.flags[i] & VFM_FACT_REACHED))
+		return VFM_OK;
 	switch (in->opcode) {
 	case VFM_OPC_JEQ: case VFM_OPC_JNE: case VFM_OPC_JGT: case VFM_OPC_JGE:
 	case VFM_OPC_JLT: case VFM_OPC_JLE: case VFM_OPC_JSET:
@@ -262,6 +263,12 @@ static void emit_insn(struct emitter *e, uint32_t i, bool has_k, uint64_t k64)
 	case VFM_OPC_LDM: ld_mem(e, e->scratch_cell[in->aux]); st(e, (uint32_t)s); break;
 	case VFM_OPC_STM: ld_mem(e, (uint32_t)s - 1); st(e, e->scratch_cell[in->aux]); break;
 	case VFM_OPC_LD8: case VFM_OPC_LD16: case VFM_OPC_LD32:
+		if (in->arg > 0x7FFFFFFFu) {
+			/* Out of bounds for every packet under 2 GiB: verdict 0.
+			 * (In cBPF it would be a negative, Linux ancillary offset.) */
+			add(e, BPF_RET | BPF_K, 0);
+			break;
+		}
 		add(e, BPF_LD | load_size(in->opcode) | BPF_ABS, in->arg);
 		st(e, (uint32_t)s);
 		break;
@@ -303,7 +310,8 @@ static void emit_insn(struct emitter *e, uint32_t i, bool has_k, uint64_t k64)
 			st(e, a);
 			break;
 		}
-		if (div && slot_val(p, i, s - 1)->itv.lo == 0) {
+		if (div && (!(p->facts.flags[i] & VFM_FACT_REACHED) ||
+			    slot_val(p, i, s - 1)->itv.lo == 0)) {
 			/* ld b; jeq #0 -> zero; ld a; ldx b; op x; st a; ja next;
 			 * zero: (DIV) ld #0; st a */
 			uint32_t here = e->n;
@@ -441,7 +449,7 @@ vfm_error_t vfm_compile_cbpf(const struct vfm_program *prog, vfm_cbpf_insn_t **o
 	*out = NULL;
 	*n = 0;
 	const struct vfm_facts *f = &prog->facts;
-	if (!f->states)
+	if (!f->states || !f->flags)
 		return vfm_diag_set(diag, VFM_EUNSUPPORTED, -1, 0,
 				    "cBPF: the verifier's value analysis did not run on this program "
 				    "(resource limits), so 32-bit values cannot be proven");

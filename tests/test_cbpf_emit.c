@@ -28,7 +28,13 @@
 #include <pcap/pcap.h>
 
 #include "../ebpf/cbpf_emit.h"
+/* The generator only; its reference interpreter is test_cbpf's. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#include "../fuzz/cbpf_gen.h"
+#pragma GCC diagnostic pop
 #include "pktgen.h"
+#include "progen.h"
 #include "test_support.h"
 
 #define N_PACKETS 2000
@@ -325,6 +331,148 @@ static void test_fits(void **state)
 	}
 }
 
+/* Generated programs (testkit/progen: no loops, no flow table, stack up to
+ * 12): those that fit must agree with the interpreter on bpf_filter and be
+ * accepted by the kernel; the others must be refused with a pc named.
+ * This checks the 32-bit reasoning on the verifier's intervals. */
+#define N_GENERATED 1500
+static void test_generated(void **state)
+{
+	(void)state;
+	struct progen_config cfg;
+	progen_config_init(&cfg);
+	cfg.target_insns = 40;
+	cfg.max_stack = 12;
+	cfg.weight[PROGEN_F_LOOP] = 0;
+	cfg.weight[PROGEN_F_BUDGET_LOOP] = 0;
+	cfg.weight[PROGEN_F_FLOW] = 0;
+	cfg.weight[PROGEN_F_BREAK] = 0;
+	unsigned fit = 0, refused = 0, runs = 0;
+	for (uint64_t seed = 1; seed <= N_GENERATED; seed++) {
+		char *src;
+		assert_int_equal(progen_generate(&cfg, seed, &src), 0);
+		size_t len;
+		uint8_t *img = ts_assemble(src, &len);
+		vfm_program_t *prog = program_of(img, len, src);
+		free(img);
+		vfm_cbpf_insn_t *insns;
+		size_t n;
+		vfm_diag_t d;
+		vfm_error_t err = vfm_compile_cbpf(prog, &insns, &n, &d);
+		if (err != VFM_OK) {
+			if ((err != VFM_EUNSUPPORTED && err != VFM_ETOOBIG) || !strstr(d.message, "cBPF: "))
+				fail_msg("seed %llu: %s (%s)", (unsigned long long)seed, d.message,
+					 vfm_error_name(err));
+			refused++;
+			free(src);
+			vfm_program_release(prog);
+			continue;
+		}
+		fit++;
+		kernel_attach(insns, n, "generated");
+		vfm_state_t *vm = vfm_create_with(NULL, &d);
+		assert_non_null(vm);
+		assert_int_equal(vfm_attach_program(vm, prog), VFM_OK);
+		for (size_t i = 0; i < packets.count; i += 40) {
+			const struct pktgen_packet *p = &packets.pkts[i];
+			vfm_packet_t pkt = {.data = p->data, .len = p->len};
+			vfm_result_t r;
+			assert_int_equal(vfm_execute_ex(vm, &pkt, &r), VFM_OK);
+			u_int got = bpf_filter((const struct bpf_insn *)insns, p->data, p->len, p->len);
+			if (got != r.verdict)
+				fail_msg("seed %llu, packet %zu: bpf_filter %u, VFM %u (%s)\n%s",
+					 (unsigned long long)seed, i, got, r.verdict,
+					 vfm_status_name(r.status), src);
+			runs++;
+		}
+		vfm_destroy(vm);
+		free(insns);
+		free(src);
+		vfm_program_release(prog);
+	}
+	print_message("  generated: %u programs, %u fit cBPF (%u packet runs agree), %u refused "
+		      "with a pc\n", N_GENERATED, fit, runs, refused);
+	assert_true(fit > 0);
+}
+
+/* Random cBPF programs (fuzz/cbpf_gen.h: forward jumps only) and random
+ * pcap-filter expressions: cBPF -> VFM -> cBPF on bpf_filter equals the
+ * original on every packet.  The only refusals allowed: an indexed load
+ * whose x + k may reach 2^31 (negative in the kernel's cBPF), a program
+ * that needs more than 16 M[] words, and protochain's backward jump. */
+#define N_RANDOM 3000
+static void round_trip_one(const vfm_cbpf_insn_t *orig, size_t n_orig, const char *what,
+			   unsigned *fit, unsigned *refused, unsigned *runs)
+{
+	vfm_program_t *prog;
+	vfm_diag_t d;
+	if (vfm_program_from_cbpf(orig, n_orig, NULL, &prog, &d) != VFM_OK) {
+		(*refused)++; /* Linux ancillary offsets, constant shifts >= 32: vm/cbpf.c */
+		return;
+	}
+	vfm_cbpf_insn_t *insns;
+	size_t n;
+	vfm_error_t err = vfm_compile_cbpf(prog, &insns, &n, &d);
+	if (err != VFM_OK) {
+		if (!strstr(d.message, "x + k may reach 2^31") &&
+		    !strstr(d.message, "more than cBPF's 16 M[] words") &&
+		    !strstr(d.message, "a backward jump")) /* protochain */
+			fail_msg("%s: refused: %s", what, d.message);
+		(*refused)++;
+		vfm_program_release(prog);
+		return;
+	}
+	(*fit)++;
+	kernel_attach(insns, n, what);
+	for (size_t i = 0; i < packets.count; i += 20) {
+		const struct pktgen_packet *p = &packets.pkts[i];
+		u_int want = bpf_filter((const struct bpf_insn *)orig, p->data, p->wire_len, p->len);
+		u_int got = bpf_filter((const struct bpf_insn *)insns, p->data, p->wire_len, p->len);
+		if (got != want)
+			fail_msg("%s: packet %zu: round trip %u, original %u", what, i, got, want);
+		(*runs)++;
+	}
+	free(insns);
+	vfm_program_release(prog);
+}
+
+static void test_random_round_trip(void **state)
+{
+	(void)state;
+	unsigned fit = 0, refused = 0, runs = 0;
+	struct cbpf_gen_insn prog[64];
+	for (uint64_t seed = 1; seed <= N_RANDOM; seed++) {
+		struct cbpf_src src = {.rng = seed};
+		size_t n = cbpf_gen_program(&src, prog, 48, 0);
+		char what[64];
+		snprintf(what, sizeof what, "random cBPF program %llu", (unsigned long long)seed);
+		round_trip_one((const vfm_cbpf_insn_t *)prog, n, what, &fit, &refused, &runs);
+	}
+	print_message("  random cBPF: %u programs, %u round-tripped (%u packet runs agree), "
+		      "%u refused\n", N_RANDOM, fit, runs, refused);
+	assert_true(fit > N_RANDOM / 2);
+	pcap_t *pc = pcap_open_dead(DLT_EN10MB, 262144);
+	assert_non_null(pc);
+	unsigned compiled = 0;
+	fit = refused = runs = 0;
+	for (uint64_t seed = 1; seed <= 600; seed++) {
+		struct cbpf_src src = {.rng = seed};
+		char expr[2048];
+		cbpf_gen_expr(&src, expr, sizeof expr);
+		struct bpf_program fp;
+		if (pcap_compile(pc, &fp, expr, 1, PCAP_NETMASK_UNKNOWN) != 0)
+			continue;
+		compiled++;
+		round_trip_one((const vfm_cbpf_insn_t *)fp.bf_insns, fp.bf_len, expr, &fit, &refused,
+			       &runs);
+		pcap_freecode(&fp);
+	}
+	pcap_close(pc);
+	print_message("  random expressions: %u compiled, %u round-tripped (%u packet runs "
+		      "agree), %u refused\n", compiled, fit, runs, refused);
+	assert_true(fit > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -332,6 +480,8 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_fits),
+		cmocka_unit_test(test_generated),
+		cmocka_unit_test(test_random_round_trip),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
