@@ -75,6 +75,9 @@ struct emitter {
 	uint32_t n, cap;
 	uint32_t *first_item; /* per VFM insn: index of its first item */
 	bool oom;
+	/* The next item starts a VFM instruction that a jump may reach: A is
+	 * not known there, so its `ld M[c]` must stay. */
+	bool at_target;
 	uint8_t scratch_cell[VFM_SCRATCH_WORDS]; /* VFM M[j] -> cBPF cell */
 };
 
@@ -94,12 +97,21 @@ static struct item *add(struct emitter *e, uint16_t code, uint32_t k)
 	}
 	struct item *it = &e->items[e->n++];
 	memset(it, 0, sizeof *it);
+	e->at_target = false;
 	it->code = code;
 	it->k = k;
 	return it;
 }
 
-static void ld_mem(struct emitter *e, uint32_t cell) { add(e, BPF_LD | BPF_MEM, cell); }
+/* A = M[cell], left out right after `st M[cell]` (A holds it) unless a
+ * jump may land between the two. */
+static void ld_mem(struct emitter *e, uint32_t cell)
+{
+	if (!e->at_target && e->n > 0 && e->items[e->n - 1].code == BPF_ST &&
+	    e->items[e->n - 1].k == cell && !e->oom)
+		return;
+	add(e, BPF_LD | BPF_MEM, cell);
+}
 static void ldx_mem(struct emitter *e, uint32_t cell) { add(e, BPF_LDX | BPF_MEM, cell); }
 static void st(struct emitter *e, uint32_t cell) { add(e, BPF_ST, cell); }
 static void stx(struct emitter *e, uint32_t cell) { add(e, BPF_STX, cell); }
@@ -314,9 +326,9 @@ static void emit_insn(struct emitter *e, uint32_t i, bool has_k, uint64_t k64)
 			    slot_val(p, i, s - 1)->itv.lo == 0)) {
 			/* ld b; jeq #0 -> zero; ld a; ldx b; op x; st a; ja next;
 			 * zero: (DIV) ld #0; st a */
-			uint32_t here = e->n;
 			ld_mem(e, b);
-			jcc(e, BPF_JMP | BPF_JEQ | BPF_K, 0, item_t(here + 7), item_t(here + 2));
+			uint32_t j = e->n; /* the jeq */
+			jcc(e, BPF_JMP | BPF_JEQ | BPF_K, 0, item_t(j + 6), item_t(j + 1));
 			ld_mem(e, a);
 			ldx_mem(e, b);
 			add(e, BPF_ALU | op | BPF_X, 0);
@@ -469,6 +481,9 @@ vfm_error_t vfm_compile_cbpf(const struct vfm_program *prog, vfm_cbpf_insn_t **o
 		uint8_t cls = vfm_opinfo[in->opcode].cls;
 		if ((cls == VFM_CLASS_JMP || cls == VFM_CLASS_JCC) && in->arg <= prog->n_insns)
 			is_target[in->arg] = true;
+		/* a division's guard jumps to the next instruction */
+		if (in->opcode == VFM_OPC_DIV || in->opcode == VFM_OPC_MOD)
+			is_target[i + 1] = true;
 	}
 	struct emitter e = {.prog = prog};
 	uint32_t n_scratch = 0;
@@ -511,6 +526,7 @@ vfm_error_t vfm_compile_cbpf(const struct vfm_program *prog, vfm_cbpf_insn_t **o
 		e.first_item[i] = e.n;
 		if (f->depth[i] < 0)
 			continue;
+		e.at_target |= is_target[i]; /* kept over instructions with no code */
 		if (foldable(prog, i, is_target) && f->depth[i + 1] >= 0) {
 			e.first_item[i + 1] = e.n;
 			emit_insn(&e, i + 1, true, prog->insns[i].imm);
