@@ -304,6 +304,8 @@ int main(int argc, char **argv)
 		return cli_usage_error(&cli, "--target is required (ebpf, ebpf-raw or cbpf)");
 	if (strcmp(target, "ebpf-raw") && strcmp(target, "ebpf") && strcmp(target, "cbpf"))
 		return cli_usage_error(&cli, "unknown target '%s' (ebpf, ebpf-raw or cbpf)", target);
+	if (!strcmp(target, "ebpf") && !strcmp(output, "-"))
+		return cli_usage_error(&cli, "--target=ebpf writes an object: give -o FILE.o");
 	uint8_t *bin;
 	size_t len;
 	if (cli_read_file(cli.name, input, &bin, &len) != 0)
@@ -335,8 +337,6 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	if (!strcmp(target, "ebpf")) {
-		if (!strcmp(output, "-"))
-			return cli_usage_error(&cli, "--target=ebpf writes an object: give -o FILE.o");
 		int rc = write_object(cli.name, input, output, prog, &opt, attach, attach_given,
 				      load);
 		vfm_program_release(prog);
