@@ -473,6 +473,42 @@ static void test_random_round_trip(void **state)
 	assert_true(fit > 0);
 }
 
+/* The tools: vfm-asm -e EXPR -> vfm-compile --target=cbpf -> vfm-asm
+ * --cbpf, and vfm-test gives both programs the same counts. */
+static void test_tools_round_trip(void **state)
+{
+	(void)state;
+	char cmd[8192], *out, *ref;
+	const char *d = tmpdir;
+	char gen[1024], vasm[1024], comp[1024], test[1024]; /* ts_tool's buffer is reused */
+	snprintf(gen, sizeof gen, "%s", ts_tool("vfm-gen"));
+	snprintf(vasm, sizeof vasm, "%s", ts_tool("vfm-asm"));
+	snprintf(comp, sizeof comp, "%s", ts_tool("vfm-compile"));
+	snprintf(test, sizeof test, "%s", ts_tool("vfm-test"));
+	snprintf(cmd, sizeof cmd,
+		 "'%s' -n 3000 -s 5 -o '%s/cap.pcap' && "
+		 "'%s' -e 'tcp dst port 80 or (udp and ip[8] > 60)' -o '%s/expr.bin' && "
+		 "'%s' --target=cbpf '%s/expr.bin' -o '%s/back.ddd' && "
+		 "'%s' --cbpf '%s/back.ddd' -o '%s/back.bin'",
+		 gen, d, vasm, d, comp, d, d, vasm, d, d);
+	if (ts_run(cmd, &out) != 0)
+		fail_msg("%s", out);
+	free(out);
+	snprintf(cmd, sizeof cmd, "'%s' --verdicts '%s/expr.bin' '%s/cap.pcap'", test, d, d);
+	assert_int_equal(ts_run(cmd, &ref), 0);
+	snprintf(cmd, sizeof cmd, "'%s' --verdicts '%s/back.bin' '%s/cap.pcap'", test, d, d);
+	assert_int_equal(ts_run(cmd, &out), 0);
+	/* the verdict lines, up to the summary (whose filter line differs) */
+	char *a = strstr(ref, "filter:"), *b = strstr(out, "filter:");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(a - ref, b - out);
+	assert_memory_equal(ref, out, (size_t)(a - ref));
+	assert_non_null(strstr(strstr(out, "packets:"), "3000"));
+	free(ref);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -482,6 +518,7 @@ int main(void)
 		cmocka_unit_test(test_fits),
 		cmocka_unit_test(test_generated),
 		cmocka_unit_test(test_random_round_trip),
+		cmocka_unit_test(test_tools_round_trip),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
