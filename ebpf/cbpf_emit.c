@@ -279,6 +279,9 @@ static void emit_insn(struct emitter *e, uint32_t i, bool has_k, uint64_t k64)
 			/* Out of bounds for every packet under 2 GiB: verdict 0.
 			 * (In cBPF it would be a negative, Linux ancillary offset.) */
 			add(e, BPF_RET | BPF_K, 0);
+			/* Dead, but the kernel's checker follows the code in
+			 * order and wants M[s] written before a later read. */
+			st(e, (uint32_t)s);
 			break;
 		}
 		add(e, BPF_LD | load_size(in->opcode) | BPF_ABS, in->arg);

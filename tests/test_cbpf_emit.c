@@ -299,6 +299,9 @@ static void test_fits(void **state)
 		"\tLD32 0\n\tLD32 4\n\tMUL\n\tNOT\n\tPUSH 0xffffffff\n\tAND\n\tRET\n",
 		"\tLD8 0\n\tLD8 1\n\tDIV\n\tLD8 2\n\tLD8 3\n\tMOD\n\tADD\n\tRET\n",
 		"\tLD8 0\n\tPUSH 0\n\tDIV\n\tLD8 1\n\tPUSH 0\n\tMOD\n\tADD\n\tRET\n",
+		/* an absolute offset of 2^31 or more: out of bounds, ret #0 */
+		"\tLD32 0x90000000\n\tRET\n",
+		"\tLD8 0\n\tPUSH 6\n\tJEQ a\n\tLD16 0x80000000\n\tPUSH 1\n\tADD\n\tRET\na:\n\tRET 3\n",
 		"\tLD16 0\n\tDUP\n\tSTM 3\n\tLDM 5\n\tOVER\n\tSWAP\n\tSUB\n\tPUSH 0xffffffff\n\tAND\n"
 		"\tLDM 3\n\tJLE a\n\tRET 1\na:\n\tLD8 2\n\tPUSH 3\n\tSHR\n\tRET\n",
 		far,
