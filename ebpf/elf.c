@@ -19,12 +19,12 @@
  *
  * BTF-defined maps are what libbpf 1.x demands (the legacy "maps" section
  * of struct bpf_map_def is gone).  Each map is a global variable in .maps
- * of an anonymous struct of four members, each a pointer to an int array
- * whose element count is the value, as the __uint() macro of bpf_helpers.h
- * spells it:
+ * of an anonymous struct of four members (five: map_flags, when not 0),
+ * each a pointer to an int array whose element count is the value, as the
+ * __uint() macro of bpf_helpers.h spells it:
  *
  *   struct { int (*type)[T]; int (*key_size)[K]; int (*value_size)[V];
- *            int (*max_entries)[N]; } name SEC(".maps");
+ *            int (*max_entries)[N]; [int (*map_flags)[F];] } name SEC(".maps");
  *
  * The BTF holds exactly those types, the VAR and a DATASEC ".maps".
  */
@@ -54,7 +54,7 @@ enum {
 	BTF_MAGIC_ = 0xEB9F, BTF_KIND_INT_ = 1, BTF_KIND_PTR_ = 2, BTF_KIND_ARRAY_ = 3,
 	BTF_KIND_STRUCT_ = 4, BTF_KIND_VAR_ = 14, BTF_KIND_DATASEC_ = 15,
 	BTF_INT_SIGNED_ = 1, BTF_VAR_GLOBAL_ALLOCATED_ = 1,
-	MAP_DEF_SIZE = 32, /* four pointers */
+	MAP_FIELD_SIZE = 8, /* one pointer per field */
 };
 
 /* A growable byte buffer; on allocation failure it only remembers that. */
@@ -136,7 +136,23 @@ static bool is_section_name(const char *s)
 static bool same_def(const struct vfm_elf_map *a, const struct vfm_elf_map *b)
 {
 	return a->type == b->type && a->key_size == b->key_size &&
-	       a->value_size == b->value_size && a->max_entries == b->max_entries;
+	       a->value_size == b->value_size && a->max_entries == b->max_entries &&
+	       a->flags == b->flags;
+}
+
+/* A map's bytes in .maps: 8 per field. */
+static uint32_t def_size(const struct vfm_elf_map *m)
+{
+	return (m->flags ? 5u : 4u) * MAP_FIELD_SIZE;
+}
+
+/* Offset of map k in .maps (maps laid out in order). */
+static uint32_t def_offset(const struct vfm_elf_map *const *maps, uint32_t k)
+{
+	uint32_t off = 0;
+	for (uint32_t i = 0; i < k; i++)
+		off += def_size(maps[i]);
+	return off;
 }
 
 struct shdr {
@@ -151,9 +167,10 @@ static void write_btf(struct buf *b, const struct vfm_elf_map *const *maps, uint
 {
 	struct buf types = {0}, strs = {0};
 	put8(&strs, 0); /* offset 0 is the empty name */
-	static const char *const field[4] = {"type", "key_size", "value_size", "max_entries"};
-	uint32_t field_off[4];
-	for (int f = 0; f < 4; f++)
+	static const char *const field[5] = {"type", "key_size", "value_size", "max_entries",
+					     "map_flags"};
+	uint32_t field_off[5];
+	for (int f = 0; f < 5; f++)
 		field_off[f] = str_add(&strs, field[f]);
 	uint32_t int_off = str_add(&strs, "int");
 	uint32_t next_id = 1;
@@ -171,10 +188,11 @@ static void write_btf(struct buf *b, const struct vfm_elf_map *const *maps, uint
 		return;
 	}
 	for (uint32_t m = 0; m < n_maps; m++) {
-		const uint32_t value[4] = {maps[m]->type, maps[m]->key_size, maps[m]->value_size,
-					   maps[m]->max_entries};
-		uint32_t ptr_id[4];
-		for (int f = 0; f < 4; f++) {
+		const uint32_t value[5] = {maps[m]->type, maps[m]->key_size, maps[m]->value_size,
+					   maps[m]->max_entries, maps[m]->flags};
+		const int n_fields = maps[m]->flags ? 5 : 4;
+		uint32_t ptr_id[5];
+		for (int f = 0; f < n_fields; f++) {
 			/* int[value]: an ARRAY with index type int */
 			put32(&types, 0);
 			put32(&types, (uint32_t)BTF_KIND_ARRAY_ << 24);
@@ -189,11 +207,11 @@ static void write_btf(struct buf *b, const struct vfm_elf_map *const *maps, uint
 			put32(&types, arr_id);
 			ptr_id[f] = next_id++;
 		}
-		/* the anonymous struct of the four pointers (8 bytes each) */
+		/* the anonymous struct of the pointers (8 bytes each) */
 		put32(&types, 0);
-		put32(&types, (uint32_t)BTF_KIND_STRUCT_ << 24 | 4);
-		put32(&types, MAP_DEF_SIZE);
-		for (int f = 0; f < 4; f++) {
+		put32(&types, (uint32_t)BTF_KIND_STRUCT_ << 24 | (uint32_t)n_fields);
+		put32(&types, def_size(maps[m]));
+		for (int f = 0; f < n_fields; f++) {
 			put32(&types, field_off[f]);
 			put32(&types, ptr_id[f]);
 			put32(&types, (uint32_t)f * 64); /* bit offset */
@@ -209,11 +227,11 @@ static void write_btf(struct buf *b, const struct vfm_elf_map *const *maps, uint
 	/* DATASEC .maps: the variables at their offsets */
 	put32(&types, str_add(&strs, ".maps"));
 	put32(&types, (uint32_t)BTF_KIND_DATASEC_ << 24 | n_maps);
-	put32(&types, n_maps * MAP_DEF_SIZE);
+	put32(&types, def_offset(maps, n_maps));
 	for (uint32_t m = 0; m < n_maps; m++) {
 		put32(&types, var_id[m]);
-		put32(&types, m * MAP_DEF_SIZE);
-		put32(&types, MAP_DEF_SIZE);
+		put32(&types, def_offset(maps, m));
+		put32(&types, def_size(maps[m]));
 	}
 	free(var_id);
 
@@ -389,7 +407,7 @@ vfm_error_t vfm_elf_write(const struct vfm_elf_prog *progs, uint32_t n_progs,
 		s->type = SHT_PROGBITS_;
 		s->flags = SHF_ALLOC_ | SHF_WRITE_;
 		s->offset = o.n;
-		s->size = (uint64_t)n_maps * MAP_DEF_SIZE;
+		s->size = def_offset(maps, n_maps);
 		s->addralign = 8;
 		put(&o, NULL, s->size);
 
@@ -424,8 +442,8 @@ vfm_error_t vfm_elf_write(const struct vfm_elf_prog *progs, uint32_t n_progs,
 		put8(&sym, STB_GLOBAL_ << 4 | STT_OBJECT_);
 		put8(&sym, 0);
 		put16(&sym, (uint16_t)sec_maps);
-		put64(&sym, (uint64_t)k * MAP_DEF_SIZE);
-		put64(&sym, MAP_DEF_SIZE);
+		put64(&sym, def_offset(maps, k));
+		put64(&sym, def_size(maps[k]));
 	}
 	s = &sh[sec_symtab];
 	align(&o, 8);

@@ -30,6 +30,7 @@ struct vfm_elf_map {
 	uint32_t key_size;    /* bytes */
 	uint32_t value_size;  /* bytes */
 	uint32_t max_entries;
+	uint32_t flags;       /* map_flags (BPF_F_*); 0 = none, then not in the BTF */
 	const uint32_t *refs; /* instruction slots of the LD_IMM64s that load it */
 	uint32_t n_refs;
 };

@@ -366,23 +366,31 @@ static const struct vfm_elf_map test_map = {
 	.name = "vfm_flows", .type = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = 4,
 	.max_entries = 1, .refs = map_ref, .n_refs = 1,
 };
+/* A second map, with map_flags, that only the socket program uses. */
+static const struct vfm_elf_map flag_map = {
+	.name = "vfm_other", .type = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = 4,
+	.max_entries = 3, .flags = BPF_F_MMAPABLE, .refs = map_ref, .n_refs = 1,
+};
 
 static void write_map_object(const char *obj)
 {
 	struct bpf_insn code[16];
 	uint32_t n;
 	map_program(code, &n);
-	/* Two programs sharing the map: one map in the object. */
-	struct vfm_elf_prog progs[2] = {
+	/* Two programs sharing the map: one map in the object; a third
+	 * with a map of its own. */
+	struct vfm_elf_prog progs[3] = {
 		{.section = "tc", .name = "map_tc", .insns = code, .n_insns = n, .maps = &test_map,
 		 .n_maps = 1},
 		{.section = "xdp", .name = "map_xdp", .insns = code, .n_insns = n, .maps = &test_map,
 		 .n_maps = 1},
+		{.section = "socket", .name = "map_socket", .insns = code, .n_insns = n,
+		 .maps = &flag_map, .n_maps = 1},
 	};
 	uint8_t *img;
 	size_t len;
 	vfm_diag_t d;
-	if (vfm_elf_write(progs, 2, "GPL", &img, &len, &d) != VFM_OK)
+	if (vfm_elf_write(progs, 3, "GPL", &img, &len, &d) != VFM_OK)
 		fail_msg("vfm_elf_write: %s", d.message);
 	FILE *f = fopen(obj, "wb");
 	assert_non_null(f);
@@ -403,22 +411,25 @@ static void test_map_structure(void **state)
 		skip();
 	}
 	static const char *const want[] = {
-		" .maps ", " .BTF ", " .reltc ", " .relxdp ", "OBJECT  GLOBAL DEFAULT", "vfm_flows",
+		" .maps ", " .BTF ", " .reltc ", " .relxdp ", " .relsocket ", "OBJECT  GLOBAL DEFAULT",
+		"vfm_flows", "vfm_other", "000000000018  000600000001",
 	};
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
 		if (!strstr(out, want[i]))
 			fail_msg("readelf output lacks '%s':\n%s", want[i], out);
 	/* relocation type 1 at slot 3 (byte 0x18) against the map symbol:
-	 * binutils calls it R_BPF_INSN_64, LLVM R_BPF_64_64 */
-	if (!strstr(out, "000000000018  000400000001 R_BPF_INSN_64") &&
-	    !strstr(out, "000000000018  000400000001 R_BPF_64_64"))
-		fail_msg("no R_BPF_64_64 relocation of slot 3 against symbol 4:\n%s", out);
+	 * binutils calls it R_BPF_INSN_64, LLVM R_BPF_64_64; symbol 5 is
+	 * vfm_flows after the three functions and _license */
+	if (!strstr(out, "000000000018  000500000001 R_BPF_INSN_64") &&
+	    !strstr(out, "000000000018  000500000001 R_BPF_64_64"))
+		fail_msg("no R_BPF_64_64 relocation of slot 3 against symbol 5:\n%s", out);
 	free(out);
 	/* bpftool reads the BTF back: the map's struct and the .maps DATASEC */
 	if (run(&out, "bpftool btf dump file %s", obj) == 0) {
 		assert_non_null(strstr(out, "VAR 'vfm_flows'"));
 		assert_non_null(strstr(out, "DATASEC '.maps'"));
 		assert_non_null(strstr(out, "'max_entries'"));
+		assert_non_null(strstr(out, "'map_flags'")); /* vfm_other's only */
 	}
 	free(out);
 }
@@ -441,6 +452,14 @@ static void test_map_on_kernel(void **state)
 	assert_int_equal(rc, 0);
 	if (!strstr(out, "array  name vfm_flows") || !strstr(out, "key 4B  value 4B  max_entries 1"))
 		fail_msg("bpftool map show: %s", out);
+	free(out);
+	char other[700];
+	snprintf(other, sizeof other, "%s/vfm_other", maps);
+	rc = run(&out, "bpftool map show pinned %s", other);
+	assert_int_equal(rc, 0);
+	if (!strstr(out, "array  name vfm_other") || !strstr(out, "max_entries 3  memlock") ||
+	    !strstr(out, "flags 0x400"))
+		fail_msg("bpftool map show (map with flags): %s", out);
 	free(out);
 	int map_fd = obj_get(pin);
 	snprintf(pin, sizeof pin, "%s/map_tc", dir);
@@ -469,8 +488,9 @@ static void test_map_on_kernel(void **state)
 	close(map_fd);
 	close(tc_fd);
 	close(xdp_fd);
-	print_message("  map object: bpftool created ARRAY map vfm_flows from the BTF; both "
-		      "programs read the values written into it\n");
+	print_message("  map object: bpftool created ARRAY maps vfm_flows and vfm_other (map_flags "
+		      "0x400) from the BTF; both programs sharing vfm_flows read the values written "
+		      "into it\n");
 }
 
 static void expect_refusal(const struct vfm_elf_prog *progs, uint32_t n, const char *want)
