@@ -46,7 +46,7 @@ static const char usage_text[] =
 	"  --packet-offset=N VFM byte 0 is skb byte N (default 0)\n"
 	"  --helper-loads    read the packet with bpf_skb_load_bytes only\n"
 	"  --load            also load it into the kernel and report its verifier's answer\n"
-	"  -o FILE           write to FILE instead of standard output\n"
+	"  -o FILE           write to FILE instead of standard output (ebpf: required)\n"
 	"  -h, --help        this help\n"
 	"  --version         print the version\n"
 	"\n"
@@ -304,8 +304,13 @@ int main(int argc, char **argv)
 		return cli_usage_error(&cli, "--target is required (ebpf, ebpf-raw or cbpf)");
 	if (strcmp(target, "ebpf-raw") && strcmp(target, "ebpf") && strcmp(target, "cbpf"))
 		return cli_usage_error(&cli, "unknown target '%s' (ebpf, ebpf-raw or cbpf)", target);
-	if (!strcmp(target, "ebpf") && !strcmp(output, "-"))
-		return cli_usage_error(&cli, "--target=ebpf writes an object: give -o FILE.o");
+	/* A binary object on a terminal or pipe is not offered (exit 1 as a
+	 * target that is not there, per the exit statuses above). */
+	if (!strcmp(target, "ebpf") && !strcmp(output, "-")) {
+		cli_error(cli.name, "--target=ebpf writes a binary ELF object; writing it to "
+				    "standard output is not implemented yet: give -o FILE.o");
+		return CLI_EXIT_REJECT;
+	}
 	uint8_t *bin;
 	size_t len;
 	if (cli_read_file(cli.name, input, &bin, &len) != 0)
