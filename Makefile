@@ -115,6 +115,8 @@ FUZZ_TARGETS := load diff asm pcap
 # and the replayer link libpcap; libvfm itself does not.
 FUZZ_TARGETS += cbpf
 PCAP_USERS += test_cbpf replay_cbpf
+# cBPF output (ebpf/cbpf_emit.c) checked on bpf_filter.
+PCAP_USERS += test_cbpf_emit
 REPLAY := $(BUILD)/fuzz/replay_load
 REPLAYS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
 FUZZ_OBJS := $(FUZZ_TARGETS:%=$(BUILD)/obj/fuzz/fuzz_%.o) $(BUILD)/obj/fuzz/replay_main.o

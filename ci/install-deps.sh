@@ -5,7 +5,7 @@ set -eu
 
 packages="make gcc clang libc6-dev libcmocka-dev libpcap-dev libz3-dev
 libbenchmark-dev afl++ llvm libclang-rt-14-dev g++ gnuplot-nox valgrind libbpf-dev zip unzip
-mandoc man-db pkgconf"
+mandoc man-db pkgconf bpftool iproute2 binutils"
 
 missing=
 for p in $packages; do

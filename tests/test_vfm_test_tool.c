@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <pcap/pcap.h>
 
+#include "kengine.h"
 #include "program.h"
 #include "test_support.h"
 #include "pcapio.h"
@@ -33,7 +34,7 @@ static const char *const tmp_names[] = {
 	"loop.bin", "accepted.pcap", "text.txt", "short.pcap", "garbage.bin",
 	"rejected.bin", "sll.pcap", "synflood.jit", "sll.bin", "port80.vfm", "odd.pcap",
 	"odd.out", "ng.pcapng", "ng.out", "verdicts.txt", "expr.bin", "expr.ddd", "ddd.bin",
-	"sll-tcp.pcap", "expr-sll.bin",
+	"sll-tcp.pcap", "expr-sll.bin", "jumbo.pcap",
 };
 
 #define N_TMP (sizeof tmp_names / sizeof tmp_names[0])
@@ -914,6 +915,95 @@ static void test_cbpf_listing(void **state)
 }
 
 /* vfm-filtertest: filtertest's interface; -r prints VFM's verdicts. */
+/* --engine=kernel: the same report and verdicts as the interpreter, from
+ * the eBPF program under BPF_PROG_TEST_RUN (with TS: the tsbit filter;
+ * with the budget: the loop filter); clear errors without bpf(). */
+static void test_engine_kernel(void **state)
+{
+	(void)state;
+	char why[256], *out, *ref;
+	const char *filter = filter_file("port80.bin", port80_src);
+	assert_int_equal(run(&out, "'%s' --engine=kernel --jit '%s' '%s'", tester, filter,
+			     capture()), 2);
+	free(out);
+	assert_int_equal(run(&out, "'%s' --engine=gpu '%s' '%s'", tester, filter, capture()), 2);
+	assert_non_null(strstr(out, "bad --engine 'gpu'"));
+	free(out);
+	if (!kengine_available(why, sizeof why)) {
+		/* Without bpf(): a clear error, exit 1. */
+		assert_int_equal(run(&out, "'%s' --engine=kernel '%s' '%s'", tester, filter,
+				     capture()), 1);
+		assert_non_null(strstr(out, "the kernel refuses to load or run eBPF"));
+		free(out);
+		print_message("skipped: the kernel engine's runs: %s\n", why);
+		skip();
+	}
+	compare("port80.bin", port80_src, "--engine=kernel", NULL, NULL);
+	compare("tsbit.bin", tsbit_src, "--engine=kernel", NULL, NULL);
+	vfm_config_t cfg = {.budget = 100, .budget_set = 1};
+	struct expect e;
+	compare("loop.bin", loop_src, "--engine=kernel --budget 100", &cfg, &e);
+	assert_true(e.status[VFM_STATUS_BUDGET] > 0);
+	free(e.results);
+	/* --verdicts: the same line for every packet */
+	assert_int_equal(run(&ref, "'%s' --verdicts '%s' '%s'", tester, filter, capture()), 0);
+	assert_int_equal(run(&out, "'%s' --engine=kernel --verdicts '%s' '%s'", tester, filter,
+			     capture()), 0);
+	char *ref_end = strstr(ref, "filter:"), *out_end = strstr(out, "filter:");
+	assert_non_null(ref_end);
+	assert_non_null(out_end);
+	assert_int_equal(ref_end - ref, out_end - out);
+	assert_memory_equal(ref, out, (size_t)(ref_end - ref));
+	assert_non_null(strstr(out, "engine:      kernel (eBPF, BPF_PROG_TEST_RUN; 0 packets not run)"));
+	free(ref);
+	free(out);
+	assert_int_equal(run(&out, "'%s' --engine=kernel --json '%s' '%s'", tester, filter,
+			     capture()), 0);
+	assert_non_null(strstr(out, "\"not_run\":0"));
+	assert_non_null(strstr(out, "\"engine\":\"kernel\""));
+	free(out);
+	/* a frame over KENGINE_MAX_LEN is counted as not run, the others run */
+	char err[PCAPIO_ERRBUF];
+	struct pcapio_writer *w = pcapio_writer_open(tmp_file("jumbo.pcap"), 1, 65535, err);
+	assert_non_null(w);
+	static uint8_t frame[KENGINE_MAX_LEN + 100];
+	frame[12] = 0x08; /* IPv4 EtherType, not TCP: port80 drops it */
+	assert_int_equal(pcapio_write(w, frame, sizeof frame, sizeof frame, 1), 0);
+	assert_int_equal(pcapio_write(w, frame, 60, 60, 2), 0);
+	assert_int_equal(pcapio_writer_close(w, err), 0);
+	assert_int_equal(run(&out, "'%s' --engine=kernel --verdicts '%s' '%s'", tester, filter,
+			     tmp_file("jumbo.pcap")), 0);
+	assert_non_null(strstr(out, "\t3100\t3100\t-\tNOT_RUN\n"));
+	assert_non_null(strstr(out, "\t60\t60\t0\tOK\n"));
+	assert_non_null(strstr(out, "1 packets not run"));
+	assert_int_equal(number_after(out, "packets:"), 2);
+	assert_int_equal(number_after(out, "dropped:"), 1);
+	free(out);
+	/* the flow table is not in eBPF yet: refused with the opcode's pc */
+	filter = filter_file("synflood.bin", synflood_src);
+	assert_int_equal(run(&out, "'%s' --engine=kernel '%s' '%s'", tester, filter, capture()), 1);
+	assert_non_null(strstr(out, "FLOW_LOAD is not supported by the eBPF back end yet at pc"));
+	free(out);
+	/* not root: bpf() refused, a clear error (the files must be readable) */
+	if (getuid() == 0 && run(&out, "setpriv --help") == 0) {
+		free(out);
+		char cmd[1200];
+		snprintf(cmd, sizeof cmd, "chmod 755 '%s' && chmod 644 '%s' '%s'", tmpdir,
+			 tmp_file("port80.bin"), capture());
+		assert_int_equal(ts_run(cmd, &out), 0);
+		free(out);
+		assert_int_equal(run(&out, "setpriv --reuid=65534 --regid=65534 --clear-groups "
+					   "'%s' --engine=kernel '%s' '%s'", tester,
+				     tmp_file("port80.bin"), capture()), 1);
+		if (!strstr(out, "the kernel refuses to load or run eBPF"))
+			fail_msg("as nobody: %s", out);
+		free(out);
+		snprintf(cmd, sizeof cmd, "chmod 700 '%s'", tmpdir);
+		assert_int_equal(ts_run(cmd, &out), 0);
+	}
+	free(out);
+}
+
 static void test_filtertest(void **state)
 {
 	(void)state;
@@ -976,6 +1066,7 @@ int main(void)
 		cmocka_unit_test(test_expression_other_linktype),
 		cmocka_unit_test(test_cbpf_listing),
 		cmocka_unit_test(test_filtertest),
+		cmocka_unit_test(test_engine_kernel),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

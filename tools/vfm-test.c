@@ -20,6 +20,7 @@
 
 #include "vfm.h"
 #include "cli.h"
+#include "kengine.h"
 #include "pcapexpr.h"
 #include "pcapio.h"
 
@@ -70,6 +71,18 @@ static void usage(FILE *f)
 		"                         from pass 1; passes 2..N each start on a fresh\n"
 		"                         VM.  Throughput is over all passes, with the\n"
 		"                         fastest pass.\n"
+		"      --engine E         interpreter (default), jit (as --jit) or kernel:\n"
+		"                         the filter compiled to eBPF (docs/EBPF.md), loaded\n"
+		"                         with bpf() as a SCHED_CLS program that returns\n"
+		"                         the verdict and status, and each packet run with\n"
+		"                         BPF_PROG_TEST_RUN (needs root or CAP_BPF; the\n"
+		"                         tc and XDP programs are run too and must agree).\n"
+		"                         The kernel counts no instructions; time and\n"
+		"                         throughput are those of the TEST_RUN syscalls.\n"
+		"                         Packets TEST_RUN cannot take (over %u bytes,\n"
+		"                         original length below the captured one) are\n"
+		"                         counted as not run; filters using the flow\n"
+		"                         table are refused (not in eBPF yet)\n"
 		"      --jit              compile the filter to native code; if this build\n"
 		"                         has no JIT, say so and use the interpreter\n"
 		"      --jit-dump FILE    with --jit: also write the native code to FILE\n"
@@ -81,7 +94,7 @@ static void usage(FILE *f)
 		"Exit status: 0 success, 1 the filter file is invalid or rejected by the\n"
 		"verifier, 2 bad command line, 3 a file cannot be read or written (or the\n"
 		"capture is corrupt).\n",
-		VFM_DEFAULT_BUDGET, VFM_DEFAULT_FLOW_CAPACITY,
+		VFM_DEFAULT_BUDGET, VFM_DEFAULT_FLOW_CAPACITY, KENGINE_MAX_LEN,
 		vfm_jit_objdump_arch() ? vfm_jit_objdump_arch() : "<none: no JIT in this build>");
 }
 
@@ -94,6 +107,7 @@ static uint64_t now_ns(void)
 
 struct options {
 	int verbose, verdicts, json, jit, linktype_ok;
+	int kernel; /* --engine=kernel */
 	const char *jit_dump;
 	const char *write_path;
 	FILE *out; /* the report: stderr when -w - puts the capture on stdout */
@@ -109,7 +123,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum {
 		OPT_BUDGET = 256, OPT_FLOWCAP, OPT_REPEAT, OPT_JIT, OPT_JIT_DUMP, OPT_VERDICTS,
-		OPT_JSON, OPT_LINKTYPE_OK
+		OPT_JSON, OPT_LINKTYPE_OK, OPT_ENGINE
 	};
 	static const struct option longopts[] = {
 		{"count", required_argument, NULL, 'c'},
@@ -123,6 +137,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"flow-capacity", required_argument, NULL, OPT_FLOWCAP},
 		{"repeat", required_argument, NULL, OPT_REPEAT},
 		{"jit", no_argument, NULL, OPT_JIT},
+		{"engine", required_argument, NULL, OPT_ENGINE},
 		{"jit-dump", required_argument, NULL, OPT_JIT_DUMP},
 		{NULL, 0, NULL, 0},
 	};
@@ -170,8 +185,19 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_JIT_DUMP:
 			o->jit_dump = optarg;
 			break;
+		case OPT_ENGINE:
+			if (strcmp(optarg, "kernel") == 0)
+				o->kernel = 1;
+			else if (strcmp(optarg, "jit") == 0)
+				o->jit = 1;
+			else if (strcmp(optarg, "interpreter") != 0)
+				return cli_usage_error(&cli, "bad --engine '%s' (interpreter, jit or "
+							     "kernel)", optarg);
+			break;
 		}
 	}
+	if (o->kernel && (o->jit || o->jit_dump))
+		return cli_usage_error(&cli, "--engine=kernel and --jit exclude each other");
 	if (argc - optind != (o->expression ? 1 : 2))
 		return cli_usage_error(&cli, o->expression ? "expected CAPTURE after -e EXPRESSION"
 							  : "expected FILTER and CAPTURE");
@@ -355,6 +381,8 @@ struct summary {
 	size_t bounds_snapped; /* BOUNDS drops among them */
 	uint64_t ns, best_ns;
 	int jit_on;
+	int kernel;
+	size_t not_run;        /* --engine=kernel: packets TEST_RUN cannot take */
 	vfm_flow_stats_t flow;
 	const char *ended;     /* why the capture ended early, or NULL */
 };
@@ -368,6 +396,31 @@ static void print_ts(FILE *f, uint64_t ts_ns)
 		mag % 1000000000u);
 }
 
+/* --engine=kernel: the status of a packet BPF_PROG_TEST_RUN cannot take
+ * (outside the status space, so it is never a VM status). */
+#define KERNEL_NOT_RUN ((vfm_status_t)VFM_STATUS_COUNT)
+
+/* Run every packet of the chunk on the kernel; returns elapsed ns, or
+ * UINT64_MAX after printing why a packet failed (a refused TEST_RUN, or
+ * the tc or XDP program disagreeing with the raw verdict). */
+static uint64_t run_chunk_kernel(const struct kengine *k, struct chunk *c,
+				 vfm_result_t *results, size_t first_index)
+{
+	uint64_t t0 = now_ns();
+	for (size_t i = 0; i < c->n; i++) {
+		vfm_diag_t diag;
+		vfm_error_t err = kengine_run(k, &c->pkts[i], &results[i], &diag);
+		if (err == VFM_EUNSUPPORTED) {
+			results[i] = (vfm_result_t){.verdict = 0, .status = KERNEL_NOT_RUN};
+		} else if (err != VFM_OK) {
+			cli_error(prog, "packet %zu (%u bytes): kernel engine: %s", first_index + i + 1,
+				  c->pkts[i].len, diag.message);
+			return UINT64_MAX;
+		}
+	}
+	return now_ns() - t0;
+}
+
 /* Counting, listing and writing for the packets of one chunk (pass 1). */
 static int report_chunk(const struct options *o, const struct chunk *c,
 			struct pcapio_writer *w, struct summary *sum)
@@ -376,6 +429,18 @@ static int report_chunk(const struct options *o, const struct chunk *c,
 		const vfm_packet_t *p = &c->pkts[i];
 		const vfm_result_t *r = &c->results[i];
 		size_t index = ++sum->packets;
+		if (sum->kernel && r->status == KERNEL_NOT_RUN) {
+			sum->not_run++;
+			if (o->verbose)
+				fprintf(o->out, "packet %zu: len %u not run (BPF_PROG_TEST_RUN cannot "
+						"take it)\n", index, p->len);
+			if (o->verdicts) {
+				fprintf(o->out, "%zu\t", index);
+				print_ts(o->out, p->ts_ns);
+				fprintf(o->out, "\t%u\t%u\t-\tNOT_RUN\n", p->len, p->wire_len);
+			}
+			continue;
+		}
 		sum->accepted += r->verdict != 0;
 		unsigned s = (unsigned)r->status;
 		sum->status[s < VFM_STATUS_COUNT ? s : VFM_STATUS_COUNT]++;
@@ -467,11 +532,15 @@ static void print_summary(const struct options *o, const vfm_program_t *program,
 		json_string(f, linktype);
 		fprintf(f, ",\"instructions\":%u,\"packets\":%zu,\"accepted\":%zu,\"dropped\":%zu,"
 			   "\"status\":{",
-			vfm_program_insn_count(program), n, sum->accepted, n - sum->accepted);
+			vfm_program_insn_count(program), n, sum->accepted, n - sum->accepted - sum->not_run);
 		for (unsigned s = 0; s < VFM_STATUS_COUNT; s++)
 			fprintf(f, "%s\"%s\":%zu", s ? "," : "", vfm_status_name((vfm_status_t)s),
 				sum->status[s]);
-		fprintf(f, "},\"snapped\":%zu,\"bounds_snapped\":%zu,\"truncated\":%s,",
+		if (sum->kernel)
+			fprintf(f, "},\"not_run\":%zu", sum->not_run);
+		else
+			fprintf(f, "}");
+		fprintf(f, ",\"snapped\":%zu,\"bounds_snapped\":%zu,\"truncated\":%s,",
 			sum->snapped, sum->bounds_snapped, sum->ended ? "true" : "false");
 		fprintf(f, "\"flow\":{\"capacity\":%" PRIu64 ",\"entries\":%" PRIu64
 			   ",\"hits\":%" PRIu64 ",\"misses\":%" PRIu64 ",\"inserts\":%" PRIu64
@@ -480,7 +549,7 @@ static void print_summary(const struct options *o, const vfm_program_t *program,
 			fs->evictions);
 		fprintf(f, "\"engine\":\"%s\",\"passes\":%" PRIu64 ",\"time_ns\":%" PRIu64
 			   ",\"ns_per_packet\":%.3f}\n",
-			sum->jit_on ? "jit" : "interpreter", o->repeat, sum->ns,
+			sum->kernel ? "kernel" : sum->jit_on ? "jit" : "interpreter", o->repeat, sum->ns,
 			n && sum->ns ? (double)sum->ns / total_pkts : 0.0);
 		return;
 	}
@@ -490,8 +559,8 @@ static void print_summary(const struct options *o, const vfm_program_t *program,
 	fprintf(f, "capture:     %s (link type %s)\n", o->capture_path, linktype);
 	fprintf(f, "packets:     %zu\n", n);
 	fprintf(f, "accepted:    %zu (%.2f%%)\n", sum->accepted, (double)sum->accepted * pct);
-	fprintf(f, "dropped:     %zu (%.2f%%)\n", n - sum->accepted,
-		(double)(n - sum->accepted) * pct);
+	fprintf(f, "dropped:     %zu (%.2f%%)\n", n - sum->accepted - sum->not_run,
+		(double)(n - sum->accepted - sum->not_run) * pct);
 	for (unsigned s = 0; s < VFM_STATUS_COUNT; s++)
 		fprintf(f, "status %-10s %zu\n", vfm_status_name((vfm_status_t)s), sum->status[s]);
 	if (sum->status[VFM_STATUS_COUNT])
@@ -503,7 +572,11 @@ static void print_summary(const struct options *o, const vfm_program_t *program,
 		   ", evictions %" PRIu64 "\n",
 		fs->capacity, fs->entries, fs->hits, fs->misses, fs->inserts, fs->updates,
 		fs->evictions);
-	fprintf(f, "engine:      %s\n", sum->jit_on ? "jit" : "interpreter");
+	if (sum->kernel)
+		fprintf(f, "engine:      kernel (eBPF, BPF_PROG_TEST_RUN; %zu packets not run)\n",
+			sum->not_run);
+	else
+		fprintf(f, "engine:      %s\n", sum->jit_on ? "jit" : "interpreter");
 	fprintf(f, "time:        %.3f ms for %" PRIu64 " pass%s\n", (double)sum->ns / 1e6,
 		o->repeat, o->repeat == 1 ? "" : "es");
 	if (n && sum->ns) {
@@ -566,12 +639,38 @@ int main(int argc, char **argv)
 	vfm_state_t *vm = NULL;
 	struct summary sum = {0};
 	vfm_result_t *scratch = NULL;
+	struct kengine kern;
+	bool kern_loaded = false;
 	rc = check_linktype(&o, program, linktype);
 	if (rc != CLI_EXIT_OK)
 		goto out;
 	vm = make_vm(&o, program, &sum.jit_on, &rc);
 	if (!vm)
 		goto out;
+	if (o.kernel) {
+		char why[256];
+		if (!kengine_available(why, sizeof why)) {
+			cli_error(prog, "--engine=kernel: the kernel refuses to load or run eBPF "
+					"(bpf() needs root or CAP_BPF): %s", why);
+			rc = CLI_EXIT_REJECT;
+			goto out;
+		}
+		struct kengine_config kcfg = {
+			.budget = o.config.budget_set ? o.config.budget : VFM_DEFAULT_BUDGET};
+		enum kengine_stage stage;
+		vfm_diag_t diag;
+		if (kengine_load(&kern, program, &kcfg, &stage, &diag) != VFM_OK) {
+			cli_error(prog, "%s: --engine=kernel: %s%s", o.filter_path,
+				  stage == KENGINE_COMPILE ? "" : "the kernel refused the program: ",
+				  diag.message);
+			if (stage == KENGINE_KERNEL && kengine_log()[0])
+				fprintf(stderr, "%s", kengine_log());
+			rc = CLI_EXIT_REJECT;
+			goto out;
+		}
+		kern_loaded = true;
+		sum.kernel = 1;
+	}
 	if (o.jit && !sum.jit_on)
 		fprintf(stderr, "%s: JIT unsupported: %s\n", prog, vfm_last_error(vm));
 	if (o.write_path) {
@@ -595,7 +694,16 @@ int main(int argc, char **argv)
 	do {
 		more = fill_chunk(&o, reader, &chunk, whole ? 0 : CHUNK_PACKETS,
 				  whole ? 0 : CHUNK_BYTES, sum.packets, perr, &sum);
-		sum.ns += run_chunk(vm, &chunk, chunk.results);
+		if (o.kernel) {
+			uint64_t t = run_chunk_kernel(&kern, &chunk, chunk.results, sum.packets);
+			if (t == UINT64_MAX) {
+				rc = CLI_EXIT_REJECT;
+				goto out;
+			}
+			sum.ns += t;
+		} else {
+			sum.ns += run_chunk(vm, &chunk, chunk.results);
+		}
 		if (report_chunk(&o, &chunk, w, &sum) != 0)
 			break;
 	} while (more == 1);
@@ -609,7 +717,17 @@ int main(int argc, char **argv)
 			rc = CLI_EXIT_IO;
 			goto out;
 		}
-		for (uint64_t pass = 1; pass < o.repeat; pass++) {
+		for (uint64_t pass = 1; pass < o.repeat && o.kernel; pass++) {
+			uint64_t t = run_chunk_kernel(&kern, &chunk, scratch, 0);
+			if (t == UINT64_MAX) {
+				rc = CLI_EXIT_REJECT;
+				goto out;
+			}
+			sum.ns += t;
+			if (t < sum.best_ns)
+				sum.best_ns = t;
+		}
+		for (uint64_t pass = 1; pass < o.repeat && !o.kernel; pass++) {
 			int jit_on;
 			vfm_state_t *fresh = make_vm(&o, program, &jit_on, &rc);
 			if (!fresh)
@@ -641,6 +759,8 @@ int main(int argc, char **argv)
 		rc = cut ? EXIT_TRUNCATED : CLI_EXIT_IO;
 	}
 out:
+	if (kern_loaded)
+		kengine_close(&kern);
 	if (w)
 		pcapio_writer_close(w, werr);
 	vfm_destroy(vm);
