@@ -1,7 +1,7 @@
 /*
  * api/load.c — turning a bytecode file image into an immutable program:
- * parse (vm/format.c) → verify and analyse (verifier/) → fuse for the
- * interpreter; the JIT (jit/) compiles on demand (api/vfm.c).  This is
+ * parse (vm/format.c) → verify and analyse (verifier/) → pre-decode for
+ * the interpreter (vm/predecode.c); the JIT (jit/) compiles on demand (api/vfm.c).  This is
  * the layer above vm/, verifier/ and jit/ that orchestrates them: a
  * program exists only if it verified.
  */
@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../vm/icode.h"
 #include "../vm/jit.h"
 #include "../vm/program.h"
 #include "../verifier/verifier.h"
@@ -20,6 +21,7 @@ static void program_free(struct vfm_program *prog)
 		return;
 	vfm_jit_free(prog);
 	free(prog->insns);
+	free(prog->icode);
 	free(prog->pc_of);
 	free(prog->facts.depth);
 	free(prog->facts.flags);
@@ -92,11 +94,14 @@ vfm_error_t vfm_program_create(const uint8_t *bytes, size_t len,
 	/* Facts first: the abstract interpreter reads the unfused code. */
 	vfm_absint(prog);
 #ifdef VFM_ORACLE
-	/* The oracle checks every instruction: no fused pairs. */
+	/* The oracle checks every instruction: no superinstructions. */
 	prog->oracle = vfm_oracle_holds;
+	bool fuse = false;
 #else
-	vfm_fuse(prog);
+	bool fuse = true;
 #endif
+	if (vfm_predecode(prog, fuse) != VFM_OK)
+		goto nomem;
 	*out = prog;
 	return VFM_OK;
 nomem:
@@ -212,6 +217,7 @@ size_t vfm_program_memory(const vfm_program_t *prog)
 		return 0;
 	size_t n = (size_t)prog->n_insns + 1;
 	return sizeof *prog + prog->code_size + n * sizeof *prog->insns +
+	       n * sizeof *prog->icode +
 	       n * sizeof *prog->pc_of + n * sizeof *prog->facts.depth +
 	       prog->n_lines * sizeof *prog->lines +
 	       (prog->source_name ? strlen(prog->source_name) + 1 : 0) +

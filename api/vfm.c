@@ -10,6 +10,14 @@
 #include "../vm/semantics.h"
 #include "../vm/state.h"
 
+#if defined(__GNUC__)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define COLD __attribute__((cold, noinline))
+#else
+#define UNLIKELY(x) (x)
+#define COLD
+#endif
+
 /* Remember an error on the VM and return its code. */
 static vfm_error_t fail(vfm_state_t *vm, vfm_error_t code, const char *msg)
 {
@@ -23,6 +31,29 @@ static vfm_error_t fail(vfm_state_t *vm, vfm_error_t code, const char *msg)
 static vfm_error_t fail_diag(vfm_state_t *vm, const vfm_diag_t *diag)
 {
 	return fail(vm, diag->code, diag->message);
+}
+
+/* Choose the engine entries for the VM's program and mode (vm/state.h),
+ * so that the execute calls jump straight into the engine. */
+static void select_engine(vfm_state_t *vm)
+{
+	struct vfm_program *prog = vm->prog;
+	if (!prog) {
+		vm->run = NULL;
+		vm->run_ex = NULL;
+		vm->icode = NULL;
+		vm->scratch_zero = 0;
+		return;
+	}
+	vm->icode = prog->icode;
+	vm->scratch_zero = prog->scratch_zero;
+	vfm_interp_entries(prog, vm->count_insns, &vm->run, &vm->run_ex);
+	if (vm->use_jit) {
+		/* The JIT's code without counting, read as a u32 function:
+		 * its low 32 bits are the verdict (vm/state.h). */
+		vm->run = (vfm_verdict_entry)prog->jit[VFM_JIT_VERDICT].code;
+		vm->run_ex = NULL;
+	}
 }
 
 vfm_state_t *vfm_create_with(const vfm_config_t *cfg, vfm_diag_t *diag)
@@ -84,6 +115,7 @@ vfm_error_t vfm_attach_program(vfm_state_t *vm, vfm_program_t *prog)
 			fail(vm, VFM_OK, diag.message);
 		}
 	}
+	select_engine(vm);
 	return VFM_OK;
 }
 
@@ -130,13 +162,16 @@ vfm_error_t vfm_enable_jit(vfm_state_t *vm)
 	if (err != VFM_OK)
 		return fail(vm, err, diag.message);
 	vm->use_jit = true;
+	select_engine(vm);
 	return VFM_OK;
 }
 
 void vfm_disable_jit(vfm_state_t *vm)
 {
-	if (vm)
+	if (vm) {
 		vm->use_jit = false;
+		select_engine(vm);
+	}
 }
 
 vfm_error_t vfm_jit_code(const vfm_state_t *vm, const void **code, size_t *size)
@@ -153,47 +188,43 @@ vfm_error_t vfm_jit_code(const vfm_state_t *vm, const void **code, size_t *size)
 	return VFM_OK;
 }
 
-/* One packet on the VM's engine: identical results by design, the
- * instruction count included where `count`; otherwise insns is 0 (the
- * JIT's code without counting leaves it 0, the interpreter's count is
- * dropped), so that engines agree in both modes. */
-static inline void run(vfm_state_t *vm, const vfm_packet_t *pkt, vfm_result_t *out,
-		       bool count)
+/* One packet on the JIT: identical results to the interpreter by design,
+ * the instruction count included where `count`; otherwise insns is 0 (the
+ * code without counting leaves it 0). */
+static inline void run_jit(vfm_state_t *vm, const vfm_packet_t *pkt, vfm_result_t *out,
+			   bool count)
 {
-	if (vm->use_jit) {
-		struct vfm_jit_args args = {&vm->flow, pkt->ts_ns, vm->budget, pkt->wire_len, 0};
-		vfm_jit_fn fn = (vfm_jit_fn)vm->prog->jit[count ? VFM_JIT_COUNTING
-								 : VFM_JIT_VERDICT].code;
-		uint64_t r = fn(pkt->data, pkt->len, &args);
-		out->verdict = (uint32_t)r;
-		out->status = (vfm_status_t)(r >> 32);
-		out->insns = args.insns;
-		return;
-	}
-	vfm_interp_run(vm->prog, vm, pkt, out);
-	if (!count)
-		out->insns = 0;
+	struct vfm_jit_args args = {&vm->flow, pkt->ts_ns, vm->budget, pkt->wire_len, 0};
+	vfm_jit_fn fn = (vfm_jit_fn)vm->prog->jit[count ? VFM_JIT_COUNTING
+							 : VFM_JIT_VERDICT].code;
+	uint64_t r = fn(pkt->data, pkt->len, &args);
+	out->verdict = (uint32_t)r;
+	out->status = (vfm_status_t)(r >> 32);
+	out->insns = args.insns;
 }
 
+/* vfm_execute's refusals, out of the way of the per-packet path. */
+static COLD uint32_t execute_refused(vfm_state_t *vm)
+{
+	fail(vm, vm && !vm->prog ? VFM_ENOPROGRAM : VFM_EINVAL,
+	     "vfm_execute: no program loaded, or NULL packet with non-zero length");
+	return 0;
+}
+
+/* The checks, then a jump to the engine's entry (vm->run is NULL exactly
+ * while no program is attached): no call level between the caller and the
+ * interpreter loop or the JIT's code, and the verdict comes back in a
+ * register. */
 uint32_t vfm_execute(vfm_state_t *vm, const uint8_t *data, uint32_t len)
 {
-	if (!vm || !vm->prog || (!data && len)) {
-		fail(vm, vm && !vm->prog ? VFM_ENOPROGRAM : VFM_EINVAL,
-		     "vfm_execute: no program loaded, or NULL packet with non-zero length");
-		return 0;
-	}
-	if (vm->use_jit) {
-		vfm_jit_fn fn = (vfm_jit_fn)vm->prog->jit[VFM_JIT_VERDICT].code;
-		return (uint32_t)fn(data, len, &vm->plain_args);
-	}
-	vfm_result_t result;
-	vfm_packet_t pkt = {.data = data, .len = len, .ts_ns = 0};
-	vfm_interp_run(vm->prog, vm, &pkt, &result);
-	return result.verdict;
+	if (UNLIKELY(!vm || !vm->run || (!data && len)))
+		return execute_refused(vm);
+	return vm->run(data, len, &vm->plain_args);
 }
 
 /* The checks of vfm_execute_batch for one packet, written out so that the
- * call reaches the engine without another call level. */
+ * call reaches the engine without another call level (the interpreter's
+ * entry is a tail call). */
 vfm_error_t vfm_execute_ex(vfm_state_t *vm, const vfm_packet_t *pkt,
 			   vfm_result_t *out)
 {
@@ -207,7 +238,9 @@ vfm_error_t vfm_execute_ex(vfm_state_t *vm, const vfm_packet_t *pkt,
 		*out = (vfm_result_t){0, VFM_STATUS_NOPROGRAM, 0};
 		return fail(vm, VFM_ENOPROGRAM, "vfm_execute: no program loaded");
 	}
-	run(vm, pkt, out, vm->count_insns);
+	if (vm->run_ex)
+		return vm->run_ex(vm, pkt, out);
+	run_jit(vm, pkt, out, vm->count_insns);
 	return VFM_OK;
 }
 
@@ -230,12 +263,16 @@ vfm_error_t vfm_execute_batch(vfm_state_t *vm, const vfm_packet_t *pkts,
 			results[i] = (vfm_result_t){0, VFM_STATUS_NOPROGRAM, 0};
 		return fail(vm, VFM_ENOPROGRAM, "vfm_execute: no program loaded");
 	}
-	if (vm->count_insns) {
+	vfm_ex_entry run_ex = vm->run_ex;
+	if (run_ex) {
 		for (size_t i = 0; i < count; i++)
-			run(vm, &pkts[i], &results[i], true);
+			run_ex(vm, &pkts[i], &results[i]);
+	} else if (vm->count_insns) {
+		for (size_t i = 0; i < count; i++)
+			run_jit(vm, &pkts[i], &results[i], true);
 	} else {
 		for (size_t i = 0; i < count; i++)
-			run(vm, &pkts[i], &results[i], false);
+			run_jit(vm, &pkts[i], &results[i], false);
 	}
 	return VFM_OK;
 }

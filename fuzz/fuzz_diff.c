@@ -213,9 +213,22 @@ static void run_diff(vfm_program_t *prog, const struct diff_input *in)
 	nocount.no_insns = 1;
 	vfm_state_t *v = vfm_create_with(&nocount, &diag);
 	CHECK(v, "vfm_create_with failed: %s", diag.message);
+	/* The interpreter's other entries (vm/interp.c): without counting
+	 * (vfm_execute_ex on a no_insns VM), and vfm_execute's verdict-only
+	 * loop, compared with vfm_execute_ex on the same packet with the
+	 * timestamp and wire length vfm_execute implies (0). */
+	vfm_state_t *inc = vfm_create_with(&nocount, &diag);
+	CHECK(inc, "vfm_create_with failed: %s", diag.message);
+	vfm_state_t *pp = vfm_create_with(&cfg, &diag);
+	CHECK(pp, "vfm_create_with failed: %s", diag.message);
+	vfm_state_t *pq = vfm_create_with(&cfg, &diag);
+	CHECK(pq, "vfm_create_with failed: %s", diag.message);
 	CHECK(vfm_attach_program(a, prog) == VFM_OK, "attach failed");
 	CHECK(vfm_attach_program(c, prog) == VFM_OK, "attach failed");
 	CHECK(vfm_attach_program(v, prog) == VFM_OK, "attach failed");
+	CHECK(vfm_attach_program(inc, prog) == VFM_OK, "attach failed");
+	CHECK(vfm_attach_program(pp, prog) == VFM_OK, "attach failed");
+	CHECK(vfm_attach_program(pq, prog) == VFM_OK, "attach failed");
 	vfm_error_t jerr = vfm_enable_jit(c);
 	if (jerr == VFM_OK)
 		CHECK(vfm_enable_jit(v) == VFM_OK, "vfm_enable_jit on a second VM failed");
@@ -243,6 +256,24 @@ static void run_diff(vfm_program_t *prog, const struct diff_input *in)
 		      vfm_status_name(ra.status));
 		CHECK(ra.insns >= 1 && ra.insns <= bound, "packet %zu: %llu insns, bound %llu", i,
 		      (unsigned long long)ra.insns, (unsigned long long)bound);
+		{
+			vfm_result_t rn;
+			memset(&rn, 0x5A, sizeof rn);
+			CHECK(vfm_execute_ex(inc, &ps.pkt[i], &rn) == VFM_OK, "execute_ex failed");
+			CHECK(rn.verdict == ra.verdict && rn.status == ra.status && rn.insns == 0,
+			      "packet %zu: interpreter gives %u/%s, without counting %u/%s "
+			      "(insns %llu)", i, ra.verdict, vfm_status_name(ra.status), rn.verdict,
+			      vfm_status_name(rn.status), (unsigned long long)rn.insns);
+			check_flow_eq(a, inc, "interpreter without counting", i);
+			vfm_packet_t p0 = ps.pkt[i];
+			p0.ts_ns = 0;
+			p0.wire_len = 0;
+			CHECK(vfm_execute_ex(pq, &p0, &rn) == VFM_OK, "execute_ex failed");
+			uint32_t vp = vfm_execute(pp, p0.data, p0.len);
+			CHECK(vp == rn.verdict, "packet %zu: vfm_execute gives %u, vfm_execute_ex %u",
+			      i, vp, rn.verdict);
+			check_flow_eq(pq, pp, "interpreter vfm_execute", i);
+		}
 		if (jit) {
 			CHECK(vfm_execute_ex(c, &ps.pkt[i], &rj) == VFM_OK, "JIT execute_ex failed");
 			CHECK(rj.verdict == ra.verdict && rj.status == ra.status && rj.insns == ra.insns,
@@ -286,6 +317,9 @@ static void run_diff(vfm_program_t *prog, const struct diff_input *in)
 	vfm_destroy(a);
 	vfm_destroy(c);
 	vfm_destroy(v);
+	vfm_destroy(inc);
+	vfm_destroy(pp);
+	vfm_destroy(pq);
 	fuzz_free_packets(&ps);
 }
 

@@ -1,20 +1,28 @@
 /*
  * vm/interp.c — the interpreter.
  *
- * Runs the verified, pre-decoded instruction array (vm/program.h).  Because
- * the verifier proved the stack depth at every instruction, there are no
- * stack checks here: the top of stack lives in a local (`tos`) and the
- * rest in `stack`, with sp == stack + depth (slot 0 holds the initial tos,
- * so reads at sp[-depth] stay inside the array).
+ * Runs the pre-decoded code of a verified program (vm/icode.h, built at
+ * load time by vm/predecode.c): loads the verifier proved in bounds run
+ * without a check, the others with one compare against k + size; the
+ * idioms that dominate real filters (LOAD/LOADX/LEN; PUSH c; JCC, PUSH c;
+ * ALU2/JCC, the IPv4 header-length idiom) run as one handler each.
  *
- * Each opcode body is written once, behind OP()/NEXT(), which expand to
- * computed goto (default with GCC/Clang) or to a switch (build with
- * -DVFM_SWITCH_DISPATCH); both builds run the whole test suite.  Bodies for
- * whole classes (binary ALU, conditional jumps, loads) and their fused
- * PUSH-k forms are generated from vm/opcodes.def.
+ * Each opcode body is written once (vm/interp_body.def), behind OP()/NEXT(),
+ * which expand to computed goto (default with GCC/Clang) or to a switch
+ * (build with -DVFM_SWITCH_DISPATCH); both builds run the whole test suite.
+ * Bodies for whole classes (loads, binary ALU, conditional jumps) and their
+ * fused forms are generated from vm/opcodes.def.
+ *
+ * The body is expanded into six entries: vfm_execute's (verdict only, no
+ * count) and vfm_execute_ex's (with and without counting), each with and
+ * without the opcodes that call out of the loop.  api/vfm.c picks one when
+ * a program is attached, so the per-packet path makes no choice.
  */
+#include <stddef.h>
 #include <string.h>
 
+#include "icode.h"
+#include "jit.h"
 #include "semantics.h"
 #include "state.h"
 
@@ -28,6 +36,14 @@
 #define UNLIKELY(x) (x)
 #endif
 
+/* The 8 bytes that end at `end`, as a big-endian number (its low bytes are
+ * the last bytes read).  The fused loads use it only where k + size >= 8
+ * and the load is in bounds, so all 8 bytes lie inside the packet. */
+static inline uint64_t ib_fetch_end(const uint8_t *end)
+{
+	return vfm_load_be(end - 8, 8);
+}
+
 #ifdef VFM_ORACLE
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +55,7 @@
  * something false: stop loudly with the pc.  Fusion is off in this build
  * (api/load.c), so every instruction is checked.
  */
-static void oracle_check(const struct vfm_program *prog, const struct vfm_insn *ip,
+static void oracle_check(const struct vfm_program *prog, uint32_t insn,
 			 const uint64_t *stack, const uint64_t *sp, uint64_t tos,
 			 const uint64_t *scratch, uint32_t len)
 {
@@ -50,7 +66,6 @@ static void oracle_check(const struct vfm_program *prog, const struct vfm_insn *
 		elems[k] = stack[k + 1];
 	if (depth)
 		elems[depth - 1] = tos;
-	uint32_t insn = (uint32_t)(ip - prog->insns);
 	if (prog->oracle && !prog->oracle(prog, insn, elems, depth, scratch, len)) {
 		fprintf(stderr, "vfm oracle: concrete state outside the verifier's "
 				"abstract state before pc %u (insn %u)\n",
@@ -58,298 +73,91 @@ static void oracle_check(const struct vfm_program *prog, const struct vfm_insn *
 		abort();
 	}
 }
-#define ORACLE_CHECK() oracle_check(prog, ip, stack, sp, tos, scratch, len)
-#else
-#define ORACLE_CHECK() ((void)0)
 #endif
 
-void vfm_interp_run(const struct vfm_program *prog, struct vfm_state *vm,
-		    const vfm_packet_t *pkt, vfm_result_t *out)
+/* The entries are reached only through pointers (api/vfm.c). */
+uint32_t vfm_interp_plain_lean(const uint8_t *data, uint64_t len64, struct vfm_jit_args *args);
+uint32_t vfm_interp_plain_full(const uint8_t *data, uint64_t len64,
+				struct vfm_jit_args *args);
+vfm_error_t vfm_interp_ex_lean(struct vfm_state *vm, const vfm_packet_t *pkt, vfm_result_t *out);
+vfm_error_t vfm_interp_ex_full(struct vfm_state *vm, const vfm_packet_t *pkt,
+				vfm_result_t *out);
+vfm_error_t vfm_interp_ex_count_lean(struct vfm_state *vm, const vfm_packet_t *pkt,
+				vfm_result_t *out);
+vfm_error_t vfm_interp_ex_count_full(struct vfm_state *vm, const vfm_packet_t *pkt,
+				      vfm_result_t *out);
+
+#define IB_FN vfm_interp_plain_lean
+#define IB_PLAIN 1
+#define IB_COUNT 0
+#define IB_LEAN 1
+#include "interp_body.def"
+
+#define IB_FN vfm_interp_plain_full
+#define IB_PLAIN 1
+#define IB_COUNT 0
+#define IB_LEAN 0
+#include "interp_body.def"
+
+#define IB_FN vfm_interp_ex_lean
+#define IB_PLAIN 0
+#define IB_COUNT 0
+#define IB_LEAN 1
+#include "interp_body.def"
+
+#define IB_FN vfm_interp_ex_full
+#define IB_PLAIN 0
+#define IB_COUNT 0
+#define IB_LEAN 0
+#include "interp_body.def"
+
+#define IB_FN vfm_interp_ex_count_lean
+#define IB_PLAIN 0
+#define IB_COUNT 1
+#define IB_LEAN 1
+#include "interp_body.def"
+
+#define IB_FN vfm_interp_ex_count_full
+#define IB_PLAIN 0
+#define IB_COUNT 1
+#define IB_LEAN 0
+#include "interp_body.def"
+
+/* Can prog run on the lean entries (IB_LEAN in vm/interp_body.def)?  Not
+ * if it has backward jumps, scratch words to zero, or a reachable
+ * instruction whose body calls out of the loop.  The SPECIAL rows are
+ * hand-written in every consumer (vm/opcodes.def); a new one must say here
+ * whether its body calls. */
+static bool lean(const struct vfm_program *prog)
 {
-	const struct vfm_insn *const base = prog->insns;
-	const struct vfm_insn *ip = base;
-	const uint8_t *const data = pkt->data;
-	const uint32_t len = pkt->len;
-	uint64_t stack[VFM_MAX_STACK + 1];
-	uint64_t *sp = stack;
-	uint64_t tos = 0;
-	uint64_t scratch[VFM_SCRATCH_WORDS];
-	uint32_t budget = vm->budget;
-	uint64_t executed = 0;
-	uint32_t verdict;
-	vfm_status_t status;
+	if (prog->facts.has_backward || prog->scratch_zero)
+		return false;
+	for (uint32_t i = 0; i < prog->n_insns; i++) {
+		if (prog->facts.depth[i] < 0 ||
+		    vfm_opinfo[prog->insns[i].opcode].cls != VFM_CLASS_SPECIAL)
+			continue;
+		switch ((enum vfm_special_op)prog->insns[i].opcode) {
+		case VFM_SPECIAL_HASH5:
+		case VFM_SPECIAL_FLOW_LOAD:
+		case VFM_SPECIAL_FLOW_STORE:
+			return false;
+		case VFM_SPECIAL_LEN:
+		case VFM_SPECIAL_WLEN:
+		case VFM_SPECIAL_TS:
+			break;
+		}
+	}
+	return true;
+}
 
-#ifdef VFM_ORACLE
-	/* The oracle reads every scratch word (and GCC cannot see that it
-	 * reads only the stack words below the verified depth). */
-	memset(scratch, 0, sizeof scratch);
-	memset(stack, 0, sizeof stack);
-#else
-	if (prog->facts.reads_scratch)
-		memset(scratch, 0, sizeof scratch);
-#endif
-
-#ifdef VFM_COMPUTED_GOTO
-	static const void *const labels[VFM_XOP_COUNT] = {
-#define VFM_OP(name, ...) [VFM_XOP_##name] = &&op_##name,
-#include "opcodes.def"
-#define VFM_ALU2(name, ...) [VFM_XOP_##name##_K] = &&op_##name##_K,
-#define VFM_JCC(name, ...) [VFM_XOP_##name##_K] = &&op_##name##_K,
-#define VFM_OP(...)
-#include "opcodes.def"
-		[VFM_XOP_TRAP] = &&op_TRAP,
-	};
-#define OP(name) op_##name:
-#define NEXT()                                                                \
-	do {                                                                  \
-		ORACLE_CHECK();                                               \
-		goto *labels[ip->xop];                                        \
-	} while (0)
-	NEXT();
-#else
-#define OP(name) case VFM_XOP_##name:
-#define NEXT() goto dispatch
-dispatch:
-	ORACLE_CHECK();
-	switch ((enum vfm_xop)ip->xop) {
-#endif
-
-/* Take the jump of the instruction at ip.  A backward jump spends one unit
- * of the per-packet budget first and ends the packet when none is left. */
-#define TAKE_JUMP()                                                           \
-	do {                                                                  \
-		if (ip->aux) {                                                \
-			if (UNLIKELY(budget == 0))                            \
-				goto out_budget;                              \
-			budget--;                                             \
-		}                                                             \
-		ip = base + ip->arg;                                          \
-	} while (0)
-
-/* Binary ALU: pop b, pop a, push a OP b.  Fused: PUSH k; OP. */
-#define VFM_ALU2(name, ...)                                            \
-	OP(name)                                                              \
-	{                                                                     \
-		uint64_t a = *--sp;                                           \
-		tos = vfm_sem_##name(a, tos);                                 \
-		executed++;                                                   \
-		ip++;                                                         \
-		NEXT();                                                       \
-	}                                                                     \
-	OP(name##_K)                                                          \
-	{                                                                     \
-		tos = vfm_sem_##name(tos, ip->imm);                           \
-		executed += 2;                                                \
-		ip += 2;                                                      \
-		NEXT();                                                       \
+void vfm_interp_entries(const struct vfm_program *prog, bool count,
+			vfm_verdict_entry *run, vfm_ex_entry *run_ex)
+{
+	if (lean(prog)) {
+		*run = vfm_interp_plain_lean;
+		*run_ex = count ? vfm_interp_ex_count_lean : vfm_interp_ex_lean;
+	} else {
+		*run = vfm_interp_plain_full;
+		*run_ex = count ? vfm_interp_ex_count_full : vfm_interp_ex_full;
 	}
-/* Conditional jump: pop b, pop a, branch if a OP b.  Fused: PUSH k; Jcc. */
-#define VFM_JCC(name, ...)                                             \
-	OP(name)                                                              \
-	{                                                                     \
-		uint64_t b = tos, a = sp[-1];                                 \
-		tos = sp[-2];                                                 \
-		sp -= 2;                                                      \
-		executed++;                                                   \
-		if (vfm_sem_##name(a, b))                                     \
-			TAKE_JUMP();                                          \
-		else                                                          \
-			ip++;                                                 \
-		NEXT();                                                       \
-	}                                                                     \
-	OP(name##_K)                                                          \
-	{                                                                     \
-		uint64_t a = tos;                                             \
-		tos = *--sp;                                                  \
-		executed += 2;                                                \
-		if (vfm_sem_##name(a, ip->imm))                               \
-			TAKE_JUMP();                                          \
-		else                                                          \
-			ip += 2;                                              \
-		NEXT();                                                       \
-	}
-/* Absolute load: push the `size` bytes at offset k, big-endian. */
-#define VFM_LOAD(name, code, mnem, size)                                      \
-	OP(name)                                                              \
-	{                                                                     \
-		executed++;                                                   \
-		if (UNLIKELY(!vfm_sem_in_bounds(ip->arg, size, len)))         \
-			goto out_bounds;                                      \
-		*sp++ = tos;                                                  \
-		tos = vfm_load_be(data + ip->arg, size);                      \
-		ip++;                                                         \
-		NEXT();                                                       \
-	}
-/* Indexed load: replace the top (an index) with the bytes at index + k. */
-#define VFM_LOADX(name, code, mnem, size)                                     \
-	OP(name)                                                              \
-	{                                                                     \
-		uint64_t off;                                                 \
-		executed++;                                                   \
-		if (UNLIKELY(!vfm_sem_index(tos, ip->arg, &off) ||            \
-			     !vfm_sem_in_bounds(off, size, len)))             \
-			goto out_bounds;                                      \
-		tos = vfm_load_be(data + off, size);                          \
-		ip++;                                                         \
-		NEXT();                                                       \
-	}
-#define VFM_ALU1(name, ...)                                            \
-	OP(name)                                                              \
-	{                                                                     \
-		tos = vfm_sem_##name(tos);                                    \
-		executed++;                                                   \
-		ip++;                                                         \
-		NEXT();                                                       \
-	}
-/* Every other opcode has its body written out below. */
-#define VFM_OP(...)
-#include "opcodes.def"
-
-	OP(PUSH)
-	{
-		*sp++ = tos;
-		tos = ip->imm;
-		executed++;
-		ip++;
-		NEXT();
-	}
-	OP(POP)
-	{
-		tos = *--sp;
-		executed++;
-		ip++;
-		NEXT();
-	}
-	OP(DUP)
-	{
-		*sp++ = tos;
-		executed++;
-		ip++;
-		NEXT();
-	}
-	OP(SWAP)
-	{
-		uint64_t t = sp[-1];
-		sp[-1] = tos;
-		tos = t;
-		executed++;
-		ip++;
-		NEXT();
-	}
-	OP(OVER)
-	{
-		*sp++ = tos;
-		tos = sp[-2];
-		executed++;
-		ip++;
-		NEXT();
-	}
-	OP(LDM)
-	{
-		*sp++ = tos;
-		tos = scratch[ip->aux];
-		executed++;
-		ip++;
-		NEXT();
-	}
-	OP(STM)
-	{
-		scratch[ip->aux] = tos;
-		tos = *--sp;
-		executed++;
-		ip++;
-		NEXT();
-	}
-	OP(LEN)
-	{
-		*sp++ = tos;
-		tos = len;
-		executed++;
-		ip++;
-		NEXT();
-	}
-	OP(WLEN)
-	{
-		*sp++ = tos;
-		tos = vfm_sem_wire_len(len, pkt->wire_len);
-		executed++;
-		ip++;
-		NEXT();
-	}
-	OP(JMP)
-	{
-		executed++;
-		TAKE_JUMP();
-		NEXT();
-	}
-	OP(RET)
-	{
-		executed++;
-		verdict = vfm_sem_verdict(tos);
-		status = VFM_STATUS_OK;
-		goto done;
-	}
-	OP(RETK)
-	{
-		executed++;
-		verdict = ip->arg;
-		status = VFM_STATUS_OK;
-		goto done;
-	}
-	OP(HASH5)
-	{
-		*sp++ = tos;
-		tos = vfm_hash5(data, len);
-		executed++;
-		ip++;
-		NEXT();
-	}
-	OP(FLOW_LOAD)
-	{
-		tos = vfm_flow_load(&vm->flow, tos);
-		executed++;
-		ip++;
-		NEXT();
-	}
-	OP(FLOW_STORE)
-	{
-		vfm_flow_store(&vm->flow, sp[-1], tos);
-		tos = sp[-2];
-		sp -= 2;
-		executed++;
-		ip++;
-		NEXT();
-	}
-	OP(TS)
-	{
-		*sp++ = tos;
-		tos = pkt->ts_ns;
-		executed++;
-		ip++;
-		NEXT();
-	}
-	OP(TRAP)
-	{
-		/* Unreachable for verified programs: a loud stop, never a
-		 * silent wrong verdict. */
-		__builtin_trap();
-	}
-#ifndef VFM_COMPUTED_GOTO
-	case VFM_XOP_COUNT:
-		break;
-	}
-	__builtin_trap(); /* an xop outside the table: same loud stop */
-#endif
-
-out_bounds:
-	verdict = 0;
-	status = VFM_STATUS_BOUNDS;
-	goto done;
-out_budget:
-	verdict = 0;
-	status = VFM_STATUS_BUDGET;
-done:
-	out->verdict = verdict;
-	out->status = status;
-	out->insns = executed;
 }

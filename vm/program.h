@@ -109,6 +109,11 @@ struct vfm_program {
 	uint32_t n_insns;
 	uint32_t code_size;
 	struct vfm_insn *insns; /* n_insns + 1: a final TRAP sentinel */
+	/* The interpreter's pre-decoded code (vm/icode.h, n_insns + 1
+	 * entries) and the scratch words it zeroes per packet (bit i: M[i]
+	 * may be read before it is written), built at load time. */
+	struct vfm_icode *icode;
+	uint16_t scratch_zero;
 	uint32_t *pc_of;        /* n_insns + 1: byte offset of each insn */
 	struct vfm_facts facts;
 	struct vfm_line *lines; /* may be NULL */
@@ -160,9 +165,6 @@ vfm_error_t vfm_diag_set(vfm_diag_t *diag, vfm_error_t code, int64_t pc,
 #define VFM_MAX_STACK 256
 #define VFM_SCRATCH_WORDS 16
 
-/* Rewrite verified instructions into the interpreter's fused forms. */
-void vfm_fuse(struct vfm_program *prog);
-
 /* Format the instruction at pc as assembly ("JEQ L12", "PUSH 0x800").  The
  * caller guarantees an instruction of valid opcode fits at pc.  Returns the
  * snprintf-style length. */
@@ -172,10 +174,5 @@ int vfm_format_insn(const uint8_t *code, uint32_t code_size, uint32_t pc,
 /* "pc 12 (filter.vfm:5)" / "pc 12 (line 5)" / "pc 12" for messages. */
 void vfm_describe_pc(const struct vfm_program *prog, uint32_t pc, char *buf,
 		     size_t n);
-
-/* Interpreter entry (vm/interp.c). */
-struct vfm_state;
-void vfm_interp_run(const struct vfm_program *prog, struct vfm_state *vm,
-		    const vfm_packet_t *pkt, vfm_result_t *out);
 
 #endif

@@ -41,18 +41,52 @@ void vfm_flow_reset(struct vfm_flow_table *ft);
 uint64_t vfm_flow_load(struct vfm_flow_table *ft, uint64_t key);
 void vfm_flow_store(struct vfm_flow_table *ft, uint64_t key, uint64_t value);
 
+struct vfm_state;
+struct vfm_icode;
+
+/*
+ * Engine entries, chosen when a program is attached and when the JIT is
+ * enabled or disabled (api/vfm.c), so that vfm_execute and vfm_execute_ex
+ * reach the engine's code with no call level in between.
+ *
+ * vfm_execute's entry: the JIT's code without counting, or the
+ * interpreter's verdict-only loop (vm/interp.c), both called with
+ * &vm->plain_args.  The JIT's code returns verdict | status << 32 in one
+ * 64-bit register (vfm_jit_fn, vm/jit.h); taken as a u32 return value
+ * under the C calling convention of both targets (x86-64: eax, ARM64: w0)
+ * that is exactly the verdict, so vfm_execute can jump to it.
+ */
+typedef uint32_t (*vfm_verdict_entry)(const uint8_t *data, uint64_t len,
+				      struct vfm_jit_args *args);
+/* vfm_execute_ex's interpreter entry (counting or not); NULL with the JIT. */
+typedef vfm_error_t (*vfm_ex_entry)(struct vfm_state *vm, const vfm_packet_t *pkt,
+				    vfm_result_t *out);
+
 struct vfm_state {
-	struct vfm_program *prog; /* retained; NULL before a load */
-	uint32_t budget;
+	/* What the execute path reads on every packet comes first. */
+	vfm_verdict_entry run;          /* NULL while no program is attached */
+	vfm_ex_entry run_ex;
+	const struct vfm_icode *icode;  /* prog->icode */
+	uint16_t scratch_zero;          /* prog->scratch_zero */
 	bool use_jit;             /* run prog->jit[] instead of interpreting */
 	bool count_insns;         /* results carry insns (vfm_config_t.no_insns) */
+	uint32_t budget;
+	/* What vfm_execute hands the engine: the same for every packet (no
+	 * timestamp, no wire length), so it is filled once, not per call;
+	 * the engines only read it.  The interpreter finds the VM from it. */
+	struct vfm_jit_args plain_args;
+	struct vfm_program *prog; /* retained; NULL before a load */
 	vfm_error_t last_code;
 	char last_error[sizeof(((vfm_diag_t *)0)->message)];
 	struct vfm_flow_table flow;
-	/* What vfm_execute hands the JIT's code without counting: the same
-	 * for every packet (no timestamp, no wire length), so it is filled
-	 * once, not per call; that code only reads it. */
-	struct vfm_jit_args plain_args;
 };
+
+/* The interpreter's entries for prog (vm/interp.c): verdict-only for
+ * vfm_execute, and for vfm_execute_ex counting instructions or not.  Each
+ * exists in a lean form, for programs without backward jumps, scratch to
+ * zero and opcodes that call out (HASH5, FLOW_*), whose loop saves no
+ * registers, and a full form for every other program. */
+void vfm_interp_entries(const struct vfm_program *prog, bool count,
+			vfm_verdict_entry *run, vfm_ex_entry *run_ex);
 
 #endif
