@@ -21,8 +21,25 @@ const char *kengine_log(void)
 	return kernel_log;
 }
 
-static vfm_error_t load_one(const vfm_program_t *prog, enum vfm_ebpf_target target,
-			    uint32_t offset, const struct kengine_config *cfg, int *fd,
+/* The map description kept in k (plain copy without the refs). */
+static struct vfm_ebpf_map map_of(const struct kengine *k)
+{
+	struct vfm_ebpf_map m;
+	memset(&m, 0, sizeof m);
+	m.kind = (enum vfm_ebpf_map_kind)k->map.kind;
+	m.type = k->map.type;
+	m.key_size = k->map.key_size;
+	m.value_size = k->map.value_size;
+	m.max_entries = k->map.max_entries;
+	memcpy(m.name, k->map.name, sizeof m.name);
+	return m;
+}
+
+/* Compile prog for one target and load it; a program with flow ops gets
+ * the map *map_fd (created here if -1; k remembers its description). */
+static vfm_error_t load_one(struct kengine *k, const vfm_program_t *prog,
+			    enum vfm_ebpf_target target, uint32_t offset,
+			    const struct kengine_config *cfg, int *fd, int *map_fd,
 			    uint32_t *n_insns, enum kengine_stage *stage, vfm_diag_t *diag)
 {
 	struct vfm_ebpf_options opt;
@@ -30,6 +47,7 @@ static vfm_error_t load_one(const vfm_program_t *prog, enum vfm_ebpf_target targ
 	opt.budget = cfg->budget;
 	opt.packet_offset = offset;
 	opt.helper_loads = cfg->helper_loads;
+	opt.flow_capacity = cfg->flow_capacity;
 	struct vfm_ebpf_prog ep;
 	*stage = KENGINE_COMPILE;
 	vfm_error_t err = vfm_compile_ebpf(prog, &opt, &ep, diag);
@@ -38,7 +56,19 @@ static vfm_error_t load_one(const vfm_program_t *prog, enum vfm_ebpf_target targ
 	*stage = KENGINE_KERNEL;
 	if (n_insns)
 		*n_insns = ep.n_insns;
-	err = vfm_ebpf_kernel_load(&ep, fd, kernel_log, sizeof kernel_log, diag);
+	if (ep.n_maps && k) {
+		const struct vfm_ebpf_map *m = &ep.maps[0];
+		k->has_flow = true;
+		k->map = (struct vfm_ebpf_map_desc){m->kind, m->type, m->key_size, m->value_size,
+						    m->max_entries, {0}};
+		memcpy(k->map.name, m->name, sizeof k->map.name);
+		if (*map_fd < 0)
+			err = vfm_ebpf_map_create(m, map_fd, diag);
+		if (err == VFM_OK)
+			err = vfm_ebpf_prog_bind_map(&ep, 0, *map_fd, diag);
+	}
+	if (err == VFM_OK)
+		err = vfm_ebpf_kernel_load(&ep, fd, kernel_log, sizeof kernel_log, diag);
 	vfm_ebpf_prog_free(&ep);
 	return err;
 }
@@ -63,7 +93,7 @@ bool kengine_available(char *why, size_t n)
 	struct kengine_config cfg = {.budget = 0};
 	enum kengine_stage stage;
 	int fd = -1;
-	err = load_one(prog, VFM_EBPF_RAW, 0, &cfg, &fd, NULL, &stage, &diag);
+	err = load_one(NULL, prog, VFM_EBPF_RAW, 0, &cfg, &fd, NULL, NULL, &stage, &diag);
 	vfm_program_release(prog);
 	if (err != VFM_OK) {
 		snprintf(why, n, "%s", diag.message);
@@ -88,18 +118,30 @@ vfm_error_t kengine_load(struct kengine *k, const vfm_program_t *prog,
 			 const struct kengine_config *cfg, enum kengine_stage *stage,
 			 vfm_diag_t *diag)
 {
-	k->fd_raw = k->fd_padded = k->fd_tc = k->fd_xdp = -1;
+	k->fd_raw = k->fd_padded = k->fd_tc = k->fd_xdp = k->fd_sock = -1;
+	for (int m = 0; m < 4; m++)
+		k->map_fd[m] = -1;
+	k->has_flow = false;
 	k->xdp_comparable = true;
 	for (uint32_t i = 0; i < prog->n_insns; i++)
 		if (prog->insns[i].opcode == VFM_OPC_TS || prog->insns[i].opcode == VFM_OPC_WLEN)
 			k->xdp_comparable = false;
-	vfm_error_t err = load_one(prog, VFM_EBPF_RAW, 0, cfg, &k->fd_raw, &k->n_insns, stage, diag);
+	vfm_error_t err = load_one(k, prog, VFM_EBPF_RAW, 0, cfg, &k->fd_raw, &k->map_fd[0],
+				   &k->n_insns, stage, diag);
 	if (err == VFM_OK)
-		err = load_one(prog, VFM_EBPF_RAW, ETH_HEADER, cfg, &k->fd_padded, NULL, stage, diag);
+		err = load_one(k, prog, VFM_EBPF_RAW, ETH_HEADER, cfg, &k->fd_padded, &k->map_fd[0],
+			       NULL, stage, diag);
 	if (err == VFM_OK)
-		err = load_one(prog, VFM_EBPF_TC, ETH_HEADER, cfg, &k->fd_tc, NULL, stage, diag);
+		err = load_one(k, prog, VFM_EBPF_TC, ETH_HEADER, cfg, &k->fd_tc, &k->map_fd[1], NULL,
+			       stage, diag);
 	if (err == VFM_OK)
-		err = load_one(prog, VFM_EBPF_XDP, ETH_HEADER, cfg, &k->fd_xdp, NULL, stage, diag);
+		err = load_one(k, prog, VFM_EBPF_XDP, ETH_HEADER, cfg, &k->fd_xdp, &k->map_fd[2], NULL,
+			       stage, diag);
+	/* The socket filter sees the frame after its Ethernet header under
+	 * TEST_RUN: offset 0 on the padded frame is the packet's byte 0. */
+	if (err == VFM_OK)
+		err = load_one(k, prog, VFM_EBPF_SOCKET, 0, cfg, &k->fd_sock, &k->map_fd[3], NULL,
+			       stage, diag);
 	if (err != VFM_OK)
 		kengine_close(k);
 	return err;
@@ -137,10 +179,13 @@ vfm_error_t kengine_run(const struct kengine *k, const vfm_packet_t *pkt, vfm_re
 	if (err == VFM_OK)
 		err = vfm_ebpf_kernel_run(k->fd_tc, padded, pkt->len + ETH_HEADER, pkt->ts_ns,
 					  wire_padded, &action, &unused, diag);
-	uint32_t xdp_action = 0;
+	uint32_t xdp_action = 0, sock_ret = 0;
 	if (err == VFM_OK && k->xdp_comparable)
 		err = vfm_ebpf_kernel_run_xdp(k->fd_xdp, padded, pkt->len + ETH_HEADER, &xdp_action,
 					      diag);
+	if (err == VFM_OK && k->xdp_comparable)
+		err = vfm_ebpf_kernel_run(k->fd_sock, padded, pkt->len + ETH_HEADER, 0, 0, &sock_ret,
+					  &unused, diag);
 	free(padded);
 	if (err != VFM_OK)
 		return err;
@@ -156,7 +201,91 @@ vfm_error_t kengine_run(const struct kengine *k, const vfm_packet_t *pkt, vfm_re
 		return vfm_diag_set(diag, VFM_EINVAL, -1, 0,
 				    "XDP program returned %u, expected %u for verdict %u", xdp_action, want,
 				    ret);
+	if (k->xdp_comparable && sock_ret != ret)
+		return vfm_diag_set(diag, VFM_EINVAL, -1, 0,
+				    "socket filter returned %u, expected the verdict %u", sock_ret, ret);
 	return VFM_OK;
+}
+
+/* A flow table as a list, in vfm_flow_foreach order. */
+struct flow_list {
+	uint64_t (*kv)[2];
+	size_t n, cap;
+};
+
+static int flow_collect(uint64_t key, uint64_t value, void *arg)
+{
+	struct flow_list *l = arg;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		uint64_t(*p)[2] = realloc(l->kv, cap * sizeof *p);
+		if (!p)
+			return 1;
+		l->kv = p;
+		l->cap = cap;
+	}
+	l->kv[l->n][0] = key;
+	l->kv[l->n][1] = value;
+	l->n++;
+	return 0;
+}
+
+static const char *const map_user[4] = {"raw/padded", "tc", "XDP", "socket filter"};
+
+vfm_error_t kengine_flow_check(const struct kengine *k, const vfm_state_t *vm, vfm_diag_t *diag)
+{
+	if (!k->has_flow)
+		return VFM_OK;
+	struct flow_list want = {0};
+	vfm_flow_foreach(vm, flow_collect, &want);
+	vfm_flow_stats_t ws;
+	vfm_error_t err = vfm_flow_stats(vm, &ws);
+	struct vfm_ebpf_map m = map_of(k);
+	for (int u = 0; u < 4 && err == VFM_OK; u++) {
+		/* XDP and the socket filter run only programs they agree on. */
+		if (k->map_fd[u] < 0 || (u >= 2 && !k->xdp_comparable))
+			continue;
+		struct flow_list got = {0};
+		vfm_flow_stats_t gs;
+		err = vfm_ebpf_flow_read(k->map_fd[u], &m, flow_collect, &got, &gs, diag);
+		if (err == VFM_OK && got.n != want.n)
+			err = vfm_diag_set(diag, VFM_EINVAL, -1, 0,
+					   "%s flow map holds %zu entries, the interpreter %zu",
+					   map_user[u], got.n, want.n);
+		for (size_t i = 0; err == VFM_OK && i < got.n; i++)
+			if (got.kv[i][0] != want.kv[i][0] || got.kv[i][1] != want.kv[i][1])
+				err = vfm_diag_set(diag, VFM_EINVAL, -1, 0,
+						   "%s flow map entry %zu is %#llx=%#llx, the "
+						   "interpreter's %#llx=%#llx", map_user[u], i,
+						   (unsigned long long)got.kv[i][0],
+						   (unsigned long long)got.kv[i][1],
+						   (unsigned long long)want.kv[i][0],
+						   (unsigned long long)want.kv[i][1]);
+		if (err == VFM_OK && memcmp(&gs, &ws, sizeof gs) != 0)
+			err = vfm_diag_set(diag, VFM_EINVAL, -1, 0,
+					   "%s flow counters (entries %llu hits %llu misses %llu inserts "
+					   "%llu updates %llu evictions %llu) differ from the "
+					   "interpreter's (%llu %llu %llu %llu %llu %llu)", map_user[u],
+					   (unsigned long long)gs.entries, (unsigned long long)gs.hits,
+					   (unsigned long long)gs.misses, (unsigned long long)gs.inserts,
+					   (unsigned long long)gs.updates, (unsigned long long)gs.evictions,
+					   (unsigned long long)ws.entries, (unsigned long long)ws.hits,
+					   (unsigned long long)ws.misses, (unsigned long long)ws.inserts,
+					   (unsigned long long)ws.updates, (unsigned long long)ws.evictions);
+		free(got.kv);
+	}
+	free(want.kv);
+	return err;
+}
+
+vfm_error_t kengine_flow_clear(const struct kengine *k, vfm_diag_t *diag)
+{
+	struct vfm_ebpf_map m = map_of(k);
+	vfm_error_t err = VFM_OK;
+	for (int u = 0; u < 4 && err == VFM_OK; u++)
+		if (k->has_flow && k->map_fd[u] >= 0)
+			err = vfm_ebpf_flow_clear(k->map_fd[u], &m, diag);
+	return err;
 }
 
 void kengine_close(struct kengine *k)
@@ -165,5 +294,10 @@ void kengine_close(struct kengine *k)
 	vfm_ebpf_kernel_close(k->fd_padded);
 	vfm_ebpf_kernel_close(k->fd_tc);
 	vfm_ebpf_kernel_close(k->fd_xdp);
-	k->fd_raw = k->fd_padded = k->fd_tc = k->fd_xdp = -1;
+	vfm_ebpf_kernel_close(k->fd_sock);
+	for (int m = 0; m < 4; m++) {
+		vfm_ebpf_kernel_close(k->map_fd[m]);
+		k->map_fd[m] = -1;
+	}
+	k->fd_raw = k->fd_padded = k->fd_tc = k->fd_xdp = k->fd_sock = -1;
 }

@@ -11,6 +11,15 @@
  * TC_ACT_OK / TC_ACT_SHOT must agree with the raw verdict on every packet;
  * likewise the XDP program's XDP_PASS / XDP_DROP (offset 14), unless the
  * program reads TS or WLEN, which XDP defines differently (docs/EBPF.md).
+ * and the socket filter's return value (run on the same padded frame:
+ * TEST_RUN of a SOCKET_FILTER program starts the packet after the
+ * Ethernet header, docs/EBPF.md) must equal the raw verdict, under the
+ * same condition.
+ *
+ * Flow table: each program that uses it gets its own BPF map, except the
+ * raw and padded programs, which share one (a packet runs on one of
+ * them): after the same packets each map must hold the interpreter's
+ * entries and counters (kengine_flow_check).
  * The kernel does not count instructions: results have insns = 0.
  */
 #ifndef VFM_TESTKIT_KENGINE_H
@@ -24,6 +33,7 @@
 struct kengine_config {
 	uint32_t budget;   /* backward jumps per packet */
 	bool helper_loads; /* every packet read through bpf_skb_load_bytes */
+	uint32_t flow_capacity; /* as vfm_config_t.flow_capacity (0 = default) */
 };
 
 enum kengine_stage {
@@ -36,8 +46,17 @@ struct kengine {
 	int fd_padded; /* packet offset 14, raw verdict */
 	int fd_tc;     /* packet offset 14, tc actions */
 	int fd_xdp;    /* packet offset 14, XDP actions */
-	bool xdp_comparable; /* no TS or WLEN: XDP must agree */
+	int fd_sock;   /* socket filter, offset 0 after the kernel's Ethernet pull */
+	bool xdp_comparable; /* no TS or WLEN: XDP and the socket filter must agree */
 	uint32_t n_insns; /* eBPF instructions of the raw program */
+	/* Flow maps (-1: the program has no flow ops): raw+padded, tc, XDP,
+	 * socket filter; and their description. */
+	int map_fd[4];
+	bool has_flow;
+	struct vfm_ebpf_map_desc {
+		uint32_t kind, type, key_size, value_size, max_entries;
+		char name[16];
+	} map;
 };
 
 /* Can this process load and run eBPF?  If not, why (for skip messages). */
@@ -56,6 +75,13 @@ vfm_error_t kengine_load(struct kengine *k, const vfm_program_t *prog,
 #define KENGINE_MAX_LEN 3000
 vfm_error_t kengine_run(const struct kengine *k, const vfm_packet_t *pkt, vfm_result_t *r,
 			vfm_diag_t *diag);
+
+/* Every flow map of k (those whose program ran) against vm's table:
+ * the same entries in vfm_flow_foreach order and the same counters.
+ * VFM_EINVAL with the first difference; VFM_OK if k has no flow map. */
+vfm_error_t kengine_flow_check(const struct kengine *k, const vfm_state_t *vm, vfm_diag_t *diag);
+/* Empty every flow map (between independent packet sequences). */
+vfm_error_t kengine_flow_clear(const struct kengine *k, vfm_diag_t *diag);
 
 void kengine_close(struct kengine *k);
 
