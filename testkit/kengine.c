@@ -73,6 +73,46 @@ static vfm_error_t load_one(struct kengine *k, const vfm_program_t *prog,
 	return err;
 }
 
+int kengine_socket_skips(vfm_diag_t *diag)
+{
+	static int cached = -1;
+	if (cached >= 0)
+		return cached;
+	/* LEN; RET as a socket filter on a 20-byte frame: 20 or 6. */
+	vfm_diag_t d;
+	uint8_t *file;
+	size_t len;
+	static const char src[] = "LEN\nRET\n";
+	if (!diag)
+		diag = &d;
+	if (vfm_assemble(src, sizeof src - 1, "probe", 0, &file, &len, diag) != VFM_OK)
+		return -1;
+	vfm_program_t *prog;
+	vfm_error_t err = vfm_program_create(file, len, &prog, diag);
+	free(file);
+	if (err != VFM_OK)
+		return -1;
+	struct kengine_config cfg = {.budget = 0};
+	enum kengine_stage stage;
+	int fd = -1;
+	err = load_one(NULL, prog, VFM_EBPF_SOCKET, 0, &cfg, &fd, NULL, NULL, &stage, diag);
+	vfm_program_release(prog);
+	if (err != VFM_OK)
+		return -1;
+	uint8_t pkt[20] = {0};
+	uint32_t ret, cb0;
+	err = vfm_ebpf_kernel_run(fd, pkt, sizeof pkt, 0, 0, &ret, &cb0, diag);
+	vfm_ebpf_kernel_close(fd);
+	if (err != VFM_OK)
+		return -1;
+	if (ret != sizeof pkt && ret != sizeof pkt - ETH_HEADER) {
+		vfm_diag_set(diag, VFM_EINVAL, -1, 0, "socket filter saw %u of 20 bytes", ret);
+		return -1;
+	}
+	cached = (int)(sizeof pkt - ret);
+	return cached;
+}
+
 bool kengine_available(char *why, size_t n)
 {
 	vfm_diag_t diag;
@@ -131,6 +171,12 @@ vfm_error_t kengine_load(struct kengine *k, const vfm_program_t *prog,
 	if (err == VFM_OK)
 		err = load_one(k, prog, VFM_EBPF_RAW, ETH_HEADER, cfg, &k->fd_padded, &k->map_fd[0],
 			       NULL, stage, diag);
+	if (cfg->raw_only) {
+		k->xdp_comparable = false;
+		if (err != VFM_OK)
+			kengine_close(k);
+		return err;
+	}
 	if (err == VFM_OK)
 		err = load_one(k, prog, VFM_EBPF_TC, ETH_HEADER, cfg, &k->fd_tc, &k->map_fd[1], NULL,
 			       stage, diag);
@@ -138,10 +184,15 @@ vfm_error_t kengine_load(struct kengine *k, const vfm_program_t *prog,
 		err = load_one(k, prog, VFM_EBPF_XDP, ETH_HEADER, cfg, &k->fd_xdp, &k->map_fd[2], NULL,
 			       stage, diag);
 	/* The socket filter sees the frame after its Ethernet header under
-	 * TEST_RUN: offset 0 on the padded frame is the packet's byte 0. */
+	 * TEST_RUN on this kernel (6.18): then offset 0 on the padded frame
+	 * is the packet's byte 0; a kernel that shows the whole frame gets
+	 * offset 14. */
+	int skips = err == VFM_OK ? kengine_socket_skips(diag) : 0;
+	if (err == VFM_OK && skips < 0)
+		err = VFM_EUNSUPPORTED;
 	if (err == VFM_OK)
-		err = load_one(k, prog, VFM_EBPF_SOCKET, 0, cfg, &k->fd_sock, &k->map_fd[3], NULL,
-			       stage, diag);
+		err = load_one(k, prog, VFM_EBPF_SOCKET, (uint32_t)(ETH_HEADER - skips), cfg,
+			       &k->fd_sock, &k->map_fd[3], NULL, stage, diag);
 	if (err != VFM_OK)
 		kengine_close(k);
 	return err;
@@ -164,7 +215,7 @@ vfm_error_t kengine_run(const struct kengine *k, const vfm_packet_t *pkt, vfm_re
 	if (pkt->len)
 		memcpy(padded + ETH_HEADER, pkt->data, pkt->len);
 	uint32_t wire_padded = pkt->wire_len ? pkt->wire_len + ETH_HEADER : 0;
-	uint32_t ret, status, action, unused;
+	uint32_t ret = 0, status = 0, action = 0, unused;
 	vfm_error_t err;
 	err = VFM_EINVAL;
 	if (pkt->len >= ETH_HEADER)
@@ -176,7 +227,8 @@ vfm_error_t kengine_run(const struct kengine *k, const vfm_packet_t *pkt, vfm_re
 	if (err == VFM_EINVAL)
 		err = vfm_ebpf_kernel_run(k->fd_padded, padded, pkt->len + ETH_HEADER, pkt->ts_ns,
 					  wire_padded, &ret, &status, diag);
-	if (err == VFM_OK)
+	bool tc = k->fd_tc >= 0;
+	if (err == VFM_OK && tc)
 		err = vfm_ebpf_kernel_run(k->fd_tc, padded, pkt->len + ETH_HEADER, pkt->ts_ns,
 					  wire_padded, &action, &unused, diag);
 	uint32_t xdp_action = 0, sock_ret = 0;
@@ -193,7 +245,7 @@ vfm_error_t kengine_run(const struct kengine *k, const vfm_packet_t *pkt, vfm_re
 	r->status = (vfm_status_t)status;
 	r->insns = 0;
 	uint32_t want = ret ? TC_ACT_OK : TC_ACT_SHOT;
-	if (action != want)
+	if (tc && action != want)
 		return vfm_diag_set(diag, VFM_EINVAL, -1, 0,
 				    "tc program returned %u, expected %u for verdict %u", action, want, ret);
 	want = ret ? XDP_PASS : XDP_DROP;
@@ -300,4 +352,69 @@ void kengine_close(struct kengine *k)
 		k->map_fd[m] = -1;
 	}
 	k->fd_raw = k->fd_padded = k->fd_tc = k->fd_xdp = k->fd_sock = -1;
+}
+
+void kengine_diff(const vfm_program_t *prog, const struct kengine_config *cfg,
+		  const vfm_packet_t *pkts, size_t n, struct kengine_diff *out)
+{
+	memset(out, 0, sizeof *out);
+	struct kengine k;
+	enum kengine_stage stage;
+	out->err = kengine_load(&k, prog, cfg, &stage, &out->diag);
+	if (out->err != VFM_OK) {
+		out->outcome = stage == KENGINE_COMPILE   ? KENGINE_COMPILE_REFUSED
+			       : out->err == VFM_EVERIFY ? KENGINE_KERNEL_REFUSED
+							 : KENGINE_FAILED;
+		return;
+	}
+	vfm_config_t vcfg = {.budget = cfg->budget, .budget_set = 1, .no_insns = 1,
+			     .flow_capacity = cfg->flow_capacity};
+	vfm_state_t *vm = vfm_create_with(&vcfg, &out->diag);
+	if (!vm || vfm_attach_program(vm, (vfm_program_t *)prog) != VFM_OK) {
+		out->outcome = KENGINE_FAILED;
+		if (vm)
+			vfm_diag_set(&out->diag, VFM_EINVAL, -1, 0, "attach: %s", vfm_last_error(vm));
+		vfm_destroy(vm);
+		kengine_close(&k);
+		return;
+	}
+	out->outcome = KENGINE_SAME;
+	for (size_t i = 0; i < n && out->outcome == KENGINE_SAME; i++) {
+		vfm_result_t ri, rk;
+		vfm_diag_t d;
+		vfm_error_t e = kengine_run(&k, &pkts[i], &rk, &d);
+		if (e == VFM_EUNSUPPORTED && pkts[i].len > KENGINE_MAX_LEN) {
+			out->skipped++; /* neither engine runs it: tables stay equal */
+			continue;
+		}
+		if (vfm_execute_ex(vm, &pkts[i], &ri) != VFM_OK) {
+			out->outcome = KENGINE_FAILED;
+			vfm_diag_set(&out->diag, VFM_EINVAL, -1, 0, "interpreter: %s", vfm_last_error(vm));
+			break;
+		}
+		if (e != VFM_OK) {
+			out->outcome = e == VFM_EINVAL ? KENGINE_MISMATCH : KENGINE_FAILED;
+			vfm_diag_set(&out->diag, e, -1, 0, "packet %zu (%u bytes): %s", i, pkts[i].len,
+				     d.message);
+			break;
+		}
+		out->packets++;
+		out->statuses[ri.status]++;
+		if (ri.verdict != rk.verdict || ri.status != rk.status) {
+			out->outcome = KENGINE_MISMATCH;
+			vfm_diag_set(&out->diag, VFM_EINVAL, -1, 0,
+				     "packet %zu (%u bytes): interpreter %u/%s, kernel %u/%s", i,
+				     pkts[i].len, ri.verdict, vfm_status_name(ri.status), rk.verdict,
+				     vfm_status_name(rk.status));
+		}
+	}
+	if (out->outcome == KENGINE_SAME) {
+		vfm_flow_stats_t st;
+		if (vfm_flow_stats(vm, &st) == VFM_OK)
+			out->flow_entries = (uint32_t)st.entries;
+		if (kengine_flow_check(&k, vm, &out->diag) != VFM_OK)
+			out->outcome = KENGINE_MISMATCH;
+	}
+	vfm_destroy(vm);
+	kengine_close(&k);
 }

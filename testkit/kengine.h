@@ -34,6 +34,10 @@ struct kengine_config {
 	uint32_t budget;   /* backward jumps per packet */
 	bool helper_loads; /* every packet read through bpf_skb_load_bytes */
 	uint32_t flow_capacity; /* as vfm_config_t.flow_capacity (0 = default) */
+	/* Load only the raw-verdict programs (offset 0 and 14), not the tc,
+	 * XDP and socket ones: a quarter of the kernel verifier's time, for
+	 * long campaigns. */
+	bool raw_only;
 };
 
 enum kengine_stage {
@@ -58,6 +62,11 @@ struct kengine {
 		char name[16];
 	} map;
 };
+
+/* How many bytes of a frame BPF_PROG_TEST_RUN hides from a SOCKET_FILTER
+ * program (14: it starts at the IP header, as on 6.18; 0: the whole
+ * frame), probed once; -1 if the probe failed (diag says why). */
+int kengine_socket_skips(vfm_diag_t *diag);
 
 /* Can this process load and run eBPF?  If not, why (for skip messages). */
 bool kengine_available(char *why, size_t n);
@@ -84,6 +93,27 @@ vfm_error_t kengine_flow_check(const struct kengine *k, const vfm_state_t *vm, v
 vfm_error_t kengine_flow_clear(const struct kengine *k, vfm_diag_t *diag);
 
 void kengine_close(struct kengine *k);
+
+/* One program on the kernel and the interpreter (same budget and flow
+ * capacity): every packet's verdict and status, then the flow tables. */
+enum kengine_outcome {
+	KENGINE_SAME,           /* loaded, and equal on every packet and table */
+	KENGINE_COMPILE_REFUSED, /* vfm_compile_ebpf refused it (diag) */
+	KENGINE_KERNEL_REFUSED, /* the kernel verifier refused it (kengine_log) */
+	KENGINE_MISMATCH,       /* a difference (diag says where) */
+	KENGINE_FAILED,         /* bpf() or the harness failed (diag) */
+};
+struct kengine_diff {
+	enum kengine_outcome outcome;
+	vfm_error_t err;      /* the refusal's code */
+	uint32_t packets;     /* packets compared */
+	uint32_t skipped;     /* packets TEST_RUN cannot take */
+	uint32_t statuses[VFM_STATUS_COUNT];
+	uint32_t flow_entries; /* interpreter's entries at the end */
+	vfm_diag_t diag;
+};
+void kengine_diff(const vfm_program_t *prog, const struct kengine_config *cfg,
+		  const vfm_packet_t *pkts, size_t n, struct kengine_diff *out);
 
 /* The kernel verifier's log of the last refused load ("" if none). */
 const char *kengine_log(void);
