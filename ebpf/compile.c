@@ -65,6 +65,7 @@ struct ecx {
 	int16_t len_off, budget_off, buf_off, scratch_off, slot_off;
 	int16_t flow_key_off, stats_off; /* flow ops: map key, counters pointer */
 	bool uses_flow, uses_hash5;
+	unsigned scratch_words;          /* M[0 .. scratch_words-1] in the frame */
 	uint32_t set_mask, n_sets;       /* flow table: sets - 1, sets */
 	uint32_t hash5_label, subprog_start;
 	uint32_t *map_refs;              /* LD_IMM64 slots of the flow map */
@@ -1006,7 +1007,11 @@ static bool plan_frame(struct ecx *c)
 			continue;
 		uint8_t op = prog->insns[i].opcode, cls = vfm_opinfo[op].cls;
 		loads |= cls == VFM_CLASS_LOAD || cls == VFM_CLASS_LOADX;
-		scratch |= op == VFM_OPC_LDM || op == VFM_OPC_STM;
+		if (op == VFM_OPC_LDM || op == VFM_OPC_STM) {
+			scratch = true;
+			if (prog->insns[i].aux + 1u > c->scratch_words)
+				c->scratch_words = prog->insns[i].aux + 1u;
+		}
 		c->uses_flow |= op == VFM_OPC_FLOW_LOAD || op == VFM_OPC_FLOW_STORE;
 		c->uses_hash5 |= op == VFM_OPC_HASH5;
 	}
@@ -1026,7 +1031,7 @@ static bool plan_frame(struct ecx *c)
 	}
 	if (scratch) {
 		c->scratch_off = (int16_t)-(int)(used + 8); /* M[i] at scratch_off - 8i */
-		used += 8 * VFM_SCRATCH_WORDS;
+		used += 8 * c->scratch_words; /* M[0] .. the highest index used */
 	}
 	c->slot_off = (int16_t)-(int)(used + 8);
 	unsigned max_depth = vfm_facts_max_depth(prog);
@@ -1074,7 +1079,7 @@ static void emit_prologue(struct ecx *c)
 		emit(c, ebpf_stx_mem(BPF_DW, R10, R1, c->budget_off));
 	}
 	if (vfm_facts_reads_scratch(c->prog))
-		for (int w = 0; w < VFM_SCRATCH_WORDS; w++)
+		for (unsigned w = 0; w < c->scratch_words; w++)
 			emit(c, ebpf_st_mem(BPF_DW, R10, (int16_t)(c->scratch_off - 8 * w), 0));
 	if (c->uses_flow) { /* the counters' address, once per packet */
 		emit(c, ebpf_mov32_imm(R1, c->n_sets));
@@ -1207,6 +1212,16 @@ vfm_error_t vfm_compile_ebpf(const struct vfm_program *prog, const struct vfm_eb
 		out->subprog_start[0] = c.subprog_start;
 		out->n_subprogs = 1;
 	}
+	out->vfm_pc = malloc((n + 1) * sizeof *out->vfm_pc);
+	if (!out->vfm_pc) {
+		free(out->maps ? out->maps->refs : NULL);
+		free(out->maps);
+		ecx_free(&c);
+		memset(out, 0, sizeof *out);
+		return vfm_diag_set(diag, VFM_ENOMEM, -1, 0, "out of memory");
+	}
+	for (uint32_t i = 0; i < n; i++)
+		out->vfm_pc[i] = prog->pc_of[i];
 	c.vfm_start[n] = c.n;
 	out->insns = c.code;
 	out->n_insns = c.n;
@@ -1230,6 +1245,7 @@ void vfm_ebpf_prog_free(struct vfm_ebpf_prog *p)
 		return;
 	free(p->insns);
 	free(p->vfm_start);
+	free(p->vfm_pc);
 	for (uint32_t m = 0; p->maps && m < p->n_maps; m++)
 		free(p->maps[m].refs);
 	free(p->maps);

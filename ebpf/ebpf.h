@@ -107,6 +107,8 @@ struct vfm_ebpf_prog {
 	uint32_t *vfm_start; /* per VFM instruction: its first eBPF slot, or
 				UINT32_MAX if it has no code (unreachable) */
 	uint32_t n_vfm;
+	uint32_t *vfm_pc;    /* per VFM instruction: its pc (code byte offset),
+				for naming the pc of a kernel refusal */
 	uint32_t stack_bytes; /* BPF stack frame used */
 	uint32_t prog_type;   /* enum bpf_prog_type to load it as */
 	uint32_t prog_flags;  /* BPF_PROG_LOAD prog_flags (XDP: BPF_F_XDP_HAS_FRAGS) */
@@ -145,8 +147,10 @@ int vfm_ebpf_format_insn(const struct bpf_insn *insns, uint32_t n_insns, uint32_
 /* ---- the kernel (ebpf/kernel.c, Linux) ---------------------------------- */
 
 /* Load into the kernel (as p->prog_type).  On success *fd is the
- * program.  If the kernel's verifier refuses it, VFM_EVERIFY with the
- * log's last lines in diag and the whole log (as much as fits) in log,
+ * program.  If the kernel's verifier refuses it, VFM_EVERIFY (VFM_ETOOBIG
+ * for a documented kernel limit: complexity, jump sequence, stack) with
+ * a message naming the limit and the VFM pc whose code the kernel was at,
+ * then the log's last line, in diag, and the whole log (as much as fits) in log,
  * if given (NULL: a temporary one); VFM_EUNSUPPORTED if bpf() itself is
  * refused (no privilege, no syscall): callers skip then. */
 vfm_error_t vfm_ebpf_kernel_load(const struct vfm_ebpf_prog *p, int *fd, char *log,

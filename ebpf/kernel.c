@@ -35,6 +35,91 @@ static bool refused_outright(int e)
 /* Log buffer when the caller gives none: enough for the last lines. */
 #define DEFAULT_LOG_SIZE (256u << 10)
 
+/* The documented kernel limits a refusal can name (docs/EBPF.md). */
+static const struct {
+	const char *needle, *limit;
+} kernel_limits[] = {
+	{"BPF program is too large",
+	 "the kernel verifier's complexity limit (1,000,000 processed instructions, "
+	 "BPF_COMPLEXITY_LIMIT_INSNS)"},
+	{"jumps is too complex",
+	 "the kernel verifier's jump-sequence limit (8192 jumps on one path, "
+	 "BPF_COMPLEXITY_LIMIT_JMP_SEQ)"},
+	{"combined stack size", "the kernel's 512-byte stack over all call frames (MAX_BPF_STACK)"},
+	{"stack depth", "the kernel's 512-byte stack (MAX_BPF_STACK)"},
+};
+
+/* The eBPF slot the verifier was at: the last "N: (" line of the log. */
+static long last_slot(const char *log, size_t len)
+{
+	long slot = -1;
+	for (size_t i = 0; i < len; i++) {
+		if (i && log[i - 1] != '\n')
+			continue;
+		char *end;
+		long v = strtol(log + i, &end, 10);
+		if (end != log + i && end[0] == ':' && end[1] == ' ' && end[2] == '(')
+			slot = v;
+	}
+	return slot;
+}
+
+/* A refusal as a message naming the limit (if a documented one) and the
+ * VFM pc whose code the kernel verifier was at, then its last line. */
+static vfm_error_t explain_refusal(const struct vfm_ebpf_prog *p, const char *log,
+				   uint32_t log_size, int e, vfm_diag_t *diag)
+{
+	size_t len = strnlen(log, log_size);
+	const char *limit = NULL;
+	for (size_t k = 0; k < sizeof kernel_limits / sizeof kernel_limits[0] && !limit; k++)
+		if (strstr(log, kernel_limits[k].needle))
+			limit = kernel_limits[k].limit;
+	/* The last non-empty line says why. */
+	char last[200] = "(no log)";
+	size_t end = len;
+	while (end && (log[end - 1] == '\n' || log[end - 1] == ' '))
+		end--;
+	size_t start = end;
+	while (start && log[start - 1] != '\n')
+		start--;
+	if (end > start)
+		snprintf(last, sizeof last, "%.*s", (int)(end - start), log + start);
+	/* processed-insns summary lines are less telling than the one before */
+	if (!strncmp(last, "processed ", 10) && start) {
+		size_t e2 = start - 1, s2 = e2;
+		while (s2 && log[s2 - 1] != '\n')
+			s2--;
+		if (e2 > s2)
+			snprintf(last, sizeof last, "%.*s", (int)(e2 - s2), log + s2);
+	}
+	char where[96] = "";
+	long slot = last_slot(log, len);
+	if (slot >= 0 && p->vfm_start && p->vfm_pc) {
+		if (p->n_subprogs && (uint32_t)slot >= p->subprog_start[0]) {
+			snprintf(where, sizeof where, " in the HASH5 subprogram (eBPF insn %ld)", slot);
+		} else {
+			uint32_t best = UINT32_MAX;
+			for (uint32_t i = 0; i < p->n_vfm; i++)
+				if (p->vfm_start[i] != UINT32_MAX && p->vfm_start[i] <= (uint32_t)slot)
+					best = i;
+			if (best != UINT32_MAX)
+				snprintf(where, sizeof where, " at pc %u (eBPF insn %ld)",
+					 p->vfm_pc[best], slot);
+		}
+	}
+	int64_t pc = -1;
+	if (where[0] == ' ' && where[1] == 'a') {
+		unsigned v;
+		if (sscanf(where, " at pc %u", &v) == 1)
+			pc = v;
+	}
+	if (limit)
+		return vfm_diag_set(diag, VFM_ETOOBIG, pc, 0, "kernel verifier: over %s%s: %s", limit,
+				    where, last);
+	return vfm_diag_set(diag, VFM_EVERIFY, pc, 0, "kernel verifier refused the program (%s)%s: %s",
+			    strerror(e), where, last);
+}
+
 static vfm_error_t load_with_log(const struct vfm_ebpf_prog *p, int *fd, char *log,
 				 uint32_t log_size, vfm_diag_t *diag)
 {
@@ -67,17 +152,7 @@ static vfm_error_t load_with_log(const struct vfm_ebpf_prog *p, int *fd, char *l
 		return vfm_diag_set(diag, VFM_EUNSUPPORTED, -1, 0,
 				    "bpf(BPF_PROG_LOAD) refused: %s (needs root or CAP_BPF + CAP_NET_ADMIN)",
 				    strerror(e));
-	/* The last lines of the log say why. */
-	size_t len = strnlen(log, log_size);
-	const char *tail = log;
-	if (len > 240) {
-		tail = log + len - 240;
-		const char *nl = strchr(tail, '\n');
-		if (nl && nl[1])
-			tail = nl + 1;
-	}
-	return vfm_diag_set(diag, VFM_EVERIFY, -1, 0, "kernel verifier refused the program (%s): %s",
-			    strerror(e), tail[0] ? tail : "(no log)");
+	return explain_refusal(p, log, log_size, e, diag);
 }
 
 vfm_error_t vfm_ebpf_kernel_load(const struct vfm_ebpf_prog *p, int *fd, char *log,

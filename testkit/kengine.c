@@ -363,7 +363,8 @@ void kengine_diff(const vfm_program_t *prog, const struct kengine_config *cfg,
 	out->err = kengine_load(&k, prog, cfg, &stage, &out->diag);
 	if (out->err != VFM_OK) {
 		out->outcome = stage == KENGINE_COMPILE   ? KENGINE_COMPILE_REFUSED
-			       : out->err == VFM_EVERIFY ? KENGINE_KERNEL_REFUSED
+			       : out->err == VFM_EVERIFY || out->err == VFM_ETOOBIG
+				       ? KENGINE_KERNEL_REFUSED
 							 : KENGINE_FAILED;
 		return;
 	}

@@ -191,7 +191,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		free(src);
-		if ((p + 1) % 1000 == 0) {
+		if ((p + 1) % 250 == 0) {
 			printf("... %u programs, %u equal, %ld s\n", p + 1, n_same, (long)(time(NULL) - t0));
 			fflush(stdout);
 		}

@@ -98,6 +98,37 @@ static void test_compiler_refusals(void **state)
 	vfm_program_release(prog);
 }
 
+/* A kernel refusal for a documented limit names the limit and the VFM pc
+ * (a loop the budget ends: the kernel's verifier walks all 65536
+ * iterations, past its 1M processed instructions). */
+static void test_kernel_limit_message(void **state)
+{
+	(void)state;
+	require_kernel();
+	char src[512], *p = src;
+	p += sprintf(p, "loop:\nLEN\nPUSH 100000\nJGT out\n");
+	for (int i = 0; i < 12; i++)
+		p += sprintf(p, "PUSH %d\nSTM 1\n", i);
+	sprintf(p, "JMP loop\nout:\nRET 1\n");
+	vfm_program_t *prog = program_from_asm(src);
+	struct vfm_ebpf_options opt;
+	vfm_ebpf_options_init(&opt, VFM_EBPF_RAW);
+	struct vfm_ebpf_prog ep;
+	vfm_diag_t diag;
+	assert_int_equal(vfm_compile_ebpf(prog, &opt, &ep, &diag), VFM_OK);
+	int fd;
+	vfm_error_t err = vfm_ebpf_kernel_load(&ep, &fd, NULL, 0, &diag);
+	if (err == VFM_OK)
+		vfm_ebpf_kernel_close(fd);
+	print_message("kernel refusal: %s\n", diag.message);
+	assert_int_equal(err, VFM_ETOOBIG);
+	assert_non_null(strstr(diag.message, "BPF_COMPLEXITY_LIMIT"));
+	assert_non_null(strstr(diag.message, " at pc "));
+	assert_true(diag.pc >= 0);
+	vfm_ebpf_prog_free(&ep);
+	vfm_program_release(prog);
+}
+
 /* The map description an ELF writer and the loader use: each ref is an
  * LD_IMM64 of the map (BPF_PSEUDO_MAP_FD); binding fills in the fd; a
  * program whose map is not bound is refused before bpf(). */
@@ -452,6 +483,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_compiler_refusals),
 		cmocka_unit_test(test_flow_map_description),
+		cmocka_unit_test(test_kernel_limit_message),
 		cmocka_unit_test(test_xdp_jumbo_frames),
 		cmocka_unit_test(test_socket_filter),
 		cmocka_unit_test(test_vfm_compile_tool),
