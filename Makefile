@@ -549,3 +549,13 @@ check: man-check install-check
 endif
 
 -include $(shell find $(BUILD)/pic -name '*.d' 2>/dev/null)
+# The kernel verifier campaign (tests/ebpf_campaign.c, docs/EBPF.md):
+# `make ebpf-campaign [COUNT=N]` (needs root for bpf()); `make check`
+# builds it and runs the few hundred programs of tests/test_ebpf.c.
+.PHONY: ebpf-campaign
+check: $(BUILD)/tests/ebpf_campaign
+$(BUILD)/obj/tests/ebpf_campaign.o: tests/ebpf_campaign.c
+	@mkdir -p $(dir $@)
+	$(CC) $(LEAF_CFLAGS) -c $< -o $@
+ebpf-campaign: $(BUILD)/tests/ebpf_campaign
+	$(BUILD)/tests/ebpf_campaign --count $(or $(COUNT),10000)

@@ -42,7 +42,13 @@ enum exit_label {
 struct fixup {
 	uint32_t at;    /* slot of the branch */
 	uint32_t label;
+	bool call;      /* a BPF-to-BPF call: the distance goes in imm, not off */
 };
+
+/* Frame of the HASH5 subprogram: the IP header (40 bytes) and the ports. */
+#define H5_HDR_OFF (-48)
+#define H5_PORTS_OFF (-56)
+#define H5_FRAME 64u /* rounded as the kernel rounds frames (32 bytes) */
 
 struct ecx {
 	const struct vfm_program *prog;
@@ -57,6 +63,13 @@ struct ecx {
 	bool exit_used[N_EXITS];
 	/* BPF stack frame: offsets from R10 (negative). */
 	int16_t len_off, budget_off, buf_off, scratch_off, slot_off;
+	int16_t flow_key_off, stats_off; /* flow ops: map key, counters pointer */
+	bool uses_flow, uses_hash5;
+	unsigned scratch_words;          /* M[0 .. scratch_words-1] in the frame */
+	uint32_t set_mask, n_sets;       /* flow table: sets - 1, sets */
+	uint32_t hash5_label, subprog_start;
+	uint32_t *map_refs;              /* LD_IMM64 slots of the flow map */
+	uint32_t n_map_refs, cap_map_refs;
 	uint32_t frame;
 	uint32_t cur; /* VFM instruction being compiled */
 	vfm_error_t err;
@@ -149,8 +162,16 @@ static void emit_branch(struct ecx *c, struct bpf_insn in, uint32_t label)
 		c->fix = p;
 		c->cap_fix = cap;
 	}
-	c->fix[c->n_fix++] = (struct fixup){c->n, label};
+	c->fix[c->n_fix++] = (struct fixup){c->n, label, false};
 	emit(c, in);
+}
+
+/* A call (its imm patched later) of the subprogram at `label`. */
+static void emit_call_label(struct ecx *c, uint32_t label)
+{
+	emit_branch(c, ebpf_call_local(0), label);
+	if (c->err == VFM_OK)
+		c->fix[c->n_fix - 1].call = true;
 }
 
 static void resolve_fixups(struct ecx *c)
@@ -161,6 +182,8 @@ static void resolve_fixups(struct ecx *c)
 		int64_t d = (int64_t)to - ((int64_t)f->at + 1);
 		if (to == UINT32_MAX) {
 			fail(c, VFM_EINVAL, "internal error: branch to an unbound label");
+		} else if (f->call) {
+			c->code[f->at].imm = (int32_t)d;
 		} else if (d < INT16_MIN || d > INT16_MAX) {
 			/* Report the VFM instruction the branch belongs to. */
 			uint32_t i = 0;
@@ -249,6 +272,24 @@ static bool is_xdp(const struct ecx *c)
 	return c->opt->target == VFM_EBPF_XDP;
 }
 
+static bool is_socket(const struct ecx *c)
+{
+	return c->opt->target == VFM_EBPF_SOCKET;
+}
+
+/* Socket filters have no direct packet access: every read is a helper. */
+static bool helper_only(const struct ecx *c)
+{
+	return c->opt->helper_loads || is_socket(c);
+}
+
+/* bpf_skb_load_bytes or bpf_xdp_load_bytes (ctx, offset, to, len): the
+ * bytes at any offset below the packet's whole length, fragments too. */
+static int32_t load_bytes_helper(const struct ecx *c)
+{
+	return is_xdp(c) ? BPF_FUNC_xdp_load_bytes : BPF_FUNC_skb_load_bytes;
+}
+
 /* Context fields of the packet's start and end (u32 loads). */
 static int16_t ctx_data(const struct ecx *c)
 {
@@ -282,30 +323,20 @@ static void emit_from_be(struct ecx *c, unsigned dst, unsigned size)
  * dst = the `size` bytes at VFM offset k (is_const) or R2 (not), big-endian.
  * The VFM bounds check has passed: off + size <= VFM len.  The kernel's
  * verifier still wants its own proof for direct access (a compare of the
- * pointer against data_end), which can fail for a non-linear skb; then,
- * and for offsets direct access cannot reach, bpf_skb_load_bytes reads it.
+ * pointer against data_end), which fails for bytes past the linear part
+ * (a non-linear skb, a multi-buffer XDP frame); then, and for offsets
+ * direct access cannot reach, bpf_skb_load_bytes / bpf_xdp_load_bytes
+ * reads it instead.
  */
 static void emit_packet_read(struct ecx *c, bool is_const, uint64_t k, unsigned size, unsigned dst)
 {
 	uint64_t po = c->opt->packet_offset;
 	bool reach = is_const ? po + k + size <= VFM_EBPF_MAX_PACKET_OFF
 			      : po + size <= VFM_EBPF_MAX_PACKET_OFF;
-	if (is_xdp(c) && !reach) {
-		/* An XDP frame is one buffer of data_end - data bytes, under
-		 * 64 KiB: the VFM check has already sent this load to BOUNDS.
-		 * A conditional (always taken) keeps what follows reachable
-		 * for the kernel's CFG check. */
-		emit(c, ebpf_alu64_imm(BPF_MOV, R0, 0));
-		emit_branch(c, ebpf_jmp_imm(BPF_JEQ, R0, 0, 0), exit_label(c, EXIT_BOUNDS));
-		emit(c, ebpf_alu64_imm(BPF_MOV, dst, 0));
-		return;
-	}
-	bool direct = is_xdp(c) || (!c->opt->helper_loads && reach);
+	bool direct = !helper_only(c) && reach;
 	uint32_t slow = 0, done = 0;
 	if (direct) {
-		/* XDP has no helper path: failing the kernel's check means past
-		 * data_end, i.e. past LEN, which the VFM check excluded. */
-		slow = is_xdp(c) ? exit_label(c, EXIT_BOUNDS) : label_new(c);
+		slow = label_new(c);
 		done = label_new(c);
 		emit(c, ebpf_ldx_mem(BPF_W, R4, CTX, ctx_data(c)));
 		emit(c, ebpf_ldx_mem(BPF_W, R5, CTX, ctx_data_end(c)));
@@ -328,14 +359,10 @@ static void emit_packet_read(struct ecx *c, bool is_const, uint64_t k, unsigned 
 			emit(c, ebpf_ldx_mem(size_field(size), dst, R4, 0));
 		}
 		emit_from_be(c, dst, size);
-		if (is_xdp(c)) {
-			label_bind(c, done);
-			return;
-		}
 		emit_branch(c, ebpf_ja(0), done);
 		label_bind(c, slow);
 	}
-	/* bpf_skb_load_bytes(skb, offset, to, len) */
+	/* bpf_{skb,xdp}_load_bytes(ctx, offset, to, len) */
 	if (is_const)
 		emit(c, ebpf_mov32_imm(R2, (uint32_t)(po + k)));
 	else if (po)
@@ -344,8 +371,9 @@ static void emit_packet_read(struct ecx *c, bool is_const, uint64_t k, unsigned 
 	emit(c, ebpf_mov64_reg(R3, R10));
 	emit(c, ebpf_alu64_imm(BPF_ADD, R3, c->buf_off));
 	emit(c, ebpf_alu64_imm(BPF_MOV, R4, (int32_t)size));
-	emit(c, ebpf_call(BPF_FUNC_skb_load_bytes));
-	/* It fails only past skb->len, which the VFM check excluded. */
+	emit(c, ebpf_call(load_bytes_helper(c)));
+	/* It fails only past the packet's length, which the VFM check
+	 * excluded. */
 	emit_branch(c, ebpf_jmp_imm(BPF_JNE, R0, 0, 0), exit_label(c, EXIT_BOUNDS));
 	emit(c, ebpf_ldx_mem(size_field(size), dst, R10, c->buf_off));
 	emit_from_be(c, dst, size);
@@ -578,6 +606,321 @@ static void emit_ret(struct ecx *c, uint32_t i)
 	emit_branch(c, ebpf_ja(0), exit_label(c, EXIT_VERDICT));
 }
 
+/* ---- the flow table (a BPF ARRAY map of sets, docs/EBPF.md) ---------------------- */
+
+/* reg = vfm_mix64(reg) (vm/semantics.h), tmp clobbered. */
+static void emit_mix64(struct ecx *c, unsigned reg, unsigned tmp)
+{
+	static const struct { int shift; uint64_t mul; } step[3] = {
+		{30, 0xBF58476D1CE4E5B9u}, {27, 0x94D049BB133111EBu}, {31, 0}};
+	for (int s = 0; s < 3; s++) {
+		emit(c, ebpf_mov64_reg(tmp, reg));
+		emit(c, ebpf_alu64_imm(BPF_RSH, tmp, step[s].shift));
+		emit(c, ebpf_alu64_reg(BPF_XOR, reg, tmp));
+		if (step[s].mul) {
+			emit_mov_const(c, tmp, step[s].mul);
+			emit(c, ebpf_alu64_reg(BPF_MUL, reg, tmp));
+		}
+	}
+}
+
+/* reg = &flow map (the kernel puts the map's address for its fd). */
+static void emit_map_ld(struct ecx *c, unsigned reg)
+{
+	if (c->err != VFM_OK)
+		return;
+	if (c->n_map_refs == c->cap_map_refs) {
+		uint32_t cap = c->cap_map_refs ? 2 * c->cap_map_refs : 16;
+		uint32_t *p = realloc(c->map_refs, cap * sizeof *p);
+		if (!p) {
+			fail(c, VFM_ENOMEM, "out of memory");
+			return;
+		}
+		c->map_refs = p;
+		c->cap_map_refs = cap;
+	}
+	c->map_refs[c->n_map_refs++] = c->n;
+	emit(c, ebpf_ld_map_fd(reg, -1)); /* -1 until vfm_ebpf_prog_bind_map */
+	emit(c, ebpf_ld_imm64_hi(0));
+}
+
+/* R0 = the map entry `index` (R1 holds it), or the BOUNDS exit if the
+ * lookup fails (it cannot: the index is below max_entries; the kernel
+ * wants the NULL check). */
+static void emit_map_lookup(struct ecx *c)
+{
+	emit(c, ebpf_stx_mem(BPF_W, R10, R1, c->flow_key_off));
+	emit_map_ld(c, R1);
+	emit(c, ebpf_mov64_reg(R2, R10));
+	emit(c, ebpf_alu64_imm(BPF_ADD, R2, c->flow_key_off));
+	emit(c, ebpf_call(BPF_FUNC_map_lookup_elem));
+	emit_branch(c, ebpf_jmp_imm(BPF_JEQ, R0, 0, 0), exit_label(c, EXIT_BOUNDS));
+}
+
+/* R0 = &set of the key in `key` (vm/flow.c set_of), R5 = &counters. */
+static void emit_flow_set(struct ecx *c, unsigned key)
+{
+	if (key != R1)
+		emit(c, ebpf_mov64_reg(R1, key));
+	emit_mix64(c, R1, R2);
+	emit(c, ebpf_alu64_imm(BPF_AND, R1, (int32_t)c->set_mask));
+	emit_map_lookup(c);
+	emit(c, ebpf_ldx_mem(BPF_DW, R5, R10, c->stats_off));
+}
+
+/* One more in a counter (R5 = &counters; R2 clobbered). */
+static void emit_count(struct ecx *c, size_t field)
+{
+	emit(c, ebpf_alu64_imm(BPF_MOV, R2, 1));
+	emit(c, ebpf_atomic_add64(R5, R2, (int16_t)field));
+}
+
+#define SET_KEY(w) ((int16_t)(offsetof(struct vfm_ebpf_flow_set, key) + 8 * (w)))
+#define SET_VALUE(w) ((int16_t)(offsetof(struct vfm_ebpf_flow_set, value) + 8 * (w)))
+#define SET_USED ((int16_t)offsetof(struct vfm_ebpf_flow_set, used))
+#define SET_VICTIM ((int16_t)offsetof(struct vfm_ebpf_flow_set, victim))
+#define COUNTER(f) offsetof(struct vfm_ebpf_flow_counters, f)
+
+/* For each occupied way w of the set at R0 (R1 = its used mask) whose key
+ * equals `key`: `found(w)` code, then goto done.  Falls through if none. */
+static void emit_find_way(struct ecx *c, unsigned key, void (*found)(struct ecx *, unsigned, unsigned),
+			  unsigned arg, uint32_t done)
+{
+	for (unsigned w = 0; w < VFM_EBPF_FLOW_WAYS; w++) {
+		uint32_t next = label_new(c);
+		emit(c, ebpf_jmp_imm(BPF_JSET, R1, 1 << w, 1));
+		emit_branch(c, ebpf_ja(0), next);
+		emit(c, ebpf_ldx_mem(BPF_DW, R2, R0, SET_KEY(w)));
+		emit_branch(c, ebpf_jmp_reg(BPF_JNE, R2, key, 0), next);
+		found(c, w, arg);
+		emit_branch(c, ebpf_ja(0), done);
+		label_bind(c, next);
+	}
+}
+
+static void found_load(struct ecx *c, unsigned w, unsigned dst)
+{
+	emit(c, ebpf_ldx_mem(BPF_DW, dst, R0, SET_VALUE(w)));
+	emit_count(c, COUNTER(hits));
+}
+
+static void found_store(struct ecx *c, unsigned w, unsigned val)
+{
+	emit(c, ebpf_stx_mem(BPF_DW, R0, val, SET_VALUE(w)));
+	emit_count(c, COUNTER(updates));
+}
+
+/* FLOW_LOAD: pop key, push its value or 0 (vm/flow.c vfm_flow_load). */
+static void emit_flow_load(struct ecx *c, uint32_t i)
+{
+	unsigned d = depth(c, i);
+	emit_flow_set(c, get_slot(c, d - 1, R1));
+	unsigned key = get_slot(c, d - 1, R3);
+	unsigned dst = slot_dst(d - 1, R4);
+	uint32_t done = label_new(c);
+	emit(c, ebpf_ldx_mem(BPF_B, R1, R0, SET_USED));
+	emit_find_way(c, key, found_load, dst, done);
+	emit(c, ebpf_alu64_imm(BPF_MOV, dst, 0));
+	emit_count(c, COUNTER(misses));
+	label_bind(c, done);
+	put_slot(c, d - 1, dst);
+}
+
+/* FLOW_STORE: pop value, pop key, store (vm/flow.c vfm_flow_store): the
+ * key's way if present, else the first free way, else the victim's,
+ * which then advances. */
+static void emit_flow_store(struct ecx *c, uint32_t i)
+{
+	unsigned d = depth(c, i);
+	emit_flow_set(c, get_slot(c, d - 2, R1));
+	unsigned key = get_slot(c, d - 2, R3);
+	unsigned val = get_slot(c, d - 1, R4);
+	uint32_t done = label_new(c);
+	emit(c, ebpf_ldx_mem(BPF_B, R1, R0, SET_USED));
+	emit_find_way(c, key, found_store, val, done);
+	emit_count(c, COUNTER(inserts));
+	for (unsigned w = 0; w < VFM_EBPF_FLOW_WAYS; w++) {
+		uint32_t next = label_new(c);
+		emit_branch(c, ebpf_jmp_imm(BPF_JSET, R1, 1 << w, 0), next);
+		emit(c, ebpf_alu64_imm(BPF_OR, R1, 1 << w));
+		emit(c, ebpf_stx_mem(BPF_B, R0, R1, SET_USED));
+		emit(c, ebpf_stx_mem(BPF_DW, R0, key, SET_KEY(w)));
+		emit(c, ebpf_stx_mem(BPF_DW, R0, val, SET_VALUE(w)));
+		emit_count(c, COUNTER(entries));
+		emit_branch(c, ebpf_ja(0), done);
+		label_bind(c, next);
+	}
+	/* Full: way = victim, victim = (victim + 1) % 4.  The & 3 keeps the
+	 * kernel's verifier (and a corrupted map) inside the set. */
+	emit(c, ebpf_ldx_mem(BPF_B, R2, R0, SET_VICTIM));
+	emit(c, ebpf_alu64_imm(BPF_AND, R2, VFM_EBPF_FLOW_WAYS - 1));
+	emit(c, ebpf_mov64_reg(R1, R2));
+	emit(c, ebpf_alu64_imm(BPF_ADD, R1, 1));
+	emit(c, ebpf_alu64_imm(BPF_AND, R1, VFM_EBPF_FLOW_WAYS - 1));
+	emit(c, ebpf_stx_mem(BPF_B, R0, R1, SET_VICTIM));
+	emit(c, ebpf_alu64_imm(BPF_LSH, R2, 3));
+	emit(c, ebpf_alu64_reg(BPF_ADD, R0, R2));
+	emit(c, ebpf_stx_mem(BPF_DW, R0, key, SET_KEY(0)));
+	emit(c, ebpf_stx_mem(BPF_DW, R0, val, SET_VALUE(0)));
+	emit_count(c, COUNTER(evictions));
+	label_bind(c, done);
+}
+
+/* ---- HASH5: a BPF-to-BPF subprogram (vm/hash5.c, docs/ISA.md) ------------------- */
+
+/* HASH5: push hash5(packet) from the subprogram (R1 ctx, R2 VFM len). */
+static void emit_hash5_call(struct ecx *c, uint32_t i)
+{
+	unsigned d = depth(c, i);
+	emit(c, ebpf_mov64_reg(R1, CTX));
+	emit(c, ebpf_ldx_mem(BPF_DW, R2, R10, c->len_off));
+	emit_call_label(c, c->hash5_label);
+	put_slot(c, d, R0);
+}
+
+/* In the subprogram: `n` packet bytes at VFM offset k (const) or R9 to
+ * the frame at `to`, through the helper; its failure (impossible below
+ * the length, which the caller checked) returns 0 via `fail_label`. */
+static void h5_read(struct ecx *c, bool is_const, uint32_t k, unsigned n, int16_t to,
+		    uint32_t fail_label)
+{
+	uint32_t po = c->opt->packet_offset;
+	if (is_const) {
+		emit(c, ebpf_mov32_imm(R2, po + k));
+	} else {
+		emit(c, ebpf_mov64_reg(R2, R9));
+		if (po)
+			emit(c, ebpf_alu64_imm(BPF_ADD, R2, (int32_t)po));
+	}
+	emit(c, ebpf_mov64_reg(R1, R6));
+	emit(c, ebpf_mov64_reg(R3, R10));
+	emit(c, ebpf_alu64_imm(BPF_ADD, R3, to));
+	emit(c, ebpf_alu64_imm(BPF_MOV, R4, (int32_t)n));
+	emit(c, ebpf_call(load_bytes_helper(c)));
+	emit_branch(c, ebpf_jmp_imm(BPF_JNE, R0, 0, 0), fail_label);
+}
+
+/* dst = big-endian `size` bytes at frame offset off. */
+static void h5_field(struct ecx *c, unsigned dst, int16_t off, unsigned size)
+{
+	emit(c, ebpf_ldx_mem(size_field(size), dst, R10, off));
+	emit_from_be(c, dst, size);
+}
+
+/* R9 = the ports word (sport << 16 | dport) at VFM offset R9 if the
+ * protocol in R8 is TCP or UDP and R3 (bytes left from there) >= 4,
+ * else 0.  R9 = offset on entry. */
+static void h5_ports(struct ecx *c, uint32_t fail_label)
+{
+	uint32_t yes = label_new(c), none = label_new(c), done = label_new(c);
+	emit_branch(c, ebpf_jmp_imm(BPF_JEQ, R8, 6, 0), yes);
+	emit_branch(c, ebpf_jmp_imm(BPF_JNE, R8, 17, 0), none);
+	label_bind(c, yes);
+	emit_branch(c, ebpf_jmp_imm(BPF_JLT, R3, 4, 0), none);
+	h5_read(c, false, 0, 4, H5_PORTS_OFF, fail_label);
+	h5_field(c, R9, H5_PORTS_OFF, 4);
+	emit_branch(c, ebpf_ja(0), done);
+	label_bind(c, none);
+	emit(c, ebpf_alu64_imm(BPF_MOV, R9, 0));
+	label_bind(c, done);
+}
+
+/* R0 = mix64(R0 ^ (R8 << 32 | R9)); return it. */
+static void h5_finish(struct ecx *c)
+{
+	emit(c, ebpf_alu64_imm(BPF_LSH, R8, 32));
+	emit(c, ebpf_alu64_reg(BPF_OR, R8, R9));
+	emit(c, ebpf_alu64_reg(BPF_XOR, R0, R8));
+	emit_mix64(c, R0, R1);
+	emit(c, ebpf_exit());
+}
+
+/*
+ * The subprogram, vm/hash5.c step by step: R6 ctx, R7 length, R8
+ * EtherType then the protocol, R9 the IP header's offset then the ports.
+ * The packet is read with the helper (the caller's direct-access proofs
+ * do not carry into a subprogram; fragments are read the same way).
+ */
+static void emit_hash5_sub(struct ecx *c)
+{
+	uint32_t ret0 = label_new(c), novlan = label_new(c), v4 = label_new(c);
+	c->subprog_start = c->n;
+	label_bind(c, c->hash5_label);
+	emit(c, ebpf_mov64_reg(R6, R1));
+	emit(c, ebpf_mov64_reg(R7, R2));
+	emit_branch(c, ebpf_jmp_imm(BPF_JLT, R7, 14, 0), ret0);
+	h5_read(c, true, 12, 2, H5_HDR_OFF, ret0);
+	h5_field(c, R8, H5_HDR_OFF, 2);
+	emit(c, ebpf_alu64_imm(BPF_MOV, R9, 14));
+	emit_branch(c, ebpf_jmp_imm(BPF_JNE, R8, 0x8100, 0), novlan);
+	emit_branch(c, ebpf_jmp_imm(BPF_JLT, R7, 18, 0), ret0);
+	h5_read(c, true, 16, 2, H5_HDR_OFF, ret0);
+	h5_field(c, R8, H5_HDR_OFF, 2);
+	emit(c, ebpf_alu64_imm(BPF_MOV, R9, 18));
+	label_bind(c, novlan);
+	emit(c, ebpf_alu64_reg(BPF_SUB, R7, R9)); /* bytes from the IP header */
+	emit_branch(c, ebpf_jmp_imm(BPF_JEQ, R8, 0x0800, 0), v4);
+	emit_branch(c, ebpf_jmp_imm(BPF_JNE, R8, 0x86DD, 0), ret0);
+
+	/* IPv6: the fixed header, ports right after it. */
+	emit_branch(c, ebpf_jmp_imm(BPF_JLT, R7, 40, 0), ret0);
+	h5_read(c, false, 0, 40, H5_HDR_OFF, ret0);
+	h5_field(c, R1, H5_HDR_OFF, 1);
+	emit(c, ebpf_alu64_imm(BPF_RSH, R1, 4));
+	emit_branch(c, ebpf_jmp_imm(BPF_JNE, R1, 6, 0), ret0);
+	h5_field(c, R8, H5_HDR_OFF + 6, 1); /* next header */
+	emit(c, ebpf_alu64_imm(BPF_ADD, R9, 40));
+	emit(c, ebpf_mov64_reg(R3, R7));
+	emit(c, ebpf_alu64_imm(BPF_SUB, R3, 40));
+	h5_ports(c, ret0);
+	emit_mov_const(c, R0, 0xC2B2AE3D27D4EB4Fu);
+	for (int off = 8; off < 40; off += 8) { /* source, then destination */
+		h5_field(c, R1, (int16_t)(H5_HDR_OFF + off), 8);
+		emit(c, ebpf_alu64_reg(BPF_XOR, R0, R1));
+		emit_mix64(c, R0, R1);
+	}
+	h5_finish(c);
+
+	/* IPv4: IHL-aware; ports 0 for non-first fragments. */
+	label_bind(c, v4);
+	emit_branch(c, ebpf_jmp_imm(BPF_JLT, R7, 20, 0), ret0);
+	h5_read(c, false, 0, 20, H5_HDR_OFF, ret0);
+	h5_field(c, R1, H5_HDR_OFF, 1);
+	emit(c, ebpf_mov64_reg(R2, R1));
+	emit(c, ebpf_alu64_imm(BPF_RSH, R2, 4));
+	emit_branch(c, ebpf_jmp_imm(BPF_JNE, R2, 4, 0), ret0);
+	emit(c, ebpf_alu64_imm(BPF_AND, R1, 0x0F));
+	emit(c, ebpf_alu64_imm(BPF_LSH, R1, 2)); /* IHL in bytes */
+	emit_branch(c, ebpf_jmp_imm(BPF_JLT, R1, 20, 0), ret0);
+	h5_field(c, R8, H5_HDR_OFF + 9, 1); /* protocol */
+	uint32_t noports = label_new(c), have = label_new(c);
+	h5_field(c, R2, H5_HDR_OFF + 6, 2);
+	emit(c, ebpf_alu64_imm(BPF_AND, R2, 0x1FFF)); /* fragment offset */
+	emit_branch(c, ebpf_jmp_imm(BPF_JNE, R2, 0, 0), noports);
+	/* ihl <= ip_len, then ip_len - ihl bytes left for the ports */
+	emit_branch(c, ebpf_jmp_reg(BPF_JGT, R1, R7, 0), noports);
+	emit(c, ebpf_mov64_reg(R3, R7));
+	emit(c, ebpf_alu64_reg(BPF_SUB, R3, R1));
+	emit(c, ebpf_alu64_reg(BPF_ADD, R9, R1));
+	h5_ports(c, ret0);
+	emit_branch(c, ebpf_ja(0), have);
+	label_bind(c, noports);
+	emit(c, ebpf_alu64_imm(BPF_MOV, R9, 0));
+	label_bind(c, have);
+	h5_field(c, R0, H5_HDR_OFF + 12, 4);
+	emit(c, ebpf_alu64_imm(BPF_LSH, R0, 32));
+	h5_field(c, R1, H5_HDR_OFF + 16, 4);
+	emit(c, ebpf_alu64_reg(BPF_OR, R0, R1));
+	emit_mov_const(c, R1, 0x9E3779B97F4A7C15u);
+	emit(c, ebpf_alu64_reg(BPF_XOR, R0, R1));
+	emit_mix64(c, R0, R1);
+	h5_finish(c);
+
+	label_bind(c, ret0);
+	emit(c, ebpf_alu64_imm(BPF_MOV, R0, 0));
+	emit(c, ebpf_exit());
+}
+
 static void emit_special(struct ecx *c, uint32_t i)
 {
 	const struct vfm_insn *insn = &c->prog->insns[i];
@@ -590,7 +933,7 @@ static void emit_special(struct ecx *c, uint32_t i)
 		break;
 	}
 	case VFM_SPECIAL_WLEN: {
-		if (is_xdp(c)) { /* no wire length beyond the frame */
+		if (is_xdp(c) || is_socket(c)) { /* no wire length beyond the frame */
 			unsigned dst = slot_dst(d, R1);
 			emit(c, ebpf_ldx_mem(BPF_DW, dst, R10, c->len_off));
 			put_slot(c, d, dst);
@@ -616,7 +959,7 @@ static void emit_special(struct ecx *c, uint32_t i)
 		/* The caller's timestamp: skb->tstamp, 0 if none.  XDP frames
 		 * carry none: the time of the run. */
 		unsigned dst = slot_dst(d, R1);
-		if (is_xdp(c)) {
+		if (is_xdp(c) || is_socket(c)) {
 			emit(c, ebpf_call(BPF_FUNC_ktime_get_ns));
 			put_slot(c, d, R0);
 			break;
@@ -626,10 +969,13 @@ static void emit_special(struct ecx *c, uint32_t i)
 		break;
 	}
 	case VFM_SPECIAL_HASH5:
+		emit_hash5_call(c, i);
+		break;
 	case VFM_SPECIAL_FLOW_LOAD:
+		emit_flow_load(c, i);
+		break;
 	case VFM_SPECIAL_FLOW_STORE:
-		fail(c, VFM_EUNSUPPORTED, "%s is not supported by the eBPF back end yet at pc %u",
-		     vfm_opinfo[insn->opcode].mnemonic, cur_pc(c));
+		emit_flow_store(c, i);
 		break;
 	}
 }
@@ -661,7 +1007,13 @@ static bool plan_frame(struct ecx *c)
 			continue;
 		uint8_t op = prog->insns[i].opcode, cls = vfm_opinfo[op].cls;
 		loads |= cls == VFM_CLASS_LOAD || cls == VFM_CLASS_LOADX;
-		scratch |= op == VFM_OPC_LDM || op == VFM_OPC_STM;
+		if (op == VFM_OPC_LDM || op == VFM_OPC_STM) {
+			scratch = true;
+			if (prog->insns[i].aux + 1u > c->scratch_words)
+				c->scratch_words = prog->insns[i].aux + 1u;
+		}
+		c->uses_flow |= op == VFM_OPC_FLOW_LOAD || op == VFM_OPC_FLOW_STORE;
+		c->uses_hash5 |= op == VFM_OPC_HASH5;
 	}
 	uint32_t used = 8;
 	c->len_off = -8;
@@ -673,16 +1025,22 @@ static bool plan_frame(struct ecx *c)
 		used += 8;
 		c->buf_off = (int16_t)-(int)used;
 	}
+	if (c->uses_flow) {
+		c->flow_key_off = (int16_t)-(int)(used += 8);
+		c->stats_off = (int16_t)-(int)(used += 8);
+	}
 	if (scratch) {
 		c->scratch_off = (int16_t)-(int)(used + 8); /* M[i] at scratch_off - 8i */
-		used += 8 * VFM_SCRATCH_WORDS;
+		used += 8 * c->scratch_words; /* M[0] .. the highest index used */
 	}
 	c->slot_off = (int16_t)-(int)(used + 8);
 	unsigned max_depth = vfm_facts_max_depth(prog);
 	if (max_depth > N_STACK_REGS)
 		used += 8 * (max_depth - N_STACK_REGS);
 	c->frame = used;
-	if (used <= VFM_EBPF_MAX_STACK)
+	/* A call's frames add up (the kernel rounds each to 32 bytes). */
+	uint32_t total = c->uses_hash5 ? ((used + 31) & ~31u) + H5_FRAME : used;
+	if (total <= VFM_EBPF_MAX_STACK)
 		return true;
 	/* Name the first instruction that reaches the maximum depth. */
 	for (uint32_t i = 0; i < prog->n_insns; i++) {
@@ -694,8 +1052,9 @@ static bool plan_frame(struct ecx *c)
 		}
 	}
 	fail(c, VFM_ETOOBIG,
-	     "stack depth %u needs a %u-byte BPF stack frame, over the kernel's %u-byte limit "
-	     "(MAX_BPF_STACK) at pc %u", max_depth, used, VFM_EBPF_MAX_STACK, cur_pc(c));
+	     "stack depth %u needs a %u-byte BPF stack frame%s, over the kernel's %u-byte limit "
+	     "(MAX_BPF_STACK) at pc %u", max_depth, total,
+	     c->uses_hash5 ? " (with the HASH5 subprogram's)" : "", VFM_EBPF_MAX_STACK, cur_pc(c));
 	return false;
 }
 
@@ -720,20 +1079,27 @@ static void emit_prologue(struct ecx *c)
 		emit(c, ebpf_stx_mem(BPF_DW, R10, R1, c->budget_off));
 	}
 	if (vfm_facts_reads_scratch(c->prog))
-		for (int w = 0; w < VFM_SCRATCH_WORDS; w++)
+		for (unsigned w = 0; w < c->scratch_words; w++)
 			emit(c, ebpf_st_mem(BPF_DW, R10, (int16_t)(c->scratch_off - 8 * w), 0));
+	if (c->uses_flow) { /* the counters' address, once per packet */
+		emit(c, ebpf_mov32_imm(R1, c->n_sets));
+		emit_map_lookup(c);
+		emit(c, ebpf_stx_mem(BPF_DW, R10, R0, c->stats_off));
+	}
 }
 
 /* The shared exits, those used only (the kernel refuses unreachable code). */
 static void emit_exits(struct ecx *c)
 {
-	bool raw = c->opt->target == VFM_EBPF_RAW;
+	bool raw = c->opt->target == VFM_EBPF_RAW, sock = is_socket(c);
 	int32_t pass = is_xdp(c) ? XDP_PASS : TC_ACT_OK, drop = is_xdp(c) ? XDP_DROP : TC_ACT_SHOT;
 	int16_t cb0 = offsetof(struct __sk_buff, cb);
 	if (c->exit_used[EXIT_VERDICT]) {
 		label_bind(c, c->prog->n_insns + EXIT_VERDICT);
 		if (raw) {
 			emit(c, ebpf_st_mem(BPF_W, CTX, cb0, VFM_STATUS_OK));
+		} else if (sock) {
+			/* the verdict itself: bytes to keep */
 		} else {
 			emit(c, ebpf_jmp_imm(BPF_JEQ, R0, 0, 2));
 			emit(c, ebpf_mov32_imm(R0, (uint32_t)pass));
@@ -750,6 +1116,8 @@ static void emit_exits(struct ecx *c)
 		label_bind(c, c->prog->n_insns + (uint32_t)e);
 		if (raw) {
 			emit(c, ebpf_st_mem(BPF_W, CTX, cb0, (int32_t)status_of[e]));
+			emit(c, ebpf_mov32_imm(R0, 0));
+		} else if (sock) {
 			emit(c, ebpf_mov32_imm(R0, 0));
 		} else {
 			emit(c, ebpf_mov32_imm(R0, (uint32_t)drop));
@@ -771,6 +1139,7 @@ static void ecx_free(struct ecx *c)
 	free(c->vfm_start);
 	free(c->label_pos);
 	free(c->fix);
+	free(c->map_refs);
 }
 
 vfm_error_t vfm_compile_ebpf(const struct vfm_program *prog, const struct vfm_ebpf_options *opt,
@@ -779,13 +1148,24 @@ vfm_error_t vfm_compile_ebpf(const struct vfm_program *prog, const struct vfm_eb
 	if (!prog || !opt || !out)
 		return vfm_diag_set(diag, VFM_EINVAL, -1, 0, "vfm_compile_ebpf: NULL argument");
 	memset(out, 0, sizeof *out);
+	uint32_t cap = opt->flow_capacity ? opt->flow_capacity : VFM_DEFAULT_FLOW_CAPACITY;
+	if (cap < VFM_EBPF_FLOW_WAYS || cap > VFM_MAX_FLOW_CAPACITY || (cap & (cap - 1)))
+		return vfm_diag_set(diag, VFM_EINVAL, -1, 0,
+				    "eBPF: flow capacity %u is not a power of two in 4..%u", cap,
+				    VFM_MAX_FLOW_CAPACITY);
+	if (opt->target > VFM_EBPF_SOCKET)
+		return vfm_diag_set(diag, VFM_EINVAL, -1, 0, "eBPF: unknown target %d",
+				    (int)opt->target);
 	struct ecx c = {.prog = prog, .opt = opt};
+	c.n_sets = cap / VFM_EBPF_FLOW_WAYS;
+	c.set_mask = c.n_sets - 1;
 	uint32_t n = prog->n_insns;
 	c.vfm_start = malloc((n + 1) * sizeof *c.vfm_start);
 	if (!c.vfm_start)
 		return vfm_diag_set(diag, VFM_ENOMEM, -1, 0, "out of memory");
 	for (uint32_t i = 0; i < n + N_EXITS; i++)
 		label_new(&c);
+	c.hash5_label = label_new(&c);
 	if (plan_frame(&c)) {
 		emit_prologue(&c);
 		for (uint32_t i = 0; i < n && c.err == VFM_OK; i++) {
@@ -799,6 +1179,8 @@ vfm_error_t vfm_compile_ebpf(const struct vfm_program *prog, const struct vfm_eb
 		}
 		c.cur = n;
 		emit_exits(&c);
+		if (c.uses_hash5)
+			emit_hash5_sub(&c);
 		resolve_fixups(&c);
 	}
 	if (c.err != VFM_OK) {
@@ -808,15 +1190,52 @@ vfm_error_t vfm_compile_ebpf(const struct vfm_program *prog, const struct vfm_eb
 		ecx_free(&c);
 		return err;
 	}
+	if (c.n_map_refs) {
+		struct vfm_ebpf_map *m = calloc(1, sizeof *m);
+		if (!m) {
+			ecx_free(&c);
+			return vfm_diag_set(diag, VFM_ENOMEM, -1, 0, "out of memory");
+		}
+		m->kind = VFM_EBPF_MAP_FLOW;
+		snprintf(m->name, sizeof m->name, "vfm_flow");
+		m->type = BPF_MAP_TYPE_ARRAY;
+		m->key_size = sizeof(uint32_t);
+		m->value_size = sizeof(struct vfm_ebpf_flow_set);
+		m->max_entries = c.n_sets + 1;
+		m->refs = c.map_refs;
+		m->n_refs = c.n_map_refs;
+		c.map_refs = NULL;
+		out->maps = m;
+		out->n_maps = 1;
+	}
+	if (c.uses_hash5) {
+		out->subprog_start[0] = c.subprog_start;
+		out->n_subprogs = 1;
+	}
+	out->vfm_pc = malloc((n + 1) * sizeof *out->vfm_pc);
+	if (!out->vfm_pc) {
+		free(out->maps ? out->maps->refs : NULL);
+		free(out->maps);
+		ecx_free(&c);
+		memset(out, 0, sizeof *out);
+		return vfm_diag_set(diag, VFM_ENOMEM, -1, 0, "out of memory");
+	}
+	for (uint32_t i = 0; i < n; i++)
+		out->vfm_pc[i] = prog->pc_of[i];
 	c.vfm_start[n] = c.n;
 	out->insns = c.code;
 	out->n_insns = c.n;
 	out->vfm_start = c.vfm_start;
 	out->n_vfm = n;
 	out->stack_bytes = c.frame;
-	out->prog_type = opt->target == VFM_EBPF_XDP ? BPF_PROG_TYPE_XDP : BPF_PROG_TYPE_SCHED_CLS;
+	out->prog_type = opt->target == VFM_EBPF_XDP      ? BPF_PROG_TYPE_XDP
+			 : opt->target == VFM_EBPF_SOCKET ? BPF_PROG_TYPE_SOCKET_FILTER
+							  : BPF_PROG_TYPE_SCHED_CLS;
+	/* XDP: multi-buffer frames too (LEN is the whole frame). */
+	out->prog_flags = opt->target == VFM_EBPF_XDP ? BPF_F_XDP_HAS_FRAGS : 0;
 	free(c.label_pos);
 	free(c.fix);
+	free(c.map_refs);
 	return VFM_OK;
 }
 
@@ -826,5 +1245,21 @@ void vfm_ebpf_prog_free(struct vfm_ebpf_prog *p)
 		return;
 	free(p->insns);
 	free(p->vfm_start);
+	free(p->vfm_pc);
+	for (uint32_t m = 0; p->maps && m < p->n_maps; m++)
+		free(p->maps[m].refs);
+	free(p->maps);
 	memset(p, 0, sizeof *p);
+}
+
+vfm_error_t vfm_ebpf_prog_bind_map(struct vfm_ebpf_prog *p, uint32_t map, int fd,
+				   vfm_diag_t *diag)
+{
+	if (!p || map >= p->n_maps || fd < 0)
+		return vfm_diag_set(diag, VFM_EINVAL, -1, 0,
+				    "vfm_ebpf_prog_bind_map: no map %u or a bad fd %d", map, fd);
+	const struct vfm_ebpf_map *m = &p->maps[map];
+	for (uint32_t r = 0; r < m->n_refs; r++)
+		p->insns[m->refs[r]].imm = fd;
+	return VFM_OK;
 }

@@ -73,6 +73,13 @@ static inline struct bpf_insn ebpf_ld_imm64_hi(uint64_t imm)
 {
 	return ebpf_insn(0, 0, 0, 0, (int32_t)(uint32_t)(imm >> 32));
 }
+/* First slot of dst = &map (BPF_LD_IMM64 with src_reg BPF_PSEUDO_MAP_FD:
+ * the kernel replaces the map's fd in imm by its address); the second
+ * slot is ebpf_ld_imm64_hi(0). */
+static inline struct bpf_insn ebpf_ld_map_fd(unsigned dst, int32_t fd)
+{
+	return ebpf_insn(BPF_LD | BPF_IMM | BPF_DW, dst, BPF_PSEUDO_MAP_FD, 0, fd);
+}
 /* dst = *(size *)(src + off); size: BPF_B, BPF_H, BPF_W, BPF_DW;
  * zero-extends. */
 static inline struct bpf_insn ebpf_ldx_mem(uint8_t size, unsigned dst, unsigned src, int16_t off)
@@ -108,6 +115,17 @@ static inline struct bpf_insn ebpf_ja(int16_t off)
 static inline struct bpf_insn ebpf_call(int32_t id)
 {
 	return ebpf_insn(BPF_JMP | BPF_CALL, 0, 0, 0, id);
+}
+/* Call the BPF-to-BPF subprogram starting imm + 1 slots after this one
+ * (src_reg BPF_PSEUDO_CALL); R1-R5 arguments, R0 result, R6-R9 kept. */
+static inline struct bpf_insn ebpf_call_local(int32_t imm)
+{
+	return ebpf_insn(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, imm);
+}
+/* lock *(u64 *)(dst + off) += src (BPF_ATOMIC BPF_ADD, no fetch). */
+static inline struct bpf_insn ebpf_atomic_add64(unsigned dst, unsigned src, int16_t off)
+{
+	return ebpf_insn(BPF_STX | BPF_DW | BPF_ATOMIC, dst, src, off, BPF_ADD);
 }
 /* Return R0. */
 static inline struct bpf_insn ebpf_exit(void)

@@ -35,6 +35,91 @@ static bool refused_outright(int e)
 /* Log buffer when the caller gives none: enough for the last lines. */
 #define DEFAULT_LOG_SIZE (256u << 10)
 
+/* The documented kernel limits a refusal can name (docs/EBPF.md). */
+static const struct {
+	const char *needle, *limit;
+} kernel_limits[] = {
+	{"BPF program is too large",
+	 "the kernel verifier's complexity limit (1,000,000 processed instructions, "
+	 "BPF_COMPLEXITY_LIMIT_INSNS)"},
+	{"jumps is too complex",
+	 "the kernel verifier's jump-sequence limit (8192 jumps on one path, "
+	 "BPF_COMPLEXITY_LIMIT_JMP_SEQ)"},
+	{"combined stack size", "the kernel's 512-byte stack over all call frames (MAX_BPF_STACK)"},
+	{"stack depth", "the kernel's 512-byte stack (MAX_BPF_STACK)"},
+};
+
+/* The eBPF slot the verifier was at: the last "N: (" line of the log. */
+static long last_slot(const char *log, size_t len)
+{
+	long slot = -1;
+	for (size_t i = 0; i < len; i++) {
+		if (i && log[i - 1] != '\n')
+			continue;
+		char *end;
+		long v = strtol(log + i, &end, 10);
+		if (end != log + i && end[0] == ':' && end[1] == ' ' && end[2] == '(')
+			slot = v;
+	}
+	return slot;
+}
+
+/* A refusal as a message naming the limit (if a documented one) and the
+ * VFM pc whose code the kernel verifier was at, then its last line. */
+static vfm_error_t explain_refusal(const struct vfm_ebpf_prog *p, const char *log,
+				   uint32_t log_size, int e, vfm_diag_t *diag)
+{
+	size_t len = strnlen(log, log_size);
+	const char *limit = NULL;
+	for (size_t k = 0; k < sizeof kernel_limits / sizeof kernel_limits[0] && !limit; k++)
+		if (strstr(log, kernel_limits[k].needle))
+			limit = kernel_limits[k].limit;
+	/* The last non-empty line says why. */
+	char last[200] = "(no log)";
+	size_t end = len;
+	while (end && (log[end - 1] == '\n' || log[end - 1] == ' '))
+		end--;
+	size_t start = end;
+	while (start && log[start - 1] != '\n')
+		start--;
+	if (end > start)
+		snprintf(last, sizeof last, "%.*s", (int)(end - start), log + start);
+	/* processed-insns summary lines are less telling than the one before */
+	if (!strncmp(last, "processed ", 10) && start) {
+		size_t e2 = start - 1, s2 = e2;
+		while (s2 && log[s2 - 1] != '\n')
+			s2--;
+		if (e2 > s2)
+			snprintf(last, sizeof last, "%.*s", (int)(e2 - s2), log + s2);
+	}
+	char where[96] = "";
+	long slot = last_slot(log, len);
+	if (slot >= 0 && p->vfm_start && p->vfm_pc) {
+		if (p->n_subprogs && (uint32_t)slot >= p->subprog_start[0]) {
+			snprintf(where, sizeof where, " in the HASH5 subprogram (eBPF insn %ld)", slot);
+		} else {
+			uint32_t best = UINT32_MAX;
+			for (uint32_t i = 0; i < p->n_vfm; i++)
+				if (p->vfm_start[i] != UINT32_MAX && p->vfm_start[i] <= (uint32_t)slot)
+					best = i;
+			if (best != UINT32_MAX)
+				snprintf(where, sizeof where, " at pc %u (eBPF insn %ld)",
+					 p->vfm_pc[best], slot);
+		}
+	}
+	int64_t pc = -1;
+	if (where[0] == ' ' && where[1] == 'a') {
+		unsigned v;
+		if (sscanf(where, " at pc %u", &v) == 1)
+			pc = v;
+	}
+	if (limit)
+		return vfm_diag_set(diag, VFM_ETOOBIG, pc, 0, "kernel verifier: over %s%s: %s", limit,
+				    where, last);
+	return vfm_diag_set(diag, VFM_EVERIFY, pc, 0, "kernel verifier refused the program (%s)%s: %s",
+			    strerror(e), where, last);
+}
+
 static vfm_error_t load_with_log(const struct vfm_ebpf_prog *p, int *fd, char *log,
 				 uint32_t log_size, vfm_diag_t *diag)
 {
@@ -42,6 +127,7 @@ static vfm_error_t load_with_log(const struct vfm_ebpf_prog *p, int *fd, char *l
 	union bpf_attr attr;
 	memset(&attr, 0, sizeof attr);
 	attr.prog_type = p->prog_type;
+	attr.prog_flags = p->prog_flags;
 	attr.insns = (uint64_t)(uintptr_t)p->insns;
 	attr.insn_cnt = p->n_insns;
 	attr.license = (uint64_t)(uintptr_t)license;
@@ -66,22 +152,20 @@ static vfm_error_t load_with_log(const struct vfm_ebpf_prog *p, int *fd, char *l
 		return vfm_diag_set(diag, VFM_EUNSUPPORTED, -1, 0,
 				    "bpf(BPF_PROG_LOAD) refused: %s (needs root or CAP_BPF + CAP_NET_ADMIN)",
 				    strerror(e));
-	/* The last lines of the log say why. */
-	size_t len = strnlen(log, log_size);
-	const char *tail = log;
-	if (len > 240) {
-		tail = log + len - 240;
-		const char *nl = strchr(tail, '\n');
-		if (nl && nl[1])
-			tail = nl + 1;
-	}
-	return vfm_diag_set(diag, VFM_EVERIFY, -1, 0, "kernel verifier refused the program (%s): %s",
-			    strerror(e), tail[0] ? tail : "(no log)");
+	return explain_refusal(p, log, log_size, e, diag);
 }
 
 vfm_error_t vfm_ebpf_kernel_load(const struct vfm_ebpf_prog *p, int *fd, char *log,
 				 size_t log_size, vfm_diag_t *diag)
 {
+	if (!p || !fd)
+		return vfm_diag_set(diag, VFM_EINVAL, -1, 0, "vfm_ebpf_kernel_load: NULL argument");
+	for (uint32_t m = 0; m < p->n_maps; m++)
+		for (uint32_t r = 0; r < p->maps[m].n_refs; r++)
+			if (p->insns[p->maps[m].refs[r]].imm < 0)
+				return vfm_diag_set(diag, VFM_EINVAL, -1, 0,
+						    "map %s is not bound to a map fd (vfm_ebpf_map_create, "
+						    "vfm_ebpf_prog_bind_map)", p->maps[m].name);
 	char *own = NULL;
 	if (!log || log_size < 2) {
 		own = log = malloc(DEFAULT_LOG_SIZE);
@@ -159,6 +243,91 @@ void vfm_ebpf_kernel_close(int fd)
 		close(fd);
 }
 
+vfm_error_t vfm_ebpf_map_create(const struct vfm_ebpf_map *m, int *fd, vfm_diag_t *diag)
+{
+	if (!m || !fd)
+		return vfm_diag_set(diag, VFM_EINVAL, -1, 0, "vfm_ebpf_map_create: NULL argument");
+	union bpf_attr attr;
+	memset(&attr, 0, sizeof attr);
+	attr.map_type = m->type;
+	attr.key_size = m->key_size;
+	attr.value_size = m->value_size;
+	attr.max_entries = m->max_entries;
+	attr.map_flags = m->flags;
+	memcpy(attr.map_name, m->name, strnlen(m->name, sizeof attr.map_name - 1));
+	long r = sys_bpf(BPF_MAP_CREATE, &attr);
+	if (r < 0) {
+		int e = errno;
+		return vfm_diag_set(diag, refused_outright(e) ? VFM_EUNSUPPORTED : VFM_EINVAL, -1, 0,
+				    "bpf(BPF_MAP_CREATE) of map %s (%u entries of %u bytes) failed: %s",
+				    m->name, m->max_entries, m->value_size, strerror(e));
+	}
+	*fd = (int)r;
+	return VFM_OK;
+}
+
+static vfm_error_t flow_entry(int fd, const struct vfm_ebpf_map *m, uint32_t index, void *value,
+			      bool write, vfm_diag_t *diag)
+{
+	union bpf_attr attr;
+	memset(&attr, 0, sizeof attr);
+	attr.map_fd = (uint32_t)fd;
+	attr.key = (uint64_t)(uintptr_t)&index;
+	attr.value = (uint64_t)(uintptr_t)value;
+	attr.flags = write ? BPF_ANY : 0;
+	if (sys_bpf(write ? BPF_MAP_UPDATE_ELEM : BPF_MAP_LOOKUP_ELEM, &attr) < 0) {
+		int e = errno;
+		return vfm_diag_set(diag, refused_outright(e) ? VFM_EUNSUPPORTED : VFM_EINVAL, -1, 0,
+				    "bpf(%s) of %s entry %u failed: %s",
+				    write ? "BPF_MAP_UPDATE_ELEM" : "BPF_MAP_LOOKUP_ELEM", m->name, index,
+				    strerror(e));
+	}
+	return VFM_OK;
+}
+
+static vfm_error_t check_flow_map(const struct vfm_ebpf_map *m, vfm_diag_t *diag)
+{
+	if (!m || m->kind != VFM_EBPF_MAP_FLOW || m->key_size != sizeof(uint32_t) ||
+	    m->value_size != sizeof(struct vfm_ebpf_flow_set) || m->max_entries < 2)
+		return vfm_diag_set(diag, VFM_EINVAL, -1, 0, "not a VFM flow map description");
+	return VFM_OK;
+}
+
+vfm_error_t vfm_ebpf_flow_read(int fd, const struct vfm_ebpf_map *m,
+			       int (*fn)(uint64_t key, uint64_t value, void *arg), void *arg,
+			       vfm_flow_stats_t *stats, vfm_diag_t *diag)
+{
+	vfm_error_t err = check_flow_map(m, diag);
+	uint32_t n_sets = m ? m->max_entries - 1 : 0;
+	if (err == VFM_OK && stats) {
+		struct vfm_ebpf_flow_counters k;
+		err = flow_entry(fd, m, n_sets, &k, false, diag);
+		if (err == VFM_OK)
+			*stats = (vfm_flow_stats_t){.capacity = (uint64_t)n_sets * VFM_EBPF_FLOW_WAYS,
+						    .entries = k.entries, .hits = k.hits,
+						    .misses = k.misses, .inserts = k.inserts,
+						    .updates = k.updates, .evictions = k.evictions};
+	}
+	for (uint32_t s = 0; fn && err == VFM_OK && s < n_sets; s++) {
+		struct vfm_ebpf_flow_set set;
+		err = flow_entry(fd, m, s, &set, false, diag);
+		for (unsigned w = 0; err == VFM_OK && w < VFM_EBPF_FLOW_WAYS; w++)
+			if ((set.used >> w & 1u) && fn(set.key[w], set.value[w], arg))
+				return VFM_OK;
+	}
+	return err;
+}
+
+vfm_error_t vfm_ebpf_flow_clear(int fd, const struct vfm_ebpf_map *m, vfm_diag_t *diag)
+{
+	vfm_error_t err = check_flow_map(m, diag);
+	struct vfm_ebpf_flow_set zero;
+	memset(&zero, 0, sizeof zero);
+	for (uint32_t s = 0; err == VFM_OK && m && s < m->max_entries; s++)
+		err = flow_entry(fd, m, s, &zero, true, diag);
+	return err;
+}
+
 #else /* not Linux */
 
 vfm_error_t vfm_ebpf_kernel_load(const struct vfm_ebpf_prog *p, int *fd, char *log,
@@ -186,5 +355,25 @@ vfm_error_t vfm_ebpf_kernel_run_xdp(int fd, const uint8_t *data, uint32_t len, u
 void vfm_ebpf_kernel_close(int fd)
 {
 	(void)fd;
+}
+
+vfm_error_t vfm_ebpf_map_create(const struct vfm_ebpf_map *m, int *fd, vfm_diag_t *diag)
+{
+	(void)m, (void)fd;
+	return vfm_diag_set(diag, VFM_EUNSUPPORTED, -1, 0, "no bpf() syscall: not Linux");
+}
+
+vfm_error_t vfm_ebpf_flow_read(int fd, const struct vfm_ebpf_map *m,
+			       int (*fn)(uint64_t key, uint64_t value, void *arg), void *arg,
+			       vfm_flow_stats_t *stats, vfm_diag_t *diag)
+{
+	(void)fd, (void)m, (void)fn, (void)arg, (void)stats;
+	return vfm_diag_set(diag, VFM_EUNSUPPORTED, -1, 0, "no bpf() syscall: not Linux");
+}
+
+vfm_error_t vfm_ebpf_flow_clear(int fd, const struct vfm_ebpf_map *m, vfm_diag_t *diag)
+{
+	(void)fd, (void)m;
+	return vfm_diag_set(diag, VFM_EUNSUPPORTED, -1, 0, "no bpf() syscall: not Linux");
 }
 #endif

@@ -17,16 +17,20 @@
 
 #include <cmocka.h>
 
+#include <linux/bpf.h>
+
 #include "../ebpf/ebpf.h"
+#include "../ebpf/insn.h"
 #include "kengine.h"
 #include "pktgen.h"
 #include "progen.h"
 #include "test_support.h"
 
 /* The same under ASan: the time is the kernel's (verifying, running). */
-#define N_PROGRAMS 400
+#define N_PROGRAMS 100
 #define PKTS_PER_PROGRAM 24
 #define BUDGET 200
+#define FLOW_CAPACITY 16 /* small: sets fill and evict */
 
 static vfm_program_t *program_from_asm(const char *src)
 {
@@ -49,30 +53,10 @@ static void require_kernel(void)
 	}
 }
 
-/* Refusals name the opcode or limit and the pc; no kernel needed. */
+/* Refusals name the limit and the pc; no kernel needed. */
 static void test_compiler_refusals(void **state)
 {
 	(void)state;
-	static const struct {
-		const char *src;
-		vfm_error_t err;
-		const char *needle;
-	} cases[] = {
-		{"PUSH 1\nHASH5\nRET", VFM_EUNSUPPORTED, "HASH5 is not supported by the eBPF back end yet at pc 9"},
-		{"PUSH 1\nFLOW_LOAD\nRET", VFM_EUNSUPPORTED, "FLOW_LOAD is not supported"},
-		{"PUSH 1\nPUSH 2\nFLOW_STORE\nRET 1", VFM_EUNSUPPORTED, "FLOW_STORE is not supported"},
-	};
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		vfm_program_t *prog = program_from_asm(cases[i].src);
-		struct vfm_ebpf_options opt;
-		vfm_ebpf_options_init(&opt, VFM_EBPF_TC);
-		struct vfm_ebpf_prog ep;
-		vfm_diag_t diag;
-		assert_int_equal(vfm_compile_ebpf(prog, &opt, &ep, &diag), cases[i].err);
-		if (!strstr(diag.message, cases[i].needle))
-			fail_msg("message '%s' lacks '%s'", diag.message, cases[i].needle);
-		vfm_program_release(prog);
-	}
 	/* 70 words deep: over the 512-byte BPF stack, named with its pc. */
 	char src[1024], *p = src;
 	for (int i = 0; i < 70; i++)
@@ -89,70 +73,166 @@ static void test_compiler_refusals(void **state)
 	if (!strstr(diag.message, "512-byte limit (MAX_BPF_STACK) at pc 621"))
 		fail_msg("message '%s' lacks the limit and pc", diag.message);
 	vfm_program_release(prog);
+	/* 59 deep fits alone (8 + 56 * 8 = 456 bytes), not with the HASH5
+	 * subprogram's 64-byte frame on top (480 + 64). */
+	p = src;
+	p += sprintf(p, "HASH5\nPOP\n");
+	for (int i = 0; i < 59; i++)
+		p += sprintf(p, "PUSH 1\n");
+	for (int i = 0; i < 58; i++)
+		p += sprintf(p, "ADD\n");
+	sprintf(p, "RET\n");
+	prog = program_from_asm(src);
+	assert_int_equal(vfm_compile_ebpf(prog, &opt, &ep, &diag), VFM_ETOOBIG);
+	if (!strstr(diag.message, "with the HASH5 subprogram's") || !strstr(diag.message, "at pc"))
+		fail_msg("message '%s' lacks the subprogram's frame or the pc", diag.message);
+	vfm_program_release(prog);
+	/* A flow capacity that is not a power of two. */
+	prog = program_from_asm("PUSH 1\nFLOW_LOAD\nRET");
+	opt.flow_capacity = 12;
+	assert_int_equal(vfm_compile_ebpf(prog, &opt, &ep, &diag), VFM_EINVAL);
+	assert_non_null(strstr(diag.message, "flow capacity 12"));
+	opt.target = (enum vfm_ebpf_target)99;
+	opt.flow_capacity = 0;
+	assert_int_equal(vfm_compile_ebpf(prog, &opt, &ep, &diag), VFM_EINVAL);
+	vfm_program_release(prog);
+}
+
+/* A kernel refusal for a documented limit names the limit and the VFM pc
+ * (a loop the budget ends: the kernel's verifier walks all 65536
+ * iterations, past its 1M processed instructions). */
+static void test_kernel_limit_message(void **state)
+{
+	(void)state;
+	require_kernel();
+	char src[512], *p = src;
+	p += sprintf(p, "loop:\nLEN\nPUSH 100000\nJGT out\n");
+	for (int i = 0; i < 12; i++)
+		p += sprintf(p, "PUSH %d\nSTM 1\n", i);
+	sprintf(p, "JMP loop\nout:\nRET 1\n");
+	vfm_program_t *prog = program_from_asm(src);
+	struct vfm_ebpf_options opt;
+	vfm_ebpf_options_init(&opt, VFM_EBPF_RAW);
+	struct vfm_ebpf_prog ep;
+	vfm_diag_t diag;
+	assert_int_equal(vfm_compile_ebpf(prog, &opt, &ep, &diag), VFM_OK);
+	int fd;
+	vfm_error_t err = vfm_ebpf_kernel_load(&ep, &fd, NULL, 0, &diag);
+	if (err == VFM_OK)
+		vfm_ebpf_kernel_close(fd);
+	print_message("kernel refusal: %s\n", diag.message);
+	assert_int_equal(err, VFM_ETOOBIG);
+	assert_non_null(strstr(diag.message, "BPF_COMPLEXITY_LIMIT"));
+	assert_non_null(strstr(diag.message, " at pc "));
+	assert_true(diag.pc >= 0);
+	vfm_ebpf_prog_free(&ep);
+	vfm_program_release(prog);
+}
+
+/* The map description an ELF writer and the loader use: each ref is an
+ * LD_IMM64 of the map (BPF_PSEUDO_MAP_FD); binding fills in the fd; a
+ * program whose map is not bound is refused before bpf(). */
+static void test_flow_map_description(void **state)
+{
+	(void)state;
+	vfm_program_t *prog = program_from_asm(
+		"PUSH 7\nFLOW_LOAD\nPUSH 1\nADD\nPUSH 7\nSWAP\nFLOW_STORE\nHASH5\nRET");
+	struct vfm_ebpf_options opt;
+	vfm_ebpf_options_init(&opt, VFM_EBPF_TC);
+	opt.flow_capacity = 64;
+	struct vfm_ebpf_prog ep;
+	vfm_diag_t diag;
+	assert_int_equal(vfm_compile_ebpf(prog, &opt, &ep, &diag), VFM_OK);
+	assert_int_equal(ep.n_maps, 1);
+	const struct vfm_ebpf_map *m = &ep.maps[0];
+	assert_string_equal(m->name, "vfm_flow");
+	assert_int_equal(m->type, BPF_MAP_TYPE_ARRAY);
+	assert_int_equal(m->key_size, 4);
+	assert_int_equal(m->value_size, 72);
+	assert_int_equal(m->max_entries, 64 / 4 + 1);
+	assert_int_equal(m->n_refs, 3); /* the counters, FLOW_LOAD, FLOW_STORE */
+	for (uint32_t r = 0; r < m->n_refs; r++) {
+		const struct bpf_insn *in = &ep.insns[m->refs[r]];
+		assert_int_equal(in->code, BPF_LD | BPF_IMM | BPF_DW);
+		assert_int_equal(in->src_reg, BPF_PSEUDO_MAP_FD);
+		assert_int_equal(in->imm, -1);
+	}
+	assert_int_equal(ep.n_subprogs, 1);
+	assert_true(ep.subprog_start[0] > m->refs[m->n_refs - 1]);
+	int fd;
+	assert_int_equal(vfm_ebpf_kernel_load(&ep, &fd, NULL, 0, &diag), VFM_EINVAL);
+	assert_non_null(strstr(diag.message, "vfm_flow is not bound"));
+	assert_int_equal(vfm_ebpf_prog_bind_map(&ep, 1, 3, &diag), VFM_EINVAL);
+	assert_int_equal(vfm_ebpf_prog_bind_map(&ep, 0, 5, &diag), VFM_OK);
+	for (uint32_t r = 0; r < m->n_refs; r++)
+		assert_int_equal(ep.insns[m->refs[r]].imm, 5);
+	vfm_ebpf_prog_free(&ep);
+	vfm_program_release(prog);
+	/* No flow ops, no map. */
+	prog = program_from_asm("HASH5\nRET");
+	assert_int_equal(vfm_compile_ebpf(prog, &opt, &ep, &diag), VFM_OK);
+	assert_int_equal(ep.n_maps, 0);
+	vfm_ebpf_prog_free(&ep);
+	vfm_program_release(prog);
 }
 
 struct tally {
-	unsigned accepted, refused_compile, refused_complexity, refused_kernel, mismatches;
-	unsigned packets, statuses[VFM_STATUS_COUNT];
+	unsigned accepted, refused_stack, refused_complexity, mismatches, flow_programs;
+	unsigned packets, statuses[VFM_STATUS_COUNT], flow_entries;
 };
 
-/* One generated program on the kernel and the interpreter. */
-static void diff_program(const char *src, const struct pktgen_set *set, int p, bool helper_loads,
-			 struct tally *t)
+static void diff_program(const char *src, const vfm_packet_t *pkts, size_t n, int p,
+			 bool helper_loads, struct tally *t)
 {
 	vfm_program_t *prog = program_from_asm(src);
-	struct kengine_config kcfg = {.budget = BUDGET, .helper_loads = helper_loads};
-	struct kengine k;
-	enum kengine_stage stage;
-	vfm_diag_t diag;
-	vfm_error_t err = kengine_load(&k, prog, &kcfg, &stage, &diag);
-	if (err != VFM_OK) {
-		vfm_program_release(prog);
-		if (stage == KENGINE_COMPILE && err == VFM_EUNSUPPORTED) {
-			t->refused_compile++; /* HASH5 / flow ops: not implemented yet */
+	struct kengine_config kcfg = {.budget = BUDGET, .helper_loads = helper_loads,
+				      .flow_capacity = FLOW_CAPACITY};
+	struct kengine_diff d;
+	kengine_diff(prog, &kcfg, pkts, n, &d);
+	vfm_program_release(prog);
+	switch (d.outcome) {
+	case KENGINE_SAME:
+		break;
+	case KENGINE_COMPILE_REFUSED:
+		/* The documented limit: HASH5's subprogram frame on top of a
+		 * deep stack over 512 bytes. */
+		if (d.err == VFM_ETOOBIG && strstr(d.diag.message, "MAX_BPF_STACK")) {
+			t->refused_stack++;
 			return;
 		}
+		fail_msg("program %d: the eBPF compiler refused it: %s\n%s", p, d.diag.message, src);
+		break;
+	case KENGINE_KERNEL_REFUSED:
 		/* The documented limit (docs/EBPF.md): the kernel's verifier
 		 * walks every iteration of a loop the budget ends, and a
 		 * program whose paths exceed its 1,000,000 processed
-		 * instructions is refused. */
-		if (stage == KENGINE_KERNEL && strstr(kengine_log(), "BPF program is too large")) {
+		 * instructions, or 8192 jumps in one path's history
+		 * (BPF_COMPLEXITY_LIMIT_JMP_SEQ), is refused. */
+		if (strstr(kengine_log(), "BPF program is too large") ||
+		    strstr(kengine_log(), "jumps is too complex")) {
 			t->refused_complexity++;
 			return;
 		}
-		/* Any other refusal of a VFM program within the limits is a bug. */
-		t->refused_kernel++;
-		fail_msg("program %d: %s refused it: %s\n%s\n%s", p,
-			 stage == KENGINE_COMPILE ? "the eBPF compiler" : "the kernel", diag.message,
-			 src, stage == KENGINE_KERNEL ? kengine_log() : "");
+		fail_msg("program %d: the kernel refused it: %s\n%s\n%s", p, d.diag.message, src,
+			 kengine_log());
+		break;
+	case KENGINE_MISMATCH:
+		t->mismatches++;
+		fail_msg("program %d%s: %s\n%s", p, helper_loads ? " with helper loads" : "",
+			 d.diag.message, src);
+		break;
+	case KENGINE_FAILED:
+		fail_msg("program %d: %s\n%s", p, d.diag.message, src);
+		break;
 	}
 	t->accepted++;
-	vfm_config_t vcfg = {.budget = BUDGET, .budget_set = 1, .no_insns = 1};
-	vfm_state_t *vm = vfm_create_with(&vcfg, NULL);
-	assert_non_null(vm);
-	assert_int_equal(vfm_attach_program(vm, prog), VFM_OK);
-	for (int i = 0; i < PKTS_PER_PROGRAM; i++) {
-		const struct pktgen_packet *pk =
-			&set->pkts[((size_t)p * 31u + (size_t)i * 17u) % set->count];
-		/* Every third packet claims a longer wire length (WLEN). */
-		vfm_packet_t pkt = {.data = pk->data, .len = pk->len, .ts_ns = pk->ts_ns,
-				    .wire_len = i % 3 ? 0 : pk->len + 100};
-		vfm_result_t ri, rk;
-		assert_int_equal(vfm_execute_ex(vm, &pkt, &ri), VFM_OK);
-		if (kengine_run(&k, &pkt, &rk, &diag) != VFM_OK)
-			fail_msg("program %d packet %d: %s\n%s", p, i, diag.message, src);
-		t->packets++;
-		t->statuses[ri.status]++;
-		if (ri.verdict != rk.verdict || ri.status != rk.status) {
-			t->mismatches++;
-			fail_msg("program %d packet %d (%u bytes)%s: interpreter %u/%s, kernel %u/%s\n%s",
-				 p, i, pk->len, helper_loads ? " with helper loads" : "", ri.verdict,
-				 vfm_status_name(ri.status), rk.verdict, vfm_status_name(rk.status), src);
-		}
+	t->packets += d.packets;
+	for (int s = 0; s < VFM_STATUS_COUNT; s++)
+		t->statuses[s] += d.statuses[s];
+	if (!helper_loads && strstr(src, "FLOW_")) {
+		t->flow_programs++;
+		t->flow_entries += d.flow_entries;
 	}
-	vfm_destroy(vm);
-	kengine_close(&k);
-	vfm_program_release(prog);
 }
 
 static void test_differential_generated(void **state)
@@ -163,49 +243,198 @@ static void test_differential_generated(void **state)
 	struct pktgen_set set;
 	assert_int_equal(pktgen_generate(&pcfg, &set), 0);
 	struct progen_config cfg;
-	progen_config_init(&cfg);
-	/* The flow table is not compiled yet: programs without FLOW
-	 * statements (others may still hold a HASH5, refused and counted). */
-	for (int f = 0; f < PROGEN_F_COUNT; f++)
-		cfg.weight[f] = 0;
-#define PROGEN_DEFAULT_WEIGHT_(e, name, w) cfg.weight[PROGEN_F_##e] = w;
-	PROGEN_FEATURES(PROGEN_DEFAULT_WEIGHT_)
-#undef PROGEN_DEFAULT_WEIGHT_
-	cfg.weight[PROGEN_F_FLOW] = 0;
-	cfg.max_stack = 40; /* within the 512-byte BPF stack */
+	progen_config_init(&cfg); /* every statement kind, flow ops included */
+	cfg.max_stack = 40;
 	struct tally t = {0};
 	unsigned helper_programs = 0, generated = 0;
-	/* Generate until N_PROGRAMS compile (most programs hold a HASH5,
-	 * which the back end refuses for now: counted, not compared). */
-	for (uint64_t seed = 5000; t.accepted < N_PROGRAMS && generated < 20 * N_PROGRAMS; seed++) {
+	vfm_packet_t pkts[PKTS_PER_PROGRAM];
+	for (uint64_t seed = 5000; t.accepted < N_PROGRAMS && generated < 4 * N_PROGRAMS; seed++) {
 		cfg.target_insns = 8u + (unsigned)(generated % 7) * 24u;
 		generated++;
 		char *src;
 		assert_int_equal(progen_generate(&cfg, seed, &src), 0);
+		for (int i = 0; i < PKTS_PER_PROGRAM; i++) {
+			const struct pktgen_packet *pk =
+				&set.pkts[((size_t)generated * 31u + (size_t)i * 17u) % set.count];
+			/* Every third packet claims a longer wire length (WLEN). */
+			pkts[i] = (vfm_packet_t){.data = pk->data, .len = pk->len, .ts_ns = pk->ts_ns,
+						 .wire_len = i % 3 ? 0 : pk->len + 100};
+		}
 		unsigned before = t.accepted;
-		diff_program(src, &set, (int)generated, false, &t);
+		diff_program(src, pkts, PKTS_PER_PROGRAM, (int)generated, false, &t);
 		/* Every fourth program also with every read through the helper. */
 		if (t.accepted > before && t.accepted % 4 == 0) {
-			diff_program(src, &set, (int)generated, true, &t);
+			diff_program(src, pkts, PKTS_PER_PROGRAM, (int)generated, true, &t);
 			t.accepted--; /* the same program: counted once */
 			helper_programs++;
 		}
 		free(src);
 	}
 	print_message("%u generated programs: kernel accepted %u (%u of them also with helper "
-		      "loads), refused by the compiler (HASH5: not implemented) %u, by the kernel "
-		      "verifier's 1M-instruction complexity limit %u, by the kernel otherwise %u; "
-		      "%u packets: OK %u, BOUNDS %u, BUDGET %u; mismatches %u\n",
-		      generated, t.accepted, helper_programs, t.refused_compile, t.refused_complexity,
-		      t.refused_kernel, t.packets, t.statuses[VFM_STATUS_OK], t.statuses[VFM_STATUS_BOUNDS],
-		      t.statuses[VFM_STATUS_BUDGET], t.mismatches);
+		      "loads; %u with flow ops, %u flow entries compared at the end), refused by "
+		      "the compiler's stack limit (HASH5 frame) %u, by the kernel verifier's "
+		      "complexity limits %u; %u packets: OK %u, BOUNDS %u, BUDGET %u; "
+		      "mismatches %u\n",
+		      generated, t.accepted, helper_programs, t.flow_programs, t.flow_entries,
+		      t.refused_stack, t.refused_complexity, t.packets, t.statuses[VFM_STATUS_OK],
+		      t.statuses[VFM_STATUS_BOUNDS], t.statuses[VFM_STATUS_BUDGET], t.mismatches);
 	pktgen_free(&set);
 	assert_int_equal(t.mismatches, 0);
-	assert_int_equal(t.refused_kernel, 0);
-	/* The comparison must have exercised every outcome. */
+	/* The comparison must have exercised every outcome and the table. */
 	assert_int_equal(t.accepted, N_PROGRAMS);
 	assert_true(t.statuses[VFM_STATUS_OK] && t.statuses[VFM_STATUS_BOUNDS] &&
 		    t.statuses[VFM_STATUS_BUDGET]);
+	assert_true(t.flow_programs > N_PROGRAMS / 10 && t.flow_entries > 0);
+}
+
+/* XDP multi-buffer: what the kernel puts in the linear part of a jumbo
+ * frame under TEST_RUN (a hand-written program returning data_end -
+ * data), then VFM programs on frames up to 9000 bytes against the
+ * interpreter: action = verdict != 0, and the flow map's entries. */
+static int collect_kv(uint64_t key, uint64_t value, void *arg)
+{
+	uint64_t *a = arg;
+	if (a[0] < 64) {
+		a[1 + 2 * a[0]] = key;
+		a[2 + 2 * a[0]] = value;
+	}
+	a[0]++;
+	return 0;
+}
+
+static void test_xdp_jumbo_frames(void **state)
+{
+	(void)state;
+	require_kernel();
+	static uint8_t frame[9000];
+	uint64_t rng = 0x9E3779B97F4A7C15u;
+	for (size_t i = 0; i < sizeof frame; i++) {
+		rng = rng * 6364136223846793005u + 1442695040888963407u;
+		frame[i] = (uint8_t)(rng >> 56);
+	}
+	/* Ethernet + IPv4 (IHL 5) + TCP ports 0x1234 -> 0x0050 */
+	static const uint8_t hdr[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00,
+				      0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1,
+				      192, 168, 1, 2, 0x12, 0x34, 0x00, 0x50};
+	memcpy(frame, hdr, sizeof hdr);
+
+	struct bpf_insn lin[] = {
+		ebpf_ldx_mem(BPF_W, R2, R1, offsetof(struct xdp_md, data)),
+		ebpf_ldx_mem(BPF_W, R3, R1, offsetof(struct xdp_md, data_end)),
+		ebpf_mov64_reg(R0, R3),
+		ebpf_alu64_reg(BPF_SUB, R0, R2),
+		ebpf_exit(),
+	};
+	struct vfm_ebpf_prog raw = {.insns = lin, .n_insns = 5, .prog_type = BPF_PROG_TYPE_XDP,
+				    .prog_flags = BPF_F_XDP_HAS_FRAGS};
+	int fd;
+	vfm_diag_t diag;
+	if (vfm_ebpf_kernel_load(&raw, &fd, NULL, 0, &diag) != VFM_OK)
+		fail_msg("linear-length probe: %s", diag.message);
+	uint32_t linear;
+	assert_int_equal(vfm_ebpf_kernel_run_xdp(fd, frame, 8954, &linear, &diag), VFM_OK);
+	vfm_ebpf_kernel_close(fd);
+	print_message("XDP TEST_RUN of an 8954-byte frame: data_end - data = %u\n", linear);
+	assert_true(linear < 8954);
+
+	static const char *const progs[] = {
+		"LEN\nPUSH 8000\nJGT big\nRET 0\nbig:\nRET 1",  /* LEN is the whole frame */
+		"LEN\nRET",
+		"LEN\nPUSH 1\nSUB\nLD8X 0\nRET",                 /* the last byte */
+		"LD16 3519\nRET",                                /* across the linear end */
+		"LD32 5000\nRET",
+		"LD64 8990\nRET",                                /* BOUNDS below 8998 */
+		"PUSH 4000\nLD64X 100\nPUSH 0xFF\nAND\nRET",
+		"HASH5\nDUP\nPUSH 1\nFLOW_STORE\nFLOW_LOAD\nRET", /* HASH5 in a jumbo frame */
+		"LD8 7000\nDUP\nFLOW_LOAD\nPUSH 1\nADD\nFLOW_STORE\nRET 1",
+	};
+	static const uint32_t sizes[] = {60, 1514, 3519, 3520, 3521, 4000, 5004, 7001, 8000,
+					 8001, 8954, 8997, 8998, 9000};
+	unsigned runs = 0, passes = 0;
+	for (size_t p = 0; p < sizeof progs / sizeof progs[0]; p++) {
+		vfm_program_t *prog = program_from_asm(progs[p]);
+		struct vfm_ebpf_options opt;
+		vfm_ebpf_options_init(&opt, VFM_EBPF_XDP);
+		opt.flow_capacity = 64;
+		struct vfm_ebpf_prog ep;
+		if (vfm_compile_ebpf(prog, &opt, &ep, &diag) != VFM_OK)
+			fail_msg("%s: %s", progs[p], diag.message);
+		int map_fd = -1;
+		if (ep.n_maps) {
+			assert_int_equal(vfm_ebpf_map_create(&ep.maps[0], &map_fd, &diag), VFM_OK);
+			assert_int_equal(vfm_ebpf_prog_bind_map(&ep, 0, map_fd, &diag), VFM_OK);
+		}
+		if (vfm_ebpf_kernel_load(&ep, &fd, NULL, 0, &diag) != VFM_OK)
+			fail_msg("%s: %s", progs[p], diag.message);
+		vfm_config_t vcfg = {.flow_capacity = 64};
+		vfm_state_t *vm = vfm_create_with(&vcfg, NULL);
+		assert_non_null(vm);
+		assert_int_equal(vfm_attach_program(vm, prog), VFM_OK);
+		for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+			vfm_packet_t pkt = {.data = frame, .len = sizes[z]};
+			vfm_result_t r;
+			uint32_t action;
+			assert_int_equal(vfm_execute_ex(vm, &pkt, &r), VFM_OK);
+			if (vfm_ebpf_kernel_run_xdp(fd, frame, sizes[z], &action, &diag) != VFM_OK)
+				fail_msg("%s, %u bytes: %s", progs[p], sizes[z], diag.message);
+			if (action != (r.verdict ? XDP_PASS : XDP_DROP))
+				fail_msg("%s, %u-byte frame: XDP action %u, interpreter verdict %u (%s)",
+					 progs[p], sizes[z], action, r.verdict,
+					 vfm_status_name(r.status));
+			runs++;
+			passes += action == XDP_PASS;
+		}
+		if (map_fd >= 0) {
+			uint64_t want[129] = {0}, got[129] = {0};
+			vfm_flow_foreach(vm, collect_kv, want);
+			assert_int_equal(vfm_ebpf_flow_read(map_fd, &ep.maps[0], collect_kv, got, NULL,
+							    &diag), VFM_OK);
+			assert_true(want[0] > 0);
+			assert_memory_equal(want, got, sizeof want);
+			vfm_ebpf_kernel_close(map_fd);
+		}
+		vfm_destroy(vm);
+		vfm_ebpf_kernel_close(fd);
+		vfm_ebpf_prog_free(&ep);
+		vfm_program_release(prog);
+	}
+	print_message("jumbo XDP frames: %u runs, %u passed, all equal to the interpreter\n", runs,
+		      passes);
+	assert_true(passes > 0 && passes < runs);
+}
+
+/* A socket filter returns the verdict itself; under TEST_RUN this
+ * kernel starts its packet after the Ethernet header (kengine adapts). */
+static void test_socket_filter(void **state)
+{
+	(void)state;
+	require_kernel();
+	vfm_diag_t diag;
+	int skips = kengine_socket_skips(&diag);
+	if (skips < 0)
+		fail_msg("socket filter probe: %s", diag.message);
+	print_message("SOCKET_FILTER under BPF_PROG_TEST_RUN: the first %d bytes of the frame "
+		      "are hidden (%s)\n", skips, skips ? "it starts at the IP header" : "whole frame");
+	vfm_program_t *prog = program_from_asm("LD8 0\nPUSH 256\nMUL\nLEN\nOR\nRET");
+	struct vfm_ebpf_options opt;
+	vfm_ebpf_options_init(&opt, VFM_EBPF_SOCKET);
+	struct vfm_ebpf_prog ep;
+	assert_int_equal(vfm_compile_ebpf(prog, &opt, &ep, &diag), VFM_OK);
+	assert_int_equal(ep.prog_type, BPF_PROG_TYPE_SOCKET_FILTER);
+	int fd;
+	if (vfm_ebpf_kernel_load(&ep, &fd, NULL, 0, &diag) != VFM_OK)
+		fail_msg("%s", diag.message);
+	uint8_t frame[60] = {0};
+	frame[0] = 0xAA;
+	frame[14] = 0x45;
+	uint32_t ret, cb0;
+	assert_int_equal(vfm_ebpf_kernel_run(fd, frame, sizeof frame, 0, 0, &ret, &cb0, &diag), VFM_OK);
+	/* byte 0 * 256 | LEN, of what the filter sees */
+	uint32_t want = skips ? 0x45u * 256 | (60 - 14) : 0xAAu * 256 | 60;
+	assert_int_equal(ret, want);
+	vfm_ebpf_kernel_close(fd);
+	vfm_ebpf_prog_free(&ep);
+	vfm_program_release(prog);
 }
 
 /* vfm-compile: the listing, the ELF target that is not there yet, --help. */
@@ -253,6 +482,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_compiler_refusals),
+		cmocka_unit_test(test_flow_map_description),
+		cmocka_unit_test(test_kernel_limit_message),
+		cmocka_unit_test(test_xdp_jumbo_frames),
+		cmocka_unit_test(test_socket_filter),
 		cmocka_unit_test(test_vfm_compile_tool),
 		cmocka_unit_test(test_differential_generated),
 	};

@@ -91,9 +91,9 @@ struct sem_case {
 	int n_flows;
 	int check_stats;
 	vfm_flow_stats_t stats; /* hits, misses, inserts, updates, evictions */
-	/* Not on the kernel engines yet: the eBPF compiler must refuse the
-	 * program with this error (HASH5 and the flow table are not
-	 * implemented; a 256-deep stack is over the 512-byte BPF stack)... */
+	/* Not on the kernel engines: the eBPF compiler must refuse the
+	 * program with this error (a 256-deep stack is over the 512-byte
+	 * BPF stack)... */
 	vfm_error_t kernel_refuses;
 	/* ...or the test harness cannot express the case (the reason). */
 	const char *kernel_cannot_run;
@@ -229,26 +229,25 @@ static const struct sem_case cases[] = {
 	 .budget = 0, .budget_set = 1, .pkts = {{"", 0, 9, OK, 4}}},
 
 	/* HASH5 on the opcode equals vfm_hash5 (vectors pinned in test_hash5) */
-	{"hash5_non_ip", "HASH5\nRET", .pkts = {{"ffffffffffff00000000000108060001", 0, 0, OK, 2}},
-	 .kernel_refuses = VFM_EUNSUPPORTED},
-	{"hash5_empty", "HASH5\nRET", .pkts = {{"", 0, 0, OK, 2}}, .kernel_refuses = VFM_EUNSUPPORTED},
+	{"hash5_non_ip", "HASH5\nRET", .pkts = {{"ffffffffffff00000000000108060001", 0, 0, OK, 2}}},
+	{"hash5_empty", "HASH5\nRET", .pkts = {{"", 0, 0, OK, 2}}},
 
 	/* Flow table */
-	{"flow_miss_is_zero", .kernel_refuses = VFM_EUNSUPPORTED, .src = "PUSH 5\nFLOW_LOAD\nRET", .pkts = {{"", 0, 0, OK, 3}},
+	{"flow_miss_is_zero", .src = "PUSH 5\nFLOW_LOAD\nRET", .pkts = {{"", 0, 0, OK, 3}},
 	 .check_stats = 1, .stats = {.misses = 1}},
-	{"flow_counter", .kernel_refuses = VFM_EUNSUPPORTED, .src = COUNTER("42"),
+	{"flow_counter", .src = COUNTER("42"),
 	 .pkts = {{"", 0, 1, OK, 11}, {"", 0, 2, OK, 11}, {"", 0, 3, OK, 11}},
 	 .flows = {{42, 3}}, .n_flows = 1, .check_stats = 1,
 	 .stats = {.entries = 1, .hits = 5, .misses = 1, .inserts = 1, .updates = 2}},
-	{"flow_key_zero", .kernel_refuses = VFM_EUNSUPPORTED, .src = COUNTER("0"), .pkts = {{"", 0, 1, OK, 11}, {"", 0, 2, OK, 11}},
+	{"flow_key_zero", .src = COUNTER("0"), .pkts = {{"", 0, 1, OK, 11}, {"", 0, 2, OK, 11}},
 	 .flows = {{0, 2}}, .n_flows = 1},
-	{"flow_key_max", .kernel_refuses = VFM_EUNSUPPORTED, .src = COUNTER("0xFFFFFFFFFFFFFFFF"), .pkts = {{"", 0, 1, OK, 11}},
+	{"flow_key_max", .src = COUNTER("0xFFFFFFFFFFFFFFFF"), .pkts = {{"", 0, 1, OK, 11}},
 	 .flows = {{UINT64_MAX, 1}}, .n_flows = 1},
-	{"flow_value_zero_is_present", .kernel_refuses = VFM_EUNSUPPORTED, .src =
+	{"flow_value_zero_is_present", .src =
 	 "PUSH 9\nPUSH 0\nFLOW_STORE\nPUSH 9\nFLOW_LOAD\nRET", .pkts = {{"", 0, 0, OK, 6}},
 	 .flows = {{9, 0}}, .n_flows = 1, .check_stats = 1,
 	 .stats = {.entries = 1, .hits = 1, .inserts = 1}},
-	{"flow_tiny_table_evicts", .kernel_refuses = VFM_EUNSUPPORTED, .src =
+	{"flow_tiny_table_evicts", .src =
 	 /* Capacity 4 = one set: the fifth key evicts the first (FIFO). */
 	 "PUSH 1\nPUSH 10\nFLOW_STORE\nPUSH 2\nPUSH 20\nFLOW_STORE\n"
 	 "PUSH 3\nPUSH 30\nFLOW_STORE\nPUSH 4\nPUSH 40\nFLOW_STORE\n"
@@ -338,7 +337,9 @@ static vfm_state_t *make_vm(const struct sem_case *c, const char *src,
 }
 
 /* The case on the kernel: verdict and status per packet (the kernel
- * counts no instructions and has no flow table yet). */
+ * counts no instructions), and afterwards every flow map equal, entry by
+ * entry and counter by counter, to the interpreter's table after the same
+ * packets. */
 static void run_case_kernel(const struct sem_case *c, const char *src, const struct engine *eng)
 {
 	if (!kernel_ok())
@@ -356,7 +357,7 @@ static void run_case_kernel(const struct sem_case *c, const char *src, const str
 	free(bin);
 	struct kengine_config kcfg = {
 		.budget = c->budget_set ? c->budget : VFM_DEFAULT_BUDGET,
-		.helper_loads = eng->helper_loads != 0};
+		.helper_loads = eng->helper_loads != 0, .flow_capacity = c->flow_capacity};
 	struct kengine k;
 	enum kengine_stage stage;
 	vfm_error_t err = kengine_load(&k, prog, &kcfg, &stage, &diag);
@@ -376,6 +377,7 @@ static void run_case_kernel(const struct sem_case *c, const char *src, const str
 		fail_msg("%s on %s: %s refused it: %s\n%s", c->name, eng->name,
 			 stage == KENGINE_COMPILE ? "the eBPF compiler" : "the kernel", diag.message,
 			 stage == KENGINE_KERNEL ? kengine_log() : "");
+	vfm_state_t *vm = make_vm(c, src, &engines[0]); /* the interpreter */
 	for (int i = 0; i < MAX_PKTS && c->pkts[i].hex; i++) {
 		const struct pkt_case *p = &c->pkts[i];
 		uint8_t buf[256];
@@ -383,6 +385,7 @@ static void run_case_kernel(const struct sem_case *c, const char *src, const str
 		vfm_packet_t pkt = {.data = buf, .len = (uint32_t)n, .ts_ns = p->ts_ns,
 				    .wire_len = c->wire_len};
 		vfm_result_t r;
+		assert_int_equal(vfm_execute_ex(vm, &pkt, &r), VFM_OK);
 		if (kengine_run(&k, &pkt, &r, &diag) != VFM_OK)
 			fail_msg("%s on %s, packet %d: %s", c->name, eng->name, i, diag.message);
 		if (r.verdict != p->verdict || r.status != p->status)
@@ -390,6 +393,9 @@ static void run_case_kernel(const struct sem_case *c, const char *src, const str
 				 "status %s", c->name, eng->name, i, r.verdict,
 				 vfm_status_name(r.status), p->verdict, vfm_status_name(p->status));
 	}
+	if (kengine_flow_check(&k, vm, &diag) != VFM_OK)
+		fail_msg("%s on %s: %s", c->name, eng->name, diag.message);
+	vfm_destroy(vm);
 	kengine_close(&k);
 	kernel_ran++;
 }
@@ -475,7 +481,7 @@ static void test_table(void **state)
 	}
 	if (kernel_ok())
 		print_message("kernel engines: %u case runs, %u refused by the eBPF compiler as "
-			      "marked (HASH5, flow table, stack over 512 bytes), %u the harness "
+			      "marked (stack over 512 bytes), %u the harness "
 			      "cannot express\n", kernel_ran, kernel_refused, kernel_not_run);
 }
 
@@ -599,8 +605,7 @@ static void test_hash5_opcode_matches_function(void **state)
 			snprintf(src, sizeof src,
 				 "HASH5\nPUSH %llu\nJEQ ok\nRET 0\nok:\nRET 1\n",
 				 (unsigned long long)h);
-			struct sem_case c = {.name = "hash5", .src = src,
-					     .kernel_refuses = VFM_EUNSUPPORTED};
+			struct sem_case c = {.name = "hash5", .src = src};
 			c.pkts[0] = (struct pkt_case){packets[i], 0, 1, OK, 4};
 			run_case(&c, src, &engines[e]);
 		}
