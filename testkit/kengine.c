@@ -284,6 +284,19 @@ static int flow_collect(uint64_t key, uint64_t value, void *arg)
 
 static const char *const map_user[4] = {"raw/padded", "tc", "XDP", "socket filter"};
 
+vfm_error_t kengine_flow_stats(const struct kengine *k, vfm_flow_stats_t *stats,
+			       vfm_diag_t *diag)
+{
+	if (!k->has_flow || k->map_fd[0] < 0) {
+		uint64_t cap = stats->capacity;
+		memset(stats, 0, sizeof *stats);
+		stats->capacity = cap;
+		return VFM_OK;
+	}
+	struct vfm_ebpf_map m = map_of(k);
+	return vfm_ebpf_flow_read(k->map_fd[0], &m, NULL, NULL, stats, diag);
+}
+
 vfm_error_t kengine_flow_check(const struct kengine *k, const vfm_state_t *vm, vfm_diag_t *diag)
 {
 	if (!k->has_flow)

@@ -89,6 +89,11 @@ vfm_error_t kengine_run(const struct kengine *k, const vfm_packet_t *pkt, vfm_re
  * the same entries in vfm_flow_foreach order and the same counters.
  * VFM_EINVAL with the first difference; VFM_OK if k has no flow map. */
 vfm_error_t kengine_flow_check(const struct kengine *k, const vfm_state_t *vm, vfm_diag_t *diag);
+/* The raw program's flow map (the table the raw verdicts came from) read
+ * back as vfm_flow_stats gives it; all zero but the capacity if the
+ * program has no flow ops. */
+vfm_error_t kengine_flow_stats(const struct kengine *k, vfm_flow_stats_t *stats,
+			       vfm_diag_t *diag);
 /* Empty every flow map (between independent packet sequences). */
 vfm_error_t kengine_flow_clear(const struct kengine *k, vfm_diag_t *diag);
 

@@ -151,33 +151,49 @@ static const char *reads_skb_time(const vfm_program_t *vp)
 	return NULL;
 }
 
-/* Compile the program for one attach point.  The socket filter is the raw
- * program (it returns the verdict: bytes to keep, as a cBPF filter) with
- * every read through bpf_skb_load_bytes (socket filters have no direct
- * packet access), loaded as BPF_PROG_TYPE_SOCKET_FILTER. */
+/* Compile the program for one attach point (the socket filter returns
+ * the verdict: bytes to keep, as a cBPF filter; docs/EBPF.md). */
 static vfm_error_t compile_for(const vfm_program_t *prog, const struct vfm_ebpf_options *base,
 			       unsigned point, struct vfm_ebpf_prog *ep, vfm_diag_t *diag)
 {
 	struct vfm_ebpf_options opt = *base;
 	opt.target = point == ATTACH_XDP ? VFM_EBPF_XDP : point == ATTACH_TC ? VFM_EBPF_TC
-									      : VFM_EBPF_RAW;
-	if (point == ATTACH_SOCKET)
-		opt.helper_loads = true;
-	vfm_error_t err = vfm_compile_ebpf(prog, &opt, ep, diag);
-	if (err == VFM_OK && point == ATTACH_SOCKET)
-		ep->prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
-	return err;
+									      : VFM_EBPF_SOCKET;
+	return vfm_compile_ebpf(prog, &opt, ep, diag);
 }
 
 /* Load one compiled program into the kernel and say what it answered. */
 static int kernel_check(const char *name, const char *input, const char *what,
 			const struct vfm_ebpf_prog *ep)
 {
-	int fd;
+	int fd, map_fd = -1;
 	size_t log_size = 1u << 22;
 	char *log = malloc(log_size);
 	vfm_diag_t diag;
-	vfm_error_t err = vfm_ebpf_kernel_load(ep, &fd, log, log ? log_size : 0, &diag);
+	/* A program with the flow table loads with a fresh map bound into a
+	 * copy of its code (the object keeps the relocations instead). */
+	struct vfm_ebpf_prog bound = *ep;
+	bound.insns = NULL;
+	vfm_error_t err = VFM_OK;
+	if (ep->n_maps) {
+		bound.insns = malloc((size_t)ep->n_insns * sizeof *ep->insns);
+		if (!bound.insns) {
+			free(log);
+			cli_error(name, "out of memory");
+			return CLI_EXIT_IO;
+		}
+		memcpy(bound.insns, ep->insns, (size_t)ep->n_insns * sizeof *ep->insns);
+		err = vfm_ebpf_map_create(&ep->maps[0], &map_fd, &diag);
+		if (err == VFM_OK)
+			err = vfm_ebpf_prog_bind_map(&bound, 0, map_fd, &diag);
+	} else {
+		bound.insns = ep->insns;
+	}
+	if (err == VFM_OK)
+		err = vfm_ebpf_kernel_load(&bound, &fd, log, log ? log_size : 0, &diag);
+	if (ep->n_maps)
+		free(bound.insns);
+	vfm_ebpf_kernel_close(map_fd);
 	int rc = CLI_EXIT_OK;
 	if (err == VFM_OK) {
 		fprintf(stderr, "%s: %sthe kernel accepted %u eBPF instructions (%u-byte stack)\n",
@@ -200,6 +216,7 @@ static int write_object(const char *name, const char *input, const char *output,
 {
 	struct vfm_ebpf_prog eps[N_ATTACH];
 	struct vfm_elf_prog progs[N_ATTACH];
+	struct vfm_elf_map maps[N_ATTACH][1];
 	uint32_t n = 0;
 	int rc = CLI_EXIT_OK;
 	vfm_diag_t diag;
@@ -224,12 +241,35 @@ static int write_object(const char *name, const char *input, const char *output,
 			rc = err == VFM_ENOMEM ? CLI_EXIT_IO : CLI_EXIT_REJECT;
 			break;
 		}
-		/* The flow table's map is not produced by the compiler yet: no
-		 * program has maps (n_maps 0) until it is. */
+		if (eps[n].n_subprogs) {
+			/* libbpf takes BPF-to-BPF subprograms only from .text, as
+			 * functions of their own; the writer does not place them. */
+			cli_error(name, "%s: %s: HASH5 compiles to a BPF-to-BPF subprogram, which the "
+					"ELF writer cannot place yet (libbpf wants it in .text); "
+					"--target=ebpf-raw --load or the library's loader take it",
+				  input, attach_points[i].name);
+			vfm_ebpf_prog_free(&eps[n]);
+			rc = CLI_EXIT_REJECT;
+			break;
+		}
+		/* The flow table (n_maps 0 or 1): the same name "vfm_flow" in
+		 * every program, so the object holds one table that all its
+		 * programs share. */
+		for (uint32_t m = 0; m < eps[n].n_maps && m < 1; m++) {
+			const struct vfm_ebpf_map *em = &eps[n].maps[m];
+			maps[n][m] = (struct vfm_elf_map){.name = em->name, .type = em->type,
+							  .key_size = em->key_size,
+							  .value_size = em->value_size,
+							  .max_entries = em->max_entries,
+							  .flags = em->flags, .refs = em->refs,
+							  .n_refs = em->n_refs};
+		}
 		progs[n] = (struct vfm_elf_prog){.section = attach_points[i].section,
 						 .name = attach_points[i].function,
 						 .insns = eps[n].insns,
-						 .n_insns = eps[n].n_insns};
+						 .n_insns = eps[n].n_insns,
+						 .maps = maps[n],
+						 .n_maps = eps[n].n_maps < 1 ? eps[n].n_maps : 1};
 		n++;
 		if (load) {
 			char what[32];

@@ -81,8 +81,8 @@ static void usage(FILE *f)
 		"                         throughput are those of the TEST_RUN syscalls.\n"
 		"                         Packets TEST_RUN cannot take (over %u bytes,\n"
 		"                         original length below the captured one) are\n"
-		"                         counted as not run; filters using the flow\n"
-		"                         table are refused (not in eBPF yet)\n"
+		"                         counted as not run; the flow table is the\n"
+		"                         program's BPF map, read back for the summary\n"
 		"      --jit              compile the filter to native code; if this build\n"
 		"                         has no JIT, say so and use the interpreter\n"
 		"      --jit-dump FILE    with --jit: also write the native code to FILE\n"
@@ -656,7 +656,8 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		struct kengine_config kcfg = {
-			.budget = o.config.budget_set ? o.config.budget : VFM_DEFAULT_BUDGET};
+			.budget = o.config.budget_set ? o.config.budget : VFM_DEFAULT_BUDGET,
+			.flow_capacity = o.config.flow_capacity};
 		enum kengine_stage stage;
 		vfm_diag_t diag;
 		if (kengine_load(&kern, program, &kcfg, &stage, &diag) != VFM_OK) {
@@ -709,6 +710,16 @@ int main(int argc, char **argv)
 	} while (more == 1);
 	sum.best_ns = sum.ns;
 	vfm_flow_stats(vm, &sum.flow);
+	if (o.kernel) {
+		/* The table the kernel's verdicts came from: its flow map. */
+		vfm_diag_t fd;
+		if (kengine_flow_stats(&kern, &sum.flow, &fd) != VFM_OK) {
+			cli_error(prog, "%s: reading the kernel's flow map: %s", o.filter_path,
+				  fd.message);
+			rc = CLI_EXIT_REJECT;
+			goto out;
+		}
+	}
 
 	if (whole && chunk.n) {
 		scratch = malloc(chunk.n * sizeof *scratch);
