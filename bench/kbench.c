@@ -48,6 +48,8 @@ struct kfilter {
 	const char *id, *path, *native; /* bench filter, its .vfm, its function in native.bpf.c */
 	const char *native_map;         /* its flow table in native.bpf.c, or NULL */
 	int vfm_fd, clang_fd, clang_map_fd;
+	int vfm_map_fd;                 /* the VFM program's flow map, or -1 */
+	struct vfm_ebpf_map vfm_map;    /* its description (refs not kept) */
 	char vfm_refused[sizeof ((vfm_diag_t *)0)->message]; /* why the back end refused it, or "" */
 	uint32_t vfm_insns, clang_insns; /* eBPF instructions of each */
 	double ns[2][MAX_ROUNDS];       /* [0] VFM, [1] clang; floor subtracted */
@@ -55,12 +57,12 @@ struct kfilter {
 
 /* The bench filters (bench/bench_engines.c's filter_defs). */
 static struct kfilter filters[] = {
-	{"F1", "bench/filters/f1.vfm", "native_f1", NULL, -1, -1, -1, "", 0, 0, {{0}}},
-	{"F2", "bench/filters/f2.vfm", "native_f2", NULL, -1, -1, -1, "", 0, 0, {{0}}},
-	{"F3", "bench/filters/f3.vfm", "native_f3", NULL, -1, -1, -1, "", 0, 0, {{0}}},
-	{"F4", "bench/filters/f4.vfm", "native_f4", NULL, -1, -1, -1, "", 0, 0, {{0}}},
-	{"ddos", "examples/ddos_detect.vfm", "native_ddos", "ddos_flow", -1, -1, -1, "", 0, 0, {{0}}},
-	{"rate", "examples/rate_limit.vfm", "native_rate", "rate_flow", -1, -1, -1, "", 0, 0, {{0}}},
+	{"F1", "bench/filters/f1.vfm", "native_f1", NULL, -1, -1, -1, -1, {0}, "", 0, 0, {{0}}},
+	{"F2", "bench/filters/f2.vfm", "native_f2", NULL, -1, -1, -1, -1, {0}, "", 0, 0, {{0}}},
+	{"F3", "bench/filters/f3.vfm", "native_f3", NULL, -1, -1, -1, -1, {0}, "", 0, 0, {{0}}},
+	{"F4", "bench/filters/f4.vfm", "native_f4", NULL, -1, -1, -1, -1, {0}, "", 0, 0, {{0}}},
+	{"ddos", "examples/ddos_detect.vfm", "native_ddos", "ddos_flow", -1, -1, -1, -1, {0}, "", 0, 0, {{0}}},
+	{"rate", "examples/rate_limit.vfm", "native_rate", "rate_flow", -1, -1, -1, -1, {0}, "", 0, 0, {{0}}},
 };
 #define N_FILTERS ((int)(sizeof filters / sizeof filters[0]))
 
@@ -167,7 +169,17 @@ static void load_vfm(struct kfilter *f, const char *root)
 	if (cerr != VFM_OK)
 		die("%s: %s", path, diag.message);
 	f->vfm_insns = ep.n_insns;
-	vfm_error_t err = vfm_ebpf_kernel_load(&ep, &f->vfm_fd, NULL, 0, &diag);
+	vfm_error_t err = VFM_OK;
+	if (ep.n_maps) { /* the flow table: a map of its own, bound into the code */
+		f->vfm_map = ep.maps[0];
+		f->vfm_map.refs = NULL;
+		f->vfm_map.n_refs = 0;
+		err = vfm_ebpf_map_create(&ep.maps[0], &f->vfm_map_fd, &diag);
+		if (err == VFM_OK)
+			err = vfm_ebpf_prog_bind_map(&ep, 0, f->vfm_map_fd, &diag);
+	}
+	if (err == VFM_OK)
+		err = vfm_ebpf_kernel_load(&ep, &f->vfm_fd, NULL, 0, &diag);
 	if (err == VFM_EUNSUPPORTED) {
 		printf("vfm-kbench: skipped: %s\n", diag.message);
 		exit(0);
@@ -288,6 +300,9 @@ int main(int argc, char **argv)
 		struct kfilter *f = &filters[i];
 		if (f->clang_map_fd >= 0)
 			clear_map(f->clang_map_fd);
+		vfm_diag_t cd;
+		if (f->vfm_map_fd >= 0 && vfm_ebpf_flow_clear(f->vfm_map_fd, &f->vfm_map, &cd) != VFM_OK)
+			die("%s: %s", f->id, cd.message);
 		char path[4096];
 		snprintf(path, sizeof path, "%s/%s", root, f->path);
 		uint8_t *src, *bin;
@@ -379,9 +394,12 @@ int main(int argc, char **argv)
 			       filters[i].vfm_refused);
 	printf("(VFM/clang: ratio of the medians, n/a where clang's code costs less than 1 ns\n"
 	       " above the floor; eBPF insns: VFM-compiled / clang-compiled)\n");
-	for (int i = 0; i < N_FILTERS; i++)
+	for (int i = 0; i < N_FILTERS; i++) {
 		if (filters[i].vfm_fd >= 0)
 			close(filters[i].vfm_fd);
+		if (filters[i].vfm_map_fd >= 0)
+			close(filters[i].vfm_map_fd);
+	}
 	bpf_object__close(obj);
 	free(pkts);
 	pktgen_free(&set);
