@@ -425,7 +425,11 @@ static struct vfm_aslot *state_slot(vfm_program_t *prog, uint32_t i, int k)
 {
 	struct vfm_facts *f = &prog->facts;
 	assert_true(f->flags[i] & VFM_FACT_REACHED);
-	return f->states + f->state_off[i] + (k < 0 ? 0 : 1 + f->n_scratch + (uint32_t)k);
+	/* The per-pc states are computed on first use and kept: a change
+	 * here is what the Z3 check then reads. */
+	struct vfm_aslot *s = (struct vfm_aslot *)vfm_facts_state(prog, i);
+	assert_non_null(s);
+	return s + (k < 0 ? 0 : 1 + f->n_scratch + (uint32_t)k);
 }
 
 /* Run the check on corrupted facts: it must refute a claim of `kind` at
@@ -647,7 +651,7 @@ static void test_detects_only_after_iterations(void **state)
 			  "LDM 0\nRET";
 	vfm_program_t *p = load_src(src, "loop");
 	uint32_t head = nth_op(p, VFM_OPC_LDM, 0);
-	struct vfm_aslot *m0 = &p->facts.states[p->facts.state_off[head] + 1];
+	struct vfm_aslot *m0 = (struct vfm_aslot *)vfm_facts_state(p, head) + 1;
 	assert_true(m0->v.itv.hi >= 4);
 	m0->v.itv.hi = 3;
 	struct vfm_z3_options opt;

@@ -23,6 +23,7 @@
 
 #include "../../vm/program.h"
 #include "../cfg.h"
+#include "../verifier.h"
 #include "z3check.h"
 
 #define N_SCRATCH VFM_SCRATCH_WORDS

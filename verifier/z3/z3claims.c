@@ -99,7 +99,7 @@ static void node_claims(struct zc *z, uint32_t id, Z3_ast *tmp)
 	uint32_t i = nd->insn;
 	if (!nd->reach || !(f->flags[i] & VFM_FACT_REACHED) || f->depth[i] < 0)
 		return;
-	const struct vfm_aslot *s = f->states + f->state_off[i];
+	const struct vfm_aslot *s = vfm_facts_state(z->prog, i);
 	uint32_t ns = f->n_scratch, d = (uint32_t)f->depth[i];
 	uint32_t m = 1 + N_SCRATCH + d;
 	nd->known = malloc(m * sizeof *nd->known);
@@ -191,7 +191,7 @@ static void claims_at(struct zc *z, uint32_t i, Z3_ast *tmp, Z3_ast *vv, Z3_ast 
 	}
 
 	/* Values and identities, at every node of i. */
-	const struct vfm_aslot *s = f->states + f->state_off[i];
+	const struct vfm_aslot *s = vfm_facts_state(z->prog, i);
 	uint32_t ns = f->n_scratch, m = 1 + ns + (uint32_t)f->depth[i];
 	rep->checked[VFM_Z3_VALUE] += m + (N_SCRATCH - ns);
 	for (uint32_t j = 0; j < m; j++)

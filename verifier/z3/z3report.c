@@ -134,7 +134,7 @@ void vfm_z3i_describe_failure(struct zc *z, const struct claim *cl, Z3_model m,
 	case VFM_Z3_IDENTITY: {
 		if (!nd)
 			break;
-		const struct vfm_aslot *s = f->states + f->state_off[i];
+		const struct vfm_aslot *s = vfm_facts_state(z->prog, i);
 		uint32_t ns = f->n_scratch, ms = 1 + ns + (uint32_t)f->depth[i];
 		for (uint32_t j = 0; j < ms; j++) {
 			uint64_t v = vfm_z3i_eval_u64(z, m, vfm_z3i_slot_term(z, nd, j));
