@@ -364,6 +364,18 @@ $(BUILD)/tests/test_z3_corrupt: $(BUILD)/obj/tests/test_z3_corrupt.o \
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS_VARIANT) -lcmocka $(pcap_libs) -lz3
 
+# tests/test_vbudget: the verifier's refusal of a program over its work
+# budget, with verifier/absint.c built with a tiny budget
+# (-DVFM_TEST_TINY_BUDGET) ahead of libvfm, as for test_z3_corrupt.
+$(BUILD)/obj/tinybudget/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DVFM_TEST_TINY_BUDGET -c $< -o $@
+
+$(BUILD)/tests/test_vbudget: $(BUILD)/obj/tests/test_vbudget.o \
+		$(BUILD)/obj/tinybudget/verifier/absint.o $(TEST_SUPPORT_OBJS) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS_VARIANT) -lcmocka
+
 # ---- AArch64: cross build, tests under qemu-aarch64 (docs/JIT.md) ------------
 #   make aarch64        library, tools, tests and fuzz replayers for AArch64
 #                       in build/aarch64/ (jit/arm64.c is the JIT there)

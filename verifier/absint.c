@@ -47,16 +47,26 @@
 /*
  * Budgets (docs/VERIFIER.md, "Cost").  Work is counted in units of one
  * abstract word (slot) processed: a visit of instruction i costs the width
- * of its state, a merge the width of the target's.  The budget is
- * ABSINT_WORK_PER_SLOT times the program's size in words (the sum of the
- * widths of its reachable instructions) plus ABSINT_WORK_BASE; memory
- * during the iteration is the states of the block leaders only, at most
- * ABSINT_MAX_HEAD_SLOTS words.  A program over either is refused with
- * VFM_ETOOBIG, naming the budget and the pc: loading never stalls.
+ * of its state, a merge the width of the target's, and each instruction
+ * one unit for the linear passes.  The budget is ABSINT_WORK_PER_SLOT
+ * times the program's size in words (the sum of the widths of its
+ * reachable instructions) plus one per instruction plus ABSINT_WORK_BASE,
+ * and never more than ABSINT_MAX_WORK; memory during the iteration is the
+ * states of the block leaders only, at most ABSINT_MAX_HEAD_SLOTS words.
+ * A program over either is refused with VFM_ETOOBIG, naming the budget
+ * and the pc: loading never stalls.
  */
-#define ABSINT_WORK_PER_SLOT 16u
+#ifndef VFM_TEST_TINY_BUDGET
+#define ABSINT_WORK_PER_SLOT 64u
 #define ABSINT_WORK_BASE (UINT64_C(1) << 22)
-#define ABSINT_MAX_HEAD_SLOTS (2u << 20) /* 96 MiB of leader states at most */
+#else
+/* Test build only (tests/test_vbudget.c): a budget small programs exceed,
+ * to test the refusal.  Never defined in the library. */
+#define ABSINT_WORK_PER_SLOT 4u
+#define ABSINT_WORK_BASE UINT64_C(0)
+#endif
+#define ABSINT_MAX_WORK (UINT64_C(1) << 30)
+#define ABSINT_MAX_HEAD_SLOTS (4u << 20) /* 192 MiB of leader states at most */
 #define ABSINT_MAX_STATE_SLOTS (4u << 20) /* per-pc states for tools (lazy) */
 #define ABSINT_WIDEN_AFTER 2u        /* states of a loop head before widening */
 /* Widening thresholds: at most this many from the program (the first in
@@ -65,7 +75,7 @@
  * after which that head widens to the bounds.  Both bound the number of
  * iterations of a loop independently of the program's constants. */
 #define ABSINT_MAX_THRESHOLDS 256u
-#define ABSINT_THRESHOLD_STEPS 24u
+#define ABSINT_THRESHOLD_STEPS 8u
 
 struct absint {
 	struct vfm_program *prog;
@@ -85,7 +95,7 @@ struct absint {
 	uint32_t heap_len;
 	uint64_t *thresholds;
 	unsigned n_thresholds;
-	struct vfm_aslot *cur, *out, *tmp; /* scratch states */
+	struct vfm_aslot *cur, *out, *tmp, *ft; /* scratch states */
 	uint64_t work;    /* units spent (see the budgets above) */
 	uint64_t budget;  /* units allowed */
 	uint32_t over_at; /* instruction at which the budget ran out */
@@ -442,6 +452,7 @@ static bool step(struct absint *ai, uint32_t i, struct vfm_aslot *c)
 
 	case VFM_CLASS_JCC: {
 		struct vfm_aslot a = c[top - 1], b = c[top];
+		bool falls = false;
 		for (unsigned taken = 0; taken < 2; taken++) {
 			struct vfm_aval ra = a.v, rb = b.v;
 			bool edge = taken != 0;
@@ -457,9 +468,17 @@ static bool step(struct absint *ai, uint32_t i, struct vfm_aslot *c)
 			    !vfm_slots_refine_id(ai->out, om, b.id, rb))
 				continue;
 			vfm_slots_learn_compare(ai->out, om, a, b, vfm_jcc_rel(insn->opcode, taken != 0));
+			if (!taken && !ai->leader[i + 1]) {
+				/* Falls through within the block: continue there. */
+				memcpy(ai->ft, ai->out, om * sizeof *c);
+				falls = true;
+				continue;
+			}
 			merge(ai, i, taken, taken ? insn->arg : i + 1, ai->out);
 		}
-		return false;
+		if (falls)
+			memcpy(c, ai->ft, om * sizeof *c);
+		return falls;
 	}
 
 	case VFM_CLASS_RET:
@@ -709,6 +728,7 @@ static void absint_free(struct absint *ai)
 	free(ai->cur);
 	free(ai->out);
 	free(ai->tmp);
+	free(ai->ft);
 	free(ai->thresholds);
 }
 
@@ -733,16 +753,30 @@ static enum absint_result analyse(struct vfm_program *prog, uint8_t *flags,
 	ai.off = malloc(((size_t)n + 1) * sizeof *ai.off);
 	if (!ai.leader || !ai.off)
 		goto out;
-	/* Leaders: the entry, jump targets, and what follows a jump or RET. */
+	/* Leaders (the only instructions whose state is stored): the entry
+	 * and jump targets.  A block runs on through a conditional jump's
+	 * not-taken edge (extended basic blocks); what follows a JMP or RET
+	 * is reached only as a jump target. */
 	ai.leader[0] = 1;
 	ai.leader[n] = 1;
 	for (uint32_t i = 0; i < n; i++) {
 		uint8_t cls = vfm_opinfo[prog->insns[i].opcode].cls;
 		if (cls == VFM_CLASS_JMP || cls == VFM_CLASS_JCC)
 			ai.leader[prog->insns[i].arg] = 1;
-		if (cls == VFM_CLASS_JMP || cls == VFM_CLASS_JCC || cls == VFM_CLASS_RET)
-			ai.leader[i + 1] = 1;
 	}
+	/* ... except where the not-taken edge leaves a loop: the block would
+	 * otherwise re-run the code after the loop on every iteration. */
+	struct vfm_cfg_sccs sccs = {0};
+	if (vfm_cfg_find_sccs(prog->insns, n, &sccs) != 0) {
+		vfm_cfg_sccs_free(&sccs);
+		goto out;
+	}
+	for (uint32_t i = 0; i + 1 < n; i++)
+		if (vfm_opinfo[prog->insns[i].opcode].cls == VFM_CLASS_JCC &&
+		    sccs.scc[i] != VFM_CFG_NONE && sccs.loop[sccs.scc[i]] &&
+		    sccs.scc[i + 1] != sccs.scc[i])
+			ai.leader[i + 1] = 1;
+	vfm_cfg_sccs_free(&sccs);
 	uint64_t head_slots = 0, width = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		ai.off[i] = head_slots;
@@ -753,7 +787,9 @@ static enum absint_result analyse(struct vfm_program *prog, uint8_t *flags,
 			head_slots += slots_at(&ai, i);
 	}
 	ai.off[n] = head_slots;
-	ai.budget = ABSINT_WORK_PER_SLOT * width + ABSINT_WORK_BASE;
+	ai.budget = ABSINT_WORK_PER_SLOT * width + n + ABSINT_WORK_BASE;
+	if (ai.budget > ABSINT_MAX_WORK)
+		ai.budget = ABSINT_MAX_WORK;
 	if (head_slots > ABSINT_MAX_HEAD_SLOTS) {
 		/* Name the first leader past the memory budget. */
 		for (uint32_t i = 0; i < n; i++)
@@ -775,8 +811,9 @@ static enum absint_result analyse(struct vfm_program *prog, uint8_t *flags,
 	ai.cur = malloc(max_slots * sizeof *ai.cur);
 	ai.out = malloc(max_slots * sizeof *ai.out);
 	ai.tmp = malloc(max_slots * sizeof *ai.tmp);
+	ai.ft = malloc(max_slots * sizeof *ai.ft);
 	if (!ai.states || !ai.edges || !ai.visits || !ai.rpo || !ai.heap || !ai.queued ||
-	    !ai.cur || !ai.out || !ai.tmp)
+	    !ai.cur || !ai.out || !ai.tmp || !ai.ft)
 		goto out;
 	if (vfm_cfg_rpo(ai.insns, n, ai.rpo, ai.flags, VFM_FACT_LOOP_HEAD) != 0 ||
 	    collect_thresholds(&ai) != 0)
@@ -852,9 +889,10 @@ vfm_error_t vfm_absint(struct vfm_program *prog, vfm_diag_t *diag)
 		return vfm_diag_set(diag, VFM_ETOOBIG, prog->pc_of[at],
 				    vfm_program_line_of(prog, prog->pc_of[at]),
 				    "verifier: %s: verification work budget of %" PRIu64
-				    " units (%u per abstract word of the program + %" PRIu64
+				    " units (%u per abstract word of the program + 1 per "
+				    "instruction + %" PRIu64 ", at most %" PRIu64
 				    ") exhausted here; the program is too expensive to verify",
-				    where, work, ABSINT_WORK_PER_SLOT, ABSINT_WORK_BASE);
+				    where, work, ABSINT_WORK_PER_SLOT, ABSINT_WORK_BASE, ABSINT_MAX_WORK);
 	case ABSINT_OVER_MEMORY:
 		vfm_describe_pc(prog, prog->pc_of[at], where, sizeof where);
 		drop_facts(f);
