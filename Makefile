@@ -2,8 +2,10 @@
 #
 #   make            library, tools, single header (build/)
 #   make test       every test in four builds: normal, ASan+UBSan, switch
-#                   dispatch, and the verifier's runtime oracle (ASan too)
+#                   dispatch, and the verifier's runtime oracle (ASan too);
+#                   then the threads test under ThreadSanitizer
 #   make check      tests of one build (BUILD=..., VARIANT=normal|asan|switch|oracle)
+#   make check-threads  tests/test_threads under ThreadSanitizer (VARIANT=tsan)
 #   make valgrind   the normal build's tests under valgrind memcheck
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
@@ -27,12 +29,15 @@ OPT_asan   := -O1 -fno-omit-frame-pointer $(SAN) -fno-sanitize-recover=all
 # The runtime oracle checks the verifier's abstract state at every
 # executed instruction (sanitizers on too).
 OPT_oracle := $(OPT_asan) -DVFM_ORACLE
+# ThreadSanitizer: only tests/test_threads is built and run (check-threads).
+OPT_tsan   := -O1 -fno-omit-frame-pointer -fsanitize=thread
 OPT := $(OPT_$(VARIANT))
 CFLAGS  ?= -g
 # Hidden visibility: only what include/vfm.h marks VFM_API is exported.
 ALL_CFLAGS := -std=gnu11 $(OPT) $(CFLAGS) $(WARN) $(WERROR) -fvisibility=hidden \
               -Iinclude -Ivm -MMD -MP
-LDFLAGS_VARIANT := $(if $(filter asan oracle,$(VARIANT)),$(SAN)) -lpthread
+LDFLAGS_VARIANT := $(if $(filter asan oracle,$(VARIANT)),$(SAN)) \
+                   $(if $(filter tsan,$(VARIANT)),-fsanitize=thread) -lpthread
 PCAP_LIBS := -lpcap
 
 # The JIT back end for the target CPU (jit/<arch>.c), or jit/none.c.
@@ -188,6 +193,13 @@ test:
 	$(MAKE) check BUILD=build/asan VARIANT=asan
 	$(MAKE) check BUILD=build/switch VARIANT=switch
 	$(MAKE) check BUILD=build/oracle VARIANT=oracle
+	$(MAKE) check-threads BUILD=build/tsan VARIANT=tsan
+
+# One program shared by threads (tests/test_threads.c) under ThreadSanitizer:
+# any data race fails it (halt_on_error).
+.PHONY: check-threads
+check-threads: $(BUILD)/tests/test_threads
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66" $(BUILD)/tests/test_threads
 
 # The main job: the seed's quick-start filter over a generated capture.
 DEMO_PACKETS ?= 200000
