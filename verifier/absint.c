@@ -23,12 +23,15 @@
  * class in both inputs, and relabels the classes with ids private to that
  * join point.
  *
- * Iteration: a worklist ordered by reverse postorder (an approximation of
- * weak topological order), widening with thresholds at loop heads from
- * their third state on (the first two are plain joins).  Intervals only
- * grow up to the next threshold at loop heads, tnums and identity
- * partitions have finite height, so the iteration terminates; a visit cap makes it stop early on pathological
- * inputs, in which case no facts are claimed.
+ * Iteration: a worklist of extended basic blocks ordered by reverse
+ * postorder of their leaders (an approximation of weak topological
+ * order); only leaders store a state.  Widening with thresholds at loop
+ * heads from their third state on (the first two are plain joins), at
+ * most ABSINT_THRESHOLD_STEPS times, then to the bounds.  Intervals only
+ * grow, tnums and identity partitions have finite height, so the
+ * iteration terminates; the work and memory budgets below make a
+ * pathological program a refusal (VFM_ETOOBIG), never a stall.  After the
+ * fixpoint every block is replayed once for the facts and warnings.
  *
  * Around it: the control-flow graph in cfg.c, identities and length rooms
  * in slots.c, the domains in interval.c / tnum.c / aval.c, the runtime
