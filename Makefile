@@ -119,6 +119,8 @@ FUZZ_TARGETS := load diff asm pcap
 # and the replayer link libpcap; libvfm itself does not.
 FUZZ_TARGETS += cbpf
 PCAP_USERS += test_cbpf replay_cbpf
+# The verifier's cost (docs/VERIFIER.md "Cost"): generated hard programs.
+FUZZ_TARGETS += vcost
 REPLAY := $(BUILD)/fuzz/replay_load
 REPLAYS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
 FUZZ_OBJS := $(FUZZ_TARGETS:%=$(BUILD)/obj/fuzz/fuzz_%.o) $(BUILD)/obj/fuzz/replay_main.o
@@ -167,7 +169,8 @@ fuzz:
 	mkdir -p $(BUILD)/fuzz/artifacts $(FUZZ_TARGETS:%=$(BUILD)/fuzz/corpus-%)
 	@set -e; cd $(BUILD)/fuzz; for t in $(FUZZ_TARGETS); do \
 		case $$t in load) d=$(FUZZ_DICT_load);; diff) d=$(FUZZ_DICT_diff);; \
-			asm) d=$(FUZZ_DICT_asm);; cbpf) d=cbpf.dict;; *) d=$(FUZZ_DICT_pcap);; esac; \
+			asm) d=$(FUZZ_DICT_asm);; cbpf) d=cbpf.dict;; vcost) d=vfm.dict;; \
+			*) d=$(FUZZ_DICT_pcap);; esac; \
 		echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
 		VFM_FUZZ_STATS=1 ./fuzz_$$t -workers=1 -jobs=1 -dict=$$d -max_len=4096 \
 			-timeout=25 -rss_limit_mb=2048 -max_total_time=$(FUZZ_SECONDS) \

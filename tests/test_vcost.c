@@ -30,10 +30,10 @@
 #include "../vm/encoding.h"
 #include "../verifier/verifier.h"
 
-/* The documented budget (docs/VERIFIER.md): 64 units per abstract word of
+/* The documented budget (docs/VERIFIER.md): 128 units per abstract word of
  * the program (the widths of its reachable instructions) + 1 per
  * instruction + 2^22, at most 2^30. */
-#define WORK_PER_SLOT 64u
+#define WORK_PER_SLOT 128u
 #define WORK_BASE (UINT64_C(1) << 22)
 #define WORK_MAX (UINT64_C(1) << 30)
 static uint64_t budget_of(uint64_t width, uint32_t n)

@@ -60,7 +60,7 @@
  * and the pc: loading never stalls.
  */
 #ifndef VFM_TEST_TINY_BUDGET
-#define ABSINT_WORK_PER_SLOT 64u
+#define ABSINT_WORK_PER_SLOT 128u
 #define ABSINT_WORK_BASE (UINT64_C(1) << 22)
 #else
 /* Test build only (tests/test_vbudget.c): a budget small programs exceed,

@@ -106,7 +106,7 @@ static inline uint32_t vfm_facts_n_scratch(const struct vfm_program *prog)
 	return prog->facts.n_scratch;
 }
 /* Work units the abstract interpreter spent (docs/VERIFIER.md, "Cost"):
- * at most 64 per abstract word of the program + 1 per instruction + 2^22, and 2^30. */
+ * at most 128 per abstract word of the program + 1 per instruction + 2^22, and 2^30. */
 static inline uint64_t vfm_facts_work(const struct vfm_program *prog)
 {
 	return prog->facts.work;
