@@ -782,6 +782,7 @@ static void test_generated(void **state)
 
 	uint64_t unsound = 0, unsound_programs = 0, unknown = 0, unknown_programs = 0;
 	uint64_t loads = 0, proven = 0, provable = 0, prec_unknown = 0, claims = 0;
+	uint64_t provable_bounded = 0, bounded_programs = 0;
 	uint64_t looped = 0, complete = 0, insns = 0, queries = 0, over1s = 0;
 	double t0 = now_seconds(), slowest = 0, z3_time = 0;
 	uint64_t slowest_seed = 0;
@@ -810,6 +811,8 @@ static void test_generated(void **state)
 		loads += rep.loads;
 		proven += rep.proven;
 		provable += rep.provable;
+		provable_bounded += rep.provable_bounded;
+		bounded_programs += rep.loops && !rep.complete;
 		prec_unknown += rep.precision_unknown;
 		claims += rep.claims;
 		looped += rep.loops;
@@ -850,10 +853,14 @@ static void test_generated(void **state)
 		      (unsigned long long)unknown_programs);
 	print_message("  with loops: %llu (bounded; complete within the bound: %llu)\n",
 		      (unsigned long long)looped, (unsigned long long)complete);
+	print_message("  bounded (paths beyond the unrollings, claims checked within them "
+		      "only): %llu programs\n", (unsigned long long)bounded_programs);
 	print_message("  loads proven/provable: %llu/%llu of %llu reached (%llu precision "
-		      "queries unknown)\n",
+		      "queries unknown); provable, not proven (unbounded results only): %llu; "
+		      "in bounds within the bound only (bounded, not counted): %llu\n",
 		      (unsigned long long)proven, (unsigned long long)provable,
-		      (unsigned long long)loads, (unsigned long long)prec_unknown);
+		      (unsigned long long)loads, (unsigned long long)prec_unknown,
+		      (unsigned long long)(provable - proven), (unsigned long long)provable_bounded);
 	assert_int_equal(unsound, 0);
 }
 
