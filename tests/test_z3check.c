@@ -642,6 +642,28 @@ static void test_detects_length_claim(void **state)
 	vfm_program_release(p);
 }
 
+/* A length room one too large: "off + 19 <= len" where the guard gives
+ * off + 18 <= len.  Z3 checks rooms as claims of their own (issue 15). */
+static void test_detects_length_room(void **state)
+{
+	(void)state;
+	const char *src = "LD8 0\nDUP\nPUSH 18\nADD\nLEN\nJGT out\nLD16X 16\nRET\nout:\nRET 0";
+	vfm_program_t *p = load_src(src, "room");
+	uint32_t ld = nth_op(p, VFM_OPC_LD16X, 0);
+	struct vfm_aslot *idx = state_slot(p, ld, 0);
+	assert_int_equal(idx->len_room, 19); /* off + 18 <= len: room 18, stored + 1 */
+	struct vfm_z3_report rep;
+	assert_int_equal(vfm_z3_check(p, NULL, &rep), VFM_OK);
+	assert_true(rep.checked[VFM_Z3_LEN_ROOM] > 0);
+	vfm_z3_report_free(&rep);
+	idx->len_room = 20;
+	struct vfm_z3_failure fl = expect_refuted(p, "room", ld, VFM_Z3_LEN_ROOM, NULL, &rep);
+	assert_int_equal(fl.slot, 1);
+	assert_true(fl.value + 18 == fl.len);
+	vfm_z3_report_free(&rep);
+	vfm_program_release(p);
+}
+
 static void test_detects_only_after_iterations(void **state)
 {
 	(void)state;
@@ -878,6 +900,7 @@ int main(void)
 		cmocka_unit_test(test_detects_reachable_marked_unreachable),
 		cmocka_unit_test(test_detects_zero_divisor),
 		cmocka_unit_test(test_detects_length_claim),
+		cmocka_unit_test(test_detects_length_room),
 		cmocka_unit_test(test_detects_only_after_iterations),
 		cmocka_unit_test(test_report_text),
 		cmocka_unit_test(test_regressions),

@@ -58,7 +58,9 @@
  *     by zero;
  *   - UNREACHABLE: instructions not marked VFM_FACT_REACHED are never
  *     reached;
- *   - DEPTH: the stack depth the encoding computes equals facts.depth.
+ *   - DEPTH: the stack depth the encoding computes equals facts.depth;
+ *   - LEN_ROOM: every slot with a length room r (docs/VERIFIER.md) holds a
+ *     value v with v + (r - 1) <= len, without wrap-around.
  * A refuted claim comes with a counterexample: packet length and bytes
  * (and the timestamp and HASH5 / FLOW_LOAD values the path needs).
  *
@@ -117,6 +119,7 @@ enum vfm_z3_claim_kind {
 	VFM_Z3_NONZERO_DIVISOR, /* DIV/MOD not marked may-div0 divides by 0 */
 	VFM_Z3_UNREACHABLE,     /* insn marked unreachable is reached */
 	VFM_Z3_DEPTH,           /* stack depth differs from facts.depth */
+	VFM_Z3_LEN_ROOM,        /* slot with length room r: value + r - 1 > len */
 	VFM_Z3_KIND_COUNT
 };
 

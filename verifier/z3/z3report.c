@@ -54,7 +54,7 @@ __attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *b, cons
 
 static const char *const kind_names[VFM_Z3_KIND_COUNT] = {
 	"value", "identity", "in-bounds", "always-out-of-bounds", "nonzero-divisor",
-	"unreachable", "depth",
+	"unreachable", "depth", "length-room",
 };
 
 const char *vfm_z3_kind_name(enum vfm_z3_claim_kind kind)
@@ -107,6 +107,9 @@ void vfm_z3i_describe_failure(struct zc *z, const struct claim *cl, Z3_model m,
 		case VFM_Z3_IDENTITY:
 			v = nd->iviol;
 			break;
+		case VFM_Z3_LEN_ROOM:
+			v = nd->rviol;
+			break;
 		case VFM_Z3_IN_BOUNDS:
 			v = nd->cond ? mk_and2(z, nd->reach, mk_not(z, nd->cond)) : NULL;
 			break;
@@ -131,7 +134,8 @@ void vfm_z3i_describe_failure(struct zc *z, const struct claim *cl, Z3_model m,
 
 	switch ((enum vfm_z3_claim_kind)cl->kind) {
 	case VFM_Z3_VALUE:
-	case VFM_Z3_IDENTITY: {
+	case VFM_Z3_IDENTITY:
+	case VFM_Z3_LEN_ROOM: {
 		if (!nd)
 			break;
 		const struct vfm_aslot *s = vfm_facts_state(z->prog, i);
@@ -145,6 +149,17 @@ void vfm_z3i_describe_failure(struct zc *z, const struct claim *cl, Z3_model m,
 				if (fail->slot < 0) {
 					fail->slot = (int32_t)j;
 					fail->value = v;
+				}
+			}
+			if (cl->kind == VFM_Z3_LEN_ROOM && j > 0 && s[j].len_room) {
+				uint64_t len = vfm_z3i_eval_u64(z, m, z->len64);
+				if (v > len || len - v < s[j].len_room - 1u) {
+					sb_printf(&b, "  %s = %#" PRIx64 ", packet length %" PRIu64
+						  ", claimed %s\n", sname, v, len, aval);
+					if (fail->slot < 0) {
+						fail->slot = (int32_t)j;
+						fail->value = v;
+					}
 				}
 			}
 			if (cl->kind == VFM_Z3_IDENTITY && s[j].id) {
