@@ -2,8 +2,10 @@
 #
 #   make            library, tools, single header (build/)
 #   make test       every test in four builds: normal, ASan+UBSan, switch
-#                   dispatch, and the verifier's runtime oracle (ASan too)
+#                   dispatch, and the verifier's runtime oracle (ASan too);
+#                   then the threads test under ThreadSanitizer
 #   make check      tests of one build (BUILD=..., VARIANT=normal|asan|switch|oracle)
+#   make check-threads  tests/test_threads under ThreadSanitizer (VARIANT=tsan)
 #   make valgrind   the normal build's tests under valgrind memcheck
 #   make install    PREFIX=/usr/local DESTDIR= (also LIBDIR, INCLUDEDIR, MANDIR)
 #   make uninstall  the same variables
@@ -28,12 +30,15 @@ OPT_asan   := -O1 -fno-omit-frame-pointer $(SAN) -fno-sanitize-recover=all
 # The runtime oracle checks the verifier's abstract state at every
 # executed instruction (sanitizers on too).
 OPT_oracle := $(OPT_asan) -DVFM_ORACLE
+# ThreadSanitizer: only tests/test_threads is built and run (check-threads).
+OPT_tsan   := -O1 -fno-omit-frame-pointer -fsanitize=thread
 OPT := $(OPT_$(VARIANT))
 CFLAGS  ?= -g
 # Hidden visibility: only what include/vfm.h marks VFM_API is exported.
 ALL_CFLAGS := -std=gnu11 $(OPT) $(CFLAGS) $(WARN) $(WERROR) -fvisibility=hidden \
               -Iinclude -Ivm -MMD -MP
-LDFLAGS_VARIANT := $(if $(filter asan oracle,$(VARIANT)),$(SAN)) -lpthread
+LDFLAGS_VARIANT := $(if $(filter asan oracle,$(VARIANT)),$(SAN)) \
+                   $(if $(filter tsan,$(VARIANT)),-fsanitize=thread) -lpthread
 PCAP_LIBS := -lpcap
 
 # The JIT back end for the target CPU (jit/<arch>.c), or jit/none.c.
@@ -117,6 +122,8 @@ FUZZ_TARGETS += cbpf
 PCAP_USERS += test_cbpf replay_cbpf
 # cBPF output (ebpf/cbpf_emit.c) checked on bpf_filter.
 PCAP_USERS += test_cbpf_emit
+# The verifier's cost (docs/VERIFIER.md "Cost"): generated hard programs.
+FUZZ_TARGETS += vcost
 REPLAY := $(BUILD)/fuzz/replay_load
 REPLAYS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
 FUZZ_OBJS := $(FUZZ_TARGETS:%=$(BUILD)/obj/fuzz/fuzz_%.o) $(BUILD)/obj/fuzz/replay_main.o
@@ -165,7 +172,8 @@ fuzz:
 	mkdir -p $(BUILD)/fuzz/artifacts $(FUZZ_TARGETS:%=$(BUILD)/fuzz/corpus-%)
 	@set -e; cd $(BUILD)/fuzz; for t in $(FUZZ_TARGETS); do \
 		case $$t in load) d=$(FUZZ_DICT_load);; diff) d=$(FUZZ_DICT_diff);; \
-			asm) d=$(FUZZ_DICT_asm);; cbpf) d=cbpf.dict;; *) d=$(FUZZ_DICT_pcap);; esac; \
+			asm) d=$(FUZZ_DICT_asm);; cbpf) d=cbpf.dict;; vcost) d=vfm.dict;; \
+			*) d=$(FUZZ_DICT_pcap);; esac; \
 		echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
 		VFM_FUZZ_STATS=1 ./fuzz_$$t -workers=1 -jobs=1 -dict=$$d -max_len=4096 \
 			-timeout=25 -rss_limit_mb=2048 -max_total_time=$(FUZZ_SECONDS) \
@@ -199,6 +207,13 @@ test:
 	$(MAKE) check BUILD=build/asan VARIANT=asan
 	$(MAKE) check BUILD=build/switch VARIANT=switch
 	$(MAKE) check BUILD=build/oracle VARIANT=oracle
+	$(MAKE) check-threads BUILD=build/tsan VARIANT=tsan
+
+# One program shared by threads (tests/test_threads.c) under ThreadSanitizer:
+# any data race fails it (halt_on_error).
+.PHONY: check-threads
+check-threads: $(BUILD)/tests/test_threads
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66" $(BUILD)/tests/test_threads
 
 # The main job: the seed's quick-start filter over a generated capture.
 DEMO_PACKETS ?= 200000
@@ -390,6 +405,18 @@ $(BUILD)/tests/test_z3_corrupt: $(BUILD)/obj/tests/test_z3_corrupt.o \
 		$(BUILD)/obj/corrupt/verifier/absint.o $(TEST_SUPPORT_OBJS) $(Z3_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS_VARIANT) -lcmocka $(pcap_libs) -lz3
+
+# tests/test_vbudget: the verifier's refusal of a program over its work
+# budget, with verifier/absint.c built with a tiny budget
+# (-DVFM_TEST_TINY_BUDGET) ahead of libvfm, as for test_z3_corrupt.
+$(BUILD)/obj/tinybudget/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DVFM_TEST_TINY_BUDGET -c $< -o $@
+
+$(BUILD)/tests/test_vbudget: $(BUILD)/obj/tests/test_vbudget.o \
+		$(BUILD)/obj/tinybudget/verifier/absint.o $(TEST_SUPPORT_OBJS) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS_VARIANT) -lcmocka
 
 # ---- AArch64: cross build, tests under qemu-aarch64 (docs/JIT.md) ------------
 #   make aarch64        library, tools, tests and fuzz replayers for AArch64

@@ -25,8 +25,7 @@ static void program_free(struct vfm_program *prog)
 	free(prog->pc_of);
 	free(prog->facts.depth);
 	free(prog->facts.flags);
-	free(prog->facts.states);
-	free(prog->facts.state_off);
+	vfm_facts_states_free(&prog->facts);
 	free(prog->facts.warnings);
 	free(prog->lines);
 	free(prog->source_name);
@@ -91,8 +90,14 @@ vfm_error_t vfm_program_create(const uint8_t *bytes, size_t len,
 		program_free(prog);
 		return err;
 	}
-	/* Facts first: the abstract interpreter reads the unfused code. */
-	vfm_absint(prog);
+	/* Facts first: the abstract interpreter reads the unfused code.  Its
+	 * budgets (docs/VERIFIER.md, "Cost") refuse a program too expensive
+	 * to verify rather than stall. */
+	err = vfm_absint(prog, diag);
+	if (err != VFM_OK) {
+		program_free(prog);
+		return err;
+	}
 #ifdef VFM_ORACLE
 	/* The oracle checks every instruction: no superinstructions. */
 	prog->oracle = vfm_oracle_holds;
@@ -211,15 +216,30 @@ const char *vfm_program_linktype(const vfm_program_t *prog)
 	return prog ? prog->linktype : NULL;
 }
 
+/* What the program really holds, allocation by allocation: the struct,
+ * the code copy, decoded instructions and pc map (n + 1 each), the facts
+ * (depth and flags per instruction, the warnings array as allocated, the
+ * per-pc states if a tool asked for them), the line table, the names, and
+ * the JIT's pages of both variants as mapped.  malloc's own headers are
+ * not counted. */
 size_t vfm_program_memory(const vfm_program_t *prog)
 {
 	if (!prog)
 		return 0;
 	size_t n = (size_t)prog->n_insns + 1;
-	return sizeof *prog + prog->code_size + n * sizeof *prog->insns +
-	       n * sizeof *prog->icode +
-	       n * sizeof *prog->pc_of + n * sizeof *prog->facts.depth +
-	       prog->n_lines * sizeof *prog->lines +
-	       (prog->source_name ? strlen(prog->source_name) + 1 : 0) +
-	       (prog->linktype ? strlen(prog->linktype) + 1 : 0);
+	size_t bytes = sizeof *prog + prog->code_size + n * sizeof *prog->insns +
+		       (prog->icode ? (n + 1) * sizeof *prog->icode : 0) +
+		       n * sizeof *prog->pc_of + n * sizeof *prog->facts.depth +
+		       prog->n_lines * sizeof *prog->lines +
+		       (prog->source_name ? strlen(prog->source_name) + 1 : 0) +
+		       (prog->linktype ? strlen(prog->linktype) + 1 : 0);
+	if (prog->facts.flags)
+		bytes += prog->n_insns ? prog->n_insns : 1;
+	bytes += vfm_facts_extra_bytes(&prog->facts);
+	for (int v = 0; v < VFM_JIT_VARIANTS; v++) {
+		const struct vfm_jit_code *jit = __atomic_load_n(&prog->jit[v], __ATOMIC_ACQUIRE);
+		if (jit)
+			bytes += sizeof *jit + jit->map;
+	}
+	return bytes;
 }

@@ -51,7 +51,8 @@ static void select_engine(vfm_state_t *vm)
 	if (vm->use_jit) {
 		/* The JIT's code without counting, read as a u32 function:
 		 * its low 32 bits are the verdict (vm/state.h). */
-		vm->run = (vfm_verdict_entry)prog->jit[VFM_JIT_VERDICT].code;
+		vm->run = (vfm_verdict_entry)__atomic_load_n(&prog->jit[VFM_JIT_VERDICT],
+							     __ATOMIC_ACQUIRE)->code;
 		vm->run_ex = NULL;
 	}
 }
@@ -181,8 +182,12 @@ vfm_error_t vfm_jit_code(const vfm_state_t *vm, const void **code, size_t *size)
 	if (!vm->prog || !vm->use_jit)
 		return VFM_ENOPROGRAM;
 	/* The variant vfm_execute_ex runs on this VM. */
-	const struct vfm_jit_code *jit =
-		&vm->prog->jit[vm->count_insns ? VFM_JIT_COUNTING : VFM_JIT_VERDICT];
+	/* One atomically published object: code and size are consistent. */
+	const struct vfm_jit_code *jit = __atomic_load_n(
+		&vm->prog->jit[vm->count_insns ? VFM_JIT_COUNTING : VFM_JIT_VERDICT],
+		__ATOMIC_ACQUIRE);
+	if (!jit)
+		return VFM_ENOPROGRAM;
 	*code = jit->code;
 	*size = jit->size;
 	return VFM_OK;
@@ -195,8 +200,10 @@ static inline void run_jit(vfm_state_t *vm, const vfm_packet_t *pkt, vfm_result_
 			   bool count)
 {
 	struct vfm_jit_args args = {&vm->flow, pkt->ts_ns, vm->budget, pkt->wire_len, 0};
-	vfm_jit_fn fn = (vfm_jit_fn)vm->prog->jit[count ? VFM_JIT_COUNTING
-							 : VFM_JIT_VERDICT].code;
+	/* Published before vfm_enable_jit returned on this thread (it
+	 * loaded the pointer with acquire): a relaxed load suffices. */
+	vfm_jit_fn fn = (vfm_jit_fn)__atomic_load_n(
+		&vm->prog->jit[count ? VFM_JIT_COUNTING : VFM_JIT_VERDICT], __ATOMIC_RELAXED)->code;
 	uint64_t r = fn(pkt->data, pkt->len, &args);
 	out->verdict = (uint32_t)r;
 	out->status = (vfm_status_t)(r >> 32);

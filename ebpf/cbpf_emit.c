@@ -50,6 +50,9 @@
 
 #include <linux/bpf_common.h>
 
+#include "../verifier/domain.h"
+#include "../verifier/verifier.h"
+
 #define U32_MAX_ 0xFFFFFFFFull
 
 /* A jump target while emitting: a VFM instruction (its first cBPF
@@ -139,11 +142,20 @@ static void jcc(struct emitter *e, uint16_t code, uint32_t k, struct target t, s
 static struct target vfm_t(uint32_t insn) { return (struct target){T_VFM, insn}; }
 static struct target item_t(uint32_t item) { return (struct target){T_ITEM, item}; }
 
-/* The abstract value of stack slot `slot` before instruction i. */
+/* The abstract value of stack slot `slot` before instruction i; all
+ * values where the verifier has no state (too big to record). */
 static const struct vfm_aval *slot_val(const struct vfm_program *p, uint32_t i, int slot)
 {
-	return &p->facts.states[p->facts.state_off[i] + 1 + p->facts.n_scratch + (uint32_t)slot]
-			.v;
+	static struct vfm_aval unknown;
+	static bool unknown_set;
+	const struct vfm_aslot *st = vfm_facts_state(p, i);
+	if (st)
+		return &st[1 + vfm_facts_n_scratch(p) + (uint32_t)slot].v;
+	if (!unknown_set) {
+		unknown = vfm_aval_unknown();
+		unknown_set = true;
+	}
+	return &unknown;
 }
 
 static vfm_error_t refuse(const struct vfm_program *p, uint32_t i, vfm_diag_t *diag,

@@ -1,7 +1,7 @@
 #!/bin/sh
 # fuzz/build.sh — build the fuzz harnesses (run from anywhere).
 #
-# For each target T in $TARGETS (load diff asm pcap cbpf):
+# For each target T in $TARGETS (load diff asm pcap cbpf vcost):
 #   build/fuzz/fuzz_T        libFuzzer, clang, ASan + UBSan (aborts on UB)
 #   build/fuzz/replay_T      plain main() replayer, gcc, ASan + UBSan
 # and
@@ -31,7 +31,7 @@ CLANG=${CLANG:-clang}
 GCC=${GCC:-gcc}
 OUT=${OUT:-build/fuzz}
 what=${1:-all}
-TARGETS=${TARGETS:-load diff asm pcap cbpf}
+TARGETS=${TARGETS:-load diff asm pcap cbpf vcost}
 
 # The library is compiled into each binary from source, so that it gets the
 # harness's instrumentation (coverage, sanitizers).
@@ -76,6 +76,7 @@ build_dict() {
 target_srcs() {
 	case $1 in
 	diff) echo testkit/progen*.c testkit/kengine.c ebpf/*.c ;;
+	vcost) echo testkit/progen*.c ;;
 	pcap) echo testkit/pcapio.c ;;
 	*) ;;
 	esac

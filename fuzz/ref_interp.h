@@ -79,17 +79,24 @@ static void ref_run(struct ref_ctx *rc, const vfm_packet_t *pkt, vfm_result_t *o
 		case VFM_CLASS_LOAD:
 		case VFM_CLASS_LOADX:
 			off = vfm_get_le32(o);
-			if (info->cls == VFM_CLASS_LOADX) {
-				a = st[--d];
-				if (a + off < a)
+			{
+				/* Every fact is checked before any exit is taken:
+				 * a wrapping index is out of bounds too, so an
+				 * "in bounds" claim on it must fail here. */
+				bool wraps = false;
+				if (info->cls == VFM_CLASS_LOADX) {
+					a = st[--d];
+					wraps = a + off < a;
+					off += a;
+				}
+				if (wraps || off > len || info->size > len - off) {
+					CHECK(!(fl & VFM_FACT_IN_BOUNDS),
+					      "load at pc %u proven in bounds, but offset %llu%s size "
+					      "%u len %u",
+					      pc, (unsigned long long)off, wraps ? " (wrapped)" : "",
+					      info->size, len);
 					goto bounds;
-				off += a;
-			}
-			if (off > len || info->size > len - off) {
-				CHECK(!(fl & VFM_FACT_IN_BOUNDS),
-				      "load at pc %u proven in bounds, but offset %llu size %u len %u",
-				      pc, (unsigned long long)off, info->size, len);
-				goto bounds;
+				}
 			}
 			CHECK(!(fl & VFM_FACT_ALWAYS_OOB),
 			      "load at pc %u claimed always out of bounds, but offset %llu fits in len %u",

@@ -10,6 +10,16 @@
  *                  flow table, configuration, last error).  Use one per
  *                  thread.
  *
+ * Threads.  Safe on one program from any number of threads at once, each
+ * with its own VM: vfm_program_retain/release (the last release frees
+ * it; no thread may use it after its own release), vfm_attach_program,
+ * vfm_enable_jit (the first compiles; the native code of each variant is
+ * published once, code and size together, and shared), vfm_jit_code,
+ * vfm_execute / _ex / _batch, and every vfm_program_* getter.  Not safe:
+ * one vfm_state_t used by two threads at once (its flow table, error
+ * text and JIT switch are unsynchronised).  tests/test_threads.c checks
+ * this under ThreadSanitizer (make test).
+ *
  * Conventions
  *   - Functions that can fail return vfm_error_t (VFM_OK == 0) and keep a
  *     human-readable message, retrievable with vfm_last_error(); messages
@@ -194,7 +204,10 @@ VFM_API uint32_t vfm_program_max_depth(const vfm_program_t *prog);
  * ("EN10MB", "LINUX_SLL"): the file's link-type section (assembly
  * `.linktype NAME`; vfm-asm -e writes it), or NULL if it declares none. */
 VFM_API const char *vfm_program_linktype(const vfm_program_t *prog);
-/* Bytes of memory held by the compiled program. */
+/* Bytes of memory the program holds, allocation by allocation: code,
+ * decoded instructions, the verifier's facts (about 3 bytes per
+ * instruction after load; docs/VERIFIER.md "Cost"), line table, names and
+ * the JIT's mapped pages of both variants once compiled. */
 VFM_API size_t vfm_program_memory(const vfm_program_t *prog);
 
 /* ---- VMs (per thread) -------------------------------------------------- */

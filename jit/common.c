@@ -422,7 +422,7 @@ static uint8_t *code_alloc(const struct vfm_jit_target *t, size_t size, size_t *
 /* Make the code read + execute (never writable and executable at once) and
  * publish it.  Programs are shared between threads: a thread that loses the
  * race to publish frees its copy. */
-static vfm_error_t code_publish(struct vfm_jit_code *slot, const struct vfm_jit_target *t,
+static vfm_error_t code_publish(struct vfm_jit_code **slot, const struct vfm_jit_target *t,
 				uint8_t *mem, size_t size, size_t map, vfm_diag_t *diag)
 {
 	if (t->flush)
@@ -433,13 +433,19 @@ static vfm_error_t code_publish(struct vfm_jit_code *slot, const struct vfm_jit_
 		return vfm_diag_set(diag, VFM_EUNSUPPORTED, -1, 0,
 				    "JIT: cannot make code executable (W^X policy?)");
 	}
-	void *expected = NULL;
-	if (__atomic_compare_exchange_n(&slot->code, &expected, mem, false, __ATOMIC_ACQ_REL,
-					__ATOMIC_ACQUIRE)) {
-		slot->size = size;
-		slot->map = map;
-	} else {
+	/* Code, size and map travel as one object, complete before the
+	 * pointer is published (release): a reader that sees the pointer
+	 * sees all three. */
+	struct vfm_jit_code *pub = malloc(sizeof *pub), *expected = NULL;
+	if (!pub) {
 		munmap(mem, map);
+		return vfm_diag_set(diag, VFM_ENOMEM, -1, 0, "out of memory");
+	}
+	*pub = (struct vfm_jit_code){.code = mem, .size = size, .map = map};
+	if (!__atomic_compare_exchange_n(slot, &expected, pub, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE)) {
+		munmap(mem, map);
+		free(pub);
 	}
 	return VFM_OK;
 }
@@ -471,8 +477,8 @@ static vfm_error_t jit_failed(struct vfm_jit_ctx *ctx, vfm_diag_t *diag)
 static vfm_error_t compile_variant(struct vfm_program *prog, const struct vfm_jit_target *t,
 				   enum vfm_jit_variant variant, vfm_diag_t *diag)
 {
-	struct vfm_jit_code *slot = &prog->jit[variant];
-	if (__atomic_load_n(&slot->code, __ATOMIC_ACQUIRE))
+	struct vfm_jit_code **slot = &prog->jit[variant];
+	if (__atomic_load_n(slot, __ATOMIC_ACQUIRE))
 		return VFM_OK;
 	struct vfm_jit_ctx ctx = {.prog = prog, .target = t};
 	plan_program(prog, variant, &ctx.plan);
@@ -542,9 +548,12 @@ const char *vfm_jit_objdump_arch(void)
 void vfm_jit_free(struct vfm_program *prog)
 {
 	for (int v = 0; v < VFM_JIT_VARIANTS; v++) {
-		struct vfm_jit_code *slot = &prog->jit[v];
-		if (slot->code)
-			munmap(slot->code, slot->map);
-		*slot = (struct vfm_jit_code){0};
+		/* The last reference is gone: no thread reads it any more. */
+		struct vfm_jit_code *pub = __atomic_load_n(&prog->jit[v], __ATOMIC_ACQUIRE);
+		if (pub) {
+			munmap(pub->code, pub->map);
+			free(pub);
+		}
+		prog->jit[v] = NULL;
 	}
 }

@@ -44,7 +44,7 @@ static const struct vfm_aslot *slot(const vfm_program_t *prog, uint32_t i, int k
 	const struct vfm_facts *f = &prog->facts;
 	assert_true(f->flags[i] & VFM_FACT_REACHED);
 	/* k >= 0: stack slot from the bottom; k == -1: the packet length. */
-	return f->states + f->state_off[i] + (k < 0 ? 0 : 1 + f->n_scratch + (uint32_t)k);
+	return vfm_facts_state(prog, i) + (k < 0 ? 0 : 1 + f->n_scratch + (uint32_t)k);
 }
 
 static void expect_itv(const struct vfm_aslot *s, uint64_t lo, uint64_t hi)

@@ -60,7 +60,7 @@ static struct vfm_aval top_claim(const vfm_program_t *prog, uint32_t i)
 	const struct vfm_facts *f = &prog->facts;
 	assert_true(f->flags[i] & VFM_FACT_REACHED);
 	assert_true(f->depth[i] > 0);
-	return f->states[f->state_off[i] + f->n_scratch + (uint32_t)f->depth[i]].v;
+	return vfm_facts_state(prog, i)[f->n_scratch + (uint32_t)f->depth[i]].v;
 }
 
 /* The check must refute a VALUE claim about the stack top at insn with a

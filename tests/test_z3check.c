@@ -425,7 +425,11 @@ static struct vfm_aslot *state_slot(vfm_program_t *prog, uint32_t i, int k)
 {
 	struct vfm_facts *f = &prog->facts;
 	assert_true(f->flags[i] & VFM_FACT_REACHED);
-	return f->states + f->state_off[i] + (k < 0 ? 0 : 1 + f->n_scratch + (uint32_t)k);
+	/* The per-pc states are computed on first use and kept: a change
+	 * here is what the Z3 check then reads. */
+	struct vfm_aslot *s = (struct vfm_aslot *)vfm_facts_state(prog, i);
+	assert_non_null(s);
+	return s + (k < 0 ? 0 : 1 + f->n_scratch + (uint32_t)k);
 }
 
 /* Run the check on corrupted facts: it must refute a claim of `kind` at
@@ -638,6 +642,28 @@ static void test_detects_length_claim(void **state)
 	vfm_program_release(p);
 }
 
+/* A length room one too large: "off + 19 <= len" where the guard gives
+ * off + 18 <= len.  Z3 checks rooms as claims of their own (issue 15). */
+static void test_detects_length_room(void **state)
+{
+	(void)state;
+	const char *src = "LD8 0\nDUP\nPUSH 18\nADD\nLEN\nJGT out\nLD16X 16\nRET\nout:\nRET 0";
+	vfm_program_t *p = load_src(src, "room");
+	uint32_t ld = nth_op(p, VFM_OPC_LD16X, 0);
+	struct vfm_aslot *idx = state_slot(p, ld, 0);
+	assert_int_equal(idx->len_room, 19); /* off + 18 <= len: room 18, stored + 1 */
+	struct vfm_z3_report rep;
+	assert_int_equal(vfm_z3_check(p, NULL, &rep), VFM_OK);
+	assert_true(rep.checked[VFM_Z3_LEN_ROOM] > 0);
+	vfm_z3_report_free(&rep);
+	idx->len_room = 20;
+	struct vfm_z3_failure fl = expect_refuted(p, "room", ld, VFM_Z3_LEN_ROOM, NULL, &rep);
+	assert_int_equal(fl.slot, 1);
+	assert_true(fl.value + 18 == fl.len);
+	vfm_z3_report_free(&rep);
+	vfm_program_release(p);
+}
+
 static void test_detects_only_after_iterations(void **state)
 {
 	(void)state;
@@ -647,7 +673,7 @@ static void test_detects_only_after_iterations(void **state)
 			  "LDM 0\nRET";
 	vfm_program_t *p = load_src(src, "loop");
 	uint32_t head = nth_op(p, VFM_OPC_LDM, 0);
-	struct vfm_aslot *m0 = &p->facts.states[p->facts.state_off[head] + 1];
+	struct vfm_aslot *m0 = (struct vfm_aslot *)vfm_facts_state(p, head) + 1;
 	assert_true(m0->v.itv.hi >= 4);
 	m0->v.itv.hi = 3;
 	struct vfm_z3_options opt;
@@ -778,6 +804,7 @@ static void test_generated(void **state)
 
 	uint64_t unsound = 0, unsound_programs = 0, unknown = 0, unknown_programs = 0;
 	uint64_t loads = 0, proven = 0, provable = 0, prec_unknown = 0, claims = 0;
+	uint64_t provable_bounded = 0, bounded_programs = 0;
 	uint64_t looped = 0, complete = 0, insns = 0, queries = 0, over1s = 0;
 	double t0 = now_seconds(), slowest = 0, z3_time = 0;
 	uint64_t slowest_seed = 0;
@@ -806,6 +833,8 @@ static void test_generated(void **state)
 		loads += rep.loads;
 		proven += rep.proven;
 		provable += rep.provable;
+		provable_bounded += rep.provable_bounded;
+		bounded_programs += rep.loops && !rep.complete;
 		prec_unknown += rep.precision_unknown;
 		claims += rep.claims;
 		looped += rep.loops;
@@ -846,10 +875,14 @@ static void test_generated(void **state)
 		      (unsigned long long)unknown_programs);
 	print_message("  with loops: %llu (bounded; complete within the bound: %llu)\n",
 		      (unsigned long long)looped, (unsigned long long)complete);
+	print_message("  bounded (paths beyond the unrollings, claims checked within them "
+		      "only): %llu programs\n", (unsigned long long)bounded_programs);
 	print_message("  loads proven/provable: %llu/%llu of %llu reached (%llu precision "
-		      "queries unknown)\n",
+		      "queries unknown); provable, not proven (unbounded results only): %llu; "
+		      "in bounds within the bound only (bounded, not counted): %llu\n",
 		      (unsigned long long)proven, (unsigned long long)provable,
-		      (unsigned long long)loads, (unsigned long long)prec_unknown);
+		      (unsigned long long)loads, (unsigned long long)prec_unknown,
+		      (unsigned long long)(provable - proven), (unsigned long long)provable_bounded);
 	assert_int_equal(unsound, 0);
 }
 
@@ -867,6 +900,7 @@ int main(void)
 		cmocka_unit_test(test_detects_reachable_marked_unreachable),
 		cmocka_unit_test(test_detects_zero_divisor),
 		cmocka_unit_test(test_detects_length_claim),
+		cmocka_unit_test(test_detects_length_room),
 		cmocka_unit_test(test_detects_only_after_iterations),
 		cmocka_unit_test(test_report_text),
 		cmocka_unit_test(test_regressions),

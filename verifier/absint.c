@@ -23,17 +23,21 @@
  * class in both inputs, and relabels the classes with ids private to that
  * join point.
  *
- * Iteration: a worklist ordered by reverse postorder (an approximation of
- * weak topological order), widening with thresholds at loop heads from
- * their third state on (the first two are plain joins).  Intervals only
- * grow up to the next threshold at loop heads, tnums and identity
- * partitions have finite height, so the iteration terminates; a visit cap makes it stop early on pathological
- * inputs, in which case no facts are claimed.
+ * Iteration: a worklist of extended basic blocks ordered by reverse
+ * postorder of their leaders (an approximation of weak topological
+ * order); only leaders store a state.  Widening with thresholds at loop
+ * heads from their third state on (the first two are plain joins), at
+ * most ABSINT_THRESHOLD_STEPS times, then to the bounds.  Intervals only
+ * grow, tnums and identity partitions have finite height, so the
+ * iteration terminates; the work and memory budgets below make a
+ * pathological program a refusal (VFM_ETOOBIG), never a stall.  After the
+ * fixpoint every block is replayed once for the facts and warnings.
  *
  * Around it: the control-flow graph in cfg.c, identities and length rooms
  * in slots.c, the domains in interval.c / tnum.c / aval.c, the runtime
  * oracle that checks these states during execution in oracle.c.
  */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,10 +47,38 @@
 #include "domain.h"
 #include "slots.h"
 
-/* Limits: beyond these the analysis claims nothing (always sound). */
-#define ABSINT_MAX_SLOTS (4u << 20)  /* abstract words stored for all pcs */
-#define ABSINT_VISITS_PER_INSN 64u   /* average visits before giving up */
+/*
+ * Budgets (docs/VERIFIER.md, "Cost").  Work is counted in units of one
+ * abstract word (slot) processed: a visit of instruction i costs the width
+ * of its state, a merge the width of the target's, and each instruction
+ * one unit for the linear passes.  The budget is ABSINT_WORK_PER_SLOT
+ * times the program's size in words (the sum of the widths of its
+ * reachable instructions) plus one per instruction plus ABSINT_WORK_BASE,
+ * and never more than ABSINT_MAX_WORK; memory during the iteration is the
+ * states of the block leaders only, at most ABSINT_MAX_HEAD_SLOTS words.
+ * A program over either is refused with VFM_ETOOBIG, naming the budget
+ * and the pc: loading never stalls.
+ */
+#ifndef VFM_TEST_TINY_BUDGET
+#define ABSINT_WORK_PER_SLOT 128u
+#define ABSINT_WORK_BASE (UINT64_C(1) << 22)
+#else
+/* Test build only (tests/test_vbudget.c): a budget small programs exceed,
+ * to test the refusal.  Never defined in the library. */
+#define ABSINT_WORK_PER_SLOT 4u
+#define ABSINT_WORK_BASE UINT64_C(0)
+#endif
+#define ABSINT_MAX_WORK (UINT64_C(1) << 30)
+#define ABSINT_MAX_HEAD_SLOTS (4u << 20) /* 192 MiB of leader states at most */
+#define ABSINT_MAX_STATE_SLOTS (4u << 20) /* per-pc states for tools (lazy) */
 #define ABSINT_WIDEN_AFTER 2u        /* states of a loop head before widening */
+/* Widening thresholds: at most this many from the program (the first in
+ * program order among reachable instructions), plus the fixed ones; and
+ * at most ABSINT_THRESHOLD_STEPS widenings with thresholds per loop head,
+ * after which that head widens to the bounds.  Both bound the number of
+ * iterations of a loop independently of the program's constants. */
+#define ABSINT_MAX_THRESHOLDS 256u
+#define ABSINT_THRESHOLD_STEPS 8u
 
 struct absint {
 	struct vfm_program *prog;
@@ -57,6 +89,7 @@ struct absint {
 	struct vfm_aslot *states;
 	uint64_t *off;
 	uint8_t *flags;
+	uint8_t *leader;  /* first instruction of a basic block: state stored */
 	uint8_t *edges;   /* bit 0: fall-through/not-taken propagated, bit 1: taken */
 	uint32_t *visits;
 	uint32_t *rpo;    /* insn -> reverse-postorder position */
@@ -65,8 +98,15 @@ struct absint {
 	uint32_t heap_len;
 	uint64_t *thresholds;
 	unsigned n_thresholds;
-	struct vfm_aslot *cur, *out, *tmp; /* scratch states */
-	uint64_t budget;  /* visits left */
+	struct vfm_aslot *cur, *out, *tmp, *ft; /* scratch states */
+	uint64_t work;    /* units spent (see the budgets above) */
+	uint64_t budget;  /* units allowed */
+	uint32_t over_at; /* instruction at which the budget ran out */
+	/* Replay of the final states (facts, per-pc states): merges do not
+	 * change anything, rec (if not NULL) receives the state of every pc. */
+	bool replay;
+	struct vfm_aslot *rec;
+	const uint64_t *rec_off;
 };
 
 static uint32_t slots_at(const struct absint *ai, uint32_t i)
@@ -155,10 +195,52 @@ static uint32_t join_id(const struct absint *ai, uint32_t s, uint32_t slot)
 	return 2 + ai->n + s * (1 + VFM_SCRATCH_WORDS + VFM_MAX_STACK) + slot;
 }
 
+/* Widening of prev by next with the program's thresholds (or, when
+ * !thresholds, none: straight to the bounds).  vfm_itv_widen (the proven
+ * operator, verifier/interval.c) takes the largest threshold <= next.lo
+ * and the smallest >= next.hi from any list; the sorted list is searched
+ * here for just those two (O(log T)) and only they are passed, which
+ * gives the same result as passing all of them. */
+static struct vfm_interval widen_itv(const struct absint *ai, struct vfm_interval prev,
+				     struct vfm_interval next, bool thresholds)
+{
+	uint64_t pick[2];
+	unsigned n_pick = 0;
+	const uint64_t *t = ai->thresholds;
+	unsigned n = thresholds ? ai->n_thresholds : 0;
+	if (n && next.lo < prev.lo) {
+		/* largest t[j] <= next.lo */
+		unsigned lo = 0, hi = n;
+		while (lo < hi) {
+			unsigned mid = lo + (hi - lo) / 2;
+			if (t[mid] <= next.lo)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo > 0)
+			pick[n_pick++] = t[lo - 1];
+	}
+	if (n && next.hi > prev.hi) {
+		/* smallest t[j] >= next.hi */
+		unsigned lo = 0, hi = n;
+		while (lo < hi) {
+			unsigned mid = lo + (hi - lo) / 2;
+			if (t[mid] < next.hi)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < n)
+			pick[n_pick++] = t[lo];
+	}
+	return vfm_itv_widen(prev, next, pick, n_pick);
+}
+
 /* dst = join(dst, src) at instruction s (widened when `widen`).  The
  * identity partition is the intersection of the two. */
 static void join_into(struct absint *ai, uint32_t s, struct vfm_aslot *dst,
-		      const struct vfm_aslot *src, uint32_t m, bool widen)
+		      const struct vfm_aslot *src, uint32_t m, bool widen, bool thresholds)
 {
 	struct id_pair pairs[1 + VFM_SCRATCH_WORDS + VFM_MAX_STACK];
 	uint32_t n_pairs = 0;
@@ -166,7 +248,7 @@ static void join_into(struct absint *ai, uint32_t s, struct vfm_aslot *dst,
 		struct vfm_aval a = dst[k].v, b = src[k].v;
 		struct vfm_aval j = vfm_aval_join(a, b);
 		if (widen)
-			j.itv = vfm_itv_widen(a.itv, j.itv, ai->thresholds, ai->n_thresholds);
+			j.itv = widen_itv(ai, a.itv, j.itv, thresholds);
 		dst[k].v = j;
 		/* Length room: what holds on both paths.  Sums name
 		 * identities, which the join renames: dropped. */
@@ -195,13 +277,17 @@ static void join_into(struct absint *ai, uint32_t s, struct vfm_aslot *dst,
 	}
 }
 
-/* Merge an outgoing state into instruction s; queue s if it changed. */
+/* Merge an outgoing state into leader s; queue s if it changed.  In the
+ * replay (the fixpoint is reached) only the edge is noted. */
 static void merge(struct absint *ai, uint32_t from, unsigned edge, uint32_t s,
 		  const struct vfm_aslot *out)
 {
 	uint32_t m = slots_at(ai, s);
-	struct vfm_aslot *dst = state_of(ai, s);
 	ai->edges[from] |= (uint8_t)(1u << edge);
+	if (ai->replay)
+		return;
+	struct vfm_aslot *dst = state_of(ai, s);
+	ai->work += m;
 	if (!(ai->flags[s] & VFM_FACT_REACHED)) {
 		memcpy(dst, out, m * sizeof *dst);
 		ai->flags[s] |= VFM_FACT_REACHED;
@@ -211,7 +297,8 @@ static void merge(struct absint *ai, uint32_t from, unsigned edge, uint32_t s,
 	}
 	memcpy(ai->tmp, dst, m * sizeof *dst);
 	bool widen = (ai->flags[s] & VFM_FACT_LOOP_HEAD) && ai->visits[s] >= ABSINT_WIDEN_AFTER;
-	join_into(ai, s, ai->tmp, out, m, widen);
+	bool thresholds = ai->visits[s] < ABSINT_WIDEN_AFTER + ABSINT_THRESHOLD_STEPS;
+	join_into(ai, s, ai->tmp, out, m, widen, thresholds);
 	if (memcmp(ai->tmp, dst, m * sizeof *dst) != 0) {
 		memcpy(dst, ai->tmp, m * sizeof *dst);
 		ai->visits[s]++;
@@ -255,15 +342,16 @@ static enum bounds classify_load(const struct absint *ai, uint32_t i, const stru
 	return BOUNDS_MAYBE;
 }
 
-/* Apply instruction i to its in-state and merge into the successors. */
-static void step(struct absint *ai, uint32_t i)
+/* Apply instruction i to its in-state c (in place) and merge into the
+ * leaders it jumps to.  Returns true if control falls through to i + 1
+ * with the state now in c; false if the path ends or every edge was
+ * merged. */
+static bool step(struct absint *ai, uint32_t i, struct vfm_aslot *c)
 {
 	const struct vfm_insn *insn = &ai->insns[i];
 	const struct vfm_opinfo *info = &vfm_opinfo[insn->opcode];
 	uint32_t m = slots_at(ai, i);
 	uint32_t top = m - 1;       /* top of stack slot, if depth > 0 */
-	struct vfm_aslot *c = ai->cur;
-	memcpy(c, state_of(ai, i), m * sizeof *c);
 	uint32_t om = m - info->pops + info->pushes; /* slots after */
 
 	switch ((enum vfm_op_class)info->cls) {
@@ -309,9 +397,9 @@ static void step(struct absint *ai, uint32_t i)
 		uint64_t end = (uint64_t)insn->arg + info->size;
 		enum bounds b = classify_load(ai, i, c);
 		if (b == BOUNDS_NEVER)
-			return; /* every packet ends here */
+			return false; /* every packet ends here */
 		if (b == BOUNDS_MAYBE && !vfm_slots_len_at_least(c, m, end))
-			return;
+			return false;
 		vfm_slots_produce(c, m, m, i, load_result(info->size));
 		break;
 	}
@@ -321,20 +409,20 @@ static void step(struct absint *ai, uint32_t i)
 		uint64_t k = insn->arg, size = info->size;
 		enum bounds b = classify_load(ai, i, c);
 		if (b == BOUNDS_NEVER)
-			return;
+			return false;
 		if (b == BOUNDS_MAYBE) {
 			uint64_t off_lo = idx.v.itv.lo + k; /* no wrap: not NEVER */
 			/* Continuing means the load was in bounds: the length is
 			 * at least off_lo + size, and the index at most
 			 * len.hi - k - size (for every copy of it). */
 			if (!vfm_slots_len_at_least(c, m, off_lo + size))
-				return;
+				return false;
 			struct vfm_aval bound = vfm_aval_unknown();
 			bound.itv.hi = c[0].v.itv.hi - k - size;
 			bool empty = false;
 			bound = vfm_aval_reduce(bound, &empty);
 			if (empty || !vfm_slots_refine_id(c, m, idx.id, bound))
-				return;
+				return false;
 		}
 		vfm_slots_produce(c, m, top, i, load_result(info->size));
 		break;
@@ -363,10 +451,11 @@ static void step(struct absint *ai, uint32_t i)
 
 	case VFM_CLASS_JMP:
 		merge(ai, i, 1, insn->arg, c);
-		return;
+		return false;
 
 	case VFM_CLASS_JCC: {
 		struct vfm_aslot a = c[top - 1], b = c[top];
+		bool falls = false;
 		for (unsigned taken = 0; taken < 2; taken++) {
 			struct vfm_aval ra = a.v, rb = b.v;
 			bool edge = taken != 0;
@@ -382,13 +471,21 @@ static void step(struct absint *ai, uint32_t i)
 			    !vfm_slots_refine_id(ai->out, om, b.id, rb))
 				continue;
 			vfm_slots_learn_compare(ai->out, om, a, b, vfm_jcc_rel(insn->opcode, taken != 0));
+			if (!taken && !ai->leader[i + 1]) {
+				/* Falls through within the block: continue there. */
+				memcpy(ai->ft, ai->out, om * sizeof *c);
+				falls = true;
+				continue;
+			}
 			merge(ai, i, taken, taken ? insn->arg : i + 1, ai->out);
 		}
-		return;
+		if (falls)
+			memcpy(c, ai->ft, om * sizeof *c);
+		return falls;
 	}
 
 	case VFM_CLASS_RET:
-		return;
+		return false;
 
 	case VFM_CLASS_SPECIAL:
 		switch ((enum vfm_special_op)insn->opcode) {
@@ -412,7 +509,63 @@ static void step(struct absint *ai, uint32_t i)
 		}
 		break;
 	}
-	merge(ai, i, 0, i + 1, c);
+	return true;
+}
+
+/* Facts about loads and divisors, from the final state s before i (a
+ * flag set on an early, more precise visit would not hold for the
+ * fixpoint). */
+static void note_facts(struct absint *ai, uint32_t i, const struct vfm_aslot *s)
+{
+	const struct vfm_insn *insn = &ai->insns[i];
+	uint8_t cls = vfm_opinfo[insn->opcode].cls;
+	if (cls == VFM_CLASS_LOAD || cls == VFM_CLASS_LOADX) {
+		enum bounds b = classify_load(ai, i, s);
+		if (b == BOUNDS_ALWAYS)
+			ai->flags[i] |= VFM_FACT_IN_BOUNDS;
+		else if (b == BOUNDS_NEVER)
+			ai->flags[i] |= VFM_FACT_ALWAYS_OOB;
+		/* The interpreter's one-compare indexed load (vm/predecode.c)
+		 * needs the index's interval only for this, so it is kept as
+		 * a flag rather than the state. */
+		uint64_t need = (uint64_t)insn->arg + vfm_opinfo[insn->opcode].size;
+		if (cls == VFM_CLASS_LOADX && slots_at(ai, i) > 0 &&
+		    s[slots_at(ai, i) - 1].v.itv.hi <= UINT64_MAX - need)
+			ai->flags[i] |= VFM_FACT_INDEX_NO_WRAP;
+	}
+	if ((insn->opcode == VFM_OPC_DIV || insn->opcode == VFM_OPC_MOD) &&
+	    vfm_aval_contains(s[slots_at(ai, i) - 1].v, 0))
+		ai->flags[i] |= VFM_FACT_MAY_DIV0;
+}
+
+/* Run the basic block that starts at leader h from its stored state: each
+ * instruction's state is computed from the one before, so only leaders
+ * store a state.  Returns false when the work budget ran out. */
+static bool run_block(struct absint *ai, uint32_t h)
+{
+	struct vfm_aslot *c = ai->cur;
+	memcpy(c, state_of(ai, h), slots_at(ai, h) * sizeof *c);
+	for (uint32_t i = h;; i++) {
+		uint32_t m = slots_at(ai, i);
+		ai->work += m;
+		if (ai->work > ai->budget) {
+			ai->over_at = i;
+			return false;
+		}
+		ai->flags[i] |= VFM_FACT_REACHED;
+		if (ai->replay) {
+			note_facts(ai, i, c);
+			if (ai->rec)
+				memcpy(ai->rec + ai->rec_off[i], c, m * sizeof *c);
+		}
+		if (!step(ai, i, c))
+			return true;
+		if (ai->leader[i + 1]) {
+			merge(ai, i, 0, i + 1, c);
+			return true;
+		}
+		ai->edges[i] |= 1;
+	}
 }
 
 /* ---- after the fixpoint --------------------------------------------------- */
@@ -432,46 +585,58 @@ static int add_warning(struct vfm_facts *f, uint32_t *cap, uint32_t insn,
 	return 0;
 }
 
-/* Loops only the budget ends: loop heads from which no RET is reachable
- * along edges the analysis found feasible. */
+/* Loops that never return a verdict: loop heads from which no RET is
+ * reachable along edges the analysis found feasible.  If no load that may
+ * fail is reachable from the head either, the budget is the only way out
+ * (VFM_FACT_BUDGET_ONLY: every packet entering ends with BUDGET); else a
+ * packet may also end with BOUNDS on the way. */
 static int mark_budget_loops(struct absint *ai)
 {
 	uint32_t n = ai->n;
-	/* Reverse reachability from every reached RET over feasible edges:
-	 * iterate to a fixpoint (edges point both ways, so sweep backwards
-	 * until nothing changes; each sweep is linear). */
-	uint8_t *can_ret = calloc(n, 1);
-	if (!can_ret)
+	/* Reverse reachability over feasible edges, two marks: bit 0 "a RET
+	 * is reachable", bit 1 "a load not proven in bounds is reachable".
+	 * Sweeps go backwards, so forward edges settle in one sweep; each
+	 * further sweep crosses one more backward edge.  Capped (64 sweeps,
+	 * linear each): without a fixpoint no loop is marked (a warning is
+	 * missed, nothing claimed). */
+	uint8_t *can = calloc(n, 1);
+	if (!can)
 		return -1;
-	for (uint32_t i = 0; i < n; i++)
-		if ((ai->flags[i] & VFM_FACT_REACHED) &&
-		    vfm_opinfo[ai->insns[i].opcode].cls == VFM_CLASS_RET)
-			can_ret[i] = 1;
-	/* Sweeps go backwards, so forward edges settle in one sweep; each
-	 * further sweep crosses one more backward edge.  Capped: without a
-	 * fixpoint no loop is marked (a warning is missed, nothing claimed). */
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t fl = ai->flags[i];
+		uint8_t cls = vfm_opinfo[ai->insns[i].opcode].cls;
+		if (!(fl & VFM_FACT_REACHED))
+			continue;
+		if (cls == VFM_CLASS_RET)
+			can[i] |= 1;
+		if ((cls == VFM_CLASS_LOAD || cls == VFM_CLASS_LOADX) && !(fl & VFM_FACT_IN_BOUNDS))
+			can[i] |= 2;
+	}
 	bool changed = true;
 	for (unsigned sweep = 0; changed && sweep < 64; sweep++) {
 		changed = false;
 		for (uint32_t i = n; i-- > 0;) {
-			if (can_ret[i] || !(ai->flags[i] & VFM_FACT_REACHED))
+			if (can[i] == 3 || !(ai->flags[i] & VFM_FACT_REACHED))
 				continue;
 			uint32_t succ[2];
+			uint8_t old = can[i];
 			vfm_cfg_succ(ai->insns, i, succ);
 			for (unsigned e = 0; e < 2; e++)
-				if (succ[e] != VFM_CFG_NONE && (ai->edges[i] >> e & 1) && can_ret[succ[e]])
-					can_ret[i] = 1;
-			changed |= can_ret[i] != 0;
+				if (succ[e] != VFM_CFG_NONE && (ai->edges[i] >> e & 1))
+					can[i] |= can[succ[e]];
+			changed |= can[i] != old;
 		}
 	}
 	for (uint32_t i = 0; i < n && !changed; i++)
 		if ((ai->flags[i] & VFM_FACT_LOOP_HEAD) && (ai->flags[i] & VFM_FACT_REACHED) &&
-		    !can_ret[i])
-			ai->flags[i] |= VFM_FACT_BUDGET_LOOP;
-	free(can_ret);
+		    !(can[i] & 1))
+			ai->flags[i] |= (uint8_t)(VFM_FACT_BUDGET_LOOP |
+						  (can[i] & 2 ? 0 : VFM_FACT_BUDGET_ONLY));
+	free(can);
 	return 0;
 }
 
+/* The warnings, in pc order, after the facts are final. */
 static int summarise(struct absint *ai)
 {
 	struct vfm_facts *f = &ai->prog->facts;
@@ -479,24 +644,6 @@ static int summarise(struct absint *ai)
 	if (mark_budget_loops(ai) != 0)
 		return -1;
 	f->loads = f->loads_in_bounds = 0;
-	/* Facts about loads and divisors come from the final states only. */
-	for (uint32_t i = 0; i < ai->n; i++) {
-		if (!(ai->flags[i] & VFM_FACT_REACHED))
-			continue;
-		const struct vfm_insn *insn = &ai->insns[i];
-		const struct vfm_aslot *s = state_of(ai, i);
-		uint8_t cls = vfm_opinfo[insn->opcode].cls;
-		if (cls == VFM_CLASS_LOAD || cls == VFM_CLASS_LOADX) {
-			enum bounds b = classify_load(ai, i, s);
-			if (b == BOUNDS_ALWAYS)
-				ai->flags[i] |= VFM_FACT_IN_BOUNDS;
-			else if (b == BOUNDS_NEVER)
-				ai->flags[i] |= VFM_FACT_ALWAYS_OOB;
-		}
-		if ((insn->opcode == VFM_OPC_DIV || insn->opcode == VFM_OPC_MOD) &&
-		    vfm_aval_contains(s[slots_at(ai, i) - 1].v, 0))
-			ai->flags[i] |= VFM_FACT_MAY_DIV0;
-	}
 	for (uint32_t i = 0; i < ai->n; i++) {
 		uint8_t fl = ai->flags[i];
 		uint8_t cls = vfm_opinfo[ai->insns[i].opcode].cls;
@@ -523,8 +670,10 @@ static int summarise(struct absint *ai)
 	return 0;
 }
 
-/* Widening thresholds: the program's constants and load ends, plus the
- * usual boundaries, sorted and unique. */
+/* Widening thresholds: the constants and load ends of reachable
+ * instructions (at most ABSINT_MAX_THRESHOLDS, the first in program
+ * order), plus the usual boundaries, sorted and unique (widen_itv
+ * searches them). */
 static int cmp_u64(const void *x, const void *y)
 {
 	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
@@ -535,16 +684,18 @@ static int collect_thresholds(struct absint *ai)
 {
 	static const uint64_t fixed[] = {0, 1, 0xFF, 0x100, 0xFFFF, 0x10000,
 					 0xFFFFFFFFu, 0x100000000u, UINT64_MAX};
-	uint64_t n = ai->n * 2u + sizeof fixed / sizeof fixed[0];
-	ai->thresholds = malloc(n * sizeof *ai->thresholds);
+	unsigned n_fixed = sizeof fixed / sizeof fixed[0];
+	ai->thresholds = malloc((ABSINT_MAX_THRESHOLDS + n_fixed) * sizeof *ai->thresholds);
 	if (!ai->thresholds)
 		return -1;
 	unsigned k = 0;
-	for (unsigned j = 0; j < sizeof fixed / sizeof fixed[0]; j++)
+	for (unsigned j = 0; j < n_fixed; j++)
 		ai->thresholds[k++] = fixed[j];
-	for (uint32_t i = 0; i < ai->n; i++) {
+	for (uint32_t i = 0; i < ai->n && k + 2 <= ABSINT_MAX_THRESHOLDS + n_fixed; i++) {
 		const struct vfm_insn *insn = &ai->insns[i];
 		uint8_t cls = vfm_opinfo[insn->opcode].cls;
+		if (ai->depth[i] < 0)
+			continue; /* unreachable: feeds nothing */
 		if (insn->opcode == VFM_OPC_PUSH) {
 			ai->thresholds[k++] = insn->imm;
 			if (insn->imm)
@@ -566,63 +717,121 @@ static int collect_thresholds(struct absint *ai)
 static void drop_facts(struct vfm_facts *f)
 {
 	free(f->flags);
-	free(f->states);
-	free(f->state_off);
 	free(f->warnings);
+	vfm_facts_states_free(f);
 	f->flags = NULL;
-	f->states = NULL;
-	f->state_off = NULL;
 	f->warnings = NULL;
 	f->n_warnings = 0;
 	f->loads = f->loads_in_bounds = 0;
 }
 
-void vfm_absint(struct vfm_program *prog)
+static void absint_free(struct absint *ai)
+{
+	free(ai->states);
+	free(ai->off);
+	free(ai->leader);
+	free(ai->edges);
+	free(ai->visits);
+	free(ai->rpo);
+	free(ai->heap);
+	free(ai->queued);
+	free(ai->cur);
+	free(ai->out);
+	free(ai->tmp);
+	free(ai->ft);
+	free(ai->thresholds);
+}
+
+enum absint_result { ABSINT_DONE, ABSINT_NOMEM, ABSINT_OVER_WORK, ABSINT_OVER_MEMORY };
+
+/*
+ * The analysis proper.  Fills prog->facts' flags (flags_out, if not NULL,
+ * receives them instead: the lazy per-pc states below re-run it) and, if
+ * rec is not NULL, the state before every reached pc at rec + rec_off[i].
+ */
+static enum absint_result analyse(struct vfm_program *prog, uint8_t *flags,
+				  struct vfm_aslot *rec, const uint64_t *rec_off,
+				  uint64_t *work_out, uint32_t *pc_out)
 {
 	struct vfm_facts *f = &prog->facts;
 	struct absint ai = {.prog = prog, .insns = prog->insns, .depth = f->depth,
-			    .n = prog->n_insns};
-	drop_facts(f);
-	/* Track scratch words up to the highest one stored; others stay 0. */
-	for (uint32_t i = 0; i < ai.n; i++)
-		if (prog->insns[i].opcode == VFM_OPC_STM && prog->insns[i].aux + 1u > ai.ns)
-			ai.ns = prog->insns[i].aux + 1u;
-	uint64_t total = 0;
-	f->state_off = malloc(((size_t)ai.n + 1) * sizeof *f->state_off);
-	if (!f->state_off)
-		goto fail;
-	for (uint32_t i = 0; i < ai.n; i++) {
-		f->state_off[i] = total;
-		if (f->depth[i] >= 0)
-			total += 1 + ai.ns + (uint32_t)f->depth[i];
+			    .n = prog->n_insns, .flags = flags};
+	enum absint_result res = ABSINT_NOMEM;
+	ai.ns = f->n_scratch;
+	uint32_t n = ai.n;
+	ai.leader = calloc((size_t)n + 1, 1);
+	ai.off = malloc(((size_t)n + 1) * sizeof *ai.off);
+	if (!ai.leader || !ai.off)
+		goto out;
+	/* Leaders (the only instructions whose state is stored): the entry
+	 * and jump targets.  A block runs on through a conditional jump's
+	 * not-taken edge (extended basic blocks); what follows a JMP or RET
+	 * is reached only as a jump target. */
+	ai.leader[0] = 1;
+	ai.leader[n] = 1;
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t cls = vfm_opinfo[prog->insns[i].opcode].cls;
+		if (cls == VFM_CLASS_JMP || cls == VFM_CLASS_JCC)
+			ai.leader[prog->insns[i].arg] = 1;
 	}
-	f->state_off[ai.n] = total;
-	if (total > ABSINT_MAX_SLOTS)
-		goto fail;
+	/* ... except where the not-taken edge leaves a loop: the block would
+	 * otherwise re-run the code after the loop on every iteration. */
+	struct vfm_cfg_sccs sccs = {0};
+	if (vfm_cfg_find_sccs(prog->insns, n, &sccs) != 0) {
+		vfm_cfg_sccs_free(&sccs);
+		goto out;
+	}
+	for (uint32_t i = 0; i + 1 < n; i++)
+		if (vfm_opinfo[prog->insns[i].opcode].cls == VFM_CLASS_JCC &&
+		    sccs.scc[i] != VFM_CFG_NONE && sccs.loop[sccs.scc[i]] &&
+		    sccs.scc[i + 1] != sccs.scc[i])
+			ai.leader[i + 1] = 1;
+	vfm_cfg_sccs_free(&sccs);
+	uint64_t head_slots = 0, width = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		ai.off[i] = head_slots;
+		if (f->depth[i] < 0)
+			continue;
+		width += slots_at(&ai, i);
+		if (ai.leader[i])
+			head_slots += slots_at(&ai, i);
+	}
+	ai.off[n] = head_slots;
+	ai.budget = ABSINT_WORK_PER_SLOT * width + n + ABSINT_WORK_BASE;
+	if (ai.budget > ABSINT_MAX_WORK)
+		ai.budget = ABSINT_MAX_WORK;
+	if (head_slots > ABSINT_MAX_HEAD_SLOTS) {
+		/* Name the first leader past the memory budget. */
+		for (uint32_t i = 0; i < n; i++)
+			if (ai.leader[i] && f->depth[i] >= 0 && ai.off[i] + slots_at(&ai, i) > ABSINT_MAX_HEAD_SLOTS) {
+				*pc_out = i;
+				break;
+			}
+		*work_out = head_slots;
+		res = ABSINT_OVER_MEMORY;
+		goto out;
+	}
 	uint32_t max_slots = 1 + ai.ns + VFM_MAX_STACK + 2;
-	f->states = malloc((total ? total : 1) * sizeof *f->states);
-	f->flags = calloc(ai.n, 1);
-	ai.edges = calloc(ai.n, 1);
-	ai.visits = calloc(ai.n, sizeof *ai.visits);
-	ai.rpo = malloc(ai.n * sizeof *ai.rpo);
-	ai.heap = malloc(ai.n * sizeof *ai.heap);
-	ai.queued = calloc(ai.n, 1);
+	ai.states = malloc((head_slots ? head_slots : 1) * sizeof *ai.states);
+	ai.edges = calloc(n ? n : 1, 1);
+	ai.visits = calloc(n ? n : 1, sizeof *ai.visits);
+	ai.rpo = malloc((n ? n : 1) * sizeof *ai.rpo);
+	ai.heap = malloc((n ? n : 1) * sizeof *ai.heap);
+	ai.queued = calloc(n ? n : 1, 1);
 	ai.cur = malloc(max_slots * sizeof *ai.cur);
 	ai.out = malloc(max_slots * sizeof *ai.out);
 	ai.tmp = malloc(max_slots * sizeof *ai.tmp);
-	if (!f->states || !f->flags || !ai.edges || !ai.visits || !ai.rpo || !ai.heap ||
-	    !ai.queued || !ai.cur || !ai.out || !ai.tmp)
-		goto fail;
-	ai.states = f->states;
-	ai.off = f->state_off;
-	ai.flags = f->flags;
-	f->n_scratch = (uint8_t)ai.ns;
-	if (vfm_cfg_rpo(ai.insns, ai.n, ai.rpo, ai.flags, VFM_FACT_LOOP_HEAD) != 0 ||
+	ai.ft = malloc(max_slots * sizeof *ai.ft);
+	if (!ai.states || !ai.edges || !ai.visits || !ai.rpo || !ai.heap || !ai.queued ||
+	    !ai.cur || !ai.out || !ai.tmp || !ai.ft)
+		goto out;
+	if (vfm_cfg_rpo(ai.insns, n, ai.rpo, ai.flags, VFM_FACT_LOOP_HEAD) != 0 ||
 	    collect_thresholds(&ai) != 0)
-		goto fail;
+		goto out;
+	ai.work = n; /* the passes over the instructions */
 
 	/* Entry: length any u32, scratch 0, empty stack. */
-	struct vfm_aslot *entry = ai.cur;
+	struct vfm_aslot *entry = ai.states;
 	bool empty = false;
 	/* Whole-slot stores (unnamed fields 0): states are compared with memcmp. */
 	entry[0] = (struct vfm_aslot){
@@ -630,30 +839,183 @@ void vfm_absint(struct vfm_program *prog)
 		.id = VFM_ID_LEN};
 	for (uint32_t k = 0; k < ai.ns; k++)
 		entry[1 + k] = (struct vfm_aslot){.v = vfm_aval_const(0)};
-	memcpy(ai.states, entry, (1 + ai.ns) * sizeof *entry);
 	ai.flags[0] |= VFM_FACT_REACHED;
 	ai.visits[0] = 1;
 	heap_push(&ai, 0);
 
-	ai.budget = (uint64_t)ai.n * ABSINT_VISITS_PER_INSN + 1024;
 	while (ai.heap_len) {
-		if (ai.budget-- == 0)
-			goto fail;
-		step(&ai, heap_pop(&ai));
+		if (!run_block(&ai, heap_pop(&ai)))
+			goto over;
 	}
-	if (summarise(&ai) != 0)
-		goto fail;
-	goto done;
-fail:
+	/* The fixpoint: replay every reached block once from its final
+	 * state for the facts (and the per-pc states if asked). */
+	ai.replay = true;
+	ai.rec = rec;
+	ai.rec_off = rec_off;
+	for (uint32_t i = 0; i < n; i++)
+		if (ai.leader[i] && (ai.flags[i] & VFM_FACT_REACHED) && !run_block(&ai, i))
+			goto over;
+	*work_out = ai.work;
+	/* Warnings on the main run only (rec == NULL); the lazy re-run for
+	 * the per-pc states needs none. */
+	res = !rec && summarise(&ai) != 0 ? ABSINT_NOMEM : ABSINT_DONE;
+	goto out;
+over:
+	*work_out = ai.budget;
+	*pc_out = ai.over_at;
+	res = ABSINT_OVER_WORK;
+out:
+	absint_free(&ai);
+	return res;
+}
+
+vfm_error_t vfm_absint(struct vfm_program *prog, vfm_diag_t *diag)
+{
+	struct vfm_facts *f = &prog->facts;
 	drop_facts(f);
-done:
-	free(ai.edges);
-	free(ai.visits);
-	free(ai.rpo);
-	free(ai.heap);
-	free(ai.queued);
-	free(ai.cur);
-	free(ai.out);
-	free(ai.tmp);
-	free(ai.thresholds);
+	/* Track scratch words up to the highest one stored; others stay 0. */
+	uint32_t ns = 0;
+	for (uint32_t i = 0; i < prog->n_insns; i++)
+		if (prog->insns[i].opcode == VFM_OPC_STM && prog->insns[i].aux + 1u > ns)
+			ns = prog->insns[i].aux + 1u;
+	f->n_scratch = (uint8_t)ns;
+	f->flags = calloc(prog->n_insns ? prog->n_insns : 1, 1);
+	if (!f->flags)
+		return vfm_diag_set(diag, VFM_ENOMEM, -1, 0, "out of memory");
+	uint64_t work = 0;
+	uint32_t at = 0;
+	enum absint_result r = analyse(prog, f->flags, NULL, NULL, &work, &at);
+	f->work = work;
+	char where[128];
+	switch (r) {
+	case ABSINT_DONE:
+		break;
+	case ABSINT_NOMEM:
+		drop_facts(f);
+		return vfm_diag_set(diag, VFM_ENOMEM, -1, 0, "out of memory");
+	case ABSINT_OVER_WORK:
+		vfm_describe_pc(prog, prog->pc_of[at], where, sizeof where);
+		drop_facts(f);
+		return vfm_diag_set(diag, VFM_ETOOBIG, prog->pc_of[at],
+				    vfm_program_line_of(prog, prog->pc_of[at]),
+				    "verifier: %s: verification work budget of %" PRIu64
+				    " units (%u per abstract word of the program + 1 per "
+				    "instruction + %" PRIu64 ", at most %" PRIu64
+				    ") exhausted here; the program is too expensive to verify",
+				    where, work, ABSINT_WORK_PER_SLOT, ABSINT_WORK_BASE, ABSINT_MAX_WORK);
+	case ABSINT_OVER_MEMORY:
+		vfm_describe_pc(prog, prog->pc_of[at], where, sizeof where);
+		drop_facts(f);
+		return vfm_diag_set(diag, VFM_ETOOBIG, prog->pc_of[at],
+				    vfm_program_line_of(prog, prog->pc_of[at]),
+				    "verifier: %s: verification memory budget of %u abstract words "
+				    "at block leaders exceeded here (%" PRIu64
+				    " needed); too many branch targets at this stack depth",
+				    where, ABSINT_MAX_HEAD_SLOTS, work);
+	}
+	return VFM_OK;
+}
+
+/* ---- per-pc states, on demand -------------------------------------------- */
+
+/* Published when the states cannot be kept (too big, out of memory), so
+ * that asking again does not re-run the analysis. */
+static struct vfm_fact_states no_states;
+
+size_t vfm_facts_extra_bytes(const struct vfm_facts *f)
+{
+	/* The warnings array as allocated (capacity: powers of two from 16). */
+	size_t bytes = 0;
+	if (f->warnings) {
+		uint32_t cap = 16;
+		while (cap < f->n_warnings)
+			cap *= 2;
+		bytes += cap * sizeof *f->warnings;
+	}
+	const struct vfm_fact_states *st = __atomic_load_n(&f->states, __ATOMIC_ACQUIRE);
+	if (st && st != &no_states)
+		bytes += st->bytes;
+	return bytes;
+}
+
+void vfm_facts_states_free(struct vfm_facts *f)
+{
+	struct vfm_fact_states *st = f->states;
+	f->states = NULL;
+	if (st && st != &no_states) {
+		free(st->off);
+		free(st->slots);
+		free(st);
+	}
+}
+
+/* Re-run the analysis (deterministic: the same fixpoint as at load),
+ * recording the state before every reached pc. */
+static struct vfm_fact_states *build_states(const struct vfm_program *prog)
+{
+	const struct vfm_facts *f = &prog->facts;
+	uint32_t n = prog->n_insns;
+	struct vfm_fact_states *st = calloc(1, sizeof *st);
+	uint8_t *flags = calloc(n ? n : 1, 1);
+	if (!st || !flags)
+		goto fail;
+	st->off = malloc(((size_t)n + 1) * sizeof *st->off);
+	if (!st->off)
+		goto fail;
+	uint64_t total = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		st->off[i] = total;
+		if (f->depth[i] >= 0)
+			total += 1u + f->n_scratch + (uint32_t)f->depth[i];
+	}
+	st->off[n] = total;
+	if (total > ABSINT_MAX_STATE_SLOTS)
+		goto fail;
+	st->slots = malloc((total ? total : 1) * sizeof *st->slots);
+	uint64_t work;
+	uint32_t at;
+	/* The analysis writes only into flags, slots and its own memory:
+	 * prog is read, so casting away const is safe (and shared readers
+	 * see nothing change). */
+	if (!st->slots || analyse((struct vfm_program *)prog, flags, st->slots, st->off,
+				  &work, &at) != ABSINT_DONE)
+		goto fail;
+	st->bytes = sizeof *st + ((size_t)n + 1) * sizeof *st->off +
+		    (total ? total : 1) * sizeof *st->slots;
+	free(flags);
+	return st;
+fail:
+	if (st) {
+		free(st->off);
+		free(st->slots);
+	}
+	free(st);
+	free(flags);
+	return &no_states;
+}
+
+const struct vfm_aslot *vfm_facts_state(const struct vfm_program *prog, uint32_t i)
+{
+	if (!(vfm_facts_flags(prog, i) & VFM_FACT_REACHED))
+		return NULL;
+	struct vfm_fact_states **slot = (struct vfm_fact_states **)&prog->facts.states;
+	struct vfm_fact_states *st = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+	if (!st) {
+		/* Publish one; if another thread won the race, use its. */
+		struct vfm_fact_states *mine = build_states(prog), *expected = NULL;
+		if (__atomic_compare_exchange_n(slot, &expected, mine, false, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE)) {
+			st = mine;
+		} else {
+			if (mine != &no_states) {
+				free(mine->off);
+				free(mine->slots);
+				free(mine);
+			}
+			st = expected;
+		}
+	}
+	if (st == &no_states)
+		return NULL;
+	return st->slots + st->off[i];
 }

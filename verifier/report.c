@@ -50,11 +50,13 @@ int vfm_warning_message(const struct vfm_program *prog, const struct vfm_warning
 	switch ((enum vfm_warning_kind)w->kind) {
 	case VFM_WARN_MAY_OOB:
 	case VFM_WARN_ALWAYS_OOB: {
-		const struct vfm_aslot *s = f->states + f->state_off[w->insn];
-		const struct vfm_interval len = s[0].v.itv;
+		const struct vfm_aslot *s = vfm_facts_state(prog, w->insn);
 		const char *what = w->kind == VFM_WARN_ALWAYS_OOB
 					   ? "always reads past the end of the packet"
 					   : "may read past the end of the packet";
+		if (!s) /* per-pc states too big to keep */
+			return snprintf(buf, n, "%s %s", text, what);
+		const struct vfm_interval len = s[0].v.itv;
 		if (info->cls == VFM_CLASS_LOADX) {
 			/* The index is the top of the stack. */
 			char idx[96];
@@ -79,9 +81,14 @@ int vfm_warning_message(const struct vfm_program *prog, const struct vfm_warning
 	case VFM_WARN_MAY_DIV0:
 		return snprintf(buf, n, "%s: the divisor may be zero (x/0 = 0, x%%0 = x)", text);
 	case VFM_WARN_BUDGET_LOOP:
+		if (f->flags[w->insn] & VFM_FACT_BUDGET_ONLY)
+			return snprintf(buf, n,
+					"loop at %s never reaches RET: every packet that enters it "
+					"ends with status BUDGET",
+					text);
 		return snprintf(buf, n,
 				"loop at %s never reaches RET: every packet that enters it ends "
-				"with status BUDGET",
+				"with status BUDGET, or BOUNDS at a load that may fail",
 				text);
 	}
 	return snprintf(buf, n, "?");

@@ -21,9 +21,16 @@
 vfm_error_t vfm_verify(struct vfm_program *prog, vfm_diag_t *diag);
 
 /* Abstract interpretation (verifier/absint.c) after vfm_verify: fills the
- * flags, states and warnings of prog->facts.  Never rejects; on resource
- * limits it leaves them empty (claims nothing). */
-void vfm_absint(struct vfm_program *prog);
+ * flags and warnings of prog->facts.  Rejects only a program over its
+ * work or memory budget (VFM_ETOOBIG, the message names the budget and
+ * the pc; docs/VERIFIER.md "Cost"), or VFM_ENOMEM. */
+vfm_error_t vfm_absint(struct vfm_program *prog, vfm_diag_t *diag);
+
+/* Bytes the facts hold beyond depth[] and flags[]: the warnings and the
+ * per-pc states if vfm_facts_state() computed them (vfm_program_memory). */
+size_t vfm_facts_extra_bytes(const struct vfm_facts *f);
+/* Free the per-pc states vfm_facts_state() computed (program teardown). */
+void vfm_facts_states_free(struct vfm_facts *f);
 
 /* Runtime oracle: does the concrete state (stack bottom to top, scratch,
  * packet length) lie inside the abstract state before instruction insn?
@@ -98,16 +105,18 @@ static inline uint32_t vfm_facts_n_scratch(const struct vfm_program *prog)
 {
 	return prog->facts.n_scratch;
 }
+/* Work units the abstract interpreter spent (docs/VERIFIER.md, "Cost"):
+ * at most 128 per abstract word of the program + 1 per instruction + 2^22, and 2^30. */
+static inline uint64_t vfm_facts_work(const struct vfm_program *prog)
+{
+	return prog->facts.work;
+}
 /* The abstract state before instruction i: the packet length, then the
  * vfm_facts_n_scratch() tracked scratch words, then the stack from bottom
- * to top (vfm_facts_depth() slots).  NULL if i was not reached or the
- * analysis did not run. */
-static inline const struct vfm_aslot *vfm_facts_state(const struct vfm_program *prog,
-						      uint32_t i)
-{
-	if (!(vfm_facts_flags(prog, i) & VFM_FACT_REACHED))
-		return NULL;
-	return prog->facts.states + prog->facts.state_off[i];
-}
+ * to top (vfm_facts_depth() slots).  NULL if i was not reached, the
+ * analysis did not run, or the states of all pcs together would exceed
+ * 4 Mi abstract words.  The first call re-runs the analysis to record
+ * them (they are not kept after load); thread-safe. */
+const struct vfm_aslot *vfm_facts_state(const struct vfm_program *prog, uint32_t i);
 
 #endif

@@ -75,6 +75,25 @@ vfm_error_t vfm_file_parse(const uint8_t *bytes, size_t len,
 	out->code_size = code_size;
 
 	size_t pos = VFM_HEADER_SIZE + (size_t)code_size;
+	/* The layout first: every section header and payload lies within the
+	 * file.  docs/ISA.md section 10 orders truncation before any
+	 * section's contents, so a corrupt section followed by a truncated
+	 * one is VFM_ETRUNCATED (issue 15). */
+	size_t at = pos;
+	for (uint32_t s = 0; s < n_sections; s++) {
+		if (len - at < VFM_SECTION_HEADER_SIZE)
+			return vfm_diag_set(diag, VFM_ETRUNCATED, -1, 0,
+					    "section %u of %u: header truncated", s + 1,
+					    n_sections);
+		uint16_t type = vfm_get_le16(bytes + at);
+		uint32_t size = vfm_get_le32(bytes + at + 4);
+		at += VFM_SECTION_HEADER_SIZE;
+		if (size > len - at)
+			return vfm_diag_set(diag, VFM_ETRUNCATED, -1, 0,
+					    "section %u (type %u): size %u but only %zu bytes remain",
+					    s + 1, type, size, len - at);
+		at += size;
+	}
 	for (uint32_t s = 0; s < n_sections; s++) {
 		if (len - pos < VFM_SECTION_HEADER_SIZE)
 			return vfm_diag_set(diag, VFM_ETRUNCATED, -1, 0,

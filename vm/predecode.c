@@ -110,17 +110,15 @@ static bool proven_in_bounds(const struct vfm_program *prog, uint32_t i)
 	return prog->facts.flags && (prog->facts.flags[i] & VFM_FACT_IN_BOUNDS);
 }
 
-/* Can index + need wrap at the LOADX at i?  Only if the verifier's interval
- * for the index (the top of the stack) reaches that far, or if it has no
- * state there. */
+/* Can index + need wrap at the LOADX at i?  Unless the verifier's
+ * interval for the index (the top of the stack) keeps it below
+ * 2^64 - need (VFM_FACT_INDEX_NO_WRAP, for need = k + size). */
 static bool index_may_wrap(const struct vfm_program *prog, uint32_t i, uint64_t need)
 {
+	(void)need; /* the fact is for this instruction's own k + size */
 	const struct vfm_facts *f = &prog->facts;
-	if (!f->flags || !(f->flags[i] & VFM_FACT_REACHED) || f->depth[i] < 1)
-		return true;
-	const struct vfm_aslot *st = f->states + f->state_off[i];
-	const struct vfm_aslot *top = &st[1 + f->n_scratch + f->depth[i] - 1];
-	return top->v.itv.hi > UINT64_MAX - need;
+	return !f->flags || !(f->flags[i] & VFM_FACT_REACHED) ||
+	       !(f->flags[i] & VFM_FACT_INDEX_NO_WRAP);
 }
 
 static bool is_op(const struct vfm_program *prog, uint32_t i, uint8_t opcode)

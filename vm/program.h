@@ -32,7 +32,9 @@ struct vfm_insn {
 #define VFM_FACT_ALWAYS_OOB 0x04  /* packet load out of bounds on every path */
 #define VFM_FACT_MAY_DIV0 0x08    /* DIV/MOD whose divisor may be zero */
 #define VFM_FACT_LOOP_HEAD 0x10   /* target of a backward edge */
-#define VFM_FACT_BUDGET_LOOP 0x20 /* loop head of a loop only the budget ends */
+#define VFM_FACT_BUDGET_LOOP 0x20 /* loop head from which no RET is reachable */
+#define VFM_FACT_BUDGET_ONLY 0x40 /* ... nor a load that may fail: only BUDGET ends it */
+#define VFM_FACT_INDEX_NO_WRAP 0x80 /* LOADX: index + k + size cannot wrap 64 bits */
 
 /* Diagnostics that do not reject the program. */
 enum vfm_warning_kind {
@@ -48,17 +50,28 @@ struct vfm_warning {
 	uint8_t kind;
 };
 
+/* The abstract state before every reached instruction, kept only when
+ * asked for (verifier/verifier.h, vfm_facts_state): at slots + off[i] lie
+ * the packet length, the n_scratch tracked scratch words, then the stack
+ * from bottom to top (depth[i] words).  Untracked scratch words are 0. */
+struct vfm_fact_states {
+	uint64_t *off;
+	struct vfm_aslot *slots;
+	size_t bytes; /* allocated for this object */
+};
+
 /*
  * What the verifier proved, for the engines.  Owned by the program.
  * depth[i] is the stack depth before instruction i, or -1 if i is
  * unreachable (the engines never execute it).
  *
- * The abstract interpreter adds flags[] and the abstract state before each
- * reached instruction: at states + state_off[i] lie the packet length, the
- * n_scratch tracked scratch words, then the stack from bottom to top
- * (depth[i] words).  Untracked scratch words are always 0.  If the
- * analysis did not run (resource limits), flags and states are NULL and
- * nothing is claimed.
+ * The abstract interpreter adds flags[] (one byte per instruction) and
+ * the warnings.  Its abstract states do not outlive verification: after
+ * load the facts cost 3 bytes per instruction (depth, flags) plus 8 per
+ * warning (docs/VERIFIER.md, "Cost").  Tools that want the state at a pc
+ * ask vfm_facts_state(), which recomputes all of them once and publishes
+ * them in `states` (NULL until then).  If the analysis did not run,
+ * flags is NULL and nothing is claimed.
  */
 struct vfm_facts {
 	int16_t *depth;
@@ -68,12 +81,12 @@ struct vfm_facts {
 	uint32_t reachable;   /* reachable instruction count */
 
 	uint8_t *flags;
-	struct vfm_aslot *states;
-	uint64_t *state_off;
+	struct vfm_fact_states *states; /* atomic; on demand, see above */
 	uint8_t n_scratch;
 	struct vfm_warning *warnings;
 	uint32_t n_warnings;
 	uint32_t loads, loads_in_bounds; /* reached packet loads; proven ones */
+	uint64_t work;        /* abstract-interpretation work units spent */
 };
 
 /* Does the concrete state (stack bottom to top, scratch, packet length)
@@ -98,8 +111,12 @@ enum vfm_jit_variant {
 	VFM_JIT_VARIANTS
 };
 
+/* One variant's native code.  Immutable once published: the JIT fills it
+ * completely, then publishes the pointer with one compare-and-swap
+ * (release), so a thread that sees the pointer (acquire) sees code, size
+ * and map; nothing writes it again until the program is freed. */
 struct vfm_jit_code {
-	void *code;  /* read + execute, or NULL */
+	void *code;  /* read + execute */
 	size_t size; /* bytes of code */
 	size_t map;  /* bytes mapped */
 };
@@ -121,8 +138,9 @@ struct vfm_program {
 	char *source_name;      /* may be NULL */
 	char *linktype;         /* link type it was written for, or NULL */
 	uint8_t *code;          /* copy of the code section */
-	/* The JIT's native code (read + execute) per variant (vm/jit.h). */
-	struct vfm_jit_code jit[VFM_JIT_VARIANTS];
+	/* The JIT's native code per variant (vm/jit.h): NULL, or an immutable
+	 * object published atomically (above).  Read with __atomic_load_n. */
+	struct vfm_jit_code *jit[VFM_JIT_VARIANTS];
 	/* Runtime oracle (builds with -DVFM_ORACLE): the interpreter asks it
 	 * before every instruction; set by the loader, NULL otherwise. */
 	vfm_oracle_fn oracle;

@@ -23,6 +23,7 @@
 
 #include "../../vm/program.h"
 #include "../cfg.h"
+#include "../verifier.h"
 #include "z3check.h"
 
 #define N_SCRATCH VFM_SCRATCH_WORDS
@@ -38,6 +39,7 @@ struct znode {
 	Z3_ast fresh;  /* FLOW_LOAD: its value */
 	Z3_ast ret;    /* RET, RET k: the popped word or k (64 bits) */
 	Z3_ast vviol;  /* reach and some slot outside its claim (NULL: none) */
+	Z3_ast rviol;  /* reach and some length room broken (NULL: none) */
 	Z3_ast iviol;  /* reach and some identity broken (NULL: none) */
 	uint32_t idom; /* immediate dominator (node id), NO_NODE for the entry */
 	uint32_t insn;

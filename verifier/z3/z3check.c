@@ -157,7 +157,7 @@ vfm_error_t vfm_z3_check(const vfm_program_t *prog, const struct vfm_z3_options 
 	else
 		vfm_z3_options_init(&z.opt);
 	report->insns = prog->n_insns;
-	if (!prog->facts.flags || !prog->facts.states || prog->n_insns == 0) {
+	if (!prog->facts.flags || prog->n_insns == 0 || !vfm_facts_state(prog, 0)) {
 		snprintf(report->error, sizeof report->error,
 			 "the verifier claimed nothing (abstract interpretation did not run)");
 		report->seconds = vfm_z3i_now() - t0;

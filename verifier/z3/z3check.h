@@ -58,13 +58,23 @@
  *     by zero;
  *   - UNREACHABLE: instructions not marked VFM_FACT_REACHED are never
  *     reached;
- *   - DEPTH: the stack depth the encoding computes equals facts.depth.
+ *   - DEPTH: the stack depth the encoding computes equals facts.depth;
+ *   - LEN_ROOM: every slot with a length room r (docs/VERIFIER.md) holds a
+ *     value v with v + (r - 1) <= len, without wrap-around.
  * A refuted claim comes with a counterexample: packet length and bytes
  * (and the timestamp and HASH5 / FLOW_LOAD values the path needs).
  *
  * Precision: for every reached load the verifier did not prove in bounds,
  * Z3 is asked whether it is in fact in bounds on every path (within the
- * bound).  proven = the verifier's, provable = proven + those.
+ * bound).  proven = the verifier's, provable = proven + those for which
+ * the answer covers every path: the program is loop-free, or complete (no
+ * path exceeds the bound).  Otherwise the answer holds only within the
+ * bound and such loads are counted in provable_bounded, never in provable
+ * (a load at index 20 of a loop that runs 30 times, after a check that
+ * the packet has 20 bytes, is in bounds for the 8 unrolled iterations and
+ * not beyond: issue 15).  The soundness claims of such a program are
+ * likewise checked only within the bound; the report says "bounded" on
+ * every line where that applies.
  *
  * Queries are grouped (one query for many claims; a satisfying model is
  * searched for every refuted claim; a group that times out is split), each
@@ -109,6 +119,7 @@ enum vfm_z3_claim_kind {
 	VFM_Z3_NONZERO_DIVISOR, /* DIV/MOD not marked may-div0 divides by 0 */
 	VFM_Z3_UNREACHABLE,     /* insn marked unreachable is reached */
 	VFM_Z3_DEPTH,           /* stack depth differs from facts.depth */
+	VFM_Z3_LEN_ROOM,        /* slot with length room r: value + r - 1 > len */
 	VFM_Z3_KIND_COUNT
 };
 
@@ -147,10 +158,15 @@ struct vfm_z3_report {
 	uint32_t claims, failures, unknowns;  /* totals */
 	/* precision over reached packet loads */
 	uint32_t loads, proven, provable, precision_unknown;
+	/* loads in bounds on every path within the bound only (loops, not
+	 * complete): not counted in provable */
+	uint32_t provable_bounded;
 	/* pcs of the loads Z3 shows always in bounds that the verifier did
-	 * not prove (the first VFM_Z3_MAX_GAP): where precision is lost */
+	 * not prove (the first VFM_Z3_MAX_GAP): where precision is lost;
+	 * gap_bounded: within the bound only (as provable_bounded) */
 	uint32_t gap_pc[VFM_Z3_MAX_GAP];
 	uint32_t n_gap;
+	bool gap_bounded;
 	uint32_t queries, timeouts;
 	double seconds;
 	struct vfm_z3_failure *fail; /* the first max_failures refuted claims */

@@ -99,7 +99,7 @@ static void node_claims(struct zc *z, uint32_t id, Z3_ast *tmp)
 	uint32_t i = nd->insn;
 	if (!nd->reach || !(f->flags[i] & VFM_FACT_REACHED) || f->depth[i] < 0)
 		return;
-	const struct vfm_aslot *s = f->states + f->state_off[i];
+	const struct vfm_aslot *s = vfm_facts_state(z->prog, i);
 	uint32_t ns = f->n_scratch, d = (uint32_t)f->depth[i];
 	uint32_t m = 1 + N_SCRATCH + d;
 	nd->known = malloc(m * sizeof *nd->known);
@@ -161,6 +161,22 @@ static void node_claims(struct zc *z, uint32_t id, Z3_ast *tmp)
 	v = mk_orn(z, tmp, nt);
 	if (v != z->fal)
 		nd->iviol = mk_and2(z, nd->reach, v);
+
+	/* Length rooms: value + (room - 1) <= len, i.e. value <= len and
+	 * len - value >= room - 1 (no wrap-around). */
+	nt = 0;
+	for (uint32_t j = 1; j < mf; j++) {
+		if (s[j].len_room == 0)
+			continue;
+		Z3_ast a = vfm_z3i_slot_term(z, nd, j);
+		Z3_ast r1 = Z3_mk_unsigned_int64(z->c, s[j].len_room - 1u, Z3_get_sort(z->c, a));
+		Z3_ast ok[2] = {Z3_mk_bvule(z->c, a, z->len64),
+				Z3_mk_bvuge(z->c, Z3_mk_bvsub(z->c, z->len64, a), r1)};
+		tmp[nt++] = mk_not(z, Z3_mk_and(z->c, 2, ok));
+	}
+	v = mk_orn(z, tmp, nt);
+	if (v != z->fal)
+		nd->rviol = mk_and2(z, nd->reach, v);
 }
 
 /* A load the verifier did not prove, that Z3 shows always in bounds. */
@@ -191,12 +207,15 @@ static void claims_at(struct zc *z, uint32_t i, Z3_ast *tmp, Z3_ast *vv, Z3_ast 
 	}
 
 	/* Values and identities, at every node of i. */
-	const struct vfm_aslot *s = f->states + f->state_off[i];
+	const struct vfm_aslot *s = vfm_facts_state(z->prog, i);
 	uint32_t ns = f->n_scratch, m = 1 + ns + (uint32_t)f->depth[i];
 	rep->checked[VFM_Z3_VALUE] += m + (N_SCRATCH - ns);
-	for (uint32_t j = 0; j < m; j++)
+	for (uint32_t j = 0; j < m; j++) {
 		if (s[j].id != 0)
 			rep->checked[VFM_Z3_IDENTITY]++;
+		if (j > 0 && s[j].len_room != 0)
+			rep->checked[VFM_Z3_LEN_ROOM]++;
+	}
 	uint32_t nv = 0, ni = 0;
 	for (uint32_t k = 0; k < z->levels[i]; k++) {
 		struct znode *nd = node_at(z, i, k);
@@ -209,6 +228,14 @@ static void claims_at(struct zc *z, uint32_t i, Z3_ast *tmp, Z3_ast *vv, Z3_ast 
 		vfm_z3i_add_claim(z, i, VFM_Z3_VALUE, P_SOUND, mk_orn(z, vv, nv));
 	if (ni)
 		vfm_z3i_add_claim(z, i, VFM_Z3_IDENTITY, P_SOUND, mk_orn(z, iv, ni));
+	ni = 0;
+	for (uint32_t k = 0; k < z->levels[i]; k++) {
+		struct znode *nd = node_at(z, i, k);
+		if (nd->rviol)
+			iv[ni++] = nd->rviol;
+	}
+	if (ni)
+		vfm_z3i_add_claim(z, i, VFM_Z3_LEN_ROOM, P_SOUND, mk_orn(z, iv, ni));
 
 	/* Loads and divisors. */
 	bool is_load = cls == VFM_CLASS_LOAD || cls == VFM_CLASS_LOADX;

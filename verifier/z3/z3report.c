@@ -54,7 +54,7 @@ __attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *b, cons
 
 static const char *const kind_names[VFM_Z3_KIND_COUNT] = {
 	"value", "identity", "in-bounds", "always-out-of-bounds", "nonzero-divisor",
-	"unreachable", "depth",
+	"unreachable", "depth", "length-room",
 };
 
 const char *vfm_z3_kind_name(enum vfm_z3_claim_kind kind)
@@ -107,6 +107,9 @@ void vfm_z3i_describe_failure(struct zc *z, const struct claim *cl, Z3_model m,
 		case VFM_Z3_IDENTITY:
 			v = nd->iviol;
 			break;
+		case VFM_Z3_LEN_ROOM:
+			v = nd->rviol;
+			break;
 		case VFM_Z3_IN_BOUNDS:
 			v = nd->cond ? mk_and2(z, nd->reach, mk_not(z, nd->cond)) : NULL;
 			break;
@@ -131,10 +134,11 @@ void vfm_z3i_describe_failure(struct zc *z, const struct claim *cl, Z3_model m,
 
 	switch ((enum vfm_z3_claim_kind)cl->kind) {
 	case VFM_Z3_VALUE:
-	case VFM_Z3_IDENTITY: {
+	case VFM_Z3_IDENTITY:
+	case VFM_Z3_LEN_ROOM: {
 		if (!nd)
 			break;
-		const struct vfm_aslot *s = f->states + f->state_off[i];
+		const struct vfm_aslot *s = vfm_facts_state(z->prog, i);
 		uint32_t ns = f->n_scratch, ms = 1 + ns + (uint32_t)f->depth[i];
 		for (uint32_t j = 0; j < ms; j++) {
 			uint64_t v = vfm_z3i_eval_u64(z, m, vfm_z3i_slot_term(z, nd, j));
@@ -145,6 +149,17 @@ void vfm_z3i_describe_failure(struct zc *z, const struct claim *cl, Z3_model m,
 				if (fail->slot < 0) {
 					fail->slot = (int32_t)j;
 					fail->value = v;
+				}
+			}
+			if (cl->kind == VFM_Z3_LEN_ROOM && j > 0 && s[j].len_room) {
+				uint64_t len = vfm_z3i_eval_u64(z, m, z->len64);
+				if (v > len || len - v < s[j].len_room - 1u) {
+					sb_printf(&b, "  %s = %#" PRIx64 ", packet length %" PRIu64
+						  ", claimed %s\n", sname, v, len, aval);
+					if (fail->slot < 0) {
+						fail->slot = (int32_t)j;
+						fail->value = v;
+					}
 				}
 			}
 			if (cl->kind == VFM_Z3_IDENTITY && s[j].id) {
@@ -287,25 +302,32 @@ void vfm_z3_print_report(FILE *out, const vfm_program_t *prog,
 		fprintf(out, "z3: bounded: %u unrollings (each loop takes at most %u backward jumps "
 			     "per entry); paths beyond the bound %s\n", r->unroll, r->unroll,
 			r->complete_unknown ? "may exist (query timed out)" : "exist, not checked");
-	fprintf(out, "z3: %u claims checked at %u nodes: %u unsound, %u unknown (timeout)\n",
-		r->claims, r->nodes, r->failures, r->unknowns);
+	bool bounded = r->loops && !r->complete;
+	fprintf(out, "z3: %u claims checked at %u nodes%s: %u unsound, %u unknown (timeout)\n",
+		r->claims, r->nodes, bounded ? " (bounded: within the unrollings only)" : "",
+		r->failures, r->unknowns);
 	fprintf(out, "z3:  ");
 	for (unsigned k = 0; k < VFM_Z3_KIND_COUNT; k++)
 		fprintf(out, " %s %u%s", vfm_z3_kind_name((enum vfm_z3_claim_kind)k), r->checked[k],
 			k + 1 < VFM_Z3_KIND_COUNT ? "," : "\n");
 	fprintf(out, "z3: loads proven/provable in bounds: %u/%u of %u reached loads",
 		r->proven, r->provable, r->loads);
+	if (r->provable_bounded)
+		fprintf(out, "; %u more in bounds within the bound only (bounded, not counted)",
+			r->provable_bounded);
 	if (r->precision_unknown)
 		fprintf(out, " (%u unknown)", r->precision_unknown);
 	fputc('\n', out);
+	const char *gap = r->gap_bounded ? "in bounds within the bound only (bounded), not proven"
+					 : "provable, not proven";
+	uint32_t n_gap_all = r->gap_bounded ? r->provable_bounded : r->provable - r->proven;
 	for (uint32_t j = 0; j < r->n_gap; j++) {
 		char where[200];
 		vfm_describe_pc(prog, r->gap_pc[j], where, sizeof where);
-		fprintf(out, "z3: provable, not proven: %s\n", where);
+		fprintf(out, "z3: %s: %s\n", gap, where);
 	}
-	if (r->provable - r->proven > r->n_gap)
-		fprintf(out, "z3: ... %u more provable loads not proven\n",
-			r->provable - r->proven - r->n_gap);
+	if (n_gap_all > r->n_gap)
+		fprintf(out, "z3: ... %u more such loads\n", n_gap_all - r->n_gap);
 	fprintf(out, "z3: %u queries, %u timeouts, %.3f s\n", r->queries, r->timeouts, r->seconds);
 	for (uint32_t j = 0; j < r->n_fail; j++)
 		fprintf(out, "UNSOUND %s", r->fail[j].text ? r->fail[j].text : "(out of memory)\n");

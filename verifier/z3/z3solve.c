@@ -217,6 +217,13 @@ vfm_error_t vfm_z3i_solve_claims(struct zc *z)
 		rep->complete = r == Z3_L_FALSE;
 		rep->complete_unknown = r == Z3_L_UNDEF;
 	}
+	/* Paths beyond the bound (or maybe): what Z3 showed provable holds
+	 * within the bound only, so it does not count as provable. */
+	if (rep->loops && !rep->complete) {
+		rep->provable_bounded = rep->provable - rep->proven;
+		rep->provable = rep->proven;
+		rep->gap_bounded = true;
+	}
 	for (unsigned kd = 0; kd < VFM_Z3_KIND_COUNT; kd++)
 		rep->claims += rep->checked[kd];
 	if (vfm_z3i_failed(z))
