@@ -476,7 +476,8 @@ vfm_error_t vfm_compile_cbpf(const struct vfm_program *prog, vfm_cbpf_insn_t **o
 	*out = NULL;
 	*n = 0;
 	const struct vfm_facts *f = &prog->facts;
-	if (!f->states || !f->flags)
+	if (!f->flags || (prog->n_insns && (f->flags[0] & VFM_FACT_REACHED) &&
+			  !vfm_facts_state(prog, 0)))
 		return vfm_diag_set(diag, VFM_EUNSUPPORTED, -1, 0,
 				    "cBPF: the verifier's value analysis did not run on this program "
 				    "(resource limits), so 32-bit values cannot be proven");
