@@ -191,10 +191,13 @@ test:
 
 # The main job: the seed's quick-start filter over a generated capture.
 DEMO_PACKETS ?= 200000
+# Passes over the capture: pass 1 is reported as the cold pass, the
+# throughput is the median (and range) of the other, warm ones.
+DEMO_PASSES  ?= 6
 demo: all
 	$(BUILD)/bin/vfm-gen -n $(DEMO_PACKETS) -s 1 -o $(BUILD)/demo.pcap
 	$(BUILD)/bin/vfm-asm examples/quickstart.vfm -o $(BUILD)/quickstart.bin
-	$(BUILD)/bin/vfm-test $(BUILD)/quickstart.bin $(BUILD)/demo.pcap
+	$(BUILD)/bin/vfm-test --repeat $(DEMO_PASSES) $(BUILD)/quickstart.bin $(BUILD)/demo.pcap
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
@@ -237,10 +240,12 @@ $(BENCH_OUT)/swobj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -DVFM_SWITCH_DISPATCH -c $< -o $@
 
+BENCH_NM      ?= nm
+BENCH_OBJCOPY ?= objcopy
 $(BENCH_SW): $(BENCH_SW_OBJS)
 	$(LD) -r -o $@.tmp.o $^
-	nm -g --defined-only $@.tmp.o | awk 'NF == 3 { print $$3, "sw_" $$3 }' > $@.syms
-	objcopy --redefine-syms=$@.syms $@.tmp.o $@
+	$(BENCH_NM) -g --defined-only $@.tmp.o | awk 'NF == 3 { print $$3, "sw_" $$3 }' > $@.syms
+	$(BENCH_OBJCOPY) --redefine-syms=$@.syms $@.tmp.o $@
 	rm -f $@.tmp.o
 
 $(BENCH_OUT)/obj/%.o: bench/%.c
@@ -285,6 +290,10 @@ $(BENCH_MICRO): $(BENCH_OUT)/obj/micro.o $(BENCH_OUT)/obj/pktgen.o $(BENCH_SW) $
 # mismatch exits non-zero and stops make.
 bench: $(BENCH_BIN) $(BENCH_MICRO)
 	$(BENCH_BIN) --json $(BENCH_OUT)/results.json --dat $(BENCH_OUT)/nspp.dat $(BENCH_ARGS)
+	@if [ -x $(AARCH64_BUILD)/bench/vfm-bench ] && command -v $(QEMU_AARCH64) >/dev/null; then \
+		echo "ARM64 side by side ($(AARCH64_BUILD)/bench/vfm-bench as last built by make bench-codesize-aarch64, under qemu: code size only, no timing):"; \
+		$(QEMU_AARCH64) $(AARCH64_BUILD)/bench/vfm-bench --code-size; \
+	else echo "(ARM64 JIT code size: make bench-codesize-aarch64)"; fi
 	$(BENCH_MICRO) --benchmark_out=$(BENCH_OUT)/micro.json --benchmark_out_format=json
 	@sh bench/plot.sh $(BENCH_OUT)/nspp.dat $(BENCH_OUT)/nspp.png
 
@@ -416,3 +425,12 @@ test-aarch64: aarch64
 		echo "== $(QEMU_AARCH64) $(AARCH64_BUILD)/fuzz/replay_$$t $$dirs"; \
 		$(AARCH64_RUN) $(AARCH64_BUILD)/fuzz/replay_$$t $$dirs; done
 check-arm64: test-aarch64
+
+# The ARM64 JIT's code size per bench filter: vfm-bench built for AArch64,
+# run under qemu with --code-size, which prints the table and times
+# nothing (timing under qemu means nothing; docs/JIT.md).
+.PHONY: bench-codesize-aarch64
+bench-codesize-aarch64:
+	+$(AARCH64_MAKE) LD=aarch64-linux-gnu-ld BENCH_NM=aarch64-linux-gnu-nm \
+		BENCH_OBJCOPY=aarch64-linux-gnu-objcopy $(AARCH64_BUILD)/bench/vfm-bench
+	$(QEMU_AARCH64) $(AARCH64_BUILD)/bench/vfm-bench --code-size
