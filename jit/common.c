@@ -418,7 +418,11 @@ static bool hoist_regions(struct vfm_jit_ctx *ctx, const uint8_t *join)
 				break;
 			}
 		}
-		if (loads >= 2) {
+		/* The guard is emitted with the first instruction's code, so
+		 * that instruction must have code of its own (it always has:
+		 * region starts are jump targets or follow a JMP/RET, never the
+		 * second of a fused pair). */
+		if (loads >= 2 && ctx->own[s]) {
 			if (ctx->n_regions == cap) {
 				cap = cap ? 2 * cap : 16;
 				struct vfm_jit_region *r = realloc(ctx->regions, cap * sizeof *r);
