@@ -241,6 +241,56 @@ static bool ends_block(enum vfm_op_class cls)
 	return true;
 }
 
+/*
+ * Scratch words that may be read before written: a forward must-analysis
+ * over the instructions.  written[i] = the words an STM has stored on
+ * every path to i (intersection over predecessors, the entry has none);
+ * an LDM of a word not in written[i] may see the initial 0, so that word
+ * is zeroed at entry.  Starting from "all written" everywhere but the
+ * entry and only clearing bits, the iteration reaches the greatest fixed
+ * point, loops included.  Returns 0xFFFF if out of memory (zero all).
+ */
+static uint16_t scratch_zero_mask(const struct vfm_program *prog)
+{
+	uint32_t n = prog->n_insns;
+	uint16_t *in = malloc((n + 1) * sizeof *in);
+	if (!in)
+		return 0xFFFF;
+	for (uint32_t i = 0; i <= n; i++)
+		in[i] = 0xFFFF;
+	in[0] = 0;
+	for (bool changed = true; changed;) {
+		changed = false;
+		for (uint32_t i = 0; i < n; i++) {
+			if (prog->facts.depth[i] < 0)
+				continue;
+			const struct vfm_insn *insn = &prog->insns[i];
+			uint16_t out = in[i];
+			if (insn->opcode == VFM_OPC_STM)
+				out |= (uint16_t)(1u << (insn->aux & 15));
+			uint8_t cls = vfm_opinfo[insn->opcode].cls;
+			uint32_t succ[2], ns = 0;
+			if (cls != VFM_CLASS_JMP && cls != VFM_CLASS_RET)
+				succ[ns++] = i + 1;
+			if (vfm_opinfo[insn->opcode].operand == VFM_OPND_REL32)
+				succ[ns++] = insn->arg;
+			for (uint32_t k = 0; k < ns; k++) {
+				uint16_t m = in[succ[k]] & out;
+				if (m != in[succ[k]]) {
+					in[succ[k]] = m;
+					changed = true;
+				}
+			}
+		}
+	}
+	uint16_t mask = 0;
+	for (uint32_t i = 0; i < n; i++)
+		if (prog->facts.depth[i] >= 0 && prog->insns[i].opcode == VFM_OPC_LDM)
+			mask |= (uint16_t)(~in[i] & (1u << (prog->insns[i].aux & 15)));
+	free(in);
+	return mask;
+}
+
 /* The feature scan: what the program needs, by class. */
 static void plan_program(const struct vfm_program *prog, enum vfm_jit_variant variant,
 			 struct vfm_jit_plan *plan)
@@ -299,6 +349,7 @@ static void plan_program(const struct vfm_program *prog, enum vfm_jit_variant va
 	}
 	plan->budget = prog->facts.has_backward;
 	plan->reads_scratch = prog->facts.reads_scratch;
+	plan->zero_mask = plan->reads_scratch ? scratch_zero_mask(prog) : 0;
 	plan->max_depth = prog->facts.max_depth;
 	/* Instruction counting (docs/ISA.md 7.3), in the counting variant:
 	 * one add per basic block into the args' counter. */

@@ -41,6 +41,10 @@ struct vfm_jit_plan {
 	bool calls;         /* calls C helpers (HASH5, flow table) */
 	bool scratch;       /* uses scratch words */
 	bool reads_scratch; /* some LDM: scratch is zeroed at entry */
+	/* The scratch words some LDM may read before any STM on its path has
+	 * written them (bit i = M[i]): only these need zeroing at entry.
+	 * reads_scratch && !zero_mask: every read follows a write. */
+	uint16_t zero_mask;
 	bool count;         /* counts executed instructions per block */
 	unsigned max_depth; /* deepest stack slot + 1 */
 };

@@ -999,10 +999,14 @@ static void x86_prologue(struct vfm_jit_ctx *e)
 		mov_rr(e, x->args, RDX);
 	if (p->budget)
 		load_rm(e, x->budget, RDX, (int32_t)offsetof(struct vfm_jit_args, budget));
-	if (p->reads_scratch) {
+	/* Zero only the scratch words an LDM may read before they are
+	 * written (the driver's zero_mask); a word always stored first
+	 * needs no clearing. */
+	if (p->zero_mask) {
 		alu_rr(e, ALU_XOR, RAX, RAX);
 		for (int k = 0; k < VFM_SCRATCH_WORDS; k++)
-			store_mr(e, RSP, x->scratch_off + 8 * k, RAX);
+			if (p->zero_mask & (1u << k))
+				store_mr(e, RSP, x->scratch_off + 8 * k, RAX);
 	}
 }
 
