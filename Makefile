@@ -217,10 +217,13 @@ check-threads: $(BUILD)/tests/test_threads
 
 # The main job: the seed's quick-start filter over a generated capture.
 DEMO_PACKETS ?= 200000
+# Passes over the capture: pass 1 is reported as the cold pass, the
+# throughput is the median (and range) of the other, warm ones.
+DEMO_PASSES  ?= 6
 demo: all
 	$(BUILD)/bin/vfm-gen -n $(DEMO_PACKETS) -s 1 -o $(BUILD)/demo.pcap
 	$(BUILD)/bin/vfm-asm examples/quickstart.vfm -o $(BUILD)/quickstart.bin
-	$(BUILD)/bin/vfm-test $(BUILD)/quickstart.bin $(BUILD)/demo.pcap
+	$(BUILD)/bin/vfm-test --repeat $(DEMO_PASSES) $(BUILD)/quickstart.bin $(BUILD)/demo.pcap
 
 # install, uninstall: see "Packaging" at the end.
 
@@ -251,17 +254,19 @@ BENCH_BIN      := $(BENCH_OUT)/vfm-bench
 BENCH_MICRO    := $(BENCH_OUT)/vfm-micro
 BENCH_LIBS     := $(LDFLAGS_VARIANT) $(PCAP_LIBS) -lpthread
 
-.PHONY: bench bench-quick bench-build
+.PHONY: bench benchmark bench-quick bench-build bench-callgrind
 bench-build: $(BENCH_BIN) $(BENCH_MICRO)
 
 $(BENCH_OUT)/swobj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -DVFM_SWITCH_DISPATCH -c $< -o $@
 
+BENCH_NM      ?= nm
+BENCH_OBJCOPY ?= objcopy
 $(BENCH_SW): $(BENCH_SW_OBJS)
 	$(LD) -r -o $@.tmp.o $^
-	nm -g --defined-only $@.tmp.o | awk 'NF == 3 { print $$3, "sw_" $$3 }' > $@.syms
-	objcopy --redefine-syms=$@.syms $@.tmp.o $@
+	$(BENCH_NM) -g --defined-only $@.tmp.o | awk 'NF == 3 { print $$3, "sw_" $$3 }' > $@.syms
+	$(BENCH_OBJCOPY) --redefine-syms=$@.syms $@.tmp.o $@
 	rm -f $@.tmp.o
 
 $(BENCH_OUT)/obj/%.o: bench/%.c
@@ -293,6 +298,12 @@ $(BENCH_BIN): $(BENCH_MAIN_OBJS) $(BENCH_OUT)/obj/native.o $(BENCH_OUT)/obj/pktg
 	$(CC) $(BENCH_CFLAGS) $(BENCH_LINK_LIB) $(filter %.o,$(filter-out $(BENCH_SW),$^)) \
 		$(TOOL_SUPPORT_LIB) -o $@ $(BENCH_LIBS)
 
+# vfm-cgrun: one filter, one engine, over the bench's mix, for exact
+# instruction counts under callgrind (make bench-callgrind).
+BENCH_CGRUN := $(BENCH_OUT)/vfm-cgrun
+$(BENCH_CGRUN): $(BENCH_OUT)/obj/cgrun.o $(BENCH_OUT)/obj/native.o $(BENCH_OUT)/obj/pktgen.o $(BENCH_OUT)/obj/fileio.o $(LIB)
+	$(CC) $(BENCH_CFLAGS) $(filter %.o,$^) $(LIB) -o $@ -lpthread
+
 $(BENCH_MICRO): $(BENCH_OUT)/obj/micro.o $(BENCH_OUT)/obj/pktgen.o $(BENCH_SW) $(LIB)
 	$(CXX) $(BENCH_CXXFLAGS) $(BENCH_LINK_LIB) $(filter %.o,$(filter-out $(BENCH_SW),$^)) -o $@ -lbenchmark $(BENCH_LIBS)
 
@@ -300,9 +311,22 @@ $(BENCH_MICRO): $(BENCH_OUT)/obj/micro.o $(BENCH_OUT)/obj/pktgen.o $(BENCH_SW) $
 # mismatch exits non-zero and stops make.
 bench: $(BENCH_BIN) $(BENCH_MICRO) $(KBENCH_BIN) $(KBENCH_BPF_OBJ)
 	$(BENCH_BIN) --json $(BENCH_OUT)/results.json --dat $(BENCH_OUT)/nspp.dat $(BENCH_ARGS)
+	@if [ -x $(AARCH64_BUILD)/bench/vfm-bench ] && command -v $(QEMU_AARCH64) >/dev/null; then \
+		echo "ARM64 side by side ($(AARCH64_BUILD)/bench/vfm-bench as last built by make bench-codesize-aarch64, under qemu: code size only, no timing):"; \
+		$(QEMU_AARCH64) $(AARCH64_BUILD)/bench/vfm-bench --code-size; \
+	else echo "(ARM64 JIT code size: make bench-codesize-aarch64)"; fi
 	$(BENCH_MICRO) --benchmark_out=$(BENCH_OUT)/micro.json --benchmark_out_format=json
 	@sh bench/plot.sh $(BENCH_OUT)/nspp.dat $(BENCH_OUT)/nspp.png
 	$(KBENCH_BIN) --obj $(KBENCH_BPF_OBJ) $(KBENCH_ARGS)
+
+# `make benchmark` is the seed's name for `make bench`.
+benchmark: bench
+
+# Instructions per packet (callgrind, exact; wall time on a shared machine
+# is not) for F1-F4, ddos and rate on the JIT and the interpreter.
+CG_PACKETS ?= 10000
+bench-callgrind: $(BENCH_CGRUN)
+	@sh bench/callgrind.sh $(BENCH_CGRUN) $(CG_PACKETS)
 
 bench-quick: $(BENCH_BIN) $(BENCH_MICRO) $(KBENCH_BIN) $(KBENCH_BPF_OBJ)
 	$(BENCH_BIN) --quick --json $(BENCH_OUT)/quick.json --dat $(BENCH_OUT)/quick.dat $(BENCH_ARGS)
@@ -586,3 +610,12 @@ $(BUILD)/obj/tests/ebpf_campaign.o: tests/ebpf_campaign.c
 	$(CC) $(LEAF_CFLAGS) -c $< -o $@
 ebpf-campaign: $(BUILD)/tests/ebpf_campaign
 	$(BUILD)/tests/ebpf_campaign --count $(or $(COUNT),10000)
+
+# The ARM64 JIT's code size per bench filter: vfm-bench built for AArch64,
+# run under qemu with --code-size, which prints the table and times
+# nothing (timing under qemu means nothing; docs/JIT.md).
+.PHONY: bench-codesize-aarch64
+bench-codesize-aarch64:
+	+$(AARCH64_MAKE) LD=aarch64-linux-gnu-ld BENCH_NM=aarch64-linux-gnu-nm \
+		BENCH_OBJCOPY=aarch64-linux-gnu-objcopy $(AARCH64_BUILD)/bench/vfm-bench
+	$(QEMU_AARCH64) $(AARCH64_BUILD)/bench/vfm-bench --code-size

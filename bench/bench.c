@@ -90,6 +90,8 @@ static void usage(FILE *f)
 		"                     vfm-goto,vfm-switch,vfm-goto-batch,vfm-jit-batch);\n"
 		"                     the verdict check still runs every engine\n"
 		"  --dump-bpf         print libpcap's compiled code for F1-F3, then exit\n"
+		"  --code-size        print this build's JIT code size per filter, then exit\n"
+		"                     (times nothing: usable under an emulator)\n"
 		"  -h, --help         this text\n"
 		"      --version      print the version\n"
 		"\n"
@@ -119,7 +121,7 @@ static void parse_counts(struct bench *b, const char *s)
 static void parse_args(struct bench *b, int argc, char **argv)
 {
 	enum { O_RUNS = 256, O_PACKETS, O_SEED, O_PIN, O_JSON, O_DAT, O_ROOT, O_COUNTS,
-	       O_NOSCALE, O_DUMP, O_QUICK, O_FILTERS, O_ENGINES };
+	       O_NOSCALE, O_DUMP, O_QUICK, O_FILTERS, O_ENGINES, O_CODE_SIZE };
 	static const struct option longopts[] = {
 		{"quick", no_argument, NULL, O_QUICK},
 		{"runs", required_argument, NULL, O_RUNS},
@@ -132,6 +134,7 @@ static void parse_args(struct bench *b, int argc, char **argv)
 		{"counts", required_argument, NULL, O_COUNTS},
 		{"no-scaling", no_argument, NULL, O_NOSCALE},
 		{"dump-bpf", no_argument, NULL, O_DUMP},
+		{"code-size", no_argument, NULL, O_CODE_SIZE},
 		{"filters", required_argument, NULL, O_FILTERS},
 		{"engines", required_argument, NULL, O_ENGINES},
 		{NULL, 0, NULL, 0},
@@ -165,6 +168,7 @@ static void parse_args(struct bench *b, int argc, char **argv)
 		case O_COUNTS: counts = optarg; break;
 		case O_NOSCALE: b->opt.no_scaling = 1; break;
 		case O_DUMP: b->opt.dump_bpf = 1; break;
+		case O_CODE_SIZE: b->opt.code_size = 1; break;
 		case O_FILTERS: b->opt.only_filters = optarg; break;
 		case O_ENGINES: b->opt.only_engines = optarg; break;
 		}
@@ -204,6 +208,11 @@ int main(int argc, char **argv)
 		bench_dump_bpf(b);
 		return 0;
 	}
+	bench_measure_code(b);
+	if (b->opt.code_size) {
+		bench_print_code_size(b);
+		return 0;
+	}
 
 	/* One stream; the timed mix is its first opt.packets packets and the
 	 * scaling table uses longer prefixes. */
@@ -226,6 +235,15 @@ int main(int argc, char **argv)
 	       ", mean gap %u ns, %.0f MB)\n",
 	       b->total_pk, (double)(bench_now_ns() - t0) / 1e9, b->opt.seed, MIX_GAP_NS,
 	       (double)b->mix.buf_len / 1e6);
+	/* The edge cases stay in the timed mix (truncated frames, IPv4
+	 * options and fragments, VLAN, IPv6, ARP): per kind, timed part. */
+	size_t kinds[PKTGEN_KIND_COUNT] = {0};
+	for (size_t i = 0; i < b->opt.packets; i++)
+		kinds[b->mix.pkts[i].kind]++;
+	printf("mix (timed %zu):", b->opt.packets);
+	for (int k = 0; k < PKTGEN_KIND_COUNT; k++)
+		printf("%s %s %zu", k ? "," : "", pktgen_kind_name((enum pktgen_kind)k), kinds[k]);
+	printf("\n");
 	printf("machine: %s, %ld cores, %s, %s, %s\n", b->mach.cpu, b->mach.cores, b->mach.kernel,
 	       b->mach.compiler, pcap_lib_version());
 	printf("git: %s%s; load average %.2f; %s\n", b->mach.git[0] ? b->mach.git : "(unknown)",
@@ -265,6 +283,8 @@ int main(int argc, char **argv)
 	}
 
 	bench_apply_selection(b);
+	bench_count_insns(b);
+	b->clock_ghz = bench_measure_clock();
 	t0 = bench_now_ns();
 	bench_time_main(b);
 	printf("\nTiming: %zu packets, %u runs interleaved, median [min .. max] "
@@ -276,7 +296,10 @@ int main(int argc, char **argv)
 	bench_print_shuffled(b);
 	printf("(%.1f s)\n", (double)(bench_now_ns() - t0) / 1e9);
 	bench_print_ratios(b);
+	bench_print_targets(b);
+	bench_print_cycles(b);
 	bench_print_memory(b);
+	bench_print_code_size(b);
 	if (!b->opt.no_scaling) {
 		bench_time_counts(b);
 		bench_print_counts(b);

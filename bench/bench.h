@@ -81,6 +81,10 @@ struct filter {
 	/* ns/packet by packet count: median over the scaling runs */
 	double count_ns[K_COUNT][MAX_COUNTS];
 	double count_sh_ns[K_COUNT][MAX_COUNTS]; /* random draws from c packets */
+	double insns_per_pkt;    /* VFM instructions executed per packet, timed mix */
+	/* JIT code bytes (vfm_jit_code) of the counting and verdict variants,
+	 * and native instructions in them (0: not known) */
+	size_t jit_bytes[2], jit_native_insns[2];
 	/* threads: Mpps with 1 and 2 threads */
 	double thr_mpps[K_COUNT][2];
 };
@@ -93,6 +97,7 @@ struct options {
 	int pin; /* -1: not pinned */
 	const char *json, *dat, *root;
 	int dump_bpf;
+	int code_size; /* --code-size: print the JIT code-size table only */
 	int no_scaling;
 	size_t counts[MAX_COUNTS];
 	unsigned n_counts;
@@ -127,6 +132,7 @@ struct bench {
 	char jit_reason[200];
 	uint64_t mut_state;    /* splitmix64: mutants and shuffled draws */
 	struct machine mach;
+	double clock_ghz;      /* measured (bench_measure_clock), 0 if unknown */
 	volatile uint64_t sink; /* keeps timed verdicts live */
 };
 
@@ -159,6 +165,9 @@ void bench_build_shuffled(struct bench *b);
 void bench_time_shuffled(struct bench *b);
 void bench_time_counts(struct bench *b);
 void bench_time_threads(struct bench *b);
+double bench_measure_clock(void);
+void bench_count_insns(struct bench *b);
+void bench_measure_code(struct bench *b);
 
 /* bench_report.c */
 double bench_load1(void);
@@ -166,6 +175,9 @@ void bench_describe_machine(struct bench *b);
 void bench_print_table(struct bench *b);
 void bench_print_shuffled(struct bench *b);
 void bench_print_ratios(struct bench *b);
+void bench_print_targets(struct bench *b);
+void bench_print_cycles(struct bench *b);
+void bench_print_code_size(struct bench *b);
 void bench_print_memory(struct bench *b);
 void bench_print_counts(struct bench *b);
 void bench_print_threads(struct bench *b);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench.h"
 #include "fileio.h"
@@ -260,3 +261,66 @@ void bench_free_filter(struct filter *f)
 		pcap_freecode(&f->bpf);
 }
 
+
+/* ---- JIT code size ------------------------------------------------------- */
+
+/* Native instructions in `size` bytes of code: 4 bytes each on AArch64;
+ * on x86-64 counted by objdump (binutils), 0 if it is not there. */
+static size_t native_insns(const void *code, size_t size)
+{
+#if defined(__aarch64__)
+	(void)code;
+	return size / 4;
+#else
+	char path[] = "/tmp/vfm-bench-jit-XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return 0;
+	FILE *f = fdopen(fd, "wb");
+	size_t n = 0;
+	if (f && fwrite(code, 1, size, f) == size && fclose(f) == 0) {
+		char cmd[256];
+		snprintf(cmd, sizeof cmd, "objdump -b binary -m i386:x86-64 -D '%s' 2>/dev/null",
+			 path);
+		FILE *p = popen(cmd, "r");
+		if (p) {
+			char line[512];
+			/* "   1f:\t48 83 c4 08 \tadd ..." : an address, then a tab
+			 * and bytes; continuation lines of long encodings have
+			 * bytes but no mnemonic (no second tab). */
+			while (fgets(line, sizeof line, p)) {
+				char *colon = strchr(line, ':');
+				if (colon && colon[1] == '\t' && strchr(colon + 2, '\t') &&
+				    !strstr(line, "(bad)"))
+					n++;
+			}
+			pclose(p);
+		}
+	} else if (f) {
+		fclose(f);
+	}
+	unlink(path);
+	return n;
+#endif
+}
+
+/* Code bytes of both compiled variants, read through the API: vfm_jit_code
+ * on a counting VM and on one created with no_insns. */
+void bench_measure_code(struct bench *b)
+{
+	for (size_t fi = 0; fi < N_FILTERS; fi++) {
+		struct filter *f = &b->filters[fi];
+		for (int v = 0; v < 2; v++) {
+			vfm_config_t cfg = {.no_insns = v};
+			vfm_state_t *vm = vfm_create_with(&cfg, NULL);
+			const void *code;
+			size_t size;
+			if (vm && vfm_attach_program(vm, f->prog) == VFM_OK &&
+			    vfm_enable_jit(vm) == VFM_OK && vfm_jit_code(vm, &code, &size) == VFM_OK) {
+				f->jit_bytes[v] = size;
+				f->jit_native_insns[v] = native_insns(code, size);
+			}
+			vfm_destroy(vm);
+		}
+	}
+}

@@ -180,28 +180,183 @@ void bench_print_ratios(struct bench *b)
 		       "measured yet\n");
 }
 
+/* Bytes of the pages mapped for `size` bytes of code (at least one page:
+ * each variant has its own mapping, jit/common.c code_alloc). */
+static size_t pages_of(size_t size)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	return size ? (size + page - 1) / page * page : 0;
+}
+
 void bench_print_memory(struct bench *b)
 {
 	vfm_state_t *vm = vfm_create();
-	printf("\nMemory\n  one VM, default configuration (flow capacity %u): %zu bytes "
+	printf("\nMemory (as the API reports it, plus the JIT's mapped pages)\n"
+	       "  one VM, default configuration (flow capacity %u): %zu bytes "
 	       "(vfm_memory; bound 1 MiB = 1048576)\n",
 	       VFM_DEFAULT_FLOW_CAPACITY, vfm_memory(vm));
 	vfm_destroy(vm);
-	printf("  per compiled program (vfm_program_memory), with and without the debug "
-	       "sections:\n");
-	printf("  %-6s %6s %6s %6s %10s %10s   %s\n", "filter", "insns", "code", "depth",
-	       "program", "no debug", "libpcap program");
+	printf("  per compiled program: vfm_program_memory with and without the debug "
+	       "sections; JIT pages = the\n  pages mapped for the two compiled variants "
+	       "(counting + verdict code bytes, each rounded up to a page);\n"
+	       "  total = program + JIT pages, what one shared program costs with the JIT "
+	       "on:\n");
+	printf("  %-6s %6s %6s %6s %10s %10s %10s %10s   %s\n", "filter", "insns", "code",
+	       "depth", "program", "no debug", "JIT pages", "total", "libpcap program");
 	for (size_t fi = 0; fi < N_FILTERS; fi++) {
 		struct filter *f = &b->filters[fi];
-		printf("  %-6s %6u %6u %6u %10zu %10zu   ", f->def->id,
+		size_t jp = pages_of(f->jit_bytes[0]) + pages_of(f->jit_bytes[1]);
+		char jps[24] = "-", tot[24] = "-";
+		if (jp) {
+			snprintf(jps, sizeof jps, "%zu", jp);
+			snprintf(tot, sizeof tot, "%zu", jp + vfm_program_memory(f->prog));
+		}
+		printf("  %-6s %6u %6u %6u %10zu %10zu %10s %10s   ", f->def->id,
 		       vfm_program_insn_count(f->prog), vfm_program_code_size(f->prog),
 		       vfm_program_max_depth(f->prog), vfm_program_memory(f->prog),
-		       f->mem_nodebug);
+		       f->mem_nodebug, jps, tot);
 		if (f->has_bpf)
 			printf("%u insns, %zu bytes\n", f->bpf.bf_len,
 			       (size_t)f->bpf.bf_len * sizeof(struct bpf_insn));
 		else
 			printf("-\n");
+	}
+}
+
+/* The spread of a result: (max - min) / median. */
+static double spread(double med, double min, double max)
+{
+	return med > 0 ? (max - min) / med : 0;
+}
+
+/* One target ratio a/b with its range (the extremes of the runs:
+ * a.min/b.max .. a.max/b.min), and whether the spread of either side
+ * exceeds the difference from 1 the ratio reports. */
+static int target_ratio(const char *name, double am, double amin, double amax, double bm,
+			double bmin, double bmax, int layout)
+{
+	double r = am / bm, lo = amin / bmax, hi = amax / bmin;
+	double sp = spread(am, amin, amax) > spread(bm, bmin, bmax) ? spread(am, amin, amax)
+								     : spread(bm, bmin, bmax);
+	double diff = r > 1 ? r - 1 : 1 - r;
+	int warn = layout && sp > diff;
+	printf("  %-13s %6.2fx [%.2f-%.2f]%s", name, r, lo, hi, warn ? " !" : "  ");
+	return warn;
+}
+
+/*
+ * The brief's targets per filter, with ranges: the JIT against C and the
+ * interpreter against libpcap, in order and shuffled.  The interpreter
+ * and libpcap move by 20-30 % with code layout on this class of machine
+ * (bench/README.md, caveats), and the JIT's code placement and its
+ * caller's matter too: a ratio whose engines' spread (max - min over the
+ * median, the larger of the two) exceeds the difference from 1 it shows
+ * is marked "!" and named in a warning.
+ */
+void bench_print_targets(struct bench *b)
+{
+	printf("\nTargets: ratio of medians [range over the runs: min/max .. max/min]; "
+	       "\"!\" = the spread\nof an engine exceeds the difference the ratio reports "
+	       "(not conclusive); jit/native <= 1.1x, goto/libpcap <= 0.75x\n");
+	printf("  %-6s %-33s %-33s\n", "filter", "in order", "shuffled");
+	int warnings = 0;
+	char names[256] = "";
+	for (size_t fi = 0; fi < N_FILTERS; fi++) {
+		struct filter *f = &b->filters[fi];
+		const enum kind pairs[2][2] = {{K_JIT, K_NATIVE}, {K_GOTO, K_PCAP}};
+		const char *const pname[2] = {"jit/native", "goto/libpcap"};
+		for (int p = 0; p < 2; p++) {
+			struct inst *a = &f->in[pairs[p][0]], *c = &f->in[pairs[p][1]];
+			if (!a->timed || !c->timed)
+				continue;
+			printf("  %-6s", f->def->id);
+			int w = target_ratio(pname[p], a->med, a->min, a->max, c->med, c->min,
+					     c->max, 1);
+			if (!f->def->stateful)
+				w |= target_ratio(pname[p], a->sh_med, a->sh_min, a->sh_max, c->sh_med,
+						  c->sh_min, c->sh_max, 1);
+			else
+				printf("  %-33s", "(stateful: in order only)");
+			printf("\n");
+			if (w) {
+				warnings++;
+				size_t len = strlen(names);
+				snprintf(names + len, sizeof names - len, "%s%s %s", len ? ", " : "",
+					 f->def->id, pname[p]);
+			}
+		}
+	}
+	if (!b->jit_available)
+		printf("  (no JIT in this build: jit/native not measured)\n");
+	if (warnings)
+		printf("warning: %d ratio(s) within their engines' run-to-run spread (%s): the "
+		       "difference they show is smaller than the noise or layout effect; do not "
+		       "read them as a result\n", warnings, names);
+}
+
+/* ns/packet x the measured clock / VFM instructions per packet. */
+void bench_print_cycles(struct bench *b)
+{
+	if (b->clock_ghz <= 0) {
+		printf("\nCycles per VFM instruction: clock not measurable on this CPU\n");
+		return;
+	}
+	printf("\nCycles per VFM instruction (ESTIMATE: median ns/packet x %.2f GHz, the "
+	       "clock measured with a\ndependent-add loop, no cycle counters; / VFM "
+	       "instructions executed per packet of the mix)\n", b->clock_ghz);
+	printf("  %-6s %11s %10s %10s %10s %10s\n", "filter", "insns/pkt", "vfm-jit",
+	       "vfm-goto", "vfm-switch", "native-c");
+	for (size_t fi = 0; fi < N_FILTERS; fi++) {
+		struct filter *f = &b->filters[fi];
+		if (f->insns_per_pkt <= 0)
+			continue;
+		printf("  %-6s %11.2f", f->def->id, f->insns_per_pkt);
+		const enum kind ks[] = {K_JIT, K_GOTO, K_SWITCH, K_NATIVE};
+		for (size_t j = 0; j < sizeof ks / sizeof ks[0]; j++) {
+			if (f->in[ks[j]].timed)
+				printf(" %10.2f", f->in[ks[j]].med * b->clock_ghz / f->insns_per_pkt);
+			else
+				printf(" %10s", "-");
+		}
+		printf("\n");
+	}
+	printf("  (native-c: the C function's cycles per packet over the same VFM "
+	       "instruction count, for scale)\n");
+}
+
+/*
+ * Native code per filter, this build's JIT (vfm_jit_code, both variants).
+ * The same binary built for AArch64 prints the ARM64 figures (make
+ * bench-codesize-aarch64 runs it under qemu with --code-size, which times
+ * nothing); docs/JIT.md has both side by side.
+ */
+void bench_print_code_size(struct bench *b)
+{
+	const char *arch = vfm_jit_arch();
+	if (!arch) {
+		printf("\nJIT code size: no JIT in this build\n");
+		return;
+	}
+	printf("\nJIT code size, %s (vfm_jit_code; counting variant = vfm_execute_ex, "
+	       "verdict variant = vfm_execute;\nnative insns by %s)\n", arch,
+	       strcmp(arch, "arm64") == 0 ? "4 bytes each" : "objdump");
+	printf("  %-6s %6s %9s %10s %12s %9s %10s %12s\n", "filter", "insns", "count B",
+	       "B/insn", "native/insn", "verdict B", "B/insn", "native/insn");
+	for (size_t fi = 0; fi < N_FILTERS; fi++) {
+		struct filter *f = &b->filters[fi];
+		unsigned n = vfm_program_insn_count(f->prog);
+		printf("  %-6s %6u", f->def->id, n);
+		for (int v = 0; v < 2; v++) {
+			if (!f->jit_bytes[v]) {
+				printf(" %9s %10s %12s", "-", "-", "-");
+				continue;
+			}
+			char ni[16] = "-";
+			if (f->jit_native_insns[v])
+				snprintf(ni, sizeof ni, "%.2f", (double)f->jit_native_insns[v] / n);
+			printf(" %9zu %10.1f %12s", f->jit_bytes[v], (double)f->jit_bytes[v] / n, ni);
+		}
+		printf("\n");
 	}
 }
 
@@ -290,8 +445,8 @@ void bench_write_json(struct bench *b, const char *path)
 	json_str(f, b->mach.compiler);
 	fprintf(f, ", \"libpcap\": ");
 	json_str(f, pcap_lib_version());
-	fprintf(f, ", \"load_start\": %.2f, \"load_end\": %.2f},\n", b->mach.load_start,
-		b->mach.load_end);
+	fprintf(f, ", \"load_start\": %.2f, \"load_end\": %.2f, \"clock_ghz_estimate\": %.3f},\n",
+		b->mach.load_start, b->mach.load_end, b->clock_ghz);
 	fprintf(f, "\"git\": {\"revision\": ");
 	json_str(f, b->mach.git);
 	fprintf(f, ", \"dirty\": %s},\n",
@@ -352,10 +507,17 @@ void bench_write_json(struct bench *b, const char *path)
 		struct filter *fl = &b->filters[fi];
 		fprintf(f, "%s{\"filter\": \"%s\", \"insns\": %u, \"code_bytes\": %u, "
 			   "\"program_bytes\": %zu, \"program_bytes_no_debug\": %zu, "
-			   "\"bpf_insns\": %u}",
+			   "\"bpf_insns\": %u",
 			fi ? ",\n" : "", fl->def->id, vfm_program_insn_count(fl->prog),
 			vfm_program_code_size(fl->prog), vfm_program_memory(fl->prog),
 			fl->mem_nodebug, fl->has_bpf ? fl->bpf.bf_len : 0);
+		fprintf(f, ", \"jit_arch\": \"%s\", \"jit_bytes_counting\": %zu, "
+			   "\"jit_bytes_verdict\": %zu, \"jit_native_insns_counting\": %zu, "
+			   "\"jit_native_insns_verdict\": %zu, \"jit_pages_bytes\": %zu, "
+			   "\"vfm_insns_per_packet\": %.3f}",
+			vfm_jit_arch() ? vfm_jit_arch() : "", fl->jit_bytes[0], fl->jit_bytes[1],
+			fl->jit_native_insns[0], fl->jit_native_insns[1],
+			pages_of(fl->jit_bytes[0]) + pages_of(fl->jit_bytes[1]), fl->insns_per_pkt);
 	}
 	fprintf(f, "\n]},\n\"scaling_packets\": [\n");
 	first = 1;

@@ -457,6 +457,27 @@ static void a64_load(struct vfm_jit_ctx *e, uint32_t i)
 	put_slot(e, d, dst);
 }
 
+/* Guard of a hoisted region (jit/common.c): to the region's checked copy
+ * if len < need (need <= INT32_MAX): CMP len, #need (or through TMP0) +
+ * B.LO, relaxed like every conditional branch. */
+static void a64_guard(struct vfm_jit_ctx *e, uint32_t need, uint32_t label)
+{
+	const struct a64_map *m = map(e);
+	if (a64_addsub_imm_ok(need)) {
+		emit_word(e, a64_addsub_imm(A64_SUBS, A64_ZR, m->len, need)); /* CMP */
+	} else {
+		mov_imm(e, TMP0, need);
+		emit_word(e, a64_addsub_reg(A64_SUBS_REG, A64_ZR, m->len, TMP0, A64_LSL, 0));
+	}
+	branch_if(e, (struct test){TEST_COND, A64_LO, 0}, vfm_jit_label_pos(e, label));
+}
+
+/* The checked copy's fall-through back into the body. */
+static void a64_jump(struct vfm_jit_ctx *e, size_t target)
+{
+	b_to(e, target);
+}
+
 /* Indexed load: off = index + k without wrap; in bounds iff
  * off + size <= len, checked as index + (k + size) with the carry. */
 static void a64_loadx(struct vfm_jit_ctx *e, uint32_t i)
@@ -921,6 +942,9 @@ static const struct vfm_jit_target arm64_target = {
 	.jcc = a64_jcc,
 	.ret = a64_ret,
 	.special = a64_special,
+	/* No memory compare on A64 (load_jcc stays NULL); guard hoisting. */
+	.guard = a64_guard,
+	.jump = a64_jump,
 	.flush = a64_flush,
 	.validate = a64_validate,
 };

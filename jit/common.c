@@ -8,12 +8,14 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "../verifier/verifier.h"
 
 /* Sizing passes before giving up on a layout that keeps moving (branch
  * forms that depend on distances normally settle in two or three). */
 #define MAX_SIZING_PASSES 8
 
 unsigned long vfm_jit_flush_count;
+unsigned long vfm_jit_hoisted_regions;
 
 /* ---- emission ------------------------------------------------------------- */
 
@@ -88,7 +90,8 @@ size_t vfm_jit_label_pos(const struct vfm_jit_ctx *ctx, uint32_t label)
 
 size_t vfm_jit_insn_pos(const struct vfm_jit_ctx *ctx, uint32_t i)
 {
-	if (i <= ctx->cur && ctx->insn_off[i] != UINT32_MAX)
+	/* In the checked copies (after the body) every offset is this pass's. */
+	if ((i <= ctx->cur || ctx->slow) && ctx->insn_off[i] != UINT32_MAX)
 		return ctx->insn_off[i];
 	if (ctx->pass > 0)
 		return ctx->prev_off[i];
@@ -171,8 +174,45 @@ static bool fusable(const struct vfm_program *prog, const uint8_t *target, uint3
 
 bool vfm_jit_load_proven(const struct vfm_jit_ctx *ctx, uint32_t i)
 {
-	const uint8_t *flags = ctx->prog->facts.flags;
-	return flags && (flags[i] & VFM_FACT_IN_BOUNDS);
+	if (vfm_facts_flags(ctx->prog, i) & VFM_FACT_IN_BOUNDS)
+		return true;
+	return !ctx->slow && ctx->hoisted && ctx->hoisted[i];
+}
+
+bool vfm_jit_index_no_wrap(const struct vfm_jit_ctx *ctx, uint32_t i)
+{
+	/* A flag, not the state: abstract states do not outlive verification
+	 * (docs/VERIFIER.md), and this is all the JIT needs of them. */
+	uint8_t fl = vfm_facts_flags(ctx->prog, i);
+	return (fl & VFM_FACT_REACHED) && (fl & VFM_FACT_INDEX_NO_WRAP);
+}
+
+/* `LDn[X] k; PUSH c; Jcc` that one compare of packet memory with the
+ * byte-swapped constant decides exactly: the loaded value is the
+ * big-endian number of `size` bytes, so for equality and bit tests
+ * comparing the raw bytes with c's bytes in packet order is the same test;
+ * ordered relations survive the swap only for one byte.  c must fit the
+ * size (else the back end would need the high bits).  Offsets must fit a
+ * signed 32-bit displacement. */
+static bool can_load_jcc(const struct vfm_program *prog, const uint8_t *target, uint32_t i)
+{
+	if (i + 2 >= prog->n_insns || prog->facts.depth[i] < 0 || is_target(target, i + 1) ||
+	    is_target(target, i + 2))
+		return false;
+	const struct vfm_insn *ld = &prog->insns[i], *push = &prog->insns[i + 1],
+			      *jcc = &prog->insns[i + 2];
+	uint8_t cls = vfm_opinfo[ld->opcode].cls;
+	if ((cls != VFM_CLASS_LOAD && cls != VFM_CLASS_LOADX) || push->opcode != VFM_OPC_PUSH ||
+	    vfm_opinfo[jcc->opcode].cls != VFM_CLASS_JCC)
+		return false;
+	unsigned size = vfm_opinfo[ld->opcode].size;
+	if (size != 1 && size != 2 && size != 4)
+		return false;
+	if ((uint64_t)ld->arg + size > INT32_MAX || (push->imm >> (8 * size)) != 0)
+		return false;
+	enum vfm_rel rel = vfm_jcc_rel(jcc->opcode, true);
+	return size == 1 || rel == VFM_REL_EQ || rel == VFM_REL_NE || rel == VFM_REL_SET ||
+	       rel == VFM_REL_CLEAR;
 }
 
 /* Does the instruction end its basic block (control leaves or may leave)? */
@@ -192,6 +232,56 @@ static bool ends_block(enum vfm_op_class cls)
 		return false;
 	}
 	return true;
+}
+
+/*
+ * Scratch words that may be read before written: a forward must-analysis
+ * over the instructions.  written[i] = the words an STM has stored on
+ * every path to i (intersection over predecessors, the entry has none);
+ * an LDM of a word not in written[i] may see the initial 0, so that word
+ * is zeroed at entry.  Starting from "all written" everywhere but the
+ * entry and only clearing bits, the iteration reaches the greatest fixed
+ * point, loops included.  Returns 0xFFFF if out of memory (zero all).
+ */
+static uint16_t scratch_zero_mask(const struct vfm_program *prog)
+{
+	uint32_t n = prog->n_insns;
+	uint16_t *in = malloc((n + 1) * sizeof *in);
+	if (!in)
+		return 0xFFFF;
+	for (uint32_t i = 0; i <= n; i++)
+		in[i] = 0xFFFF;
+	in[0] = 0;
+	for (bool changed = true; changed;) {
+		changed = false;
+		for (uint32_t i = 0; i < n; i++) {
+			if (prog->facts.depth[i] < 0)
+				continue;
+			const struct vfm_insn *insn = &prog->insns[i];
+			uint16_t out = in[i];
+			if (insn->opcode == VFM_OPC_STM)
+				out |= (uint16_t)(1u << (insn->aux & 15));
+			uint8_t cls = vfm_opinfo[insn->opcode].cls;
+			uint32_t succ[2], ns = 0;
+			if (cls != VFM_CLASS_JMP && cls != VFM_CLASS_RET)
+				succ[ns++] = i + 1;
+			if (vfm_opinfo[insn->opcode].operand == VFM_OPND_REL32)
+				succ[ns++] = insn->arg;
+			for (uint32_t k = 0; k < ns; k++) {
+				uint16_t m = in[succ[k]] & out;
+				if (m != in[succ[k]]) {
+					in[succ[k]] = m;
+					changed = true;
+				}
+			}
+		}
+	}
+	uint16_t mask = 0;
+	for (uint32_t i = 0; i < n; i++)
+		if (prog->facts.depth[i] >= 0 && prog->insns[i].opcode == VFM_OPC_LDM)
+			mask |= (uint16_t)(~in[i] & (1u << (prog->insns[i].aux & 15)));
+	free(in);
+	return mask;
 }
 
 /* The feature scan: what the program needs, by class. */
@@ -252,6 +342,7 @@ static void plan_program(const struct vfm_program *prog, enum vfm_jit_variant va
 	}
 	plan->budget = prog->facts.has_backward;
 	plan->reads_scratch = prog->facts.reads_scratch;
+	plan->zero_mask = plan->reads_scratch ? scratch_zero_mask(prog) : 0;
 	plan->max_depth = prog->facts.max_depth;
 	/* Instruction counting (docs/ISA.md 7.3), in the counting variant:
 	 * one add per basic block into the args' counter. */
@@ -259,25 +350,29 @@ static void plan_program(const struct vfm_program *prog, enum vfm_jit_variant va
 	plan->args = plan->args || plan->count;
 }
 
+static bool hoist_regions(struct vfm_jit_ctx *ctx, const uint8_t *join);
+
 /* own[], block_len[] and rest[]: which instructions get code, where basic
  * blocks start and how many instructions each still holds. */
 static bool plan_blocks(struct vfm_jit_ctx *ctx)
 {
 	const struct vfm_program *prog = ctx->prog;
 	uint32_t n = prog->n_insns;
-	uint8_t *target = calloc(n + 1, 1);
+	uint8_t *target = calloc(n + 1, 1), *join = calloc(n + 1, 1);
 	ctx->own = malloc(n + 1);
 	ctx->block_len = calloc(n + 1, sizeof *ctx->block_len);
 	ctx->rest = calloc(n + 1, sizeof *ctx->rest);
-	if (!target || !ctx->own || !ctx->block_len || !ctx->rest) {
+	if (!target || !join || !ctx->own || !ctx->block_len || !ctx->rest) {
 		free(target);
+		free(join);
 		return false;
 	}
 	target[0] = target[n] = 1;
+	join[0] = join[n] = 1; /* where control arrives other than by falling through */
 	for (uint32_t i = 0; i < n; i++) {
 		const struct vfm_insn *insn = &prog->insns[i];
 		if (vfm_opinfo[insn->opcode].operand == VFM_OPND_REL32)
-			target[insn->arg] = 1;
+			target[insn->arg] = join[insn->arg] = 1;
 		if (ends_block((enum vfm_op_class)vfm_opinfo[insn->opcode].cls))
 			target[i + 1] = 1; /* a leader, though not a jump target */
 	}
@@ -285,7 +380,11 @@ static bool plan_blocks(struct vfm_jit_ctx *ctx)
 	for (uint32_t i = 0; i < n; i++) {
 		if (prog->facts.depth[i] < 0)
 			ctx->own[i] = 0; /* unreachable: no code */
-		else if (fusable(prog, target, i)) {
+		else if (ctx->target->load_jcc && can_load_jcc(prog, target, i)) {
+			ctx->own[i] = VFM_JIT_LOAD_JCC;
+			ctx->own[i + 1] = ctx->own[i + 2] = 0;
+			i += 2;
+		} else if (fusable(prog, target, i)) {
 			ctx->own[i] = VFM_JIT_FUSED;
 			ctx->own[i + 1] = 0;
 		}
@@ -302,15 +401,106 @@ static bool plan_blocks(struct vfm_jit_ctx *ctx)
 		b = e;
 	}
 	free(target);
+	bool ok = true;
+	if (ctx->target->guard && ctx->target->jump)
+		ok = hoist_regions(ctx, join);
+	free(join);
+	return ok;
+}
+
+/*
+ * Guard hoisting.  A region is a straight line of code that control enters
+ * only at its first instruction: from a jump target (or the entry) up to
+ * the next jump target, or through an unconditional JMP or RET.  Jumps may
+ * leave it anywhere.  If it has at least two packet loads at constant
+ * offsets that the verifier did not prove, one compare at its start,
+ * len >= the largest end they need, makes all of them safe: the body (the
+ * fast copy) then has no checks for them.  When the guard fails, the
+ * region runs as a second, fully checked copy (emitted after the body),
+ * instruction for instruction the code the region would have without
+ * hoisting: same blocks, counts, exits and statuses, so verdict, status
+ * and instruction count equal the interpreter's on every packet, however
+ * short.  Its jumps go where the body's go (jump targets are region
+ * starts, outside any region's middle) and its fall-through jumps to the
+ * next region's start.  The guard sits before the first block's count, so
+ * a jump to the region's start runs it again.
+ *
+ * Indexed loads are left to their own checks: the verifier's interval of
+ * an index is a worst case (IHL*4 up to 60) and would raise the guard
+ * above the lengths of ordinary packets, sending them to the slow copy.
+ */
+static bool hoist_regions(struct vfm_jit_ctx *ctx, const uint8_t *join)
+{
+	const struct vfm_program *prog = ctx->prog;
+	uint32_t n = prog->n_insns;
+	ctx->hoisted = calloc(n + 1, 1);
+	ctx->region_at = calloc(n + 1, sizeof *ctx->region_at);
+	if (!ctx->hoisted || !ctx->region_at)
+		return false;
+	uint32_t cap = 0;
+	for (uint32_t s = 0; s < n;) {
+		if (prog->facts.depth[s] < 0) {
+			s++;
+			continue;
+		}
+		uint32_t e = s, loads = 0;
+		uint64_t need = 0;
+		bool falls = true;
+		while (e < n && (e == s || !join[e]) && prog->facts.depth[e] >= 0) {
+			const struct vfm_insn *insn = &prog->insns[e];
+			uint8_t cls = vfm_opinfo[insn->opcode].cls;
+			uint64_t end = (uint64_t)insn->arg + vfm_opinfo[insn->opcode].size;
+			if (cls == VFM_CLASS_LOAD && ctx->own[e] && end <= INT32_MAX &&
+			    !(vfm_facts_flags(prog, e) & VFM_FACT_IN_BOUNDS)) {
+				loads++;
+				if (end > need)
+					need = end;
+			}
+			e++;
+			if (cls == VFM_CLASS_JMP || cls == VFM_CLASS_RET) {
+				falls = false;
+				break;
+			}
+		}
+		/* The guard is emitted with the first instruction's code, so
+		 * that instruction must have code of its own (it always has:
+		 * region starts are jump targets or follow a JMP/RET, never the
+		 * second of a fused pair). */
+		if (loads >= 2 && ctx->own[s]) {
+			if (ctx->n_regions == cap) {
+				cap = cap ? 2 * cap : 16;
+				struct vfm_jit_region *r = realloc(ctx->regions, cap * sizeof *r);
+				if (!r)
+					return false;
+				ctx->regions = r;
+			}
+			for (uint32_t i = s; i < e; i++) {
+				const struct vfm_insn *insn = &prog->insns[i];
+				if (vfm_opinfo[insn->opcode].cls == VFM_CLASS_LOAD && ctx->own[i] &&
+				    (uint64_t)insn->arg + vfm_opinfo[insn->opcode].size <= need)
+					ctx->hoisted[i] = 1;
+			}
+			ctx->regions[ctx->n_regions++] =
+				(struct vfm_jit_region){s, e, (uint32_t)need, 0, falls};
+			ctx->region_at[s] = ctx->n_regions;
+		}
+		s = e;
+	}
+	if (ctx->n_regions)
+		__atomic_add_fetch(&vfm_jit_hoisted_regions, ctx->n_regions, __ATOMIC_RELAXED);
 	return true;
 }
 
-/* One instruction (or a fused pair starting at i) through the target's
- * class emitter. */
+/* One instruction (or a fused pair or triple starting at i) through the
+ * target's class emitter. */
 static void emit_insn(struct vfm_jit_ctx *ctx, uint32_t i)
 {
 	const struct vfm_jit_target *t = ctx->target;
 	const struct vfm_insn *insn = &ctx->prog->insns[i];
+	if (ctx->own[i] == VFM_JIT_LOAD_JCC) {
+		t->load_jcc(ctx, i, i + 2, ctx->prog->insns[i + 1].imm);
+		return;
+	}
 	if (ctx->own[i] == VFM_JIT_FUSED) {
 		/* Fused: PUSH k; op becomes op with the constant k. */
 		struct vfm_jit_operand k = {true, insn->imm};
@@ -366,12 +556,37 @@ static void emit_pass(struct vfm_jit_ctx *ctx)
 		ctx->insn_off[i] = (uint32_t)ctx->pos;
 		if (!ctx->own[i])
 			continue;
+		if (ctx->region_at && ctx->region_at[i]) {
+			/* Before the count: a failed guard counts in the
+			 * checked copy. */
+			struct vfm_jit_region *r = &ctx->regions[ctx->region_at[i] - 1];
+			r->label = vfm_jit_label_new(ctx);
+			t->guard(ctx, r->need, r->label);
+		}
 		if (ctx->plan.count && ctx->block_len[i])
 			t->count(ctx, ctx->block_len[i]);
 		emit_insn(ctx, i);
 	}
 	ctx->cur = prog->n_insns;
 	ctx->insn_off[prog->n_insns] = (uint32_t)ctx->pos;
+	/* The checked copies of the hoisted regions, out of the hot path. */
+	ctx->slow = true;
+	for (uint32_t k = 0; k < ctx->n_regions && !ctx->error; k++) {
+		const struct vfm_jit_region *r = &ctx->regions[k];
+		vfm_jit_label_bind(ctx, r->label);
+		for (uint32_t i = r->start; i < r->end && !ctx->error; i++) {
+			ctx->cur = i;
+			if (!ctx->own[i])
+				continue;
+			if (ctx->plan.count && ctx->block_len[i])
+				t->count(ctx, ctx->block_len[i]);
+			emit_insn(ctx, i);
+		}
+		if (r->falls)
+			t->jump(ctx, vfm_jit_insn_pos(ctx, r->end));
+	}
+	ctx->slow = false;
+	ctx->cur = prog->n_insns;
 	/* Exit stubs: the list grows while stubs are emitted only if a stub
 	 * asked for another, which none does. */
 	for (uint32_t k = 0; k < ctx->n_exits && !ctx->error; k++) {
@@ -462,6 +677,9 @@ static void ctx_free(struct vfm_jit_ctx *ctx)
 	free(ctx->prev_labels.pos);
 	free(ctx->exits);
 	free(ctx->far);
+	free(ctx->hoisted);
+	free(ctx->region_at);
+	free(ctx->regions);
 }
 
 static vfm_error_t jit_failed(struct vfm_jit_ctx *ctx, vfm_diag_t *diag)

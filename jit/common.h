@@ -41,6 +41,10 @@ struct vfm_jit_plan {
 	bool calls;         /* calls C helpers (HASH5, flow table) */
 	bool scratch;       /* uses scratch words */
 	bool reads_scratch; /* some LDM: scratch is zeroed at entry */
+	/* The scratch words some LDM may read before any STM on its path has
+	 * written them (bit i = M[i]): only these need zeroing at entry.
+	 * reads_scratch && !zero_mask: every read follows a write. */
+	uint16_t zero_mask;
 	bool count;         /* counts executed instructions per block */
 	unsigned max_depth; /* deepest stack slot + 1 */
 };
@@ -90,6 +94,24 @@ struct vfm_jit_target {
 	void (*ret)(struct vfm_jit_ctx *ctx, uint32_t i);
 	void (*special)(struct vfm_jit_ctx *ctx, uint32_t i);
 
+	/* Optional (NULL: the driver does without).
+	 *
+	 * load_jcc: `LDn[X] k; PUSH c; Jcc` as one compare of packet memory
+	 * with c byte-swapped at compile time.  The driver offers only what
+	 * every memory compare can do exactly (vfm_jit_can_load_jcc): sizes
+	 * 1, 2 and 4, c < 2^(8 size), equality or bit tests (which commute
+	 * with the byte swap), or any relation on one byte; `load` is the
+	 * load, `jcc` the jump (the PUSH between them has no code).
+	 *
+	 * guard + jump: guard hoisting (jit/common.c, hoist_regions): at the
+	 * start of a straight-line region, `guard` branches to `label` if
+	 * len < need (need <= INT32_MAX), where an exact, fully checked copy
+	 * of the region runs; `jump` is an unconditional branch to a code
+	 * offset (the checked copy's fall-through back into the body). */
+	void (*load_jcc)(struct vfm_jit_ctx *ctx, uint32_t load, uint32_t jcc, uint64_t c);
+	void (*guard)(struct vfm_jit_ctx *ctx, uint32_t need, uint32_t label);
+	void (*jump)(struct vfm_jit_ctx *ctx, size_t target);
+
 	/* Make written code visible to instruction fetch (NULL: coherent). */
 	void (*flush)(uint8_t *code, size_t size);
 	/* Final check of the emitted code (NULL: none); false rejects it, e.g.
@@ -118,6 +140,17 @@ struct vfm_jit_exit {
 };
 
 #define VFM_JIT_FUSED 2
+/* own[i] of a load emitted with the PUSH k and Jcc after it (load_jcc). */
+#define VFM_JIT_LOAD_JCC 3
+
+/* A straight-line region whose packet-load checks are hoisted into one
+ * guard at its start (jit/common.c). */
+struct vfm_jit_region {
+	uint32_t start, end; /* instructions [start, end) */
+	uint32_t need;       /* len >= need: every hoisted load is in bounds */
+	uint32_t label;      /* the checked copy (this pass) */
+	bool falls;          /* the last instruction falls through to end */
+};
 
 struct vfm_jit_ctx {
 	const struct vfm_program *prog;
@@ -147,6 +180,16 @@ struct vfm_jit_ctx {
 	 * (numbered in emission order, like labels) needed its long form. */
 	uint8_t *far;
 	uint32_t next_site, cap_far;
+
+	/* Guard hoisting: hoisted[i] = 1 for a load whose check the guard of
+	 * its region covers in the fast copy; region_at[i] = region index + 1
+	 * at a region's first instruction, else 0; slow is true while the
+	 * checked copy of a region is emitted. */
+	uint8_t *hoisted;
+	uint32_t *region_at;
+	struct vfm_jit_region *regions;
+	uint32_t n_regions;
+	bool slow;
 
 	const char *error;    /* first failure (static text), or NULL */
 	uint32_t error_insn;
@@ -211,8 +254,13 @@ static inline int vfm_jit_depth(const struct vfm_jit_ctx *ctx, uint32_t i)
 {
 	return ctx->prog->facts.depth[i];
 }
-/* Packet load i is proven in bounds: no check needed. */
+/* Packet load i needs no check where it is being emitted: the verifier
+ * proved it in bounds, or (in a region's fast copy) the region's guard
+ * covers it. */
 bool vfm_jit_load_proven(const struct vfm_jit_ctx *ctx, uint32_t i);
+/* Indexed load i: the verifier's interval for its index keeps index + k +
+ * size below 2^64 (VFM_FACT_INDEX_NO_WRAP), so no carry check is needed. */
+bool vfm_jit_index_no_wrap(const struct vfm_jit_ctx *ctx, uint32_t i);
 /* Jump i goes backward (spends budget). */
 static inline bool vfm_jit_backward(const struct vfm_jit_ctx *ctx, uint32_t i)
 {
@@ -223,5 +271,7 @@ static inline bool vfm_jit_backward(const struct vfm_jit_ctx *ctx, uint32_t i)
 
 /* Counts instruction-cache flushes done before publication (tests). */
 extern unsigned long vfm_jit_flush_count;
+/* Regions whose checks were hoisted, over all compilations (tests). */
+extern unsigned long vfm_jit_hoisted_regions;
 
 #endif

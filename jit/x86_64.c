@@ -119,21 +119,35 @@ static void modrm_rr(struct vfm_jit_ctx *e, int reg, int rm)
 	byte(e, (uint8_t)(0xC0 | (reg & 7) << 3 | (rm & 7)));
 }
 
-/* ModRM + SIB/disp32 for [base + disp32] (mod = 10); RSP/R12 need a SIB. */
-static void modrm_mem(struct vfm_jit_ctx *e, int reg, int base, int32_t disp)
+static bool fits8(int64_t v)
 {
-	byte(e, (uint8_t)(0x80 | (reg & 7) << 3 | (base & 7)));
-	if ((base & 7) == RSP)
-		byte(e, 0x24); /* SIB: no index, base */
-	imm32(e, (uint32_t)disp);
+	return v >= -128 && v <= 127;
 }
 
-/* ModRM + SIB for [base + index + disp32] (mod = 10, scale 1). */
+/* ModRM + SIB + displacement for [base + disp]: disp8 (mod = 01) where it
+ * fits, else disp32 (mod = 10); RSP/R12 need a SIB (2.1.5, table 2-2). */
+static void modrm_mem(struct vfm_jit_ctx *e, int reg, int base, int32_t disp)
+{
+	bool d8 = fits8(disp);
+	byte(e, (uint8_t)((d8 ? 0x40 : 0x80) | (reg & 7) << 3 | (base & 7)));
+	if ((base & 7) == RSP)
+		byte(e, 0x24); /* SIB: no index, base */
+	if (d8)
+		byte(e, (uint8_t)(int8_t)disp);
+	else
+		imm32(e, (uint32_t)disp);
+}
+
+/* ModRM + SIB for [base + index + disp] (scale 1; disp8 or disp32). */
 static void modrm_sib(struct vfm_jit_ctx *e, int reg, int base, int index, int32_t disp)
 {
-	byte(e, (uint8_t)(0x80 | (reg & 7) << 3 | RSP));
+	bool d8 = fits8(disp);
+	byte(e, (uint8_t)((d8 ? 0x40 : 0x80) | (reg & 7) << 3 | RSP));
 	byte(e, (uint8_t)((index & 7) << 3 | (base & 7)));
-	imm32(e, (uint32_t)disp);
+	if (d8)
+		byte(e, (uint8_t)(int8_t)disp);
+	else
+		imm32(e, (uint32_t)disp);
 }
 
 static void rex_sib(struct vfm_jit_ctx *e, bool w, int reg, int index, int base)
@@ -184,6 +198,15 @@ static void store_mr(struct vfm_jit_ctx *e, int base, int32_t disp, int src)
 	modrm_mem(e, src, base, disp);
 }
 
+/* LEA r64, [base + disp] — REX.W 8D /r (LEA): base + disp without
+ * touching the flags. */
+static void lea_rm(struct vfm_jit_ctx *e, int dst, int base, int32_t disp)
+{
+	rex(e, true, dst, base);
+	byte(e, 0x8D);
+	modrm_mem(e, dst, base, disp);
+}
+
 /* ALU r64, r64 — ADD 01, OR 09, AND 21, SUB 29, XOR 31, CMP 39 (/r). */
 enum alu { ALU_ADD = 0x01, ALU_OR = 0x09, ALU_AND = 0x21, ALU_SUB = 0x29,
 	   ALU_XOR = 0x31, ALU_CMP = 0x39 };
@@ -194,16 +217,20 @@ static void alu_rr(struct vfm_jit_ctx *e, enum alu op, int dst, int src)
 	modrm_rr(e, src, dst);
 }
 
-/* ALU r64, imm32 (sign-extended) — REX.W 81 /digit id (ADD /0, OR /1,
- * AND /4, SUB /5, XOR /6, CMP /7). */
+/* ALU r64, imm (sign-extended) — REX.W 83 /digit ib where the value fits
+ * 8 bits, else REX.W 81 /digit id (ADD /0, OR /1, AND /4, SUB /5, XOR /6,
+ * CMP /7). */
 static void alu_ri(struct vfm_jit_ctx *e, enum alu op, int dst, int32_t v)
 {
 	static const uint8_t digit[0x40] = {[ALU_ADD] = 0, [ALU_OR] = 1, [ALU_AND] = 4,
 					    [ALU_SUB] = 5, [ALU_XOR] = 6, [ALU_CMP] = 7};
 	rex(e, true, 0, dst);
-	byte(e, 0x81);
+	byte(e, fits8(v) ? 0x83 : 0x81);
 	modrm_rr(e, digit[op], dst);
-	imm32(e, (uint32_t)v);
+	if (fits8(v))
+		byte(e, (uint8_t)(int8_t)v);
+	else
+		imm32(e, (uint32_t)v);
 }
 
 /* IMUL r64, r/m64 — REX.W 0F AF /r (IMUL; low 64 bits equal MUL's). */
@@ -354,13 +381,16 @@ static void pop_r(struct vfm_jit_ctx *e, int r)
 	byte(e, (uint8_t)(0x58 + (r & 7)));
 }
 
-/* ADD qword [base + disp32], imm32 — REX.W 81 /0 id (ADD). */
+/* ADD qword [base + disp], imm — REX.W 83 /0 ib or REX.W 81 /0 id (ADD). */
 static void add_mi(struct vfm_jit_ctx *e, int base, int32_t disp, int32_t v)
 {
 	rex(e, true, 0, base);
-	byte(e, 0x81);
+	byte(e, fits8(v) ? 0x83 : 0x81);
 	modrm_mem(e, 0, base, disp);
-	imm32(e, (uint32_t)v);
+	if (fits8(v))
+		byte(e, (uint8_t)(int8_t)v);
+	else
+		imm32(e, (uint32_t)v);
 }
 
 /* ---- stack slots -------------------------------------------------------------- */
@@ -577,31 +607,125 @@ static void x86_load(struct vfm_jit_ctx *e, uint32_t i)
 		put_slot(e, d, TMP1);
 }
 
-/* Indexed load: off = index + k without wrap; in bounds iff
- * off + size <= len. */
-static void x86_loadx(struct vfm_jit_ctx *e, uint32_t i)
+/* Bounds check of indexed load i (unless proven), then where its bytes
+ * are: [REG_DATA + *index + *disp].  off = index + k without wrap; in
+ * bounds iff off + size <= len.  The verifier's interval of the index
+ * decides the form: if index + k + size cannot wrap (hi <= 2^64 - 1 -
+ * (k + size)), no carry test is needed, and if k + size also fits a
+ * displacement one LEA computes the end (the brief's overflow-safe check
+ * in two instructions plus the branch); otherwise the sum is formed and
+ * its carry taken as out of bounds. */
+static void loadx_address(struct vfm_jit_ctx *e, uint32_t i, int *index, int32_t *disp)
 {
 	const struct vfm_insn *insn = &e->prog->insns[i];
 	unsigned size = vfm_opinfo[insn->opcode].size;
 	int top = vfm_jit_depth(e, i) - 1;
 	int idx = get_slot(e, top, TMP0);
-	mov_rr(e, TMP0, idx);
+	uint64_t k = insn->arg, end_k = k + size;
+	bool nowrap = vfm_jit_index_no_wrap(e, i);
 	if (!vfm_jit_load_proven(e, i)) {
 		size_t out = vfm_jit_label_pos(e, vfm_jit_exit_label(e, i, VFM_STATUS_BOUNDS));
-		mov_ri(e, TMP1, (uint64_t)insn->arg + size);
-		alu_rr(e, ALU_ADD, TMP1, TMP0);
-		jcc(e, CC_B, out); /* carry: the sum wrapped */
+		if (nowrap && end_k <= INT32_MAX) {
+			lea_rm(e, TMP1, idx, (int32_t)end_k);
+		} else {
+			mov_ri(e, TMP1, end_k);
+			alu_rr(e, ALU_ADD, TMP1, idx);
+			if (!nowrap)
+				jcc(e, CC_B, out); /* carry: the sum wrapped */
+		}
 		alu_rr(e, ALU_CMP, REG_LEN, TMP1);
 		jcc(e, CC_B, out);
 	}
-	/* The offset fits in 32 bits here; k may not fit a signed disp32, so
-	 * add it to the index first. */
-	mov_ri(e, TMP1, insn->arg);
+	if (k <= INT32_MAX) {
+		/* In bounds, index + k < 2^32: the address is exact. */
+		*index = idx;
+		*disp = (int32_t)k;
+		return;
+	}
+	/* k does not fit a signed disp32: add it to the index first. */
+	mov_rr(e, TMP0, idx);
+	mov_ri(e, TMP1, k);
 	alu_rr(e, ALU_ADD, TMP0, TMP1);
+	*index = TMP0;
+	*disp = 0;
+}
+
+static void x86_loadx(struct vfm_jit_ctx *e, uint32_t i)
+{
+	const struct vfm_insn *insn = &e->prog->insns[i];
+	unsigned size = vfm_opinfo[insn->opcode].size;
+	int top = vfm_jit_depth(e, i) - 1;
+	int index;
+	int32_t disp;
+	loadx_address(e, i, &index, &disp);
 	int dst = slot_target(e, top, TMP1);
-	load_be(e, dst, TMP0, 0, size);
+	load_be(e, dst, index, disp, size);
 	if (dst == TMP1)
 		put_slot(e, top, TMP1);
+}
+
+/* `LDn[X] k; PUSH c; Jcc` (the driver checked can_load_jcc): check the
+ * load as LDn/LDnX would, then compare (or test) the packet bytes in
+ * place with c byte-swapped at compile time, so nothing is loaded into a
+ * register or swapped at run time: CMP r/m8, imm8 (80 /7 ib), CMP r/m16|32,
+ * imm8 sign-extended (66? 83 /7 ib) or imm16/32 (66? 81 /7), TEST r/m8,
+ * imm8 (F6 /0 ib), TEST r/m16|32, imm (66? F7 /0). */
+static void x86_load_jcc(struct vfm_jit_ctx *e, uint32_t i, uint32_t j, uint64_t c)
+{
+	const struct vfm_insn *insn = &e->prog->insns[i];
+	unsigned size = vfm_opinfo[insn->opcode].size;
+	enum vfm_rel rel = vfm_jcc_rel(e->prog->insns[j].opcode, true);
+	int index = -1;
+	int32_t disp = (int32_t)insn->arg;
+	if (vfm_opinfo[insn->opcode].cls == VFM_CLASS_LOADX) {
+		loadx_address(e, i, &index, &disp);
+	} else if (!vfm_jit_load_proven(e, i)) {
+		size_t out = vfm_jit_label_pos(e, vfm_jit_exit_label(e, i, VFM_STATUS_BOUNDS));
+		alu_ri(e, ALU_CMP, REG_LEN, (int32_t)(insn->arg + size));
+		jcc(e, CC_B, out);
+	}
+	/* The constant as the bytes appear in the packet. */
+	uint32_t raw = (uint32_t)c;
+	if (size == 2)
+		raw = (uint32_t)__builtin_bswap16((uint16_t)c);
+	else if (size == 4)
+		raw = __builtin_bswap32((uint32_t)c);
+	bool test = rel_is_test(rel);
+	int64_t sraw = size == 1 ? (int8_t)raw : size == 2 ? (int16_t)raw : (int32_t)raw;
+	bool short_imm = !test && size > 1 && fits8(sraw);
+	if (size == 2)
+		byte(e, 0x66); /* operand-size prefix, before REX */
+	if (index >= 0)
+		rex_sib(e, false, 0, index, REG_DATA);
+	else
+		rex(e, false, 0, REG_DATA);
+	uint8_t opc = size == 1 ? (test ? 0xF6 : 0x80) : test ? 0xF7 : short_imm ? 0x83 : 0x81;
+	byte(e, opc);
+	int digit = test ? 0 : 7;
+	if (index >= 0)
+		modrm_sib(e, digit, REG_DATA, index, disp);
+	else
+		modrm_mem(e, digit, REG_DATA, disp);
+	if (size == 1 || short_imm)
+		byte(e, (uint8_t)raw);
+	else if (size == 2) {
+		byte(e, (uint8_t)raw);
+		byte(e, (uint8_t)(raw >> 8));
+	} else
+		imm32(e, raw);
+	branch(e, j, true, cc_of(rel));
+}
+
+/* Guard of a hoisted region: to the checked copy if len < need. */
+static void x86_guard(struct vfm_jit_ctx *e, uint32_t need, uint32_t label)
+{
+	alu_ri(e, ALU_CMP, REG_LEN, (int32_t)need);
+	jcc(e, CC_B, vfm_jit_label_pos(e, label));
+}
+
+static void x86_jump(struct vfm_jit_ctx *e, size_t target)
+{
+	jmp(e, target);
 }
 
 /* DIV and MOD: x/0 = 0 and x%0 = x, so test the divisor first.  a_reg is
@@ -874,10 +998,14 @@ static void x86_prologue(struct vfm_jit_ctx *e)
 		mov_rr(e, x->args, RDX);
 	if (p->budget)
 		load_rm(e, x->budget, RDX, (int32_t)offsetof(struct vfm_jit_args, budget));
-	if (p->reads_scratch) {
+	/* Zero only the scratch words an LDM may read before they are
+	 * written (the driver's zero_mask); a word always stored first
+	 * needs no clearing. */
+	if (p->zero_mask) {
 		alu_rr(e, ALU_XOR, RAX, RAX);
 		for (int k = 0; k < VFM_SCRATCH_WORDS; k++)
-			store_mr(e, RSP, x->scratch_off + 8 * k, RAX);
+			if (p->zero_mask & (1u << k))
+				store_mr(e, RSP, x->scratch_off + 8 * k, RAX);
 	}
 }
 
@@ -935,6 +1063,9 @@ static const struct vfm_jit_target x86_64_target = {
 	.jcc = x86_jcc,
 	.ret = x86_ret,
 	.special = x86_special,
+	.load_jcc = x86_load_jcc,
+	.guard = x86_guard,
+	.jump = x86_jump,
 	.flush = NULL, /* x86 keeps instruction fetch coherent with stores */
 	.validate = NULL,
 };
