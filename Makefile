@@ -193,7 +193,8 @@ fuzz-oss:
 # under valgrind, and Z3 is not VFM), test_domain (exhaustive 8-bit loops,
 # minutes under valgrind) and test_progen (20,000 programs;
 # test_jit covers generated programs).
-VALGRIND_SKIP := test_z3check test_z3_corrupt test_z3_cbpf test_proofs_encoding test_progen test_domain
+VALGRIND_SKIP := test_z3check test_z3_corrupt test_z3_cbpf test_proofs_encoding test_progen test_domain \
+	test_vcost
 VALGRIND := valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	--error-exitcode=9
 .PHONY: valgrind
