@@ -49,9 +49,10 @@ static uint64_t budget_of(uint64_t width, uint32_t n)
 	return b < WORK_MAX ? b : WORK_MAX;
 }
 /* Bytes per instruction a loaded program holds (docs/VERIFIER.md, "Cost"):
- * decoded instruction 16, pc map 4, depth 2, flags 1, code <= 9, warnings
- * <= 16 (8 each, array doubling); plus the struct and names. */
-#define BYTES_PER_INSN 48u
+ * decoded instruction 16, the interpreter's pre-decoded entry 32, pc map
+ * 4, depth 2, flags 1, code <= 9, warnings <= 16 (8 each, array
+ * doubling); plus the struct and names. */
+#define BYTES_PER_INSN 80u
 #define BYTES_FIXED 4096u
 
 struct sb {
