@@ -134,7 +134,10 @@ static vfm_error_t load_with_log(const struct vfm_ebpf_prog *p, int *fd, char *l
 	attr.log_buf = (uint64_t)(uintptr_t)log;
 	attr.log_size = log_size;
 	attr.log_level = 1;
-	log[0] = 0;
+	/* All of it, not just log[0]: the kernel writes a string of a length
+	 * only it knows, and memory checkers (valgrind) cannot see which
+	 * bytes the syscall wrote; the cost is small next to a verification. */
+	memset(log, 0, log_size);
 	long r = sys_bpf(BPF_PROG_LOAD, &attr);
 	if (r < 0 && errno == ENOSPC) {
 		/* The log did not fit: its head is kept; load again without a
