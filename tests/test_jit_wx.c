@@ -6,8 +6,8 @@
  * compiles, runs and frees generated programs on the native JIT (both
  * variants each); every mapping it sees with both w and x is kept.  At
  * the end none of them may contain an address where JIT code was
- * published (valgrind's own translation cache is RWX, so mappings that
- * hold no JIT code are not the JIT's and are not judged).  Published code
+ * published (valgrind's own translation cache is RWX and reuses freed
+ * pages, so under valgrind this part is not judged).  Published code
  * itself must sit in a mapping that is exactly r-x, checked right after
  * each compilation.  Skips where the build has no JIT.
  */
@@ -144,6 +144,15 @@ static void test_never_writable_and_executable(void **state)
 		      "(none may hold JIT code)\n", n_code, w.scans, w.n_wx);
 	assert_true(w.scans > 0);
 	assert_true(w.n_wx < MAX_WX); /* else some went unrecorded */
+	/* Under valgrind the check cannot judge: valgrind maps its own RWX
+	 * translation cache into address space the client freed, JIT pages
+	 * included (seen here).  The r-x check above still ran. */
+	const char *preload = getenv("LD_PRELOAD");
+	if (preload && strstr(preload, "vgpreload")) {
+		print_message("under valgrind: W+X mappings not judged (its own cache reuses freed "
+			      "pages)\n");
+		w.n_wx = 0;
+	}
 	for (int k = 0; k < w.n_wx; k++)
 		for (int c = 0; c < n_code; c++)
 			if (code_at[c] >= w.wx[k].lo && code_at[c] < w.wx[k].hi)
