@@ -253,6 +253,12 @@ BENCH_SW_OBJS  := $(LIB_SRCS:%.c=$(BENCH_OUT)/swobj/%.o)
 BENCH_SW       := $(BENCH_OUT)/libvfm_switch.o
 BENCH_BIN      := $(BENCH_OUT)/vfm-bench
 BENCH_MICRO    := $(BENCH_OUT)/vfm-micro
+# The kernel column's binary and clang's object (rules below, with bench-kernel);
+# defined here because the bench rules name them as prerequisites.
+KBENCH_BIN     := $(BENCH_OUT)/vfm-kbench
+KBENCH_BPF_OBJ := $(BENCH_OUT)/native.bpf.o
+KBENCH_ARGS    ?=
+BPF_CLANG      ?= clang
 BENCH_LIBS     := $(LDFLAGS_VARIANT) $(PCAP_LIBS) -lpthread
 
 .PHONY: bench benchmark bench-quick bench-build bench-callgrind
@@ -340,10 +346,6 @@ bench-quick: $(BENCH_BIN) $(BENCH_MICRO) $(KBENCH_BIN) $(KBENCH_BPF_OBJ)
 # (bench/native.bpf.c), both under BPF_PROG_TEST_RUN in one process; needs
 # root (bpf()), says "skipped" and succeeds without it.
 #   make bench-kernel        KBENCH_ARGS="--rounds 11" passes options
-KBENCH_BIN     := $(BENCH_OUT)/vfm-kbench
-KBENCH_BPF_OBJ := $(BENCH_OUT)/native.bpf.o
-KBENCH_ARGS    ?=
-BPF_CLANG      ?= clang
 .PHONY: bench-kernel
 $(KBENCH_BPF_OBJ): bench/native.bpf.c
 	@mkdir -p $(dir $@)
