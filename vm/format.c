@@ -94,19 +94,13 @@ vfm_error_t vfm_file_parse(const uint8_t *bytes, size_t len,
 					    s + 1, type, size, len - at);
 		at += size;
 	}
+	/* Then the contents; the walk above proved every header and payload
+	 * lies within the file. */
 	for (uint32_t s = 0; s < n_sections; s++) {
-		if (len - pos < VFM_SECTION_HEADER_SIZE)
-			return vfm_diag_set(diag, VFM_ETRUNCATED, -1, 0,
-					    "section %u of %u: header truncated", s + 1,
-					    n_sections);
 		uint16_t type = vfm_get_le16(bytes + pos);
 		uint16_t reserved = vfm_get_le16(bytes + pos + 2);
 		uint32_t size = vfm_get_le32(bytes + pos + 4);
 		pos += VFM_SECTION_HEADER_SIZE;
-		if (size > len - pos)
-			return vfm_diag_set(diag, VFM_ETRUNCATED, -1, 0,
-					    "section %u (type %u): size %u but only %zu bytes remain",
-					    s + 1, type, size, len - pos);
 		if (reserved != 0)
 			return vfm_diag_set(diag, VFM_ECORRUPT, -1, 0,
 					    "section %u (type %u): reserved field is not 0",
