@@ -109,6 +109,10 @@ struct vfm_ebpf_prog {
 	uint32_t n_vfm;
 	uint32_t *vfm_pc;    /* per VFM instruction: its pc (code byte offset),
 				for naming the pc of a kernel refusal */
+	uint32_t *vfm_of;    /* per eBPF slot: the VFM instruction it is code
+				of (a hoisted region's checked copy too), or
+				UINT32_MAX (prologue, exits, subprogram) */
+	uint32_t n_hoisted;  /* regions whose checks one guard replaces */
 	uint32_t stack_bytes; /* BPF stack frame used */
 	uint32_t prog_type;   /* enum bpf_prog_type to load it as */
 	uint32_t prog_flags;  /* BPF_PROG_LOAD prog_flags (XDP: BPF_F_XDP_HAS_FRAGS) */

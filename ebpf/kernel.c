@@ -94,14 +94,12 @@ static vfm_error_t explain_refusal(const struct vfm_ebpf_prog *p, const char *lo
 	}
 	char where[96] = "";
 	long slot = last_slot(log, len);
-	if (slot >= 0 && p->vfm_start && p->vfm_pc) {
+	if (slot >= 0 && p->vfm_of && p->vfm_pc) {
 		if (p->n_subprogs && (uint32_t)slot >= p->subprog_start[0]) {
 			snprintf(where, sizeof where, " in the HASH5 subprogram (eBPF insn %ld)", slot);
 		} else {
-			uint32_t best = UINT32_MAX;
-			for (uint32_t i = 0; i < p->n_vfm; i++)
-				if (p->vfm_start[i] != UINT32_MAX && p->vfm_start[i] <= (uint32_t)slot)
-					best = i;
+			uint32_t best = p->vfm_of && (uint32_t)slot < p->n_insns
+						? p->vfm_of[slot] : UINT32_MAX;
 			if (best != UINT32_MAX)
 				snprintf(where, sizeof where, " at pc %u (eBPF insn %ld)",
 					 p->vfm_pc[best], slot);

@@ -73,19 +73,18 @@ static char *listing(const vfm_program_t *vp, const struct vfm_ebpf_prog *ep, si
 	char *out = malloc(cap), line[512], text[160];
 	if (!out)
 		return NULL;
-	uint32_t next_vfm = 0;
+	uint32_t shown = UINT32_MAX; /* the VFM instruction of the last header */
 	for (uint32_t s = 0; s < ep->n_insns; s++) {
 		int w = 0;
-		while (next_vfm < ep->n_vfm &&
-		       (ep->vfm_start[next_vfm] == UINT32_MAX || ep->vfm_start[next_vfm] <= s)) {
-			if (ep->vfm_start[next_vfm] == s) {
-				vfm_format_insn(prog->code, prog->code_size, prog->pc_of[next_vfm], text,
-						sizeof text);
-				w += snprintf(line + w, sizeof line - (size_t)w, "; pc %u: %s\n",
-					      prog->pc_of[next_vfm], text);
-			}
-			next_vfm++;
+		uint32_t i = ep->vfm_of[s];
+		if (i != UINT32_MAX && i != shown) {
+			/* A hoisted region's checked copy, after the body. */
+			bool copy = s != ep->vfm_start[i];
+			vfm_format_insn(prog->code, prog->code_size, prog->pc_of[i], text, sizeof text);
+			w += snprintf(line + w, sizeof line - (size_t)w, "; pc %u: %s%s\n", prog->pc_of[i],
+				      text, copy ? " (checked copy)" : "");
 		}
+		shown = i;
 		vfm_ebpf_format_insn(ep->insns, ep->n_insns, s, text, sizeof text);
 		w += snprintf(line + w, sizeof line - (size_t)w, "%5u: %s\n", s, text);
 		while (n + (size_t)w + 1 > cap) {
