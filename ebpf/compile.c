@@ -81,9 +81,21 @@ struct ecx {
 	uint32_t guard_end; /* slot after the last guard: R4 still holds its pointer */
 	bool slow;
 	uint8_t *join;      /* n_insns + 1: where control arrives other than by falling through */
+	/* Helper reads for bytes direct access cannot prove, emitted out of
+	 * line after the body so that the direct read falls through. */
+	struct cold_read *cold;
+	uint32_t n_cold, cap_cold;
 	uint32_t cur; /* VFM instruction being compiled */
 	vfm_error_t err;
 	char why[240];
+};
+
+struct cold_read {
+	uint32_t label, back; /* the stub, and where it returns */
+	uint32_t owner;       /* the VFM instruction it belongs to */
+	uint64_t k;
+	uint8_t size, dst;
+	bool is_const;
 };
 
 static void fail(struct ecx *c, vfm_error_t err, const char *fmt, ...)
@@ -329,6 +341,9 @@ static void emit_from_be(struct ecx *c, unsigned dst, unsigned size)
 		emit(c, ebpf_to_be(dst, (int32_t)(8 * size)));
 }
 
+static void emit_helper_read(struct ecx *c, bool is_const, uint64_t k, unsigned size,
+			     unsigned dst);
+
 /*
  * dst = the `size` bytes at VFM offset k (is_const) or R2 (not), big-endian.
  * The VFM bounds check has passed: off + size <= VFM len.  The kernel's
@@ -343,36 +358,54 @@ static void emit_packet_read(struct ecx *c, bool is_const, uint64_t k, unsigned 
 	uint64_t po = c->opt->packet_offset;
 	bool reach = is_const ? po + k + size <= VFM_EBPF_MAX_PACKET_OFF
 			      : po + size <= VFM_EBPF_MAX_PACKET_OFF;
-	bool direct = !helper_only(c) && reach;
-	uint32_t slow = 0, done = 0;
-	if (direct) {
-		slow = label_new(c);
-		done = label_new(c);
-		emit(c, ebpf_ldx_mem(BPF_W, R4, CTX, ctx_data(c)));
-		emit(c, ebpf_ldx_mem(BPF_W, R5, CTX, ctx_data_end(c)));
-		if (is_const) {
-			emit(c, ebpf_alu64_imm(BPF_ADD, R4, (int32_t)(po + k + size)));
-			emit_branch(c, ebpf_jmp_reg(BPF_JGT, R4, R5, 0), slow);
-			emit(c, ebpf_ldx_mem(size_field(size), dst, R4, (int16_t)-(int)size));
-		} else {
-			/* A range the kernel can follow: offsets beyond direct
-			 * reach take the helper. */
-			emit_branch(c, ebpf_jmp_imm(BPF_JGT, R2,
-						    (int32_t)(VFM_EBPF_MAX_PACKET_OFF - po - size), 0),
-				    slow);
-			emit(c, ebpf_alu64_reg(BPF_ADD, R4, R2));
-			if (po)
-				emit(c, ebpf_alu64_imm(BPF_ADD, R4, (int32_t)po));
-			emit(c, ebpf_mov64_reg(R3, R4));
-			emit(c, ebpf_alu64_imm(BPF_ADD, R3, (int32_t)size));
-			emit_branch(c, ebpf_jmp_reg(BPF_JGT, R3, R5, 0), slow);
-			emit(c, ebpf_ldx_mem(size_field(size), dst, R4, 0));
-		}
-		emit_from_be(c, dst, size);
-		emit_branch(c, ebpf_ja(0), done);
-		label_bind(c, slow);
+	if (helper_only(c) || !reach) {
+		emit_helper_read(c, is_const, k, size, dst);
+		return;
 	}
-	/* bpf_{skb,xdp}_load_bytes(ctx, offset, to, len) */
+	uint32_t slow = label_new(c), done = label_new(c);
+	emit(c, ebpf_ldx_mem(BPF_W, R4, CTX, ctx_data(c)));
+	emit(c, ebpf_ldx_mem(BPF_W, R5, CTX, ctx_data_end(c)));
+	if (is_const) {
+		emit(c, ebpf_alu64_imm(BPF_ADD, R4, (int32_t)(po + k + size)));
+		emit_branch(c, ebpf_jmp_reg(BPF_JGT, R4, R5, 0), slow);
+		emit(c, ebpf_ldx_mem(size_field(size), dst, R4, (int16_t)-(int)size));
+	} else {
+		/* A range the kernel can follow: offsets beyond direct
+		 * reach take the helper. */
+		emit_branch(c, ebpf_jmp_imm(BPF_JGT, R2,
+					    (int32_t)(VFM_EBPF_MAX_PACKET_OFF - po - size), 0),
+			    slow);
+		emit(c, ebpf_alu64_reg(BPF_ADD, R4, R2));
+		if (po)
+			emit(c, ebpf_alu64_imm(BPF_ADD, R4, (int32_t)po));
+		emit(c, ebpf_mov64_reg(R3, R4));
+		emit(c, ebpf_alu64_imm(BPF_ADD, R3, (int32_t)size));
+		emit_branch(c, ebpf_jmp_reg(BPF_JGT, R3, R5, 0), slow);
+		emit(c, ebpf_ldx_mem(size_field(size), dst, R4, 0));
+	}
+	emit_from_be(c, dst, size);
+	label_bind(c, done);
+	if (c->err != VFM_OK)
+		return;
+	if (c->n_cold == c->cap_cold) {
+		uint32_t cap = c->cap_cold ? 2 * c->cap_cold : 32;
+		struct cold_read *p = realloc(c->cold, cap * sizeof *p);
+		if (!p) {
+			fail(c, VFM_ENOMEM, "out of memory");
+			return;
+		}
+		c->cold = p;
+		c->cap_cold = cap;
+	}
+	c->cold[c->n_cold++] = (struct cold_read){slow, done, c->cur, k, (uint8_t)size,
+						  (uint8_t)dst, is_const};
+}
+
+/* bpf_{skb,xdp}_load_bytes(ctx, offset, to, len): dst = the bytes at VFM
+ * offset k (is_const) or R2, big-endian. */
+static void emit_helper_read(struct ecx *c, bool is_const, uint64_t k, unsigned size, unsigned dst)
+{
+	uint64_t po = c->opt->packet_offset;
 	if (is_const)
 		emit(c, ebpf_mov32_imm(R2, (uint32_t)(po + k)));
 	else if (po)
@@ -387,8 +420,21 @@ static void emit_packet_read(struct ecx *c, bool is_const, uint64_t k, unsigned 
 	emit_branch(c, ebpf_jmp_imm(BPF_JNE, R0, 0, 0), exit_label(c, EXIT_BOUNDS));
 	emit(c, ebpf_ldx_mem(size_field(size), dst, R10, c->buf_off));
 	emit_from_be(c, dst, size);
-	if (direct)
-		label_bind(c, done);
+}
+
+/* The out-of-line helper reads, each back to the code after its direct
+ * read (R2 still holds an indexed read's offset there). */
+static void emit_cold_reads(struct ecx *c)
+{
+	uint32_t saved = c->cur;
+	for (uint32_t r = 0; r < c->n_cold && c->err == VFM_OK; r++) {
+		const struct cold_read *cr = &c->cold[r];
+		c->cur = cr->owner;
+		label_bind(c, cr->label);
+		emit_helper_read(c, cr->is_const, cr->k, cr->size, cr->dst);
+		emit_branch(c, ebpf_ja(0), cr->back);
+	}
+	c->cur = saved;
 }
 
 /* The VFM verifier proved the load in bounds on every path: no VFM check
@@ -1319,6 +1365,7 @@ static void ecx_free(struct ecx *c)
 	free(c->code);
 	free(c->owner);
 	free(c->join);
+	free(c->cold);
 	vfm_hoist_free(&c->hoist);
 	free(c->region_label);
 	free(c->vfm_start);
@@ -1375,6 +1422,7 @@ vfm_error_t vfm_compile_ebpf(const struct vfm_program *prog, const struct vfm_eb
 			emit_insn(&c, i);
 		}
 		emit_checked_copies(&c);
+		emit_cold_reads(&c);
 		c.cur = n;
 		emit_exits(&c);
 		if (c.uses_hash5)
@@ -1439,6 +1487,7 @@ vfm_error_t vfm_compile_ebpf(const struct vfm_program *prog, const struct vfm_eb
 	vfm_hoist_free(&c.hoist);
 	free(c.region_label);
 	free(c.join);
+	free(c.cold);
 	return VFM_OK;
 }
 
