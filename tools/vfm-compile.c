@@ -108,10 +108,11 @@ enum { ATTACH_XDP = 1, ATTACH_TC = 2, ATTACH_SOCKET = 4 };
 static const struct {
 	unsigned bit;
 	const char *name, *section, *function;
+	const char *hash5_function; /* its HASH5 subprogram in .text */
 } attach_points[] = {
-	{ATTACH_XDP, "xdp", "xdp", "vfm_xdp"},
-	{ATTACH_TC, "tc", "tc", "vfm_tc"},
-	{ATTACH_SOCKET, "socket", "socket", "vfm_socket"},
+	{ATTACH_XDP, "xdp", "xdp", "vfm_xdp", "vfm_hash5_xdp"},
+	{ATTACH_TC, "tc", "tc", "vfm_tc", "vfm_hash5_tc"},
+	{ATTACH_SOCKET, "socket", "socket", "vfm_socket", "vfm_hash5_socket"},
 };
 #define N_ATTACH (sizeof attach_points / sizeof attach_points[0])
 
@@ -240,17 +241,6 @@ static int write_object(const char *name, const char *input, const char *output,
 			rc = err == VFM_ENOMEM ? CLI_EXIT_IO : CLI_EXIT_REJECT;
 			break;
 		}
-		if (eps[n].n_subprogs) {
-			/* libbpf takes BPF-to-BPF subprograms only from .text, as
-			 * functions of their own; the writer does not place them. */
-			cli_error(name, "%s: %s: HASH5 compiles to a BPF-to-BPF subprogram, which the "
-					"ELF writer cannot place yet (libbpf wants it in .text); "
-					"--target=ebpf-raw --load or the library's loader take it",
-				  input, attach_points[i].name);
-			vfm_ebpf_prog_free(&eps[n]);
-			rc = CLI_EXIT_REJECT;
-			break;
-		}
 		/* The flow table (n_maps 0 or 1): the same name "vfm_flow" in
 		 * every program, so the object holds one table that all its
 		 * programs share. */
@@ -269,6 +259,15 @@ static int write_object(const char *name, const char *input, const char *output,
 						 .n_insns = eps[n].n_insns,
 						 .maps = maps[n],
 						 .n_maps = eps[n].n_maps < 1 ? eps[n].n_maps : 1};
+		if (eps[n].n_subprogs) {
+			/* HASH5's subprogram: the code after subprog_start,
+			 * into .text as a function of its own. */
+			uint32_t sub = eps[n].subprog_start[0];
+			progs[n].n_insns = sub;
+			progs[n].sub_name = attach_points[i].hash5_function;
+			progs[n].sub_insns = eps[n].insns + sub;
+			progs[n].n_sub_insns = eps[n].n_insns - sub;
+		}
 		n++;
 		if (load) {
 			char what[32];
