@@ -692,6 +692,20 @@ static void test_writer_refusals(void **state)
 	m2 = test_map;
 	m2.key_size = 0;
 	expect_refusal(p, 2, "must be non-zero");
+	/* a call with no subprogram to call; two subprograms of one name */
+	struct bpf_insn call[2] = {ebpf_call_local(0), ebpf_exit()};
+	struct vfm_elf_prog q[2] = {
+		{.section = "tc", .name = "a", .insns = call, .n_insns = 2},
+		{.section = "xdp", .name = "b", .insns = call, .n_insns = 2,
+		 .sub_name = "h", .sub_insns = call + 1, .n_sub_insns = 1},
+	};
+	expect_refusal(q, 2, "program 'a': slot 0 calls a subprogram, and the program has none");
+	q[0].sub_name = "h";
+	q[0].sub_insns = call + 1;
+	q[0].n_sub_insns = 1;
+	expect_refusal(q, 2, "two subprograms named 'h'");
+	q[0].sub_name = "h 1";
+	expect_refusal(q, 2, "subprogram 'h 1' without instructions or not a C identifier");
 }
 
 int main(void)
