@@ -1444,7 +1444,7 @@ vfm_error_t vfm_compile_ebpf(const struct vfm_program *prog, const struct vfm_eb
 		}
 		m->kind = VFM_EBPF_MAP_FLOW;
 		snprintf(m->name, sizeof m->name, "vfm_flow");
-		m->type = BPF_MAP_TYPE_ARRAY;
+		m->type = opt->flow_per_cpu ? BPF_MAP_TYPE_PERCPU_ARRAY : BPF_MAP_TYPE_ARRAY;
 		m->key_size = sizeof(uint32_t);
 		m->value_size = sizeof(struct vfm_ebpf_flow_set);
 		m->max_entries = c.n_sets + 1;

@@ -45,6 +45,7 @@ static const char usage_text[] =
 	"  --budget=N        backward jumps per packet (default 65536)\n"
 	"  --packet-offset=N VFM byte 0 is skb byte N (default 0)\n"
 	"  --helper-loads    read the packet with bpf_skb_load_bytes only\n"
+	"  --flow-per-cpu    the flow table per CPU (BPF_MAP_TYPE_PERCPU_ARRAY)\n"
 	"  --load            also load it into the kernel and report its verifier's answer\n"
 	"  -o FILE           write to FILE instead of standard output (ebpf: required)\n"
 	"  -h, --help        this help\n"
@@ -53,7 +54,7 @@ static const char usage_text[] =
 	"exit status: 0 ok, 1 rejected (invalid program, unsupported opcode, kernel\n"
 	"limit, kernel verifier, target not implemented), 2 usage, 3 I/O\n";
 
-enum { OPT_TARGET = 256, OPT_ATTACH, OPT_RETURN, OPT_BUDGET, OPT_OFFSET, OPT_HELPER, OPT_LOAD };
+enum { OPT_TARGET = 256, OPT_ATTACH, OPT_RETURN, OPT_BUDGET, OPT_OFFSET, OPT_HELPER, OPT_PER_CPU, OPT_LOAD };
 
 static const struct option longopts[] = {
 	{"target", required_argument, NULL, OPT_TARGET},
@@ -62,6 +63,7 @@ static const struct option longopts[] = {
 	{"budget", required_argument, NULL, OPT_BUDGET},
 	{"packet-offset", required_argument, NULL, OPT_OFFSET},
 	{"helper-loads", no_argument, NULL, OPT_HELPER},
+	{"flow-per-cpu", no_argument, NULL, OPT_PER_CPU},
 	{"load", no_argument, NULL, OPT_LOAD},
 	{NULL, 0, NULL, 0},
 };
@@ -334,6 +336,7 @@ int main(int argc, char **argv)
 								 VFM_EBPF_MAX_PACKET_OFF, NULL);
 			break;
 		case OPT_HELPER: opt.helper_loads = true; break;
+		case OPT_PER_CPU: opt.flow_per_cpu = true; break;
 		case OPT_LOAD: load = 1; break;
 		}
 	}
