@@ -4,9 +4,11 @@
  * One pass over the verified instructions in order, one emitter per
  * opcode class, each switching over its class's enum from vm/opcode.h
  * without `default:` (-Werror=switch names every emitter a new opcode
- * needs).  eBPF instructions have a fixed size, so branches are recorded
- * as fix-ups against labels and patched once at the end, range-checked
- * against the 16-bit branch offset.
+ * needs); after the body, the checked copies of the hoisted regions
+ * (verifier/hoist.c) and the out-of-line helper reads.  eBPF instructions
+ * have a fixed size, so branches are recorded as fix-ups against labels
+ * and patched once at the end, range-checked against the 16-bit branch
+ * offset.
  *
  * Operand stack: slot s (0 = bottom) is R7, R8, R9 for s < 3 and an
  * 8-byte word of the BPF stack above that; the verifier's static depth
