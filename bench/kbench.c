@@ -1,7 +1,8 @@
 /*
  * bench/kbench.c — vfm-kbench: the kernel column of the benchmark.
  *
- * For each bench filter (F1-F4, ddos_detect, rate_limit), the VFM program
+ * For each bench filter (F1-F4, ddos_detect, rate_limit; the last two also
+ * with the flow table per CPU), the VFM program
  * compiled by the eBPF back end (vfm_compile_ebpf, tc target) and the same
  * filter in C compiled with `clang -target bpf -O2` (bench/native.bpf.c)
  * run in the kernel under BPF_PROG_TEST_RUN, over the same packets of the
@@ -25,10 +26,12 @@
  * averages out over the packets and mostly cancels in the floor
  * subtraction, but differences below ~0.5 ns mean nothing.
  */
+#define _GNU_SOURCE /* sched_setaffinity, sched_getcpu */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <linux/pkt_cls.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -53,16 +56,21 @@ struct kfilter {
 	char vfm_refused[sizeof ((vfm_diag_t *)0)->message]; /* why the back end refused it, or "" */
 	uint32_t vfm_insns, clang_insns; /* eBPF instructions of each */
 	double ns[2][MAX_ROUNDS];       /* [0] VFM, [1] clang; floor subtracted */
+	bool per_cpu;                   /* VFM's flow map per CPU (vfm_ebpf_options.flow_per_cpu) */
 };
 
 /* The bench filters (bench/bench_engines.c's filter_defs). */
 static struct kfilter filters[] = {
-	{"F1", "bench/filters/f1.vfm", "native_f1", NULL, -1, -1, -1, -1, {0}, "", 0, 0, {{0}}},
-	{"F2", "bench/filters/f2.vfm", "native_f2", NULL, -1, -1, -1, -1, {0}, "", 0, 0, {{0}}},
-	{"F3", "bench/filters/f3.vfm", "native_f3", NULL, -1, -1, -1, -1, {0}, "", 0, 0, {{0}}},
-	{"F4", "bench/filters/f4.vfm", "native_f4", NULL, -1, -1, -1, -1, {0}, "", 0, 0, {{0}}},
-	{"ddos", "examples/ddos_detect.vfm", "native_ddos", "ddos_flow", -1, -1, -1, -1, {0}, "", 0, 0, {{0}}},
-	{"rate", "examples/rate_limit.vfm", "native_rate", "rate_flow", -1, -1, -1, -1, {0}, "", 0, 0, {{0}}},
+	{"F1", "bench/filters/f1.vfm", "native_f1", NULL, -1, -1, -1, -1, {0}, "", 0, 0, {{0}}, false},
+	{"F2", "bench/filters/f2.vfm", "native_f2", NULL, -1, -1, -1, -1, {0}, "", 0, 0, {{0}}, false},
+	{"F3", "bench/filters/f3.vfm", "native_f3", NULL, -1, -1, -1, -1, {0}, "", 0, 0, {{0}}, false},
+	{"F4", "bench/filters/f4.vfm", "native_f4", NULL, -1, -1, -1, -1, {0}, "", 0, 0, {{0}}, false},
+	{"ddos", "examples/ddos_detect.vfm", "native_ddos", "ddos_flow", -1, -1, -1, -1, {0}, "", 0, 0, {{0}}, false},
+	{"rate", "examples/rate_limit.vfm", "native_rate", "rate_flow", -1, -1, -1, -1, {0}, "", 0, 0, {{0}}, false},
+	/* The same with VFM's flow table per CPU: its cost against the
+	 * shared ARRAY (clang's side is the same ARRAY program). */
+	{"ddos-pcpu", "examples/ddos_detect.vfm", "native_ddos", "ddos_flow", -1, -1, -1, -1, {0}, "", 0, 0, {{0}}, true},
+	{"rate-pcpu", "examples/rate_limit.vfm", "native_rate", "rate_flow", -1, -1, -1, -1, {0}, "", 0, 0, {{0}}, true},
 };
 #define N_FILTERS ((int)(sizeof filters / sizeof filters[0]))
 
@@ -156,6 +164,7 @@ static void load_vfm(struct kfilter *f, const char *root)
 		die("%s", diag.message);
 	struct vfm_ebpf_options opt;
 	vfm_ebpf_options_init(&opt, VFM_EBPF_TC);
+	opt.flow_per_cpu = f->per_cpu;
 	struct vfm_ebpf_prog ep;
 	vfm_error_t cerr = vfm_compile_ebpf(prog, &opt, &ep, &diag);
 	if (cerr == VFM_EUNSUPPORTED || cerr == VFM_ETOOBIG) {
@@ -248,6 +257,13 @@ int main(int argc, char **argv)
 	struct pktgen_set set;
 	if (pktgen_generate(&pcfg, &set) != 0)
 		die("out of memory");
+	/* One CPU for the whole run: the per-CPU flow tables then hold every
+	 * packet of the in-order verdict check, as the interpreter's does. */
+	cpu_set_t cpu;
+	CPU_ZERO(&cpu);
+	CPU_SET(sched_getcpu() >= 0 ? sched_getcpu() : 0, &cpu);
+	if (sched_setaffinity(0, sizeof cpu, &cpu) != 0)
+		die("sched_setaffinity: %s", strerror(errno));
 	for (int i = 0; i < N_FILTERS; i++)
 		load_vfm(&filters[i], root);
 	libbpf_set_print(NULL);
@@ -367,7 +383,7 @@ int main(int argc, char **argv)
 	printf("\nKernel (BPF_PROG_TEST_RUN, tc, %zu packets x %ld repeats, %ld rounds; ns/packet "
 	       "above the empty program's floor of %.1f ns, median [min-max] over the rounds)\n", n,
 	       repeat, rounds, floor_sum / (double)(rounds * N_FILTERS) / (double)n);
-	printf("%-4s %22s %22s %10s %12s\n", "", "VFM-eBPF ns", "clang-eBPF ns", "VFM/clang",
+	printf("%-9s %22s %22s %10s %12s\n", "", "VFM-eBPF ns", "clang-eBPF ns", "VFM/clang",
 	       "eBPF insns");
 	for (int i = 0; i < N_FILTERS; i++) {
 		struct kfilter *f = &filters[i];
@@ -376,7 +392,7 @@ int main(int argc, char **argv)
 		stats(f->ns[1], (int)rounds, &m[1], &lo[1], &hi[1]);
 		char ratio[32];
 		if (f->vfm_fd < 0) {
-			printf("%-4s %22s %8.1f [%5.1f-%5.1f] %10s %5s / %-5u\n", f->id, "refused", m[1],
+			printf("%-9s %22s %8.1f [%5.1f-%5.1f] %10s %5s / %-5u\n", f->id, "refused", m[1],
 			       lo[1], hi[1], "-", "-", f->clang_insns);
 			continue;
 		}
@@ -385,7 +401,7 @@ int main(int argc, char **argv)
 			snprintf(ratio, sizeof ratio, "%.2f", m[0] / m[1]);
 		else
 			snprintf(ratio, sizeof ratio, "n/a");
-		printf("%-4s %8.1f [%5.1f-%5.1f] %8.1f [%5.1f-%5.1f] %10s %5u / %-5u\n", f->id, m[0],
+		printf("%-9s %8.1f [%5.1f-%5.1f] %8.1f [%5.1f-%5.1f] %10s %5u / %-5u\n", f->id, m[0],
 		       lo[0], hi[0], m[1], lo[1], hi[1], ratio, f->vfm_insns, f->clang_insns);
 	}
 	for (int i = 0; i < N_FILTERS; i++)

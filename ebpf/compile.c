@@ -4,9 +4,11 @@
  * One pass over the verified instructions in order, one emitter per
  * opcode class, each switching over its class's enum from vm/opcode.h
  * without `default:` (-Werror=switch names every emitter a new opcode
- * needs).  eBPF instructions have a fixed size, so branches are recorded
- * as fix-ups against labels and patched once at the end, range-checked
- * against the 16-bit branch offset.
+ * needs); after the body, the checked copies of the hoisted regions
+ * (verifier/hoist.c) and the out-of-line helper reads.  eBPF instructions
+ * have a fixed size, so branches are recorded as fix-ups against labels
+ * and patched once at the end, range-checked against the 16-bit branch
+ * offset.
  *
  * Operand stack: slot s (0 = bottom) is R7, R8, R9 for s < 3 and an
  * 8-byte word of the BPF stack above that; the verifier's static depth
@@ -22,6 +24,7 @@
 
 #include <linux/pkt_cls.h>
 
+#include "../verifier/hoist.h"
 #include "../verifier/verifier.h"
 #include "ebpf.h"
 #include "insn.h"
@@ -33,7 +36,6 @@ static const uint8_t stack_reg[N_STACK_REGS] = {R7, R8, R9};
 /* Labels: ids below n_insns are the VFM instructions' starts; then the
  * shared exits; then labels local to one instruction. */
 enum exit_label {
-	EXIT_VERDICT, /* R0 holds the verdict (u32), status OK */
 	EXIT_BOUNDS,
 	EXIT_BUDGET,
 	N_EXITS
@@ -54,6 +56,7 @@ struct ecx {
 	const struct vfm_program *prog;
 	const struct vfm_ebpf_options *opt;
 	struct bpf_insn *code;
+	uint32_t *owner;     /* per slot: the VFM instruction it is code of, or UINT32_MAX */
 	uint32_t n, cap;
 	uint32_t *vfm_start;
 	uint32_t *label_pos; /* UINT32_MAX while unbound */
@@ -71,9 +74,30 @@ struct ecx {
 	uint32_t *map_refs;              /* LD_IMM64 slots of the flow map */
 	uint32_t n_map_refs, cap_map_refs;
 	uint32_t frame;
+	/* Guard hoisting (verifier/hoist.h): the regions, each region's
+	 * checked copy, the frame slot holding the packet pointer its guard
+	 * proved, and whether a checked copy is being emitted. */
+	struct vfm_hoist hoist;
+	uint32_t *region_label;
+	int16_t data_off;
+	uint32_t guard_end; /* slot after the last guard: R4 still holds its pointer */
+	bool slow;
+	uint8_t *join;      /* n_insns + 1: where control arrives other than by falling through */
+	/* Helper reads for bytes direct access cannot prove, emitted out of
+	 * line after the body so that the direct read falls through. */
+	struct cold_read *cold;
+	uint32_t n_cold, cap_cold;
 	uint32_t cur; /* VFM instruction being compiled */
 	vfm_error_t err;
 	char why[240];
+};
+
+struct cold_read {
+	uint32_t label, back; /* the stub, and where it returns */
+	uint32_t owner;       /* the VFM instruction it belongs to */
+	uint64_t k;
+	uint8_t size, dst;
+	bool is_const;
 };
 
 static void fail(struct ecx *c, vfm_error_t err, const char *fmt, ...)
@@ -109,13 +133,17 @@ static void emit(struct ecx *c, struct bpf_insn in)
 	if (c->n == c->cap) {
 		uint32_t cap = c->cap ? 2 * c->cap : 256;
 		struct bpf_insn *p = realloc(c->code, cap * sizeof *p);
-		if (!p) {
+		if (p)
+			c->code = p;
+		uint32_t *o = p ? realloc(c->owner, cap * sizeof *o) : NULL;
+		if (!o) {
 			fail(c, VFM_ENOMEM, "out of memory");
 			return;
 		}
-		c->code = p;
+		c->owner = o;
 		c->cap = cap;
 	}
+	c->owner[c->n] = c->cur < c->prog->n_insns ? c->cur : UINT32_MAX;
 	c->code[c->n++] = in;
 }
 
@@ -186,11 +214,7 @@ static void resolve_fixups(struct ecx *c)
 			c->code[f->at].imm = (int32_t)d;
 		} else if (d < INT16_MIN || d > INT16_MAX) {
 			/* Report the VFM instruction the branch belongs to. */
-			uint32_t i = 0;
-			for (uint32_t j = 0; j < c->prog->n_insns; j++)
-				if (c->vfm_start[j] != UINT32_MAX && c->vfm_start[j] <= f->at)
-					i = j;
-			c->cur = i;
+			c->cur = c->owner[f->at] != UINT32_MAX ? c->owner[f->at] : 0;
 			fail(c, VFM_ETOOBIG,
 			     "a branch spans %lld eBPF instructions, over the 16-bit branch offset "
 			     "(32767) at pc %u", (long long)d, cur_pc(c));
@@ -319,6 +343,9 @@ static void emit_from_be(struct ecx *c, unsigned dst, unsigned size)
 		emit(c, ebpf_to_be(dst, (int32_t)(8 * size)));
 }
 
+static void emit_helper_read(struct ecx *c, bool is_const, uint64_t k, unsigned size,
+			     unsigned dst);
+
 /*
  * dst = the `size` bytes at VFM offset k (is_const) or R2 (not), big-endian.
  * The VFM bounds check has passed: off + size <= VFM len.  The kernel's
@@ -333,36 +360,54 @@ static void emit_packet_read(struct ecx *c, bool is_const, uint64_t k, unsigned 
 	uint64_t po = c->opt->packet_offset;
 	bool reach = is_const ? po + k + size <= VFM_EBPF_MAX_PACKET_OFF
 			      : po + size <= VFM_EBPF_MAX_PACKET_OFF;
-	bool direct = !helper_only(c) && reach;
-	uint32_t slow = 0, done = 0;
-	if (direct) {
-		slow = label_new(c);
-		done = label_new(c);
-		emit(c, ebpf_ldx_mem(BPF_W, R4, CTX, ctx_data(c)));
-		emit(c, ebpf_ldx_mem(BPF_W, R5, CTX, ctx_data_end(c)));
-		if (is_const) {
-			emit(c, ebpf_alu64_imm(BPF_ADD, R4, (int32_t)(po + k + size)));
-			emit_branch(c, ebpf_jmp_reg(BPF_JGT, R4, R5, 0), slow);
-			emit(c, ebpf_ldx_mem(size_field(size), dst, R4, (int16_t)-(int)size));
-		} else {
-			/* A range the kernel can follow: offsets beyond direct
-			 * reach take the helper. */
-			emit_branch(c, ebpf_jmp_imm(BPF_JGT, R2,
-						    (int32_t)(VFM_EBPF_MAX_PACKET_OFF - po - size), 0),
-				    slow);
-			emit(c, ebpf_alu64_reg(BPF_ADD, R4, R2));
-			if (po)
-				emit(c, ebpf_alu64_imm(BPF_ADD, R4, (int32_t)po));
-			emit(c, ebpf_mov64_reg(R3, R4));
-			emit(c, ebpf_alu64_imm(BPF_ADD, R3, (int32_t)size));
-			emit_branch(c, ebpf_jmp_reg(BPF_JGT, R3, R5, 0), slow);
-			emit(c, ebpf_ldx_mem(size_field(size), dst, R4, 0));
-		}
-		emit_from_be(c, dst, size);
-		emit_branch(c, ebpf_ja(0), done);
-		label_bind(c, slow);
+	if (helper_only(c) || !reach) {
+		emit_helper_read(c, is_const, k, size, dst);
+		return;
 	}
-	/* bpf_{skb,xdp}_load_bytes(ctx, offset, to, len) */
+	uint32_t slow = label_new(c), done = label_new(c);
+	emit(c, ebpf_ldx_mem(BPF_W, R4, CTX, ctx_data(c)));
+	emit(c, ebpf_ldx_mem(BPF_W, R5, CTX, ctx_data_end(c)));
+	if (is_const) {
+		emit(c, ebpf_alu64_imm(BPF_ADD, R4, (int32_t)(po + k + size)));
+		emit_branch(c, ebpf_jmp_reg(BPF_JGT, R4, R5, 0), slow);
+		emit(c, ebpf_ldx_mem(size_field(size), dst, R4, (int16_t)-(int)size));
+	} else {
+		/* A range the kernel can follow: offsets beyond direct
+		 * reach take the helper. */
+		emit_branch(c, ebpf_jmp_imm(BPF_JGT, R2,
+					    (int32_t)(VFM_EBPF_MAX_PACKET_OFF - po - size), 0),
+			    slow);
+		emit(c, ebpf_alu64_reg(BPF_ADD, R4, R2));
+		if (po)
+			emit(c, ebpf_alu64_imm(BPF_ADD, R4, (int32_t)po));
+		emit(c, ebpf_mov64_reg(R3, R4));
+		emit(c, ebpf_alu64_imm(BPF_ADD, R3, (int32_t)size));
+		emit_branch(c, ebpf_jmp_reg(BPF_JGT, R3, R5, 0), slow);
+		emit(c, ebpf_ldx_mem(size_field(size), dst, R4, 0));
+	}
+	emit_from_be(c, dst, size);
+	label_bind(c, done);
+	if (c->err != VFM_OK)
+		return;
+	if (c->n_cold == c->cap_cold) {
+		uint32_t cap = c->cap_cold ? 2 * c->cap_cold : 32;
+		struct cold_read *p = realloc(c->cold, cap * sizeof *p);
+		if (!p) {
+			fail(c, VFM_ENOMEM, "out of memory");
+			return;
+		}
+		c->cold = p;
+		c->cap_cold = cap;
+	}
+	c->cold[c->n_cold++] = (struct cold_read){slow, done, c->cur, k, (uint8_t)size,
+						  (uint8_t)dst, is_const};
+}
+
+/* bpf_{skb,xdp}_load_bytes(ctx, offset, to, len): dst = the bytes at VFM
+ * offset k (is_const) or R2, big-endian. */
+static void emit_helper_read(struct ecx *c, bool is_const, uint64_t k, unsigned size, unsigned dst)
+{
+	uint64_t po = c->opt->packet_offset;
 	if (is_const)
 		emit(c, ebpf_mov32_imm(R2, (uint32_t)(po + k)));
 	else if (po)
@@ -377,8 +422,53 @@ static void emit_packet_read(struct ecx *c, bool is_const, uint64_t k, unsigned 
 	emit_branch(c, ebpf_jmp_imm(BPF_JNE, R0, 0, 0), exit_label(c, EXIT_BOUNDS));
 	emit(c, ebpf_ldx_mem(size_field(size), dst, R10, c->buf_off));
 	emit_from_be(c, dst, size);
-	if (direct)
-		label_bind(c, done);
+}
+
+/* The out-of-line helper reads, each back to the code after its direct
+ * read (R2 still holds an indexed read's offset there). */
+static void emit_cold_reads(struct ecx *c)
+{
+	uint32_t saved = c->cur;
+	for (uint32_t r = 0; r < c->n_cold && c->err == VFM_OK; r++) {
+		const struct cold_read *cr = &c->cold[r];
+		c->cur = cr->owner;
+		label_bind(c, cr->label);
+		emit_helper_read(c, cr->is_const, cr->k, cr->size, cr->dst);
+		emit_branch(c, ebpf_ja(0), cr->back);
+	}
+	c->cur = saved;
+}
+
+/* The VFM verifier proved the load in bounds on every path: no VFM check
+ * (the kernel's own data_end proof stays, in emit_packet_read). */
+static bool load_proven(const struct ecx *c, uint32_t i)
+{
+	return vfm_facts_flags(c->prog, i) & VFM_FACT_IN_BOUNDS;
+}
+
+/* A load of a hoisted region's fast copy: no check at all. */
+static bool load_hoisted(const struct ecx *c, uint32_t i)
+{
+	return !c->slow && c->hoist.hoisted && c->hoist.hoisted[i];
+}
+
+/* The guard of hoisted region k, emitted before its first instruction:
+ * to the checked copy unless data + offset + need <= data_end, which also
+ * gives need <= VFM len (the linear part is at most the whole packet).
+ * The proven pointer is kept in the frame: the kernel's verifier tracks
+ * the range of a spilled packet pointer, and R0-R5 do not survive the
+ * region's helper calls. */
+static void emit_region_guard(struct ecx *c, uint32_t k)
+{
+	c->region_label[k] = label_new(c);
+	emit(c, ebpf_ldx_mem(BPF_W, R4, CTX, ctx_data(c)));
+	emit(c, ebpf_ldx_mem(BPF_W, R5, CTX, ctx_data_end(c)));
+	emit(c, ebpf_mov64_reg(R3, R4));
+	emit(c, ebpf_alu64_imm(BPF_ADD, R3,
+			       (int32_t)(c->opt->packet_offset + c->hoist.regions[k].need)));
+	emit_branch(c, ebpf_jmp_reg(BPF_JGT, R3, R5, 0), c->region_label[k]);
+	emit(c, ebpf_stx_mem(BPF_DW, R10, R4, c->data_off));
+	c->guard_end = c->n;
 }
 
 static void emit_load(struct ecx *c, uint32_t i)
@@ -391,12 +481,37 @@ static void emit_load(struct ecx *c, uint32_t i)
 #include "../vm/opcodes.def"
 	}
 	unsigned d = depth(c, i);
-	/* In bounds iff k + size <= len (k < 2^32: the sum cannot wrap). */
-	emit(c, ebpf_ldx_mem(BPF_DW, R1, R10, c->len_off));
-	emit_branch_const(c, BPF_JLT, R1, (uint64_t)insn->arg + size, exit_label(c, EXIT_BOUNDS), R2);
 	unsigned dst = slot_dst(d, R0);
+	if (load_hoisted(c, i)) {
+		/* The region's guard proved data + offset + need <= data_end
+		 * for the pointer it kept in the frame. */
+		if (c->n != c->guard_end)
+			emit(c, ebpf_ldx_mem(BPF_DW, R4, R10, c->data_off));
+		emit(c, ebpf_ldx_mem(size_field(size), dst, R4,
+				     (int16_t)(c->opt->packet_offset + insn->arg)));
+		emit_from_be(c, dst, size);
+		put_slot(c, d, dst);
+		return;
+	}
+	/* In bounds iff k + size <= len (k < 2^32: the sum cannot wrap). */
+	if (!load_proven(c, i)) {
+		emit(c, ebpf_ldx_mem(BPF_DW, R1, R10, c->len_off));
+		emit_branch_const(c, BPF_JLT, R1, (uint64_t)insn->arg + size,
+				  exit_label(c, EXIT_BOUNDS), R2);
+	}
 	emit_packet_read(c, true, insn->arg, size, dst);
 	put_slot(c, d, dst);
+}
+
+/* R2 += k (R3 clobbered). */
+static void emit_add_offset(struct ecx *c, uint32_t k)
+{
+	if (fits_s32(k)) {
+		emit(c, ebpf_alu64_imm(BPF_ADD, R2, (int32_t)k));
+	} else {
+		emit(c, ebpf_mov32_imm(R3, k));
+		emit(c, ebpf_alu64_reg(BPF_ADD, R2, R3));
+	}
 }
 
 static void emit_loadx(struct ecx *c, uint32_t i)
@@ -411,22 +526,21 @@ static void emit_loadx(struct ecx *c, uint32_t i)
 	unsigned d = depth(c, i);
 	unsigned x = get_slot(c, d - 1, R1);
 	uint32_t bounds = exit_label(c, EXIT_BOUNDS);
+	bool proven = load_proven(c, i); /* x + k + size <= len, no wrap */
 	/* R2 = x + k; a sum that wraps past 2^64 is out of bounds. */
 	emit(c, ebpf_mov64_reg(R2, x));
 	if (insn->arg) {
-		if (fits_s32(insn->arg)) {
-			emit(c, ebpf_alu64_imm(BPF_ADD, R2, (int32_t)insn->arg));
-		} else {
-			emit(c, ebpf_mov32_imm(R3, insn->arg));
-			emit(c, ebpf_alu64_reg(BPF_ADD, R2, R3));
-		}
-		emit_branch(c, ebpf_jmp_reg(BPF_JLT, R2, x, 0), bounds);
+		emit_add_offset(c, insn->arg);
+		if (!proven)
+			emit_branch(c, ebpf_jmp_reg(BPF_JLT, R2, x, 0), bounds);
 	}
-	/* off <= len && size <= len - off, never off + size. */
-	emit(c, ebpf_ldx_mem(BPF_DW, R3, R10, c->len_off));
-	emit_branch(c, ebpf_jmp_imm(BPF_JLT, R3, (int32_t)size, 0), bounds);
-	emit(c, ebpf_alu64_imm(BPF_SUB, R3, (int32_t)size));
-	emit_branch(c, ebpf_jmp_reg(BPF_JGT, R2, R3, 0), bounds);
+	if (!proven) {
+		/* off <= len && size <= len - off, never off + size. */
+		emit(c, ebpf_ldx_mem(BPF_DW, R3, R10, c->len_off));
+		emit_branch(c, ebpf_jmp_imm(BPF_JLT, R3, (int32_t)size, 0), bounds);
+		emit(c, ebpf_alu64_imm(BPF_SUB, R3, (int32_t)size));
+		emit_branch(c, ebpf_jmp_reg(BPF_JGT, R2, R3, 0), bounds);
+	}
 	unsigned dst = slot_dst(d - 1, R0);
 	emit_packet_read(c, false, 0, size, dst);
 	put_slot(c, d - 1, dst);
@@ -434,12 +548,31 @@ static void emit_loadx(struct ecx *c, uint32_t i)
 
 /* ---- class emitters -------------------------------------------------------------- */
 
+/* PUSH k at i becomes the immediate of the ALU2 or Jcc after it, which
+ * pops it: k fits the sign-extended 32-bit immediate, nothing jumps
+ * between them, and DIV/MOD by an immediate 0 (which the kernel's
+ * verifier refuses) stays a register operation. */
+static bool push_fuses(const struct ecx *c, uint32_t i)
+{
+	const struct vfm_program *prog = c->prog;
+	if (prog->insns[i].opcode != VFM_OPC_PUSH || i + 1 >= prog->n_insns || c->join[i + 1] ||
+	    vfm_facts_depth(prog, i + 1) < 0 || !fits_s32(prog->insns[i].imm))
+		return false;
+	uint8_t next = prog->insns[i + 1].opcode, cls = vfm_opinfo[next].cls;
+	if (cls == VFM_CLASS_JCC)
+		return true;
+	return cls == VFM_CLASS_ALU2 &&
+	       !(prog->insns[i].imm == 0 && (next == VFM_OPC_DIV || next == VFM_OPC_MOD));
+}
+
 static void emit_stack(struct ecx *c, uint32_t i)
 {
 	const struct vfm_insn *insn = &c->prog->insns[i];
 	unsigned d = depth(c, i);
 	switch ((enum vfm_stack_op)insn->opcode) {
 	case VFM_STACK_PUSH: {
+		if (push_fuses(c, i))
+			break; /* the next instruction's immediate */
 		unsigned dst = slot_dst(d, R1);
 		emit_mov_const(c, dst, insn->imm);
 		put_slot(c, d, dst);
@@ -477,11 +610,26 @@ static void emit_stack(struct ecx *c, uint32_t i)
 	}
 }
 
+/* The top operand of an ALU2 or Jcc at i: a register, or the constant of
+ * the PUSH k fused into it (push_fuses). */
+struct operand {
+	bool is_k;
+	unsigned reg;
+	int32_t k;
+};
+
+static struct operand get_top(struct ecx *c, uint32_t i, unsigned tmp)
+{
+	if (i > 0 && push_fuses(c, i - 1))
+		return (struct operand){true, 0, (int32_t)(uint32_t)c->prog->insns[i - 1].imm};
+	return (struct operand){false, get_slot(c, depth(c, i) - 1, tmp), 0};
+}
+
 static void emit_alu2(struct ecx *c, uint32_t i)
 {
 	const struct vfm_insn *insn = &c->prog->insns[i];
 	unsigned d = depth(c, i);
-	unsigned b = get_slot(c, d - 1, R2);
+	struct operand b = get_top(c, i, R2);
 	unsigned a = get_slot(c, d - 2, R1); /* a's own register, or R1 */
 	uint8_t op = 0;
 	switch ((enum vfm_alu2_op)insn->opcode) {
@@ -500,14 +648,21 @@ static void emit_alu2(struct ecx *c, uint32_t i)
 	case VFM_ALU2_SHL: op = BPF_LSH; break;
 	case VFM_ALU2_SHR: op = BPF_RSH; break;
 	}
+	if (b.is_k) {
+		if (op == BPF_LSH || op == BPF_RSH)
+			b.k &= 63;
+		emit(c, ebpf_alu64_imm(op, a, b.k));
+		put_slot(c, d - 2, a);
+		return;
+	}
 	if (op == BPF_LSH || op == BPF_RSH) {
-		if (b != R2) { /* b's slot is dead after: but keep it untouched */
-			emit(c, ebpf_mov64_reg(R2, b));
-			b = R2;
+		if (b.reg != R2) { /* b's slot is dead after: but keep it untouched */
+			emit(c, ebpf_mov64_reg(R2, b.reg));
+			b.reg = R2;
 		}
 		emit(c, ebpf_alu64_imm(BPF_AND, R2, 63));
 	}
-	emit(c, ebpf_alu64_reg(op, a, b));
+	emit(c, ebpf_alu64_reg(op, a, b.reg));
 	put_slot(c, d - 2, a);
 }
 
@@ -545,7 +700,8 @@ static void emit_jmp(struct ecx *c, uint32_t i)
 }
 
 /* if a REL b goto label. */
-static void emit_branch_rel(struct ecx *c, enum vfm_rel rel, unsigned a, unsigned b, uint32_t label)
+static void emit_branch_rel(struct ecx *c, enum vfm_rel rel, unsigned a, struct operand b,
+			    uint32_t label)
 {
 	uint8_t op = 0;
 	switch (rel) {
@@ -557,53 +713,87 @@ static void emit_branch_rel(struct ecx *c, enum vfm_rel rel, unsigned a, unsigne
 	case VFM_REL_GE: op = BPF_JGE; break;
 	case VFM_REL_SET: op = BPF_JSET; break;
 	case VFM_REL_CLEAR: /* no eBPF op: skip the jump when any bit is set */
-		emit(c, ebpf_jmp_reg(BPF_JSET, a, b, 1));
+		emit(c, b.is_k ? ebpf_jmp_imm(BPF_JSET, a, b.k, 1) : ebpf_jmp_reg(BPF_JSET, a, b.reg, 1));
 		emit_branch(c, ebpf_ja(0), label);
 		return;
 	}
-	emit_branch(c, ebpf_jmp_reg(op, a, b, 0), label);
+	emit_branch(c, b.is_k ? ebpf_jmp_imm(op, a, b.k, 0) : ebpf_jmp_reg(op, a, b.reg, 0), label);
 }
 
 static void emit_jcc(struct ecx *c, uint32_t i)
 {
 	const struct vfm_insn *insn = &c->prog->insns[i];
 	unsigned d = depth(c, i);
-	unsigned b = get_slot(c, d - 1, R2);
+	struct operand b = get_top(c, i, R2);
 	unsigned a = get_slot(c, d - 2, R1);
 	enum vfm_rel rel = vfm_jcc_rel(insn->opcode, true);
 	if (!insn->aux) {
 		emit_branch_rel(c, rel, a, b, insn->arg);
 		return;
 	}
-	/* Backward: the taken edge spends budget first. */
-	uint32_t take = label_new(c);
+	/* Backward: the taken edge spends budget first.  The fall-through
+	 * is a local label, not i + 1's: in a hoisted region's checked copy
+	 * i + 1 is the copy's next instruction, not the fast copy's. */
+	uint32_t take = label_new(c), next = label_new(c);
 	emit_branch_rel(c, rel, a, b, take);
-	emit_branch(c, ebpf_ja(0), i + 1);
+	emit_branch(c, ebpf_ja(0), next);
 	label_bind(c, take);
 	emit_spend_budget(c);
 	emit_branch(c, ebpf_ja(0), insn->arg);
+	label_bind(c, next);
 }
 
+/* Return the verdict in R0 (status OK), as the target returns it. */
+static void emit_verdict_exit(struct ecx *c)
+{
+	switch (c->opt->target) {
+	case VFM_EBPF_RAW:
+		emit(c, ebpf_st_mem(BPF_W, CTX, offsetof(struct __sk_buff, cb), VFM_STATUS_OK));
+		break;
+	case VFM_EBPF_SOCKET: /* the verdict itself: bytes to keep */
+		break;
+	case VFM_EBPF_TC:
+	case VFM_EBPF_XDP:
+		emit(c, ebpf_jmp_imm(BPF_JEQ, R0, 0, 2));
+		emit(c, ebpf_mov32_imm(R0, (uint32_t)(is_xdp(c) ? XDP_PASS : TC_ACT_OK)));
+		emit(c, ebpf_exit());
+		emit(c, ebpf_mov32_imm(R0, (uint32_t)(is_xdp(c) ? XDP_DROP : TC_ACT_SHOT)));
+		break;
+	}
+	emit(c, ebpf_exit());
+}
+
+/* RET and RET k return in place (no shared exit: a jump less per packet). */
 static void emit_ret(struct ecx *c, uint32_t i)
 {
 	const struct vfm_insn *insn = &c->prog->insns[i];
 	unsigned d = depth(c, i);
+	bool action = c->opt->target == VFM_EBPF_TC || is_xdp(c);
 	switch ((enum vfm_ret_op)insn->opcode) {
 	case VFM_RET_RET: {
-		/* sat32: values above 0xFFFFFFFF become 0xFFFFFFFF. */
 		unsigned v = get_slot(c, d - 1, R0);
 		if (v != R0)
 			emit(c, ebpf_mov64_reg(R0, v));
-		emit(c, ebpf_mov32_imm(R1, UINT32_MAX));
-		emit(c, ebpf_jmp_reg(BPF_JLE, R0, R1, 1));
-		emit(c, ebpf_mov64_reg(R0, R1));
+		if (!action) { /* sat32: values above 0xFFFFFFFF become 0xFFFFFFFF */
+			emit(c, ebpf_mov32_imm(R1, UINT32_MAX));
+			emit(c, ebpf_jmp_reg(BPF_JLE, R0, R1, 1));
+			emit(c, ebpf_mov64_reg(R0, R1));
+		}
+		emit_verdict_exit(c);
 		break;
 	}
 	case VFM_RET_RETK:
-		emit(c, ebpf_mov32_imm(R0, insn->arg));
+		/* The action is known here: no test at run time. */
+		if (action)
+			emit(c, ebpf_mov32_imm(R0, (uint32_t)(is_xdp(c) ? (insn->arg ? XDP_PASS : XDP_DROP)
+							     : (insn->arg ? TC_ACT_OK : TC_ACT_SHOT))));
+		else
+			emit(c, ebpf_mov32_imm(R0, insn->arg));
+		if (c->opt->target == VFM_EBPF_RAW)
+			emit(c, ebpf_st_mem(BPF_W, CTX, offsetof(struct __sk_buff, cb), VFM_STATUS_OK));
+		emit(c, ebpf_exit());
 		break;
 	}
-	emit_branch(c, ebpf_ja(0), exit_label(c, EXIT_VERDICT));
 }
 
 /* ---- the flow table (a BPF ARRAY map of sets, docs/EBPF.md) ---------------------- */
@@ -1025,6 +1215,8 @@ static bool plan_frame(struct ecx *c)
 		used += 8;
 		c->buf_off = (int16_t)-(int)used;
 	}
+	if (c->hoist.n_regions)
+		c->data_off = (int16_t)-(int)(used += 8);
 	if (c->uses_flow) {
 		c->flow_key_off = (int16_t)-(int)(used += 8);
 		c->stats_off = (int16_t)-(int)(used += 8);
@@ -1042,6 +1234,12 @@ static bool plan_frame(struct ecx *c)
 	uint32_t total = c->uses_hash5 ? ((used + 31) & ~31u) + H5_FRAME : used;
 	if (total <= VFM_EBPF_MAX_STACK)
 		return true;
+	if (c->hoist.n_regions) { /* no room for the guard's pointer: no hoisting */
+		vfm_hoist_free(&c->hoist);
+		free(c->region_label);
+		c->region_label = NULL;
+		return plan_frame(c);
+	}
 	/* Name the first instruction that reaches the maximum depth. */
 	for (uint32_t i = 0; i < prog->n_insns; i++) {
 		int dd = vfm_facts_depth(prog, i);
@@ -1092,25 +1290,11 @@ static void emit_prologue(struct ecx *c)
 static void emit_exits(struct ecx *c)
 {
 	bool raw = c->opt->target == VFM_EBPF_RAW, sock = is_socket(c);
-	int32_t pass = is_xdp(c) ? XDP_PASS : TC_ACT_OK, drop = is_xdp(c) ? XDP_DROP : TC_ACT_SHOT;
+	int32_t drop = is_xdp(c) ? XDP_DROP : TC_ACT_SHOT;
 	int16_t cb0 = offsetof(struct __sk_buff, cb);
-	if (c->exit_used[EXIT_VERDICT]) {
-		label_bind(c, c->prog->n_insns + EXIT_VERDICT);
-		if (raw) {
-			emit(c, ebpf_st_mem(BPF_W, CTX, cb0, VFM_STATUS_OK));
-		} else if (sock) {
-			/* the verdict itself: bytes to keep */
-		} else {
-			emit(c, ebpf_jmp_imm(BPF_JEQ, R0, 0, 2));
-			emit(c, ebpf_mov32_imm(R0, (uint32_t)pass));
-			emit(c, ebpf_exit());
-			emit(c, ebpf_mov32_imm(R0, (uint32_t)drop));
-		}
-		emit(c, ebpf_exit());
-	}
 	static const vfm_status_t status_of[N_EXITS] = {
 		[EXIT_BOUNDS] = VFM_STATUS_BOUNDS, [EXIT_BUDGET] = VFM_STATUS_BUDGET};
-	for (int e = EXIT_BOUNDS; e < N_EXITS; e++) {
+	for (int e = 0; e < N_EXITS; e++) {
 		if (!c->exit_used[e])
 			continue;
 		label_bind(c, c->prog->n_insns + (uint32_t)e);
@@ -1126,6 +1310,51 @@ static void emit_exits(struct ecx *c)
 	}
 }
 
+/* Regions whose packet checks one guard replaces (verifier/hoist.c), for
+ * direct packet access only: helper loads have no data_end to prove.  The
+ * reach keeps po + k within a load's 16-bit offset.  A program whose
+ * frame cannot take the pointer slot is compiled without hoisting
+ * (plan_frame retries). */
+static void plan_hoisting(struct ecx *c)
+{
+	uint32_t po = c->opt->packet_offset;
+	if (helper_only(c) || po >= INT16_MAX)
+		return;
+	if (!vfm_hoist_plan(c->prog, NULL, (uint64_t)INT16_MAX - po, &c->hoist)) {
+		fail(c, VFM_ENOMEM, "out of memory");
+		return;
+	}
+	if (c->hoist.n_regions) {
+		c->region_label = calloc(c->hoist.n_regions, sizeof *c->region_label);
+		if (!c->region_label)
+			fail(c, VFM_ENOMEM, "out of memory");
+	}
+}
+
+/* The checked copy of each hoisted region, after the main body: the
+ * region's code as it would be without hoisting; its fall-through goes
+ * where the fast copy's does. */
+static void emit_checked_copies(struct ecx *c)
+{
+	const struct vfm_program *prog = c->prog;
+	c->slow = true;
+	for (uint32_t k = 0; k < c->hoist.n_regions && c->err == VFM_OK; k++) {
+		const struct vfm_hoist_region *r = &c->hoist.regions[k];
+		label_bind(c, c->region_label[k]);
+		for (uint32_t i = r->start; i < r->end; i++) {
+			c->cur = i;
+			emit_insn(c, i);
+		}
+		if (!r->falls)
+			continue;
+		/* The fall-through of the last instruction; if the VFM
+		 * verifier found it dead, any exit will do. */
+		bool live = r->end < prog->n_insns && vfm_facts_depth(prog, r->end) >= 0;
+		emit_branch(c, ebpf_ja(0), live ? r->end : exit_label(c, EXIT_BOUNDS));
+	}
+	c->slow = false;
+}
+
 void vfm_ebpf_options_init(struct vfm_ebpf_options *opt, enum vfm_ebpf_target target)
 {
 	memset(opt, 0, sizeof *opt);
@@ -1136,6 +1365,11 @@ void vfm_ebpf_options_init(struct vfm_ebpf_options *opt, enum vfm_ebpf_target ta
 static void ecx_free(struct ecx *c)
 {
 	free(c->code);
+	free(c->owner);
+	free(c->join);
+	free(c->cold);
+	vfm_hoist_free(&c->hoist);
+	free(c->region_label);
 	free(c->vfm_start);
 	free(c->label_pos);
 	free(c->fix);
@@ -1161,12 +1395,22 @@ vfm_error_t vfm_compile_ebpf(const struct vfm_program *prog, const struct vfm_eb
 	c.set_mask = c.n_sets - 1;
 	uint32_t n = prog->n_insns;
 	c.vfm_start = malloc((n + 1) * sizeof *c.vfm_start);
-	if (!c.vfm_start)
+	c.join = calloc(n + 1, 1);
+	if (!c.vfm_start || !c.join) {
+		free(c.vfm_start);
+		free(c.join);
 		return vfm_diag_set(diag, VFM_ENOMEM, -1, 0, "out of memory");
+	}
+	c.guard_end = UINT32_MAX;
+	for (uint32_t i = 0; i < n; i++)
+		if (vfm_opinfo[prog->insns[i].opcode].operand == VFM_OPND_REL32)
+			c.join[prog->insns[i].arg] = 1;
 	for (uint32_t i = 0; i < n + N_EXITS; i++)
 		label_new(&c);
 	c.hash5_label = label_new(&c);
+	plan_hoisting(&c);
 	if (plan_frame(&c)) {
+		c.cur = n;
 		emit_prologue(&c);
 		for (uint32_t i = 0; i < n && c.err == VFM_OK; i++) {
 			c.cur = i;
@@ -1175,8 +1419,12 @@ vfm_error_t vfm_compile_ebpf(const struct vfm_program *prog, const struct vfm_eb
 				continue; /* unreachable: no code, the kernel wants none */
 			c.vfm_start[i] = c.n;
 			label_bind(&c, i);
+			if (c.hoist.region_at && c.hoist.region_at[i])
+				emit_region_guard(&c, c.hoist.region_at[i] - 1);
 			emit_insn(&c, i);
 		}
+		emit_checked_copies(&c);
+		emit_cold_reads(&c);
 		c.cur = n;
 		emit_exits(&c);
 		if (c.uses_hash5)
@@ -1198,7 +1446,7 @@ vfm_error_t vfm_compile_ebpf(const struct vfm_program *prog, const struct vfm_eb
 		}
 		m->kind = VFM_EBPF_MAP_FLOW;
 		snprintf(m->name, sizeof m->name, "vfm_flow");
-		m->type = BPF_MAP_TYPE_ARRAY;
+		m->type = opt->flow_per_cpu ? BPF_MAP_TYPE_PERCPU_ARRAY : BPF_MAP_TYPE_ARRAY;
 		m->key_size = sizeof(uint32_t);
 		m->value_size = sizeof(struct vfm_ebpf_flow_set);
 		m->max_entries = c.n_sets + 1;
@@ -1233,9 +1481,15 @@ vfm_error_t vfm_compile_ebpf(const struct vfm_program *prog, const struct vfm_eb
 							  : BPF_PROG_TYPE_SCHED_CLS;
 	/* XDP: multi-buffer frames too (LEN is the whole frame). */
 	out->prog_flags = opt->target == VFM_EBPF_XDP ? BPF_F_XDP_HAS_FRAGS : 0;
+	out->vfm_of = c.owner;
+	out->n_hoisted = c.hoist.n_regions;
 	free(c.label_pos);
 	free(c.fix);
 	free(c.map_refs);
+	vfm_hoist_free(&c.hoist);
+	free(c.region_label);
+	free(c.join);
+	free(c.cold);
 	return VFM_OK;
 }
 
@@ -1246,6 +1500,7 @@ void vfm_ebpf_prog_free(struct vfm_ebpf_prog *p)
 	free(p->insns);
 	free(p->vfm_start);
 	free(p->vfm_pc);
+	free(p->vfm_of);
 	for (uint32_t m = 0; p->maps && m < p->n_maps; m++)
 		free(p->maps[m].refs);
 	free(p->maps);

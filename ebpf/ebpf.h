@@ -54,6 +54,12 @@ struct vfm_ebpf_options {
 	 * VFM_DEFAULT_FLOW_CAPACITY), as vfm_config_t.flow_capacity: the
 	 * set mask is a constant in the code, the map has capacity / 4 sets. */
 	uint32_t flow_capacity;
+	/* The flow map as BPF_MAP_TYPE_PERCPU_ARRAY: one table per CPU,
+	 * each with VFM's exact semantics (a CPU is one VM), so packets that
+	 * XDP/tc run on several CPUs at once never share a set.  Read one
+	 * CPU's table with vfm_ebpf_flow_read_cpu.  Default false: one ARRAY
+	 * table that all CPUs update without locking (docs/EBPF.md). */
+	bool flow_per_cpu;
 };
 
 /* Options for a target with the default budget and no offset. */
@@ -109,6 +115,10 @@ struct vfm_ebpf_prog {
 	uint32_t n_vfm;
 	uint32_t *vfm_pc;    /* per VFM instruction: its pc (code byte offset),
 				for naming the pc of a kernel refusal */
+	uint32_t *vfm_of;    /* per eBPF slot: the VFM instruction it is code
+				of (a hoisted region's checked copy too), or
+				UINT32_MAX (prologue, exits, subprogram) */
+	uint32_t n_hoisted;  /* regions whose checks one guard replaces */
 	uint32_t stack_bytes; /* BPF stack frame used */
 	uint32_t prog_type;   /* enum bpf_prog_type to load it as */
 	uint32_t prog_flags;  /* BPF_PROG_LOAD prog_flags (XDP: BPF_F_XDP_HAS_FRAGS) */
@@ -187,7 +197,17 @@ vfm_error_t vfm_ebpf_map_create(const struct vfm_ebpf_map *m, int *fd, vfm_diag_
 vfm_error_t vfm_ebpf_flow_read(int fd, const struct vfm_ebpf_map *m,
 			       int (*fn)(uint64_t key, uint64_t value, void *arg), void *arg,
 			       vfm_flow_stats_t *stats, vfm_diag_t *diag);
-/* Empty a flow map and zero its counters. */
+/* The same for one CPU's table of a per-CPU flow map
+ * (BPF_MAP_TYPE_PERCPU_ARRAY, vfm_ebpf_options.flow_per_cpu), cpu below
+ * vfm_ebpf_possible_cpus(); vfm_ebpf_flow_read refuses a per-CPU map. */
+vfm_error_t vfm_ebpf_flow_read_cpu(int fd, const struct vfm_ebpf_map *m, unsigned cpu,
+				   int (*fn)(uint64_t key, uint64_t value, void *arg), void *arg,
+				   vfm_flow_stats_t *stats, vfm_diag_t *diag);
+/* CPUs a per-CPU map holds a value for (the highest possible CPU + 1,
+ * /sys/devices/system/cpu/possible); 0 if unknown. */
+unsigned vfm_ebpf_possible_cpus(void);
+/* Empty a flow map (every CPU's table of a per-CPU one) and zero its
+ * counters. */
 vfm_error_t vfm_ebpf_flow_clear(int fd, const struct vfm_ebpf_map *m, vfm_diag_t *diag);
 
 #endif

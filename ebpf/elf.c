@@ -6,7 +6,10 @@
  *   0            (null)
  *   1..P         one section per program (PROGBITS, ALLOC|EXECINSTR): its
  *                name is the libbpf program type ("xdp", "tc", "socket")
+ *   next         .text (PROGBITS, ALLOC|EXECINSTR): the programs'
+ *                subprograms, only when one has any
  *   next         .rel<section> (REL) for each program that loads a map
+ *                or calls a subprogram
  *   next         license (PROGBITS, ALLOC|WRITE)
  *   next         .maps (PROGBITS, ALLOC|WRITE; 32 zero bytes per map) and
  *                .BTF, only when a program uses a map
@@ -44,8 +47,8 @@ enum {
 	ET_REL_ = 1, EM_BPF_ = 247, EV_CURRENT_ = 1,
 	SHT_PROGBITS_ = 1, SHT_SYMTAB_ = 2, SHT_STRTAB_ = 3, SHT_REL_ = 9,
 	SHF_WRITE_ = 1, SHF_ALLOC_ = 2, SHF_EXECINSTR_ = 4, SHF_INFO_LINK_ = 0x40,
-	STB_GLOBAL_ = 1, STT_OBJECT_ = 1, STT_FUNC_ = 2,
-	R_BPF_64_64_ = 1,
+	STB_LOCAL_ = 0, STB_GLOBAL_ = 1, STT_OBJECT_ = 1, STT_FUNC_ = 2,
+	R_BPF_64_64_ = 1, R_BPF_64_32_ = 10,
 	EHDR_SIZE = 64, SHDR_SIZE = 64, SYM_SIZE = 24, REL_SIZE = 16,
 };
 
@@ -131,6 +134,24 @@ static bool is_section_name(const char *s)
 			return false;
 	}
 	return true;
+}
+
+static bool is_local_call(const struct bpf_insn *in)
+{
+	return in->code == (BPF_JMP | BPF_CALL) && in->src_reg == BPF_PSEUDO_CALL;
+}
+
+/* Instructions as the little-endian kernel takes them: code, dst | src << 4,
+ * off, imm (a local call's imm -1: the relocation names the callee). */
+static void put_insns(struct buf *o, const struct bpf_insn *insns, uint32_t n)
+{
+	for (uint32_t k = 0; k < n; k++) {
+		const struct bpf_insn *in = &insns[k];
+		put8(o, in->code);
+		put8(o, (uint8_t)(in->dst_reg | in->src_reg << 4));
+		put16(o, (uint16_t)in->off);
+		put32(o, is_local_call(in) ? UINT32_MAX : (uint32_t)in->imm);
+	}
 }
 
 static bool same_def(const struct vfm_elf_map *a, const struct vfm_elf_map *b)
@@ -280,7 +301,22 @@ vfm_error_t vfm_elf_write(const struct vfm_elf_prog *progs, uint32_t n_progs,
 		if (!p->insns || p->n_insns == 0 || p->n_insns > UINT32_MAX / 8)
 			return vfm_diag_set(diag, VFM_EINVAL, -1, 0,
 					    "ELF: program '%s' has no instructions", p->name);
+		if (p->n_sub_insns &&
+		    (!p->sub_insns || p->n_sub_insns > UINT32_MAX / 8 || !is_ident(p->sub_name)))
+			return vfm_diag_set(diag, VFM_EINVAL, -1, 0,
+					    "ELF: program '%s': subprogram '%s' without instructions or "
+					    "not a C identifier", p->name,
+					    p->sub_name ? p->sub_name : "(null)");
+		for (uint32_t k = 0; k < p->n_insns; k++)
+			if (is_local_call(&p->insns[k]) && !p->n_sub_insns)
+				return vfm_diag_set(diag, VFM_EINVAL, -1, 0,
+						    "ELF: program '%s': slot %u calls a subprogram, "
+						    "and the program has none", p->name, k);
 		for (uint32_t j = 0; j < i; j++) {
+			if (p->n_sub_insns && progs[j].n_sub_insns &&
+			    !strcmp(progs[j].sub_name, p->sub_name))
+				return vfm_diag_set(diag, VFM_EINVAL, -1, 0,
+						    "ELF: two subprograms named '%s'", p->sub_name);
 			if (!strcmp(progs[j].section, p->section))
 				return vfm_diag_set(diag, VFM_EINVAL, -1, 0,
 						    "ELF: two programs in section '%s'", p->section);
@@ -326,18 +362,24 @@ vfm_error_t vfm_elf_write(const struct vfm_elf_prog *progs, uint32_t n_progs,
 	}
 
 	/* Section indices. */
-	uint32_t n_rel = 0;
-	for (uint32_t i = 0; i < n_progs; i++)
-		n_rel += progs[i].n_maps > 0;
-	const uint32_t first_prog = 1, first_rel = first_prog + n_progs;
+	uint32_t n_rel = 0, n_subs = 0;
+	for (uint32_t i = 0; i < n_progs; i++) {
+		n_rel += progs[i].n_maps > 0 || progs[i].n_sub_insns > 0;
+		n_subs += progs[i].n_sub_insns > 0;
+	}
+	const uint32_t first_prog = 1, sec_text = n_subs ? first_prog + n_progs : 0;
+	const uint32_t first_rel = first_prog + n_progs + (n_subs ? 1 : 0);
 	const uint32_t sec_license = first_rel + n_rel;
 	const uint32_t sec_maps = n_maps ? sec_license + 1 : 0;
 	const uint32_t sec_btf = n_maps ? sec_license + 2 : 0;
 	const uint32_t sec_symtab = (n_maps ? sec_btf : sec_license) + 1;
 	const uint32_t sec_strtab = sec_symtab + 1, sec_shstrtab = sec_strtab + 1;
 	const uint32_t n_sec = sec_shstrtab + 1;
-	/* Symbols: 0 null, then globals: programs, _license, maps. */
-	const uint32_t sym_license = 1 + n_progs, sym_first_map = sym_license + 1;
+	/* Symbols: 0 null, the locals (subprograms, in program order), then
+	 * the globals: programs, _license, maps. */
+	const uint32_t sym_first_prog = 1 + n_subs;
+	const uint32_t sym_license = sym_first_prog + n_progs, sym_first_map = sym_license + 1;
+	uint32_t sub_sym[VFM_ELF_MAX_PROGS], sub_off[VFM_ELF_MAX_PROGS];
 
 	struct shdr sh[VFM_ELF_MAX_PROGS * 2 + 8];
 	memset(sh, 0, sizeof sh);
@@ -346,7 +388,6 @@ vfm_error_t vfm_elf_write(const struct vfm_elf_prog *progs, uint32_t n_progs,
 	put8(&str, 0);
 	put(&o, NULL, EHDR_SIZE); /* the header, filled in at the end */
 
-	uint32_t rel = first_rel;
 	for (uint32_t i = 0; i < n_progs; i++) {
 		const struct vfm_elf_prog *p = &progs[i];
 		struct shdr *s = &sh[first_prog + i];
@@ -357,16 +398,32 @@ vfm_error_t vfm_elf_write(const struct vfm_elf_prog *progs, uint32_t n_progs,
 		s->offset = o.n;
 		s->size = (uint64_t)p->n_insns * 8;
 		s->addralign = 8;
-		for (uint32_t k = 0; k < p->n_insns; k++) {
-			const struct bpf_insn *in = &p->insns[k];
-			put8(&o, in->code);
-			put8(&o, (uint8_t)(in->dst_reg | in->src_reg << 4));
-			put16(&o, (uint16_t)in->off);
-			put32(&o, (uint32_t)in->imm);
+		put_insns(&o, p->insns, p->n_insns);
+	}
+	if (n_subs) {
+		struct shdr *s = &sh[sec_text];
+		align(&o, 8);
+		s->name = str_add(&shstr, ".text");
+		s->type = SHT_PROGBITS_;
+		s->flags = SHF_ALLOC_ | SHF_EXECINSTR_;
+		s->offset = o.n;
+		s->addralign = 8;
+		for (uint32_t i = 0, k = 0; i < n_progs; i++) {
+			if (!progs[i].n_sub_insns)
+				continue;
+			sub_sym[i] = 1 + k++;
+			sub_off[i] = (uint32_t)(o.n - s->offset);
+			put_insns(&o, progs[i].sub_insns, progs[i].n_sub_insns);
 		}
-		if (!p->n_maps)
+		s->size = o.n - s->offset;
+	}
+	uint32_t rel = first_rel;
+	for (uint32_t i = 0; i < n_progs; i++) {
+		const struct vfm_elf_prog *p = &progs[i];
+		if (!p->n_maps && !p->n_sub_insns)
 			continue;
-		/* .rel<section>: one R_BPF_64_64 per map reference */
+		/* .rel<section>: one R_BPF_64_64 per map reference, one
+		 * R_BPF_64_32 per call of the subprogram */
 		struct shdr *r = &sh[rel++];
 		char name[VFM_ELF_MAX_NAME + 8];
 		snprintf(name, sizeof name, ".rel%s", p->section);
@@ -387,6 +444,12 @@ vfm_error_t vfm_elf_write(const struct vfm_elf_prog *progs, uint32_t n_progs,
 				put64(&o, (uint64_t)p->maps[m].refs[j] * 8);
 				put64(&o, (uint64_t)(sym_first_map + k) << 32 | R_BPF_64_64_);
 			}
+		}
+		for (uint32_t k = 0; p->n_sub_insns && k < p->n_insns; k++) {
+			if (!is_local_call(&p->insns[k]))
+				continue;
+			put64(&o, (uint64_t)k * 8);
+			put64(&o, (uint64_t)sub_sym[i] << 32 | R_BPF_64_32_);
 		}
 		r->size = o.n - r->offset;
 	}
@@ -421,8 +484,18 @@ vfm_error_t vfm_elf_write(const struct vfm_elf_prog *progs, uint32_t n_progs,
 		s->addralign = 4;
 	}
 
-	/* .symtab: null, then the global symbols (no local ones: info = 1) */
+	/* .symtab: null, the local symbols, then the global ones */
 	put(&sym, NULL, SYM_SIZE);
+	for (uint32_t i = 0; i < n_progs; i++) {
+		if (!progs[i].n_sub_insns)
+			continue;
+		put32(&sym, str_add(&str, progs[i].sub_name));
+		put8(&sym, STB_LOCAL_ << 4 | STT_FUNC_);
+		put8(&sym, 0); /* STV_DEFAULT */
+		put16(&sym, (uint16_t)sec_text);
+		put64(&sym, sub_off[i]);
+		put64(&sym, (uint64_t)progs[i].n_sub_insns * 8);
+	}
 	for (uint32_t i = 0; i < n_progs; i++) {
 		put32(&sym, str_add(&str, progs[i].name));
 		put8(&sym, STB_GLOBAL_ << 4 | STT_FUNC_);
@@ -452,7 +525,7 @@ vfm_error_t vfm_elf_write(const struct vfm_elf_prog *progs, uint32_t n_progs,
 	s->offset = o.n;
 	s->size = sym.n;
 	s->link = sec_strtab;
-	s->info = 1; /* index of the first global symbol */
+	s->info = sym_first_prog; /* index of the first global symbol */
 	s->addralign = 8;
 	s->entsize = SYM_SIZE;
 	put(&o, sym.p, sym.n);

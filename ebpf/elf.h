@@ -42,6 +42,15 @@ struct vfm_elf_prog {
 	uint32_t n_insns;     /* slots (LD_IMM64 takes two) */
 	const struct vfm_elf_map *maps;
 	uint32_t n_maps;
+	/* A BPF-to-BPF subprogram the program calls (HASH5), or none
+	 * (n_sub_insns 0): placed in `.text` as the static function sub_name
+	 * (libbpf takes subprograms from `.text` and appends each to the
+	 * programs that call it).  Every BPF_PSEUDO_CALL in insns calls it:
+	 * it is written with imm -1 and an R_BPF_64_32 relocation against
+	 * that symbol, as clang writes a call. */
+	const char *sub_name;
+	const struct bpf_insn *sub_insns;
+	uint32_t n_sub_insns;
 };
 
 /* Limits of this writer (an object holds a handful of programs and maps). */
@@ -51,7 +60,8 @@ struct vfm_elf_prog {
 
 /*
  * Write an object holding progs (each in its own executable section, a
- * global STT_FUNC symbol at offset 0), a `license` section with license
+ * global STT_FUNC symbol at offset 0; their subprograms in `.text`, each
+ * a local STT_FUNC symbol), a `license` section with license
  * (NUL included), and the maps.  On success *out is a malloc'ed image of
  * *out_len bytes.  VFM_EINVAL names the bad field (duplicate section, name
  * not an identifier, a reference that is not a map LD_IMM64, two

@@ -94,14 +94,12 @@ static vfm_error_t explain_refusal(const struct vfm_ebpf_prog *p, const char *lo
 	}
 	char where[96] = "";
 	long slot = last_slot(log, len);
-	if (slot >= 0 && p->vfm_start && p->vfm_pc) {
+	if (slot >= 0 && p->vfm_of && p->vfm_pc) {
 		if (p->n_subprogs && (uint32_t)slot >= p->subprog_start[0]) {
 			snprintf(where, sizeof where, " in the HASH5 subprogram (eBPF insn %ld)", slot);
 		} else {
-			uint32_t best = UINT32_MAX;
-			for (uint32_t i = 0; i < p->n_vfm; i++)
-				if (p->vfm_start[i] != UINT32_MAX && p->vfm_start[i] <= (uint32_t)slot)
-					best = i;
+			uint32_t best = p->vfm_of && (uint32_t)slot < p->n_insns
+						? p->vfm_of[slot] : UINT32_MAX;
 			if (best != UINT32_MAX)
 				snprintf(where, sizeof where, " at pc %u (eBPF insn %ld)",
 					 p->vfm_pc[best], slot);
@@ -269,6 +267,38 @@ vfm_error_t vfm_ebpf_map_create(const struct vfm_ebpf_map *m, int *fd, vfm_diag_
 	return VFM_OK;
 }
 
+unsigned vfm_ebpf_possible_cpus(void)
+{
+	/* "0-3", "0,2-5": the highest index + 1, as the kernel sizes
+	 * per-CPU values (num_possible_cpus() ids). */
+	FILE *f = fopen("/sys/devices/system/cpu/possible", "r");
+	if (!f)
+		return 0;
+	char line[256];
+	unsigned n = 0;
+	if (fgets(line, sizeof line, f)) {
+		for (char *p = line; *p;) {
+			char *end;
+			unsigned long v = strtoul(p, &end, 10);
+			if (end == p)
+				break;
+			if (v + 1 > n && v < 65536)
+				n = (unsigned)v + 1;
+			p = *end ? end + 1 : end;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+static bool per_cpu(const struct vfm_ebpf_map *m)
+{
+	return m->type == BPF_MAP_TYPE_PERCPU_ARRAY;
+}
+
+/* Entry `index` of the flow map, from (or, write, to) value: one table's
+ * entry; a per-CPU map's lookup and update move every CPU's value at once
+ * (values of 72 bytes, a multiple of 8, so no padding between them). */
 static vfm_error_t flow_entry(int fd, const struct vfm_ebpf_map *m, uint32_t index, void *value,
 			      bool write, vfm_diag_t *diag)
 {
@@ -291,9 +321,57 @@ static vfm_error_t flow_entry(int fd, const struct vfm_ebpf_map *m, uint32_t ind
 static vfm_error_t check_flow_map(const struct vfm_ebpf_map *m, vfm_diag_t *diag)
 {
 	if (!m || m->kind != VFM_EBPF_MAP_FLOW || m->key_size != sizeof(uint32_t) ||
-	    m->value_size != sizeof(struct vfm_ebpf_flow_set) || m->max_entries < 2)
+	    m->value_size != sizeof(struct vfm_ebpf_flow_set) || m->max_entries < 2 ||
+	    (m->type != BPF_MAP_TYPE_ARRAY && m->type != BPF_MAP_TYPE_PERCPU_ARRAY))
 		return vfm_diag_set(diag, VFM_EINVAL, -1, 0, "not a VFM flow map description");
 	return VFM_OK;
+}
+
+/* Values per lookup: 1, or the possible CPUs of a per-CPU map. */
+static vfm_error_t values_per_entry(const struct vfm_ebpf_map *m, unsigned *n, vfm_diag_t *diag)
+{
+	*n = per_cpu(m) ? vfm_ebpf_possible_cpus() : 1;
+	if (!*n)
+		return vfm_diag_set(diag, VFM_EINVAL, -1, 0,
+				    "per-CPU map %s: cannot read /sys/devices/system/cpu/possible",
+				    m->name);
+	return VFM_OK;
+}
+
+static vfm_error_t flow_read(int fd, const struct vfm_ebpf_map *m, unsigned cpu,
+			     int (*fn)(uint64_t key, uint64_t value, void *arg), void *arg,
+			     vfm_flow_stats_t *stats, vfm_diag_t *diag)
+{
+	unsigned n_values;
+	vfm_error_t err = values_per_entry(m, &n_values, diag);
+	if (err != VFM_OK)
+		return err;
+	if (cpu >= n_values)
+		return vfm_diag_set(diag, VFM_EINVAL, -1, 0, "map %s: no CPU %u (%u possible)",
+				    m->name, cpu, n_values);
+	struct vfm_ebpf_flow_set *all = calloc(n_values, sizeof *all);
+	if (!all)
+		return vfm_diag_set(diag, VFM_ENOMEM, -1, 0, "out of memory");
+	uint32_t n_sets = m->max_entries - 1;
+	if (stats) {
+		err = flow_entry(fd, m, n_sets, all, false, diag);
+		struct vfm_ebpf_flow_counters k;
+		memcpy(&k, &all[cpu], sizeof k);
+		if (err == VFM_OK)
+			*stats = (vfm_flow_stats_t){.capacity = (uint64_t)n_sets * VFM_EBPF_FLOW_WAYS,
+						    .entries = k.entries, .hits = k.hits,
+						    .misses = k.misses, .inserts = k.inserts,
+						    .updates = k.updates, .evictions = k.evictions};
+	}
+	bool stop = false;
+	for (uint32_t s = 0; fn && !stop && err == VFM_OK && s < n_sets; s++) {
+		err = flow_entry(fd, m, s, all, false, diag);
+		const struct vfm_ebpf_flow_set *set = &all[cpu];
+		for (unsigned w = 0; err == VFM_OK && !stop && w < VFM_EBPF_FLOW_WAYS; w++)
+			stop = (set->used >> w & 1u) && fn(set->key[w], set->value[w], arg);
+	}
+	free(all);
+	return err;
 }
 
 vfm_error_t vfm_ebpf_flow_read(int fd, const struct vfm_ebpf_map *m,
@@ -301,33 +379,38 @@ vfm_error_t vfm_ebpf_flow_read(int fd, const struct vfm_ebpf_map *m,
 			       vfm_flow_stats_t *stats, vfm_diag_t *diag)
 {
 	vfm_error_t err = check_flow_map(m, diag);
-	uint32_t n_sets = m ? m->max_entries - 1 : 0;
-	if (err == VFM_OK && stats) {
-		struct vfm_ebpf_flow_counters k;
-		err = flow_entry(fd, m, n_sets, &k, false, diag);
-		if (err == VFM_OK)
-			*stats = (vfm_flow_stats_t){.capacity = (uint64_t)n_sets * VFM_EBPF_FLOW_WAYS,
-						    .entries = k.entries, .hits = k.hits,
-						    .misses = k.misses, .inserts = k.inserts,
-						    .updates = k.updates, .evictions = k.evictions};
-	}
-	for (uint32_t s = 0; fn && err == VFM_OK && s < n_sets; s++) {
-		struct vfm_ebpf_flow_set set;
-		err = flow_entry(fd, m, s, &set, false, diag);
-		for (unsigned w = 0; err == VFM_OK && w < VFM_EBPF_FLOW_WAYS; w++)
-			if ((set.used >> w & 1u) && fn(set.key[w], set.value[w], arg))
-				return VFM_OK;
-	}
-	return err;
+	if (err == VFM_OK && per_cpu(m))
+		return vfm_diag_set(diag, VFM_EINVAL, -1, 0,
+				    "map %s is per CPU: read one CPU's table "
+				    "(vfm_ebpf_flow_read_cpu)", m->name);
+	return err == VFM_OK ? flow_read(fd, m, 0, fn, arg, stats, diag) : err;
+}
+
+vfm_error_t vfm_ebpf_flow_read_cpu(int fd, const struct vfm_ebpf_map *m, unsigned cpu,
+				   int (*fn)(uint64_t key, uint64_t value, void *arg), void *arg,
+				   vfm_flow_stats_t *stats, vfm_diag_t *diag)
+{
+	vfm_error_t err = check_flow_map(m, diag);
+	if (err == VFM_OK && !per_cpu(m))
+		return vfm_diag_set(diag, VFM_EINVAL, -1, 0,
+				    "map %s is one table, not per CPU (vfm_ebpf_flow_read)", m->name);
+	return err == VFM_OK ? flow_read(fd, m, cpu, fn, arg, stats, diag) : err;
 }
 
 vfm_error_t vfm_ebpf_flow_clear(int fd, const struct vfm_ebpf_map *m, vfm_diag_t *diag)
 {
 	vfm_error_t err = check_flow_map(m, diag);
-	struct vfm_ebpf_flow_set zero;
-	memset(&zero, 0, sizeof zero);
-	for (uint32_t s = 0; err == VFM_OK && m && s < m->max_entries; s++)
-		err = flow_entry(fd, m, s, &zero, true, diag);
+	unsigned n_values = 0;
+	if (err == VFM_OK)
+		err = values_per_entry(m, &n_values, diag);
+	if (err != VFM_OK)
+		return err;
+	struct vfm_ebpf_flow_set *zero = calloc(n_values, sizeof *zero);
+	if (!zero)
+		return vfm_diag_set(diag, VFM_ENOMEM, -1, 0, "out of memory");
+	for (uint32_t s = 0; err == VFM_OK && s < m->max_entries; s++)
+		err = flow_entry(fd, m, s, zero, true, diag);
+	free(zero);
 	return err;
 }
 
@@ -372,6 +455,19 @@ vfm_error_t vfm_ebpf_flow_read(int fd, const struct vfm_ebpf_map *m,
 {
 	(void)fd, (void)m, (void)fn, (void)arg, (void)stats;
 	return vfm_diag_set(diag, VFM_EUNSUPPORTED, -1, 0, "no bpf() syscall: not Linux");
+}
+
+vfm_error_t vfm_ebpf_flow_read_cpu(int fd, const struct vfm_ebpf_map *m, unsigned cpu,
+				   int (*fn)(uint64_t key, uint64_t value, void *arg), void *arg,
+				   vfm_flow_stats_t *stats, vfm_diag_t *diag)
+{
+	(void)fd, (void)m, (void)cpu, (void)fn, (void)arg, (void)stats;
+	return vfm_diag_set(diag, VFM_EUNSUPPORTED, -1, 0, "no bpf() syscall: not Linux");
+}
+
+unsigned vfm_ebpf_possible_cpus(void)
+{
+	return 0;
 }
 
 vfm_error_t vfm_ebpf_flow_clear(int fd, const struct vfm_ebpf_map *m, vfm_diag_t *diag)

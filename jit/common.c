@@ -176,7 +176,7 @@ bool vfm_jit_load_proven(const struct vfm_jit_ctx *ctx, uint32_t i)
 {
 	if (vfm_facts_flags(ctx->prog, i) & VFM_FACT_IN_BOUNDS)
 		return true;
-	return !ctx->slow && ctx->hoisted && ctx->hoisted[i];
+	return !ctx->slow && ctx->hoist.hoisted && ctx->hoist.hoisted[i];
 }
 
 bool vfm_jit_index_no_wrap(const struct vfm_jit_ctx *ctx, uint32_t i)
@@ -350,7 +350,7 @@ static void plan_program(const struct vfm_program *prog, enum vfm_jit_variant va
 	plan->args = plan->args || plan->count;
 }
 
-static bool hoist_regions(struct vfm_jit_ctx *ctx, const uint8_t *join);
+static bool hoist_regions(struct vfm_jit_ctx *ctx);
 
 /* own[], block_len[] and rest[]: which instructions get code, where basic
  * blocks start and how many instructions each still holds. */
@@ -358,21 +358,19 @@ static bool plan_blocks(struct vfm_jit_ctx *ctx)
 {
 	const struct vfm_program *prog = ctx->prog;
 	uint32_t n = prog->n_insns;
-	uint8_t *target = calloc(n + 1, 1), *join = calloc(n + 1, 1);
+	uint8_t *target = calloc(n + 1, 1);
 	ctx->own = malloc(n + 1);
 	ctx->block_len = calloc(n + 1, sizeof *ctx->block_len);
 	ctx->rest = calloc(n + 1, sizeof *ctx->rest);
-	if (!target || !join || !ctx->own || !ctx->block_len || !ctx->rest) {
+	if (!target || !ctx->own || !ctx->block_len || !ctx->rest) {
 		free(target);
-		free(join);
 		return false;
 	}
 	target[0] = target[n] = 1;
-	join[0] = join[n] = 1; /* where control arrives other than by falling through */
 	for (uint32_t i = 0; i < n; i++) {
 		const struct vfm_insn *insn = &prog->insns[i];
 		if (vfm_opinfo[insn->opcode].operand == VFM_OPND_REL32)
-			target[insn->arg] = join[insn->arg] = 1;
+			target[insn->arg] = 1;
 		if (ends_block((enum vfm_op_class)vfm_opinfo[insn->opcode].cls))
 			target[i + 1] = 1; /* a leader, though not a jump target */
 	}
@@ -401,93 +399,22 @@ static bool plan_blocks(struct vfm_jit_ctx *ctx)
 		b = e;
 	}
 	free(target);
-	bool ok = true;
-	if (ctx->target->guard && ctx->target->jump)
-		ok = hoist_regions(ctx, join);
-	free(join);
-	return ok;
+	return !(ctx->target->guard && ctx->target->jump) || hoist_regions(ctx);
 }
 
-/*
- * Guard hoisting.  A region is a straight line of code that control enters
- * only at its first instruction: from a jump target (or the entry) up to
- * the next jump target, or through an unconditional JMP or RET.  Jumps may
- * leave it anywhere.  If it has at least two packet loads at constant
- * offsets that the verifier did not prove, one compare at its start,
- * len >= the largest end they need, makes all of them safe: the body (the
- * fast copy) then has no checks for them.  When the guard fails, the
- * region runs as a second, fully checked copy (emitted after the body),
- * instruction for instruction the code the region would have without
- * hoisting: same blocks, counts, exits and statuses, so verdict, status
- * and instruction count equal the interpreter's on every packet, however
- * short.  Its jumps go where the body's go (jump targets are region
- * starts, outside any region's middle) and its fall-through jumps to the
- * next region's start.  The guard sits before the first block's count, so
- * a jump to the region's start runs it again.
- *
- * Indexed loads are left to their own checks: the verifier's interval of
- * an index is a worst case (IHL*4 up to 60) and would raise the guard
- * above the lengths of ordinary packets, sending them to the slow copy.
- */
-static bool hoist_regions(struct vfm_jit_ctx *ctx, const uint8_t *join)
+/* Guard hoisting (verifier/hoist.c has the regions and why they are
+ * exact): the loads counted are those with code of their own (not the
+ * second of a fused pair), at offsets a 32-bit guard compare reaches. */
+static bool hoist_regions(struct vfm_jit_ctx *ctx)
 {
-	const struct vfm_program *prog = ctx->prog;
-	uint32_t n = prog->n_insns;
-	ctx->hoisted = calloc(n + 1, 1);
-	ctx->region_at = calloc(n + 1, sizeof *ctx->region_at);
-	if (!ctx->hoisted || !ctx->region_at)
+	if (!vfm_hoist_plan(ctx->prog, ctx->own, INT32_MAX, &ctx->hoist))
 		return false;
-	uint32_t cap = 0;
-	for (uint32_t s = 0; s < n;) {
-		if (prog->facts.depth[s] < 0) {
-			s++;
-			continue;
-		}
-		uint32_t e = s, loads = 0;
-		uint64_t need = 0;
-		bool falls = true;
-		while (e < n && (e == s || !join[e]) && prog->facts.depth[e] >= 0) {
-			const struct vfm_insn *insn = &prog->insns[e];
-			uint8_t cls = vfm_opinfo[insn->opcode].cls;
-			uint64_t end = (uint64_t)insn->arg + vfm_opinfo[insn->opcode].size;
-			if (cls == VFM_CLASS_LOAD && ctx->own[e] && end <= INT32_MAX &&
-			    !(vfm_facts_flags(prog, e) & VFM_FACT_IN_BOUNDS)) {
-				loads++;
-				if (end > need)
-					need = end;
-			}
-			e++;
-			if (cls == VFM_CLASS_JMP || cls == VFM_CLASS_RET) {
-				falls = false;
-				break;
-			}
-		}
-		/* The guard is emitted with the first instruction's code, so
-		 * that instruction must have code of its own (it always has:
-		 * region starts are jump targets or follow a JMP/RET, never the
-		 * second of a fused pair). */
-		if (loads >= 2 && ctx->own[s]) {
-			if (ctx->n_regions == cap) {
-				cap = cap ? 2 * cap : 16;
-				struct vfm_jit_region *r = realloc(ctx->regions, cap * sizeof *r);
-				if (!r)
-					return false;
-				ctx->regions = r;
-			}
-			for (uint32_t i = s; i < e; i++) {
-				const struct vfm_insn *insn = &prog->insns[i];
-				if (vfm_opinfo[insn->opcode].cls == VFM_CLASS_LOAD && ctx->own[i] &&
-				    (uint64_t)insn->arg + vfm_opinfo[insn->opcode].size <= need)
-					ctx->hoisted[i] = 1;
-			}
-			ctx->regions[ctx->n_regions++] =
-				(struct vfm_jit_region){s, e, (uint32_t)need, 0, falls};
-			ctx->region_at[s] = ctx->n_regions;
-		}
-		s = e;
-	}
-	if (ctx->n_regions)
-		__atomic_add_fetch(&vfm_jit_hoisted_regions, ctx->n_regions, __ATOMIC_RELAXED);
+	if (!ctx->hoist.n_regions)
+		return true;
+	ctx->region_label = calloc(ctx->hoist.n_regions, sizeof *ctx->region_label);
+	if (!ctx->region_label)
+		return false;
+	__atomic_add_fetch(&vfm_jit_hoisted_regions, ctx->hoist.n_regions, __ATOMIC_RELAXED);
 	return true;
 }
 
@@ -556,12 +483,12 @@ static void emit_pass(struct vfm_jit_ctx *ctx)
 		ctx->insn_off[i] = (uint32_t)ctx->pos;
 		if (!ctx->own[i])
 			continue;
-		if (ctx->region_at && ctx->region_at[i]) {
+		if (ctx->hoist.region_at && ctx->hoist.region_at[i]) {
 			/* Before the count: a failed guard counts in the
 			 * checked copy. */
-			struct vfm_jit_region *r = &ctx->regions[ctx->region_at[i] - 1];
-			r->label = vfm_jit_label_new(ctx);
-			t->guard(ctx, r->need, r->label);
+			uint32_t k = ctx->hoist.region_at[i] - 1;
+			ctx->region_label[k] = vfm_jit_label_new(ctx);
+			t->guard(ctx, ctx->hoist.regions[k].need, ctx->region_label[k]);
 		}
 		if (ctx->plan.count && ctx->block_len[i])
 			t->count(ctx, ctx->block_len[i]);
@@ -571,9 +498,9 @@ static void emit_pass(struct vfm_jit_ctx *ctx)
 	ctx->insn_off[prog->n_insns] = (uint32_t)ctx->pos;
 	/* The checked copies of the hoisted regions, out of the hot path. */
 	ctx->slow = true;
-	for (uint32_t k = 0; k < ctx->n_regions && !ctx->error; k++) {
-		const struct vfm_jit_region *r = &ctx->regions[k];
-		vfm_jit_label_bind(ctx, r->label);
+	for (uint32_t k = 0; k < ctx->hoist.n_regions && !ctx->error; k++) {
+		const struct vfm_hoist_region *r = &ctx->hoist.regions[k];
+		vfm_jit_label_bind(ctx, ctx->region_label[k]);
 		for (uint32_t i = r->start; i < r->end && !ctx->error; i++) {
 			ctx->cur = i;
 			if (!ctx->own[i])
@@ -677,9 +604,8 @@ static void ctx_free(struct vfm_jit_ctx *ctx)
 	free(ctx->prev_labels.pos);
 	free(ctx->exits);
 	free(ctx->far);
-	free(ctx->hoisted);
-	free(ctx->region_at);
-	free(ctx->regions);
+	vfm_hoist_free(&ctx->hoist);
+	free(ctx->region_label);
 }
 
 static vfm_error_t jit_failed(struct vfm_jit_ctx *ctx, vfm_diag_t *diag)

@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "../vm/jit.h"
+#include "../verifier/hoist.h"
 
 /* What the program needs from the generated code (the feature scan). */
 struct vfm_jit_plan {
@@ -143,15 +144,6 @@ struct vfm_jit_exit {
 /* own[i] of a load emitted with the PUSH k and Jcc after it (load_jcc). */
 #define VFM_JIT_LOAD_JCC 3
 
-/* A straight-line region whose packet-load checks are hoisted into one
- * guard at its start (jit/common.c). */
-struct vfm_jit_region {
-	uint32_t start, end; /* instructions [start, end) */
-	uint32_t need;       /* len >= need: every hoisted load is in bounds */
-	uint32_t label;      /* the checked copy (this pass) */
-	bool falls;          /* the last instruction falls through to end */
-};
-
 struct vfm_jit_ctx {
 	const struct vfm_program *prog;
 	const struct vfm_jit_target *target;
@@ -181,14 +173,11 @@ struct vfm_jit_ctx {
 	uint8_t *far;
 	uint32_t next_site, cap_far;
 
-	/* Guard hoisting: hoisted[i] = 1 for a load whose check the guard of
-	 * its region covers in the fast copy; region_at[i] = region index + 1
-	 * at a region's first instruction, else 0; slow is true while the
-	 * checked copy of a region is emitted. */
-	uint8_t *hoisted;
-	uint32_t *region_at;
-	struct vfm_jit_region *regions;
-	uint32_t n_regions;
+	/* Guard hoisting (verifier/hoist.h): the regions and their hoisted
+	 * loads; region_label[k] is region k's checked copy (this pass);
+	 * slow is true while a checked copy is emitted. */
+	struct vfm_hoist hoist;
+	uint32_t *region_label;
 	bool slow;
 
 	const char *error;    /* first failure (static text), or NULL */

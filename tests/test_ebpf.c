@@ -8,6 +8,8 @@
  * parts skip, saying why.  (The semantic table in test_semantics.c runs on
  * the kernel engines too.)
  */
+#define _GNU_SOURCE /* sched_setaffinity, CPU_SET */
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -478,6 +480,196 @@ static void test_vfm_compile_tool(void **state)
 	remove("build/test_ebpf_quickstart.bin");
 }
 
+/* Guard hoisting (verifier/hoist.c): one data_end check per region and a
+ * checked copy for packets it refuses.  Filters with hoisted regions, each
+ * on three frames cut to every length 0..128, against the interpreter on
+ * every program kengine loads (raw at offsets 0 and 14, tc, XDP, socket):
+ * verdict, status and the flow table, whichever copy ran. */
+static const char *const hoisted_srcs[] = {
+	/* F1 of the bench */
+	"	LD16 12\n	PUSH 0x0800\n	JNE drop\n	LD8 23\n	PUSH 6\n	JNE drop\n"
+	"	LD16 36\n	PUSH 80\n	JNE drop\n	RET 1\ndrop:\n	RET 0\n",
+	/* a flow store before the region's farthest load: short packets end
+	 * with BOUNDS after the store, on the checked copy */
+	"	LD8 14\n	LD16 12\n	ADD\n	DUP\n	PUSH 7\n	FLOW_STORE\n	LD32 60\n"
+	"	ADD\n	PUSH 3\n	FLOW_LOAD\n	ADD\n	RET\n",
+	/* a backward Jcc inside a region: its fall-through stays in the copy
+	 * that took it */
+	"	PUSH 0\n	STM 0\nloop:\n	LD8 20\n	LD8 30\n	ADD\n	LDM 0\n	ADD\n	STM 0\n"
+	"	LDM 0\n	PUSH 0x300\n	JLT loop\n"
+	"	LD16 40\n	LD16 50\n	ADD\n	LDM 0\n	ADD\n	RET\n",
+	/* two regions, the second entered by a jump */
+	"	LD16 12\n	LD8 14\n	ADD\n	PUSH 0x900\n	JGT far\n	LD32 26\n	LD32 30\n	XOR\n	RET\n"
+	"far:\n	LD64 40\n	LD8 90\n	OR\n	RET\n",
+};
+
+static void test_hoisted_every_length(void **state)
+{
+	(void)state;
+	require_kernel();
+	struct pktgen_config pcfg = {.seed = 3, .count = 512};
+	struct pktgen_set set;
+	assert_int_equal(pktgen_generate(&pcfg, &set), 0);
+	enum { MAX_LEN = 128, BASES = 3 };
+	static vfm_packet_t pkts[BASES * (MAX_LEN + 1)];
+	size_t n = 0;
+	for (size_t p = 0, bases = 0; p < set.count && bases < BASES; p++) {
+		if (set.pkts[p].len < MAX_LEN)
+			continue;
+		for (uint32_t len = 0; len <= MAX_LEN; len++)
+			pkts[n++] = (vfm_packet_t){.data = set.pkts[p].data, .len = len};
+		bases++;
+	}
+	assert_int_equal(n, BASES * (MAX_LEN + 1));
+	unsigned regions = 0, runs = 0;
+	for (size_t f = 0; f < sizeof hoisted_srcs / sizeof *hoisted_srcs; f++) {
+		vfm_program_t *prog = program_from_asm(hoisted_srcs[f]);
+		struct vfm_ebpf_options opt;
+		vfm_ebpf_options_init(&opt, VFM_EBPF_TC);
+		struct vfm_ebpf_prog ep;
+		vfm_diag_t diag;
+		assert_int_equal(vfm_compile_ebpf(prog, &opt, &ep, &diag), VFM_OK);
+		if (!ep.n_hoisted)
+			fail_msg("filter %zu: no hoisted region", f);
+		regions += ep.n_hoisted;
+		vfm_ebpf_prog_free(&ep);
+		struct kengine_config kcfg = {.budget = BUDGET, .flow_capacity = FLOW_CAPACITY};
+		struct kengine_diff d;
+		kengine_diff(prog, &kcfg, pkts, n, &d);
+		vfm_program_release(prog);
+		if (d.outcome != KENGINE_SAME)
+			fail_msg("filter %zu: outcome %d: %s\n%s\n%s", f, (int)d.outcome, d.diag.message,
+				 hoisted_srcs[f], kengine_log());
+		assert_true(d.statuses[VFM_STATUS_OK] && d.statuses[VFM_STATUS_BOUNDS]);
+		runs += d.packets;
+	}
+	print_message("hoisted regions: %zu filters (%u regions) x %zu packets (lengths 0..%d): "
+		      "%u equal to the interpreter\n",
+		      sizeof hoisted_srcs / sizeof *hoisted_srcs, regions, n, MAX_LEN, runs);
+	pktgen_free(&set);
+}
+
+/* The per-CPU flow map (vfm_ebpf_options.flow_per_cpu): the thread pinned
+ * to one CPU, then to another, runs the same packets through a HASH5 +
+ * flow-table filter each time; each CPU's table must equal a fresh
+ * interpreter's after those packets, and the CPUs not run on stay empty. */
+static const char per_cpu_src[] =
+	"	HASH5\n	DUP\n	FLOW_LOAD\n	PUSH 1\n	ADD\n	FLOW_STORE\n"
+	"	LD8 23\n	PUSH 6\n	JEQ tcp\n	RET 1\ntcp:\n	RET 0\n";
+
+struct kv_list {
+	uint64_t kv[2 * 1024];
+	uint32_t n;
+};
+
+static int collect_list(uint64_t key, uint64_t value, void *arg)
+{
+	struct kv_list *l = arg;
+	if (l->n < 1024) {
+		l->kv[2 * l->n] = key;
+		l->kv[2 * l->n + 1] = value;
+	}
+	l->n++;
+	return 0;
+}
+
+static void test_flow_per_cpu(void **state)
+{
+	(void)state;
+	require_kernel();
+	cpu_set_t allowed, one;
+	assert_int_equal(sched_getaffinity(0, sizeof allowed, &allowed), 0);
+	int cpus[2], n_cpus = 0;
+	for (int c = 0; c < CPU_SETSIZE && n_cpus < 2; c++)
+		if (CPU_ISSET(c, &allowed))
+			cpus[n_cpus++] = c;
+	vfm_program_t *prog = program_from_asm(per_cpu_src);
+	struct vfm_ebpf_options opt;
+	vfm_ebpf_options_init(&opt, VFM_EBPF_RAW);
+	opt.flow_per_cpu = true;
+	opt.flow_capacity = 256; /* sets fill and evict */
+	struct vfm_ebpf_prog ep;
+	vfm_diag_t d;
+	assert_int_equal(vfm_compile_ebpf(prog, &opt, &ep, &d), VFM_OK);
+	assert_int_equal(ep.maps[0].type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	int map_fd, fd;
+	assert_int_equal(vfm_ebpf_map_create(&ep.maps[0], &map_fd, &d), VFM_OK);
+	assert_int_equal(vfm_ebpf_prog_bind_map(&ep, 0, map_fd, &d), VFM_OK);
+	if (vfm_ebpf_kernel_load(&ep, &fd, NULL, 0, &d) != VFM_OK)
+		fail_msg("load: %s", d.message);
+	/* One table is not per CPU, and the reverse. */
+	assert_int_equal(vfm_ebpf_flow_read(map_fd, &ep.maps[0], NULL, NULL, NULL, &d), VFM_EINVAL);
+	assert_non_null(strstr(d.message, "vfm_ebpf_flow_read_cpu"));
+	unsigned possible = vfm_ebpf_possible_cpus();
+	assert_true(possible >= (unsigned)n_cpus);
+	assert_int_equal(vfm_ebpf_flow_read_cpu(map_fd, &ep.maps[0], possible, NULL, NULL, NULL, &d),
+			 VFM_EINVAL);
+	struct pktgen_config pcfg = {.seed = 23, .count = 400};
+	struct pktgen_set set;
+	assert_int_equal(pktgen_generate(&pcfg, &set), 0);
+	vfm_config_t vcfg = {.flow_capacity = 256};
+	static struct kv_list want, got;
+	for (int k = 0; k < n_cpus; k++) {
+		CPU_ZERO(&one);
+		CPU_SET(cpus[k], &one);
+		assert_int_equal(sched_setaffinity(0, sizeof one, &one), 0);
+		vfm_state_t *vm = vfm_create_with(&vcfg, &d);
+		assert_non_null(vm);
+		assert_int_equal(vfm_attach_program(vm, prog), VFM_OK);
+		unsigned ran = 0;
+		for (size_t p = 0; p < set.count; p++) {
+			const struct pktgen_packet *pk = &set.pkts[p];
+			uint32_t ret, cb0;
+			if (vfm_ebpf_kernel_run(fd, pk->data, pk->len, 0, 0, &ret, &cb0, &d) != VFM_OK)
+				continue; /* TEST_RUN refuses it (under 14 bytes, a cut IP header) */
+			vfm_packet_t pkt = {.data = pk->data, .len = pk->len};
+			vfm_result_t r;
+			assert_int_equal(vfm_execute_ex(vm, &pkt, &r), VFM_OK);
+			assert_int_equal(ret, r.verdict);
+			assert_int_equal(cb0, r.status);
+			ran++;
+		}
+		for (int j = 0; j <= k; j++) {
+			want.n = got.n = 0;
+			vfm_flow_foreach(vm, collect_list, &want);
+			vfm_flow_stats_t ks, vs;
+			assert_int_equal(vfm_ebpf_flow_read_cpu(map_fd, &ep.maps[0], (unsigned)cpus[j],
+							       collect_list, &got, &ks, &d),
+					 VFM_OK);
+			assert_int_equal(vfm_flow_stats(vm, &vs), VFM_OK);
+			/* Both CPUs ran the same packets from empty tables. */
+			assert_true(want.n > 10 && want.n <= 1024);
+			assert_int_equal(got.n, want.n);
+			assert_memory_equal(got.kv, want.kv, 2 * sizeof(uint64_t) * want.n);
+			assert_memory_equal(&ks, &vs, sizeof ks);
+		}
+		for (unsigned c = 0; c < possible; c++) {
+			if ((int)c == cpus[0] || (n_cpus > 1 && (int)c == cpus[1] && k == 1))
+				continue;
+			vfm_flow_stats_t ks;
+			assert_int_equal(vfm_ebpf_flow_read_cpu(map_fd, &ep.maps[0], c, NULL, NULL, &ks, &d),
+					 VFM_OK);
+			assert_int_equal(ks.entries + ks.hits + ks.misses, 0);
+		}
+		print_message("per-CPU flow map, CPU %d: %u packets equal, %u entries and the counters "
+			      "equal the interpreter's, on this CPU's table and the earlier one's; "
+			      "the tables of the %u possible CPUs not run on are empty\n",
+			      cpus[k], ran, want.n, possible - (unsigned)(k + 1));
+		vfm_destroy(vm);
+	}
+	assert_int_equal(sched_setaffinity(0, sizeof allowed, &allowed), 0);
+	assert_int_equal(vfm_ebpf_flow_clear(map_fd, &ep.maps[0], &d), VFM_OK);
+	vfm_flow_stats_t ks;
+	assert_int_equal(vfm_ebpf_flow_read_cpu(map_fd, &ep.maps[0], (unsigned)cpus[0], NULL, NULL, &ks,
+					       &d), VFM_OK);
+	assert_int_equal(ks.entries, 0);
+	pktgen_free(&set);
+	vfm_ebpf_kernel_close(fd);
+	vfm_ebpf_kernel_close(map_fd);
+	vfm_ebpf_prog_free(&ep);
+	vfm_program_release(prog);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -487,6 +679,8 @@ int main(void)
 		cmocka_unit_test(test_xdp_jumbo_frames),
 		cmocka_unit_test(test_socket_filter),
 		cmocka_unit_test(test_vfm_compile_tool),
+		cmocka_unit_test(test_hoisted_every_length),
+		cmocka_unit_test(test_flow_per_cpu),
 		cmocka_unit_test(test_differential_generated),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

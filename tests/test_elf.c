@@ -364,6 +364,133 @@ static void test_filters_on_kernel(void **state)
 	assert_true(loaded >= 7);
 }
 
+/* HASH5 in an object: its subprogram in .text (a local function per
+ * program, each call an R_BPF_64_32 relocation), with the flow table.
+ * bpftool (libbpf) loads all three programs; tc, then XDP (the map cleared
+ * between), run the generated packets: verdicts and the flow map equal the
+ * interpreter's table entry for entry, counters too. */
+static const char hash5_flow_src[] =
+	"; count packets per 5-tuple hash, pass all but TCP\n"
+	"	HASH5\n	DUP\n	FLOW_LOAD\n	PUSH 1\n	ADD\n	FLOW_STORE\n"
+	"	LD8 23\n	PUSH 6\n	JEQ tcp\n	RET 1\ntcp:\n	RET 0\n";
+
+struct kv_list {
+	uint64_t kv[2 * 4096];
+	uint32_t n;
+};
+
+static int collect(uint64_t key, uint64_t value, void *arg)
+{
+	struct kv_list *l = arg;
+	if (l->n < 4096) {
+		l->kv[2 * l->n] = key;
+		l->kv[2 * l->n + 1] = value;
+	}
+	l->n++;
+	return 0;
+}
+
+static void test_hash5_object(void **state)
+{
+	(void)state;
+	SKIP_WITHOUT_KERNEL();
+	char src[512], bin[512], obj[600], dir[600], maps[620], pin[700], *out;
+	snprintf(src, sizeof src, "%s/hash5_flow.vfm", tmpdir);
+	FILE *f = fopen(src, "w");
+	assert_non_null(f);
+	fputs(hash5_flow_src, f);
+	assert_int_equal(fclose(f), 0);
+	vfm_program_t *prog = assemble(src, "hash5_flow", bin, sizeof bin);
+	snprintf(obj, sizeof obj, "%s/hash5_flow.o", tmpdir);
+	int rc = run(&out, "%s --target=ebpf %s -o %s", compiler, bin, obj);
+	if (rc != 0)
+		fail_msg("vfm-compile: %s", out);
+	free(out);
+	rc = run(&out, "readelf -S -s -r %s", obj);
+	assert_int_equal(rc, 0);
+	static const char *const want[] = {
+		" .text ", "FUNC    LOCAL  DEFAULT    4 vfm_hash5_xdp",
+		"FUNC    LOCAL  DEFAULT    4 vfm_hash5_tc", "FUNC    LOCAL  DEFAULT    4 vfm_hash5_socket",
+		"R_BPF_INSN_DISP32"};
+	for (size_t w = 0; w < sizeof want / sizeof *want; w++)
+		if (!strstr(out, want[w]))
+			fail_msg("readelf: no '%s' in\n%s", want[w], out);
+	free(out);
+	snprintf(dir, sizeof dir, "%s/hash5_flow", pindir);
+	snprintf(maps, sizeof maps, "%s/hash5_flow-maps", pindir);
+	rc = run(&out, "bpftool prog loadall %s %s pinmaps %s", obj, dir, maps);
+	if (rc != 0)
+		fail_msg("bpftool prog loadall: %s", out);
+	free(out);
+	snprintf(pin, sizeof pin, "%s/vfm_flow", maps);
+	int map_fd = obj_get(pin);
+	int fd[2];
+	static const char *const fn[2] = {"vfm_tc", "vfm_xdp"};
+	for (int i = 0; i < 2; i++) {
+		snprintf(pin, sizeof pin, "%s/%s", dir, fn[i]);
+		fd[i] = obj_get(pin);
+	}
+	/* The map as the compiler describes it (default capacity). */
+	struct vfm_ebpf_options opt;
+	vfm_ebpf_options_init(&opt, VFM_EBPF_TC);
+	struct vfm_ebpf_prog ep;
+	vfm_diag_t d;
+	assert_int_equal(vfm_compile_ebpf(prog, &opt, &ep, &d), VFM_OK);
+	assert_int_equal(ep.n_maps, 1);
+	assert_int_equal(ep.n_subprogs, 1);
+	struct pktgen_config cfg = {.seed = 21, .count = N_PACKETS};
+	struct pktgen_set set;
+	assert_int_equal(pktgen_generate(&cfg, &set), 0);
+	static struct kv_list mine, theirs;
+	for (int i = 0; i < 2; i++) {
+		vfm_state_t *vm = vfm_create_with(NULL, &d);
+		assert_non_null(vm);
+		assert_int_equal(vfm_attach_program(vm, prog), VFM_OK);
+		assert_int_equal(vfm_ebpf_flow_clear(map_fd, &ep.maps[0], &d), VFM_OK);
+		unsigned compared = 0;
+		for (size_t p = 0; p < set.count; p++) {
+			const struct pktgen_packet *pk = &set.pkts[p];
+			uint32_t ret, cb0;
+			vfm_error_t err = i == 0 ? vfm_ebpf_kernel_run(fd[0], pk->data, pk->len, 0, 0,
+								      &ret, &cb0, &d)
+						 : vfm_ebpf_kernel_run_xdp(fd[1], pk->data, pk->len,
+									  &ret, &d);
+			if (err != VFM_OK)
+				continue; /* under 14 bytes, a cut IP header: TEST_RUN refuses */
+			vfm_packet_t pkt = {.data = pk->data, .len = pk->len};
+			vfm_result_t r;
+			assert_int_equal(vfm_execute_ex(vm, &pkt, &r), VFM_OK);
+			uint32_t expect = i == 0 ? (r.verdict ? 0u : 2u)
+						 : (r.verdict ? (uint32_t)XDP_PASS : (uint32_t)XDP_DROP);
+			if (ret != expect)
+				fail_msg("%s: %u-byte packet %zu: returned %u, interpreter verdict %u",
+					 fn[i], pk->len, p, ret, r.verdict);
+			compared++;
+		}
+		mine.n = theirs.n = 0;
+		vfm_flow_foreach(vm, collect, &mine);
+		vfm_flow_stats_t ks, vs;
+		assert_int_equal(vfm_ebpf_flow_read(map_fd, &ep.maps[0], collect, &theirs, &ks, &d),
+				 VFM_OK);
+		assert_int_equal(vfm_flow_stats(vm, &vs), VFM_OK);
+		assert_true(mine.n > 10 && mine.n <= 4096);
+		assert_int_equal(theirs.n, mine.n);
+		assert_memory_equal(theirs.kv, mine.kv, 2 * sizeof(uint64_t) * mine.n);
+		assert_memory_equal(&ks, &vs, sizeof ks);
+		print_message("  HASH5 + flow table object, %s: %u packets agree, %u flow entries and "
+			      "the counters equal the interpreter's\n", fn[i], compared, mine.n);
+		vfm_destroy(vm);
+	}
+	pktgen_free(&set);
+	vfm_ebpf_prog_free(&ep);
+	vfm_program_release(prog);
+	close(map_fd);
+	close(fd[0]);
+	close(fd[1]);
+	run(&out, "rm -rf %s %s", dir, maps);
+	free(out);
+}
+
 /* The hand-built map program: value = map[0]; return value, or 7 if the
  * lookup fails.  Slot 3 is the LD_IMM64 of the map. */
 static const uint32_t map_ref[] = {3};
@@ -565,6 +692,20 @@ static void test_writer_refusals(void **state)
 	m2 = test_map;
 	m2.key_size = 0;
 	expect_refusal(p, 2, "must be non-zero");
+	/* a call with no subprogram to call; two subprograms of one name */
+	struct bpf_insn call[2] = {ebpf_call_local(0), ebpf_exit()};
+	struct vfm_elf_prog q[2] = {
+		{.section = "tc", .name = "a", .insns = call, .n_insns = 2},
+		{.section = "xdp", .name = "b", .insns = call, .n_insns = 2,
+		 .sub_name = "h", .sub_insns = call + 1, .n_sub_insns = 1},
+	};
+	expect_refusal(q, 2, "program 'a': slot 0 calls a subprogram, and the program has none");
+	q[0].sub_name = "h";
+	q[0].sub_insns = call + 1;
+	q[0].n_sub_insns = 1;
+	expect_refusal(q, 2, "two subprograms named 'h'");
+	q[0].sub_name = "h 1";
+	expect_refusal(q, 2, "subprogram 'h 1' without instructions or not a C identifier");
 }
 
 int main(void)
@@ -573,6 +714,7 @@ int main(void)
 		cmocka_unit_test(test_structure),
 		cmocka_unit_test(test_socket_needs_no_time),
 		cmocka_unit_test(test_filters_on_kernel),
+		cmocka_unit_test(test_hash5_object),
 		cmocka_unit_test(test_map_structure),
 		cmocka_unit_test(test_map_on_kernel),
 		cmocka_unit_test(test_writer_refusals),

@@ -45,6 +45,7 @@ static const char usage_text[] =
 	"  --budget=N        backward jumps per packet (default 65536)\n"
 	"  --packet-offset=N VFM byte 0 is skb byte N (default 0)\n"
 	"  --helper-loads    read the packet with bpf_skb_load_bytes only\n"
+	"  --flow-per-cpu    the flow table per CPU (BPF_MAP_TYPE_PERCPU_ARRAY)\n"
 	"  --load            also load it into the kernel and report its verifier's answer\n"
 	"  -o FILE           write to FILE instead of standard output (ebpf: required)\n"
 	"  -h, --help        this help\n"
@@ -53,7 +54,7 @@ static const char usage_text[] =
 	"exit status: 0 ok, 1 rejected (invalid program, unsupported opcode, kernel\n"
 	"limit, kernel verifier, target not implemented), 2 usage, 3 I/O\n";
 
-enum { OPT_TARGET = 256, OPT_ATTACH, OPT_RETURN, OPT_BUDGET, OPT_OFFSET, OPT_HELPER, OPT_LOAD };
+enum { OPT_TARGET = 256, OPT_ATTACH, OPT_RETURN, OPT_BUDGET, OPT_OFFSET, OPT_HELPER, OPT_PER_CPU, OPT_LOAD };
 
 static const struct option longopts[] = {
 	{"target", required_argument, NULL, OPT_TARGET},
@@ -62,6 +63,7 @@ static const struct option longopts[] = {
 	{"budget", required_argument, NULL, OPT_BUDGET},
 	{"packet-offset", required_argument, NULL, OPT_OFFSET},
 	{"helper-loads", no_argument, NULL, OPT_HELPER},
+	{"flow-per-cpu", no_argument, NULL, OPT_PER_CPU},
 	{"load", no_argument, NULL, OPT_LOAD},
 	{NULL, 0, NULL, 0},
 };
@@ -73,19 +75,18 @@ static char *listing(const vfm_program_t *vp, const struct vfm_ebpf_prog *ep, si
 	char *out = malloc(cap), line[512], text[160];
 	if (!out)
 		return NULL;
-	uint32_t next_vfm = 0;
+	uint32_t shown = UINT32_MAX; /* the VFM instruction of the last header */
 	for (uint32_t s = 0; s < ep->n_insns; s++) {
 		int w = 0;
-		while (next_vfm < ep->n_vfm &&
-		       (ep->vfm_start[next_vfm] == UINT32_MAX || ep->vfm_start[next_vfm] <= s)) {
-			if (ep->vfm_start[next_vfm] == s) {
-				vfm_format_insn(prog->code, prog->code_size, prog->pc_of[next_vfm], text,
-						sizeof text);
-				w += snprintf(line + w, sizeof line - (size_t)w, "; pc %u: %s\n",
-					      prog->pc_of[next_vfm], text);
-			}
-			next_vfm++;
+		uint32_t i = ep->vfm_of[s];
+		if (i != UINT32_MAX && i != shown) {
+			/* A hoisted region's checked copy, after the body. */
+			bool copy = s != ep->vfm_start[i];
+			vfm_format_insn(prog->code, prog->code_size, prog->pc_of[i], text, sizeof text);
+			w += snprintf(line + w, sizeof line - (size_t)w, "; pc %u: %s%s\n", prog->pc_of[i],
+				      text, copy ? " (checked copy)" : "");
 		}
+		shown = i;
 		vfm_ebpf_format_insn(ep->insns, ep->n_insns, s, text, sizeof text);
 		w += snprintf(line + w, sizeof line - (size_t)w, "%5u: %s\n", s, text);
 		while (n + (size_t)w + 1 > cap) {
@@ -109,10 +110,11 @@ enum { ATTACH_XDP = 1, ATTACH_TC = 2, ATTACH_SOCKET = 4 };
 static const struct {
 	unsigned bit;
 	const char *name, *section, *function;
+	const char *hash5_function; /* its HASH5 subprogram in .text */
 } attach_points[] = {
-	{ATTACH_XDP, "xdp", "xdp", "vfm_xdp"},
-	{ATTACH_TC, "tc", "tc", "vfm_tc"},
-	{ATTACH_SOCKET, "socket", "socket", "vfm_socket"},
+	{ATTACH_XDP, "xdp", "xdp", "vfm_xdp", "vfm_hash5_xdp"},
+	{ATTACH_TC, "tc", "tc", "vfm_tc", "vfm_hash5_tc"},
+	{ATTACH_SOCKET, "socket", "socket", "vfm_socket", "vfm_hash5_socket"},
 };
 #define N_ATTACH (sizeof attach_points / sizeof attach_points[0])
 
@@ -241,17 +243,6 @@ static int write_object(const char *name, const char *input, const char *output,
 			rc = err == VFM_ENOMEM ? CLI_EXIT_IO : CLI_EXIT_REJECT;
 			break;
 		}
-		if (eps[n].n_subprogs) {
-			/* libbpf takes BPF-to-BPF subprograms only from .text, as
-			 * functions of their own; the writer does not place them. */
-			cli_error(name, "%s: %s: HASH5 compiles to a BPF-to-BPF subprogram, which the "
-					"ELF writer cannot place yet (libbpf wants it in .text); "
-					"--target=ebpf-raw --load or the library's loader take it",
-				  input, attach_points[i].name);
-			vfm_ebpf_prog_free(&eps[n]);
-			rc = CLI_EXIT_REJECT;
-			break;
-		}
 		/* The flow table (n_maps 0 or 1): the same name "vfm_flow" in
 		 * every program, so the object holds one table that all its
 		 * programs share. */
@@ -270,6 +261,15 @@ static int write_object(const char *name, const char *input, const char *output,
 						 .n_insns = eps[n].n_insns,
 						 .maps = maps[n],
 						 .n_maps = eps[n].n_maps < 1 ? eps[n].n_maps : 1};
+		if (eps[n].n_subprogs) {
+			/* HASH5's subprogram: the code after subprog_start,
+			 * into .text as a function of its own. */
+			uint32_t sub = eps[n].subprog_start[0];
+			progs[n].n_insns = sub;
+			progs[n].sub_name = attach_points[i].hash5_function;
+			progs[n].sub_insns = eps[n].insns + sub;
+			progs[n].n_sub_insns = eps[n].n_insns - sub;
+		}
 		n++;
 		if (load) {
 			char what[32];
@@ -336,6 +336,7 @@ int main(int argc, char **argv)
 								 VFM_EBPF_MAX_PACKET_OFF, NULL);
 			break;
 		case OPT_HELPER: opt.helper_loads = true; break;
+		case OPT_PER_CPU: opt.flow_per_cpu = true; break;
 		case OPT_LOAD: load = 1; break;
 		}
 	}
