@@ -10,6 +10,7 @@
  *                bits 3-4  flow capacity: 4, 8, 64, default
  *                bit  5    also run the canned packets (Ethernet/IP)
  *                bit  6    timestamps from the packet bytes (else 1 s apart)
+ *                bit  7    the JIT with constant blinding (VFM_JIT_HARDEN)
  *   bytes 1-2  little-endian u16: length P of the program part (clipped)
  *   P bytes    a progen choice string: progen_from_bytes (default config)
  *              decodes ANY bytes into a program that must pass the verifier
@@ -66,6 +67,7 @@ struct diff_input {
 	uint32_t budget;
 	uint32_t flow_capacity; /* 0 = default */
 	int canned, ts_bytes;
+	unsigned jit_flags; /* vfm_enable_jit_ex */
 	const uint8_t *prog; /* choice string */
 	size_t prog_len;
 	const uint8_t *pkt_data;
@@ -82,6 +84,7 @@ static void split_input(const uint8_t *data, size_t size, struct diff_input *in)
 	in->flow_capacity = capacities[(flags >> 3) & 3u];
 	in->canned = (flags >> 5) & 1u;
 	in->ts_bytes = (flags >> 6) & 1u;
+	in->jit_flags = (flags >> 7) & 1u ? VFM_JIT_HARDEN : 0;
 	in->prog = fr.prog;
 	in->prog_len = fr.prog_len;
 	in->pkt_data = fr.pkts;
@@ -235,9 +238,10 @@ static void run_diff(vfm_program_t *prog, const struct diff_input *in)
 	CHECK(vfm_attach_program(inc, prog) == VFM_OK, "attach failed");
 	CHECK(vfm_attach_program(pp, prog) == VFM_OK, "attach failed");
 	CHECK(vfm_attach_program(pq, prog) == VFM_OK, "attach failed");
-	vfm_error_t jerr = vfm_enable_jit(c);
+	vfm_error_t jerr = vfm_enable_jit_ex(c, in->jit_flags);
 	if (jerr == VFM_OK)
-		CHECK(vfm_enable_jit(v) == VFM_OK, "vfm_enable_jit on a second VM failed");
+		CHECK(vfm_enable_jit_ex(v, in->jit_flags) == VFM_OK,
+		      "vfm_enable_jit on a second VM failed");
 	CHECK(jerr == VFM_OK || jerr == VFM_EUNSUPPORTED || jerr == VFM_ETOOBIG,
 	      "vfm_enable_jit: %s: %s", vfm_error_name(jerr), vfm_last_error(c));
 	int jit = jerr == VFM_OK;
@@ -522,7 +526,8 @@ void vfm_fuzz_describe(const uint8_t *data, size_t size, FILE *out)
 		jvm = vfm_create_with(&cfg, NULL);
 		if (vm)
 			vfm_attach_program(vm, prog);
-		if (jvm && (vfm_attach_program(jvm, prog) != VFM_OK || vfm_enable_jit(jvm) != VFM_OK)) {
+		if (jvm && (vfm_attach_program(jvm, prog) != VFM_OK ||
+			    vfm_enable_jit_ex(jvm, in.jit_flags) != VFM_OK)) {
 			vfm_destroy(jvm);
 			jvm = NULL;
 		}
@@ -536,7 +541,8 @@ void vfm_fuzz_describe(const uint8_t *data, size_t size, FILE *out)
 					r.verdict, vfm_status_name(r.status),
 					(unsigned long long)r.insns);
 			if (jvm && vfm_execute_ex(jvm, &ps.pkt[i], &r) == VFM_OK)
-				fprintf(out, "  JIT:         verdict %u, status %s\n", r.verdict,
+				fprintf(out, "  JIT%s verdict %u, status %s\n",
+					in.jit_flags ? " (blinded):" : ":        ", r.verdict,
 					vfm_status_name(r.status));
 		}
 	}
