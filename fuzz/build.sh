@@ -19,6 +19,10 @@
 # afl-clang-fast), OUT (default build/fuzz), TARGETS.  Only the replayers
 # and dictionaries need no clang:
 #   fuzz/build.sh replay
+# The replayers alone, cross-compiled (the JIT back end follows $GCC's
+# target), e.g. fuzz_diff with the ARM64 JIT under ASan + UBSan for qemu:
+#   GCC=aarch64-linux-gnu-gcc OUT=build/aarch64/fuzz-san TARGETS=diff \
+#     fuzz/build.sh replay-cross
 # For OSS-Fuzz and ClusterFuzzLite (`fuzz/build.sh oss`, chosen by itself
 # when $LIB_FUZZING_ENGINE is set): the services' CC, CXX, CFLAGS,
 # CXXFLAGS, LIB_FUZZING_ENGINE, OUT and SANITIZER, and nothing else; see
@@ -194,7 +198,10 @@ case "$what" in
 oss) build_dict; build_oss ;;
 all) build_dict; build_replay; build_fuzzer ;;
 replay) build_dict; build_replay ;;
+# Replayers alone, for a cross compiler whose binaries this host cannot run
+# directly (GCC=aarch64-linux-gnu-gcc, run under qemu: ci/arm64.sh).
+replay-cross) build_replay ;;
 fuzzer) build_dict; build_fuzzer ;;
 afl) build_dict; build_afl ;;
-*) echo "usage: fuzz/build.sh [all|replay|fuzzer|afl|oss]" >&2; exit 2 ;;
+*) echo "usage: fuzz/build.sh [all|replay|replay-cross|fuzzer|afl|oss]" >&2; exit 2 ;;
 esac
