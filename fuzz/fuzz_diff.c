@@ -59,6 +59,7 @@
 #include "fuzz_common.h"
 
 #include "ref_interp.h"
+#include "fuzz_kernel.h"
 
 static const uint32_t budgets[8] = {0, 1, 2, 5, 16, 100, 1000, 4096};
 static const uint32_t capacities[4] = {4, 8, 64, 0};
@@ -159,45 +160,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* The kernel engine: on if VFM_FUZZ_KERNEL is set and bpf() works. */
-static int kernel_wanted(void)
-{
-	static int state; /* 0 unknown, 1 on, -1 off */
-	if (!state) {
-		char why[320];
-		state = -1;
-		if (getenv("VFM_FUZZ_KERNEL")) {
-			if (kengine_available(why, sizeof why))
-				state = 1;
-			else
-				fprintf(stderr, "fuzz_diff: kernel engine off: %s\n", why);
-		}
-	}
-	return state > 0;
-}
-
-/* Load prog on the kernel; 0 if the back end refuses it within its
- * documented limits. */
-static int kernel_load(vfm_program_t *prog, uint32_t budget, uint32_t flow_capacity,
-		       struct kengine *k)
-{
-	struct kengine_config kcfg = {.budget = budget, .flow_capacity = flow_capacity};
-	enum kengine_stage stage;
-	vfm_diag_t diag;
-	vfm_error_t err = kengine_load(k, prog, &kcfg, &stage, &diag);
-	if (err == VFM_OK)
-		return 1;
-	if (stage == KENGINE_COMPILE && err == VFM_ETOOBIG)
-		return 0;
-	/* a loop the kernel's verifier walks past 1M insns or 8192 jumps */
-	if (stage == KENGINE_KERNEL && (strstr(kengine_log(), "BPF program is too large") ||
-					strstr(kengine_log(), "jumps is too complex")))
-		return 0;
-	CHECK(0, "eBPF: %s refused the program: %s\n%s",
-	      stage == KENGINE_COMPILE ? "the compiler" : "the kernel", diag.message,
-	      stage == KENGINE_KERNEL ? kengine_log() : "");
-	return 0;
-}
 
 /* ---- Execution ---------------------------------------------------------- */
 
@@ -250,7 +212,10 @@ static void run_diff(vfm_program_t *prog, const struct diff_input *in)
 	uint32_t cap = in->flow_capacity ? in->flow_capacity : VFM_DEFAULT_FLOW_CAPACITY;
 	int ref = ref_init(&rc, prog, cap, cfg.budget) == 0;
 	struct kengine kern;
-	int kernel = kernel_wanted() && kernel_load(prog, cfg.budget, cfg.flow_capacity, &kern);
+	int kernel = kernel_wanted() &&
+		     kernel_load(prog, &(struct kengine_config){.budget = cfg.budget,
+							 .flow_capacity = cfg.flow_capacity},
+				 &kern);
 	int kernel_ran = kernel;
 	n_kernel += kernel;
 
