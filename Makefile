@@ -124,6 +124,9 @@ PCAP_USERS += test_cbpf replay_cbpf
 PCAP_USERS += test_cbpf_emit
 # The verifier's cost (docs/VERIFIER.md "Cost"): generated hard programs.
 FUZZ_TARGETS += vcost
+# The eBPF back end on generated programs, every attach point (the kernel
+# too with VFM_FUZZ_KERNEL=1 as root).
+FUZZ_TARGETS += ebpf
 REPLAY := $(BUILD)/fuzz/replay_load
 REPLAYS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
 FUZZ_OBJS := $(FUZZ_TARGETS:%=$(BUILD)/obj/fuzz/fuzz_%.o) $(BUILD)/obj/fuzz/replay_main.o
@@ -171,7 +174,7 @@ fuzz:
 	OUT=$(BUILD)/fuzz sh fuzz/build.sh
 	mkdir -p $(BUILD)/fuzz/artifacts $(FUZZ_TARGETS:%=$(BUILD)/fuzz/corpus-%)
 	@set -e; cd $(BUILD)/fuzz; for t in $(FUZZ_TARGETS); do \
-		case $$t in load) d=$(FUZZ_DICT_load);; diff) d=$(FUZZ_DICT_diff);; \
+		case $$t in load) d=$(FUZZ_DICT_load);; diff | ebpf) d=$(FUZZ_DICT_diff);; \
 			asm) d=$(FUZZ_DICT_asm);; cbpf) d=cbpf.dict;; vcost) d=vfm.dict;; \
 			*) d=$(FUZZ_DICT_pcap);; esac; \
 		echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \

@@ -1,7 +1,7 @@
 #!/bin/sh
 # fuzz/build.sh — build the fuzz harnesses (run from anywhere).
 #
-# For each target T in $TARGETS (load diff asm pcap cbpf vcost):
+# For each target T in $TARGETS (load diff asm pcap cbpf vcost ebpf):
 #   build/fuzz/fuzz_T        libFuzzer, clang, ASan + UBSan (aborts on UB)
 #   build/fuzz/replay_T      plain main() replayer, gcc, ASan + UBSan
 # and
@@ -35,7 +35,7 @@ CLANG=${CLANG:-clang}
 GCC=${GCC:-gcc}
 OUT=${OUT:-build/fuzz}
 what=${1:-all}
-TARGETS=${TARGETS:-load diff asm pcap cbpf vcost}
+TARGETS=${TARGETS:-load diff asm pcap cbpf vcost ebpf}
 
 # The library is compiled into each binary from source, so that it gets the
 # harness's instrumentation (coverage, sanitizers).
@@ -79,7 +79,7 @@ build_dict() {
 # Extra sources and libraries of target $1.
 target_srcs() {
 	case $1 in
-	diff) echo testkit/progen*.c testkit/kengine.c ebpf/*.c ;;
+	diff | ebpf) echo testkit/progen*.c testkit/kengine.c ebpf/*.c ;;
 	vcost) echo testkit/progen*.c ;;
 	pcap) echo testkit/pcapio.c ;;
 	*) ;;
@@ -142,7 +142,7 @@ build_afl() {
 # The dictionary of target $1 (built by build_dict).
 target_dict() {
 	case $1 in
-	load | diff) echo vfm.dict ;;
+	load | diff | ebpf) echo vfm.dict ;;
 	asm) echo asm.dict ;;
 	cbpf) echo cbpf.dict ;;
 	*) echo pcap.dict ;;
