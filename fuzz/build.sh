@@ -35,23 +35,10 @@ CLANG=${CLANG:-clang}
 GCC=${GCC:-gcc}
 OUT=${OUT:-build/fuzz}
 what=${1:-all}
-TARGETS=${TARGETS:-load diff asm pcap cbpf vcost ebpf}
 
-# The library is compiled into each binary from source, so that it gets the
-# harness's instrumentation (coverage, sanitizers).
-# In a git checkout only tracked files count, so that a half-written new
-# file in a shared tree does not break the fuzz build.
-if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-	# ':(glob)' so that '*' stops at '/': verifier/z3/ (needs -lz3) is
-	# not part of the library.
-	LIB_SRCS=$(git ls-files ':(glob)vm/*.c' ':(glob)verifier/*.c')
-else
-	LIB_SRCS=$(ls vm/*.c verifier/*.c)
-fi
-# The JIT: the driver and the back end for this CPU (as the Makefile picks).
-JIT_ARCH=$(${GCC:-gcc} -dumpmachine | cut -d- -f1 | sed 's/^aarch64$/arm64/')
-if [ -f "jit/$JIT_ARCH.c" ]; then JIT_BACKEND="jit/$JIT_ARCH.c"; else JIT_BACKEND=jit/none.c; fi
-LIB_SRCS="$LIB_SRCS jit/common.c $JIT_BACKEND $(ls api/*.c)"
+# Targets, sources, libraries and dictionaries: fuzz/targets.sh.
+. fuzz/targets.sh
+TARGETS=${TARGETS:-$FUZZ_TARGETS_ALL}
 INC="-Iinclude -Ivm -Itestkit"
 WARN="-Wall -Wextra -Wshadow -Wformat=2 -Wvla -Wpointer-arith -Wundef"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
@@ -76,22 +63,6 @@ build_dict() {
 	done
 }
 
-# Extra sources and libraries of target $1.
-target_srcs() {
-	case $1 in
-	diff | ebpf) echo testkit/progen*.c testkit/kengine.c ebpf/*.c ;;
-	vcost) echo testkit/progen*.c ;;
-	pcap) echo testkit/pcapio.c ;;
-	*) ;;
-	esac
-}
-target_libs() {
-	case $1 in
-	pcap) echo -lpcap ;;
-	cbpf) echo -lpcap ;; # bpf_filter, the oracle; libvfm does not need it
-	*) ;;
-	esac
-}
 
 build_replay() {
 	for t in $TARGETS; do
@@ -139,15 +110,6 @@ build_afl() {
 	esac
 }
 
-# The dictionary of target $1 (built by build_dict).
-target_dict() {
-	case $1 in
-	load | diff | ebpf) echo vfm.dict ;;
-	asm) echo asm.dict ;;
-	cbpf) echo cbpf.dict ;;
-	*) echo pcap.dict ;;
-	esac
-}
 
 # OSS-Fuzz / ClusterFuzzLite: `fuzz/build.sh oss`, or any run with
 # $LIB_FUZZING_ENGINE set (those services run this script unmodified via
