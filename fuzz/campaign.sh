@@ -121,7 +121,7 @@ wall=$(($(date +%s) - start))
 times > "$dir/times-after"
 cpu=$(awk -v a="$(cpu_of "$dir/times-before")" -v b="$(cpu_of "$dir/times-after")" \
 	'BEGIN { printf "%.0f", b - a }')
-rate=$(awk -v e="${execs:-0}" -v s="$cpu" 'BEGIN { printf "%.0f", s > 0 ? e / s : 0 }')
+rate=$(awk -v e="${execs:-0}" -v s="$cpu" 'BEGIN { printf "%.0f", (s > 0 ? e / s : 0) }')
 line="$engine $target wall=$wall cpu=$cpu execs=${execs:-0} execs/s=$rate $cov corpus=$units findings=$findings"
 echo "$line" | tee -a "$fz/campaigns.txt"
 if [ "$findings" -gt 0 ] || [ "$status" -ne 0 ]; then
