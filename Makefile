@@ -124,6 +124,9 @@ PCAP_USERS += test_cbpf replay_cbpf
 PCAP_USERS += test_cbpf_emit
 # The verifier's cost (docs/VERIFIER.md "Cost"): generated hard programs.
 FUZZ_TARGETS += vcost
+# The eBPF back end on generated programs, every attach point (the kernel
+# too with VFM_FUZZ_KERNEL=1 as root).
+FUZZ_TARGETS += ebpf
 REPLAY := $(BUILD)/fuzz/replay_load
 REPLAYS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
 FUZZ_OBJS := $(FUZZ_TARGETS:%=$(BUILD)/obj/fuzz/fuzz_%.o) $(BUILD)/obj/fuzz/replay_main.o
@@ -162,18 +165,12 @@ check: all $(TESTS) $(BUILD)/tests/test_single_header $(REPLAYS)
 # after the other; fails on the first finding (the -jobs parent prints the
 # job's log).  Long campaigns and triage: fuzz/README.md.
 FUZZ_SECONDS ?= 60
-FUZZ_DICT_load := vfm.dict
-FUZZ_DICT_diff := vfm.dict
-FUZZ_DICT_asm := asm.dict
-FUZZ_DICT_pcap := pcap.dict
 .PHONY: fuzz
 fuzz:
 	OUT=$(BUILD)/fuzz sh fuzz/build.sh
 	mkdir -p $(BUILD)/fuzz/artifacts $(FUZZ_TARGETS:%=$(BUILD)/fuzz/corpus-%)
 	@set -e; cd $(BUILD)/fuzz; for t in $(FUZZ_TARGETS); do \
-		case $$t in load) d=$(FUZZ_DICT_load);; diff) d=$(FUZZ_DICT_diff);; \
-			asm) d=$(FUZZ_DICT_asm);; cbpf) d=cbpf.dict;; vcost) d=vfm.dict;; \
-			*) d=$(FUZZ_DICT_pcap);; esac; \
+		d=$$(cd $(CURDIR) && . fuzz/targets.sh && target_dict $$t); \
 		echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
 		VFM_FUZZ_STATS=1 ./fuzz_$$t -workers=1 -jobs=1 -dict=$$d -max_len=4096 \
 			-timeout=25 -rss_limit_mb=2048 -max_total_time=$(FUZZ_SECONDS) \

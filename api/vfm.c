@@ -51,7 +51,7 @@ static void select_engine(vfm_state_t *vm)
 	if (vm->use_jit) {
 		/* The JIT's code without counting, read as a u32 function:
 		 * its low 32 bits are the verdict (vm/state.h). */
-		vm->run = (vfm_verdict_entry)__atomic_load_n(&prog->jit[VFM_JIT_VERDICT],
+		vm->run = (vfm_verdict_entry)__atomic_load_n(&prog->jit[vm->jit_base + VFM_JIT_VERDICT],
 							     __ATOMIC_ACQUIRE)->code;
 		vm->run_ex = NULL;
 	}
@@ -111,7 +111,7 @@ vfm_error_t vfm_attach_program(vfm_state_t *vm, vfm_program_t *prog)
 		/* Keep running native code with the new program if possible;
 		 * otherwise interpret it and say why. */
 		vfm_diag_t diag;
-		if (vfm_jit_compile(prog, &diag) != VFM_OK) {
+		if (vfm_jit_compile(prog, vm->jit_base != 0, &diag) != VFM_OK) {
 			vm->use_jit = false;
 			fail(vm, VFM_OK, diag.message);
 		}
@@ -152,19 +152,28 @@ vfm_error_t vfm_load_program_file(vfm_state_t *vm, const char *path)
 	return adopt(vm, err, prog, &diag);
 }
 
-vfm_error_t vfm_enable_jit(vfm_state_t *vm)
+vfm_error_t vfm_enable_jit_ex(vfm_state_t *vm, unsigned flags)
 {
 	if (!vm)
 		return VFM_EINVAL;
+	if (flags & ~VFM_JIT_HARDEN)
+		return fail(vm, VFM_EINVAL, "vfm_enable_jit_ex: unknown flags");
 	if (!vm->prog)
 		return fail(vm, VFM_ENOPROGRAM, "vfm_enable_jit: no program loaded");
+	bool blind = flags & VFM_JIT_HARDEN;
 	vfm_diag_t diag;
-	vfm_error_t err = vfm_jit_compile(vm->prog, &diag);
+	vfm_error_t err = vfm_jit_compile(vm->prog, blind, &diag);
 	if (err != VFM_OK)
 		return fail(vm, err, diag.message);
 	vm->use_jit = true;
+	vm->jit_base = blind ? VFM_JIT_BLINDED : 0;
 	select_engine(vm);
 	return VFM_OK;
+}
+
+vfm_error_t vfm_enable_jit(vfm_state_t *vm)
+{
+	return vfm_enable_jit_ex(vm, 0);
 }
 
 void vfm_disable_jit(vfm_state_t *vm)
@@ -184,7 +193,7 @@ vfm_error_t vfm_jit_code(const vfm_state_t *vm, const void **code, size_t *size)
 	/* The variant vfm_execute_ex runs on this VM. */
 	/* One atomically published object: code and size are consistent. */
 	const struct vfm_jit_code *jit = __atomic_load_n(
-		&vm->prog->jit[vm->count_insns ? VFM_JIT_COUNTING : VFM_JIT_VERDICT],
+		&vm->prog->jit[vm->jit_base + (vm->count_insns ? VFM_JIT_COUNTING : VFM_JIT_VERDICT)],
 		__ATOMIC_ACQUIRE);
 	if (!jit)
 		return VFM_ENOPROGRAM;
@@ -203,7 +212,8 @@ static inline void run_jit(vfm_state_t *vm, const vfm_packet_t *pkt, vfm_result_
 	/* Published before vfm_enable_jit returned on this thread (it
 	 * loaded the pointer with acquire): a relaxed load suffices. */
 	vfm_jit_fn fn = (vfm_jit_fn)__atomic_load_n(
-		&vm->prog->jit[count ? VFM_JIT_COUNTING : VFM_JIT_VERDICT], __ATOMIC_RELAXED)->code;
+		&vm->prog->jit[vm->jit_base + (count ? VFM_JIT_COUNTING : VFM_JIT_VERDICT)],
+		__ATOMIC_RELAXED)->code;
 	uint64_t r = fn(pkt->data, pkt->len, &args);
 	out->verdict = (uint32_t)r;
 	out->status = (vfm_status_t)(r >> 32);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # fuzz/build.sh — build the fuzz harnesses (run from anywhere).
 #
-# For each target T in $TARGETS (load diff asm pcap cbpf vcost):
+# For each target T in $TARGETS (load diff asm pcap cbpf vcost ebpf):
 #   build/fuzz/fuzz_T        libFuzzer, clang, ASan + UBSan (aborts on UB)
 #   build/fuzz/replay_T      plain main() replayer, gcc, ASan + UBSan
 # and
@@ -19,6 +19,10 @@
 # afl-clang-fast), OUT (default build/fuzz), TARGETS.  Only the replayers
 # and dictionaries need no clang:
 #   fuzz/build.sh replay
+# The replayers alone, cross-compiled (the JIT back end follows $GCC's
+# target), e.g. fuzz_diff with the ARM64 JIT under ASan + UBSan for qemu:
+#   GCC=aarch64-linux-gnu-gcc OUT=build/aarch64/fuzz-san TARGETS=diff \
+#     fuzz/build.sh replay-cross
 # For OSS-Fuzz and ClusterFuzzLite (`fuzz/build.sh oss`, chosen by itself
 # when $LIB_FUZZING_ENGINE is set): the services' CC, CXX, CFLAGS,
 # CXXFLAGS, LIB_FUZZING_ENGINE, OUT and SANITIZER, and nothing else; see
@@ -31,23 +35,10 @@ CLANG=${CLANG:-clang}
 GCC=${GCC:-gcc}
 OUT=${OUT:-build/fuzz}
 what=${1:-all}
-TARGETS=${TARGETS:-load diff asm pcap cbpf vcost}
 
-# The library is compiled into each binary from source, so that it gets the
-# harness's instrumentation (coverage, sanitizers).
-# In a git checkout only tracked files count, so that a half-written new
-# file in a shared tree does not break the fuzz build.
-if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-	# ':(glob)' so that '*' stops at '/': verifier/z3/ (needs -lz3) is
-	# not part of the library.
-	LIB_SRCS=$(git ls-files ':(glob)vm/*.c' ':(glob)verifier/*.c')
-else
-	LIB_SRCS=$(ls vm/*.c verifier/*.c)
-fi
-# The JIT: the driver and the back end for this CPU (as the Makefile picks).
-JIT_ARCH=$(${GCC:-gcc} -dumpmachine | cut -d- -f1 | sed 's/^aarch64$/arm64/')
-if [ -f "jit/$JIT_ARCH.c" ]; then JIT_BACKEND="jit/$JIT_ARCH.c"; else JIT_BACKEND=jit/none.c; fi
-LIB_SRCS="$LIB_SRCS jit/common.c $JIT_BACKEND $(ls api/*.c)"
+# Targets, sources, libraries and dictionaries: fuzz/targets.sh.
+. fuzz/targets.sh
+TARGETS=${TARGETS:-$FUZZ_TARGETS_ALL}
 INC="-Iinclude -Ivm -Itestkit"
 WARN="-Wall -Wextra -Wshadow -Wformat=2 -Wvla -Wpointer-arith -Wundef"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
@@ -72,22 +63,6 @@ build_dict() {
 	done
 }
 
-# Extra sources and libraries of target $1.
-target_srcs() {
-	case $1 in
-	diff) echo testkit/progen*.c testkit/kengine.c ebpf/*.c ;;
-	vcost) echo testkit/progen*.c ;;
-	pcap) echo testkit/pcapio.c ;;
-	*) ;;
-	esac
-}
-target_libs() {
-	case $1 in
-	pcap) echo -lpcap ;;
-	cbpf) echo -lpcap ;; # bpf_filter, the oracle; libvfm does not need it
-	*) ;;
-	esac
-}
 
 build_replay() {
 	for t in $TARGETS; do
@@ -135,15 +110,6 @@ build_afl() {
 	esac
 }
 
-# The dictionary of target $1 (built by build_dict).
-target_dict() {
-	case $1 in
-	load | diff) echo vfm.dict ;;
-	asm) echo asm.dict ;;
-	cbpf) echo cbpf.dict ;;
-	*) echo pcap.dict ;;
-	esac
-}
 
 # OSS-Fuzz / ClusterFuzzLite: `fuzz/build.sh oss`, or any run with
 # $LIB_FUZZING_ENGINE set (those services run this script unmodified via
@@ -194,7 +160,10 @@ case "$what" in
 oss) build_dict; build_oss ;;
 all) build_dict; build_replay; build_fuzzer ;;
 replay) build_dict; build_replay ;;
+# Replayers alone, for a cross compiler whose binaries this host cannot run
+# directly (GCC=aarch64-linux-gnu-gcc, run under qemu: ci/arm64.sh).
+replay-cross) build_replay ;;
 fuzzer) build_dict; build_fuzzer ;;
 afl) build_dict; build_afl ;;
-*) echo "usage: fuzz/build.sh [all|replay|fuzzer|afl|oss]" >&2; exit 2 ;;
+*) echo "usage: fuzz/build.sh [all|replay|replay-cross|fuzzer|afl|oss]" >&2; exit 2 ;;
 esac

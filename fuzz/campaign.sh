@@ -2,43 +2,77 @@
 # fuzz/campaign.sh — one long fuzzing run of one target, with a summary.
 #
 #   fuzz/campaign.sh [-e libfuzzer|afl] [-t SECONDS] TARGET
+#   fuzz/campaign.sh -s          the summary table of every campaign run
 #
-# TARGET is load, diff, asm or pcap; the harnesses must be built
-# (fuzz/build.sh, or fuzz/build.sh afl for -e afl).  One process, so that
-# two campaigns can share a 2-core machine.  Everything goes under
-# build/fuzz/campaign-ENGINE-TARGET/: the log, new corpus units (corpus/T is
-# only read), crashes.  At the end one summary line is printed and appended
-# to build/fuzz/campaigns.txt:
+# TARGET is any of fuzz/targets.sh's (load diff asm pcap cbpf vcost ebpf);
+# the harnesses must be built (fuzz/build.sh, or fuzz/build.sh afl for
+# -e afl).  One process, so that two campaigns can share a 2-core machine.
+# Everything goes under build/fuzz/campaign-ENGINE-TARGET/: the log, new
+# corpus units (corpus/T is only read), crashes.  At the end one summary
+# line is printed and appended to build/fuzz/campaigns.txt:
 #
-#   engine target seconds execs execs/s coverage corpus findings
+#   engine target wall=S cpu=S execs=N execs/s=R cov=.. corpus=N findings=N
 #
-# coverage is libFuzzer's "cov" (edges) and "ft" (features), or AFL++'s
-# bitmap_cvg.  Exit status: 0 no finding, 1 a finding (its inputs are in
-# the crashes directory: fuzz/triage.sh explains one), 2 usage error.
+# cpu is the CPU seconds (user + system) the fuzzer used, wall its
+# duration; execs/s is per CPU second.  coverage is libFuzzer's "cov"
+# (edges) and "ft" (features), or AFL++'s bitmap_cvg.  -s prints
+# campaigns.txt as the table of the campaign report (Markdown: CPU-hours,
+# execs, coverage, corpus, findings per run).  Exit status: 0 no finding,
+# 1 a finding (its inputs are in the crashes directory: fuzz/triage.sh
+# explains one), 2 usage error.
 set -eu
 
 engine=libfuzzer
 seconds=1800
-while getopts e:t:h opt; do
+summary=
+while getopts e:t:sh opt; do
 	case $opt in
 	e) engine=$OPTARG ;;
 	t) seconds=$OPTARG ;;
-	*) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+	s) summary=1 ;;
+	*) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
-[ $# -eq 1 ] || { echo "campaign.sh: one target expected (load, diff, asm, pcap)" >&2; exit 2; }
-target=$1
-case $target in load | diff) dict=vfm.dict ;; asm) dict=asm.dict ;; pcap) dict=pcap.dict ;;
-*) echo "campaign.sh: unknown target '$target'" >&2; exit 2 ;; esac
-case $seconds in '' | *[!0-9]*) echo "campaign.sh: bad -t '$seconds'" >&2; exit 2 ;; esac
 
 cd "$(dirname "$0")/.."
 root=$(pwd)
 fz=$root/build/fuzz
+
+if [ -n "$summary" ]; then
+	[ -f "$fz/campaigns.txt" ] || { echo "campaign.sh: no $fz/campaigns.txt yet" >&2; exit 2; }
+	echo "| engine | target | CPU-hours | wall (h) | execs | execs/CPU-s | coverage | corpus | findings |"
+	echo "|---|---|---|---|---|---|---|---|---|"
+	awk '{ delete v; cov = ""
+	       for (i = 3; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2]
+	               if (kv[1] == "cov" || kv[1] == "ft" || kv[1] == "bitmap") cov = cov " " $i }
+	       printf "| %s | %s | %.2f | %.2f | %s | %s |%s | %s | %s |\n", $1, $2,
+	               v["cpu"] / 3600, v["wall"] / 3600, v["execs"], v["execs/s"], cov,
+	               v["corpus"], v["findings"] }' "$fz/campaigns.txt"
+	exit 0
+fi
+
+. fuzz/targets.sh
+[ $# -eq 1 ] || { echo "campaign.sh: one target expected ($FUZZ_TARGETS_ALL)" >&2; exit 2; }
+target=$1
+case " $FUZZ_TARGETS_ALL " in *" $target "*) ;;
+*) echo "campaign.sh: unknown target '$target' ($FUZZ_TARGETS_ALL)" >&2; exit 2 ;; esac
+dict=$(target_dict "$target")
+case $seconds in '' | *[!0-9]*) echo "campaign.sh: bad -t '$seconds'" >&2; exit 2 ;; esac
+
+# CPU seconds the children used: the shell's `times` (user and system of
+# the waited-for children, its second line), written by this shell itself
+# before and after the run (in a pipe or $(...) a subshell would answer,
+# and a new process has no children's time); cpu_of reads such a file.
+cpu_of() {
+	sed -n 2p "$1" | awk '{ s = 0; for (i = 1; i <= 2; i++) { split($i, t, "m");
+		s += t[1] * 60 + t[2] } printf "%.1f", s }'
+}
 dir=$fz/campaign-$engine-$target
 mkdir -p "$dir/corpus" "$dir/crashes"
 log=$dir/log
+times > "$dir/times-before"
+start=$(date +%s)
 
 case $engine in
 libfuzzer)
@@ -83,8 +117,12 @@ afl)
 esac
 
 findings=$(ls "$dir/crashes" | wc -l)
-rate=$(awk -v e="${execs:-0}" -v s="$seconds" 'BEGIN { printf "%.0f", e / s }')
-line="$engine $target ${seconds}s execs=${execs:-0} execs/s=$rate $cov corpus=$units findings=$findings"
+wall=$(($(date +%s) - start))
+times > "$dir/times-after"
+cpu=$(awk -v a="$(cpu_of "$dir/times-before")" -v b="$(cpu_of "$dir/times-after")" \
+	'BEGIN { printf "%.0f", b - a }')
+rate=$(awk -v e="${execs:-0}" -v s="$cpu" 'BEGIN { printf "%.0f", (s > 0 ? e / s : 0) }')
+line="$engine $target wall=$wall cpu=$cpu execs=${execs:-0} execs/s=$rate $cov corpus=$units findings=$findings"
 echo "$line" | tee -a "$fz/campaigns.txt"
 if [ "$findings" -gt 0 ] || [ "$status" -ne 0 ]; then
 	echo "campaign.sh: finding(s) in $dir/crashes (exit $status); log: $log" >&2

@@ -29,18 +29,10 @@ while getopts c: opt; do
 	esac
 done
 shift $((OPTIND - 1))
-targets=${*:-load diff asm pcap cbpf}
 
-# The sources and per-target extras, exactly as fuzz/build.sh has them.
-eval "$(sed -n '/^target_srcs()/,/^}/p; /^target_libs()/,/^}/p' fuzz/build.sh)"
-if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-	LIB_SRCS=$(git ls-files ':(glob)vm/*.c' ':(glob)verifier/*.c')
-else
-	LIB_SRCS=$(ls vm/*.c verifier/*.c)
-fi
-JIT_ARCH=$(${GCC:-gcc} -dumpmachine | cut -d- -f1 | sed 's/^aarch64$/arm64/')
-if [ -f "jit/$JIT_ARCH.c" ]; then JIT_BACKEND="jit/$JIT_ARCH.c"; else JIT_BACKEND=jit/none.c; fi
-LIB_SRCS="$LIB_SRCS jit/common.c $JIT_BACKEND $(ls api/*.c)"
+# Targets and sources as fuzz/build.sh builds them.
+. fuzz/targets.sh
+targets=${*:-$FUZZ_TARGETS_ALL}
 
 mkdir -p "$OUT"
 profiles=

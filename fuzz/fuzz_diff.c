@@ -10,6 +10,7 @@
  *                bits 3-4  flow capacity: 4, 8, 64, default
  *                bit  5    also run the canned packets (Ethernet/IP)
  *                bit  6    timestamps from the packet bytes (else 1 s apart)
+ *                bit  7    the JIT with constant blinding (VFM_JIT_HARDEN)
  *   bytes 1-2  little-endian u16: length P of the program part (clipped)
  *   P bytes    a progen choice string: progen_from_bytes (default config)
  *              decodes ANY bytes into a program that must pass the verifier
@@ -58,6 +59,7 @@
 #include "fuzz_common.h"
 
 #include "ref_interp.h"
+#include "fuzz_kernel.h"
 
 static const uint32_t budgets[8] = {0, 1, 2, 5, 16, 100, 1000, 4096};
 static const uint32_t capacities[4] = {4, 8, 64, 0};
@@ -66,6 +68,7 @@ struct diff_input {
 	uint32_t budget;
 	uint32_t flow_capacity; /* 0 = default */
 	int canned, ts_bytes;
+	unsigned jit_flags; /* vfm_enable_jit_ex */
 	const uint8_t *prog; /* choice string */
 	size_t prog_len;
 	const uint8_t *pkt_data;
@@ -82,6 +85,7 @@ static void split_input(const uint8_t *data, size_t size, struct diff_input *in)
 	in->flow_capacity = capacities[(flags >> 3) & 3u];
 	in->canned = (flags >> 5) & 1u;
 	in->ts_bytes = (flags >> 6) & 1u;
+	in->jit_flags = (flags >> 7) & 1u ? VFM_JIT_HARDEN : 0;
 	in->prog = fr.prog;
 	in->prog_len = fr.prog_len;
 	in->pkt_data = fr.pkts;
@@ -156,45 +160,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* The kernel engine: on if VFM_FUZZ_KERNEL is set and bpf() works. */
-static int kernel_wanted(void)
-{
-	static int state; /* 0 unknown, 1 on, -1 off */
-	if (!state) {
-		char why[320];
-		state = -1;
-		if (getenv("VFM_FUZZ_KERNEL")) {
-			if (kengine_available(why, sizeof why))
-				state = 1;
-			else
-				fprintf(stderr, "fuzz_diff: kernel engine off: %s\n", why);
-		}
-	}
-	return state > 0;
-}
-
-/* Load prog on the kernel; 0 if the back end refuses it within its
- * documented limits. */
-static int kernel_load(vfm_program_t *prog, uint32_t budget, uint32_t flow_capacity,
-		       struct kengine *k)
-{
-	struct kengine_config kcfg = {.budget = budget, .flow_capacity = flow_capacity};
-	enum kengine_stage stage;
-	vfm_diag_t diag;
-	vfm_error_t err = kengine_load(k, prog, &kcfg, &stage, &diag);
-	if (err == VFM_OK)
-		return 1;
-	if (stage == KENGINE_COMPILE && err == VFM_ETOOBIG)
-		return 0;
-	/* a loop the kernel's verifier walks past 1M insns or 8192 jumps */
-	if (stage == KENGINE_KERNEL && (strstr(kengine_log(), "BPF program is too large") ||
-					strstr(kengine_log(), "jumps is too complex")))
-		return 0;
-	CHECK(0, "eBPF: %s refused the program: %s\n%s",
-	      stage == KENGINE_COMPILE ? "the compiler" : "the kernel", diag.message,
-	      stage == KENGINE_KERNEL ? kengine_log() : "");
-	return 0;
-}
 
 /* ---- Execution ---------------------------------------------------------- */
 
@@ -235,9 +200,10 @@ static void run_diff(vfm_program_t *prog, const struct diff_input *in)
 	CHECK(vfm_attach_program(inc, prog) == VFM_OK, "attach failed");
 	CHECK(vfm_attach_program(pp, prog) == VFM_OK, "attach failed");
 	CHECK(vfm_attach_program(pq, prog) == VFM_OK, "attach failed");
-	vfm_error_t jerr = vfm_enable_jit(c);
+	vfm_error_t jerr = vfm_enable_jit_ex(c, in->jit_flags);
 	if (jerr == VFM_OK)
-		CHECK(vfm_enable_jit(v) == VFM_OK, "vfm_enable_jit on a second VM failed");
+		CHECK(vfm_enable_jit_ex(v, in->jit_flags) == VFM_OK,
+		      "vfm_enable_jit on a second VM failed");
 	CHECK(jerr == VFM_OK || jerr == VFM_EUNSUPPORTED || jerr == VFM_ETOOBIG,
 	      "vfm_enable_jit: %s: %s", vfm_error_name(jerr), vfm_last_error(c));
 	int jit = jerr == VFM_OK;
@@ -246,7 +212,10 @@ static void run_diff(vfm_program_t *prog, const struct diff_input *in)
 	uint32_t cap = in->flow_capacity ? in->flow_capacity : VFM_DEFAULT_FLOW_CAPACITY;
 	int ref = ref_init(&rc, prog, cap, cfg.budget) == 0;
 	struct kengine kern;
-	int kernel = kernel_wanted() && kernel_load(prog, cfg.budget, cfg.flow_capacity, &kern);
+	int kernel = kernel_wanted() &&
+		     kernel_load(prog, &(struct kengine_config){.budget = cfg.budget,
+							 .flow_capacity = cfg.flow_capacity},
+				 &kern);
 	int kernel_ran = kernel;
 	n_kernel += kernel;
 
@@ -522,7 +491,8 @@ void vfm_fuzz_describe(const uint8_t *data, size_t size, FILE *out)
 		jvm = vfm_create_with(&cfg, NULL);
 		if (vm)
 			vfm_attach_program(vm, prog);
-		if (jvm && (vfm_attach_program(jvm, prog) != VFM_OK || vfm_enable_jit(jvm) != VFM_OK)) {
+		if (jvm && (vfm_attach_program(jvm, prog) != VFM_OK ||
+			    vfm_enable_jit_ex(jvm, in.jit_flags) != VFM_OK)) {
 			vfm_destroy(jvm);
 			jvm = NULL;
 		}
@@ -536,7 +506,8 @@ void vfm_fuzz_describe(const uint8_t *data, size_t size, FILE *out)
 					r.verdict, vfm_status_name(r.status),
 					(unsigned long long)r.insns);
 			if (jvm && vfm_execute_ex(jvm, &ps.pkt[i], &r) == VFM_OK)
-				fprintf(out, "  JIT:         verdict %u, status %s\n", r.verdict,
+				fprintf(out, "  JIT%s verdict %u, status %s\n",
+					in.jit_flags ? " (blinded):" : ":        ", r.verdict,
 					vfm_status_name(r.status));
 		}
 	}

@@ -4,14 +4,20 @@
  * libFuzzer (gcc, valgrind, a debugger) and corpus/ doubles as a
  * regression suite.
  *
- *   replay [-v] [--describe] PATH...
+ *   replay [-v] [--describe] [--mutate N] PATH...
  *
  * PATH is a file or a directory (walked recursively, in sorted order,
  * skipping dot files).  Exit status 0 when every input ran; a failing
  * input aborts the process (the harness's own checks, or a sanitizer), so
  * the last "replay: FILE" line printed with -v names it.  --describe
  * prints what the harness makes of each input instead of running it
- * (vfm_fuzz_describe, when the harness provides one).
+ * (vfm_fuzz_describe, when the harness provides one).  --mutate N also
+ * runs N mutants of each input, each made from the last by the harness's
+ * own LLVMFuzzerCustomMutator (fuzz_diff's program edits) with seeds
+ * derived from the input's number: a fuzzing run without libFuzzer, for
+ * builds that have none (the ARM64 cross build under qemu, ci/arm64.sh),
+ * and the same mutants on every run.  A failing mutant is written to
+ * ./mutant-failed before it runs, so it can be kept as a regression input.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -28,9 +34,43 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 void vfm_fuzz_describe(const uint8_t *data, size_t size, FILE *out)
 	__attribute__((weak));
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned seed)
+	__attribute__((weak));
+
+/* Room a mutant may grow to (libFuzzer's default -max_len is 4096). */
+#define MUTANT_MAX 4096
 
 static int verbose, describe;
-static unsigned long n_run;
+static unsigned long n_run, n_mutants, mutate;
+
+/* The mutants of one input (--mutate), each run on an exact-size copy. */
+static int run_mutants(const uint8_t *data, size_t n)
+{
+	uint8_t *buf = malloc(MUTANT_MAX);
+	if (!buf)
+		return -1;
+	size_t len = n < MUTANT_MAX ? n : MUTANT_MAX;
+	memcpy(buf, data, len);
+	for (unsigned long k = 0; k < mutate; k++) {
+		len = LLVMFuzzerCustomMutator(buf, len, MUTANT_MAX,
+					      (unsigned)(n_run * 1000003u + k * 7919u + 1u));
+		uint8_t *exact = malloc(len ? len : 1);
+		if (!exact)
+			break;
+		memcpy(exact, buf, len);
+		FILE *f = fopen("mutant-failed", "wb");
+		if (f) {
+			fwrite(exact, 1, len, f);
+			fclose(f);
+		}
+		LLVMFuzzerTestOneInput(exact, len);
+		free(exact);
+		n_mutants++;
+	}
+	remove("mutant-failed"); /* every mutant ran */
+	free(buf);
+	return 0;
+}
 
 static int run_file(const char *path)
 {
@@ -60,6 +100,10 @@ static int run_file(const char *path)
 			printf("(this harness has no describe hook)\n");
 	} else {
 		LLVMFuzzerTestOneInput(exact, n);
+		if (mutate && run_mutants(exact, n) != 0) {
+			free(exact);
+			return -1;
+		}
 	}
 	free(exact);
 	n_run++;
@@ -129,13 +173,23 @@ int main(int argc, char **argv)
 			printf("usage: %s [-v] [--describe] FILE|DIR...\n"
 			       "Run the fuzz harness once per input (directories recursively).\n"
 			       "  -v          print each input's name before running it\n"
-			       "  --describe  decode and disassemble each input instead of running it\n",
+			       "  --describe  decode and disassemble each input instead of running it\n"
+			       "  --mutate N  also run N mutants of each input (the harness's custom\n"
+			       "              mutator; a failing one is left in ./mutant-failed)\n",
 			       argv[0]);
 			return 0;
 		} else if (!strcmp(a, "-v")) {
 			verbose = 1;
 		} else if (!strcmp(a, "--describe")) {
 			describe = 1;
+		} else if (!strcmp(a, "--mutate") && i + 1 < argc) {
+			char *end;
+			mutate = strtoul(argv[++i], &end, 10);
+			if (*end || !LLVMFuzzerCustomMutator) {
+				fprintf(stderr, "%s: --mutate N needs a number and a harness with "
+						"a custom mutator\n", argv[0]);
+				return 2;
+			}
 		} else if (a[0] == '-' && a[1] != '\0') {
 			/* libFuzzer-style flags (-runs=...) are ignored, so the
 			 * same command line works for both binaries. */
@@ -150,7 +204,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s [-v] [--describe] FILE|DIR... (see --help)\n", argv[0]);
 		return 2;
 	}
-	fprintf(stderr, "replay: %lu input%s %s\n", n_run, n_run == 1 ? "" : "s",
-		describe ? "described" : "ran without failure");
+	if (mutate)
+		fprintf(stderr, "replay: %lu input%s and %lu mutants ran without failure\n", n_run,
+			n_run == 1 ? "" : "s", n_mutants);
+	else
+		fprintf(stderr, "replay: %lu input%s %s\n", n_run, n_run == 1 ? "" : "s",
+			describe ? "described" : "ran without failure");
 	return rc;
 }

@@ -3,7 +3,7 @@
 #
 #   fuzz/triage.sh [-t TARGET] INPUT [INPUT...]
 #
-# TARGET is load, diff, asm or pcap; without -t it is guessed from the
+# TARGET is one of fuzz/targets.sh's; without -t it is guessed from the
 # input's directory (corpus/<target>[-regressions]/, corpus-<target>/) or
 # name (<target>-crash-... as `make fuzz` names artifacts), else load.  For each input the target's --describe hook
 # decodes it: load — mode, budget, flow capacity, what the loader makes of
@@ -18,18 +18,19 @@
 set -u
 
 cd "$(dirname "$0")/.." || exit 2
+. fuzz/targets.sh
 target=
 if [ "${1:-}" = -t ]; then
 	target=${2:-}
 	shift 2 || true
 fi
 if [ $# -eq 0 ]; then
-	echo "usage: fuzz/triage.sh [-t load|diff|asm|pcap] INPUT [INPUT...]" >&2
+	echo "usage: fuzz/triage.sh [-t TARGET] INPUT [INPUT...] (targets: $FUZZ_TARGETS_ALL)" >&2
 	exit 2
 fi
 
 stale=0
-for t in load diff asm pcap; do
+for t in $FUZZ_TARGETS_ALL; do
 	REPLAY=${OUT:-build/fuzz}/replay_$t
 	if [ ! -x "$REPLAY" ]; then
 		stale=1
@@ -50,12 +51,11 @@ for input in "$@"; do
 	if [ -z "$t" ]; then
 		# parent directory and file name: corpus/<t>[-regressions]/,
 		# build/fuzz/corpus-<t>/, artifacts/<t>-crash-... (make fuzz)
-		case $(basename "$(dirname "$input")")/$(basename "$input") in
-		diff*/*|corpus-diff/*|*/diff-*) t=diff ;;
-		asm*/*|corpus-asm/*|*/asm-*) t=asm ;;
-		pcap*/*|corpus-pcap/*|*/pcap-*) t=pcap ;;
-		*) t=load ;;
-		esac
+		where=$(basename "$(dirname "$input")")/$(basename "$input")
+		t=load
+		for c in $FUZZ_TARGETS_ALL; do
+			case $where in "$c"/* | "$c"-regressions/* | corpus-"$c"/* | */"$c"-*) t=$c ;; esac
+		done
 	fi
 	REPLAY=${OUT:-build/fuzz}/replay_$t
 	echo "target: $t ($REPLAY)"

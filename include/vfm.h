@@ -73,7 +73,7 @@ extern "C" {
  * single header (vfm_single.h) make the same promise at source level.
  */
 #define VFM_VERSION_MAJOR 1
-#define VFM_VERSION_MINOR 0
+#define VFM_VERSION_MINOR 1
 #define VFM_VERSION_PATCH 0
 /* (MAJOR << 16) | (MINOR << 8) | PATCH: compare with >=. */
 #define VFM_VERSION_NUMBER                                                    \
@@ -231,6 +231,16 @@ VFM_API vfm_error_t vfm_attach_program(vfm_state_t *vm, vfm_program_t *prog);
  * effects as the interpreter.  The compiled code belongs to the program
  * and is shared by every VM that uses it. */
 VFM_API vfm_error_t vfm_enable_jit(vfm_state_t *vm);
+/* vfm_enable_jit with options (since 1.1; vfm_enable_jit is flags 0).
+ * VFM_JIT_HARDEN: constant blinding, as Linux's bpf_jit_harden: no
+ * constant of the program (PUSH, RET k, load offsets) appears in the
+ * native code; each is emitted XORed with a random key drawn per
+ * compilation (getrandom) and decoded by an XOR at run time, so a program
+ * cannot plant chosen bytes in executable memory (JIT spraying).  Costs a
+ * few instructions per constant and the memory-compare fusions
+ * (docs/JIT.md).  Unknown flags: VFM_EINVAL. */
+#define VFM_JIT_HARDEN 1u
+VFM_API vfm_error_t vfm_enable_jit_ex(vfm_state_t *vm, unsigned flags);
 /* Go back to the interpreter. */
 VFM_API void vfm_disable_jit(vfm_state_t *vm);
 /* The native code vfm_execute_ex runs on this VM (for dumping it to a file

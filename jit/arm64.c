@@ -179,6 +179,34 @@ static void mov_imm(struct vfm_jit_ctx *e, unsigned rd, uint64_t v)
 	}
 }
 
+/* A constant of the program into rd, the only way program constants reach
+ * the code (jit/common.h, vfm_jit_blind).  Not blinded: mov_imm.
+ * Blinded: mov_imm of v ^ key, mov_imm of the key into TMP2 (the
+ * blinding register: no constant's destination, and free between
+ * instructions), EOR. */
+static void mov_const(struct vfm_jit_ctx *e, unsigned rd, uint64_t v)
+{
+	struct vfm_jit_const c = vfm_jit_blind(e, v);
+	mov_imm(e, rd, c.coded);
+	if (c.key) {
+		mov_imm(e, TMP2, c.key);
+		emit_word(e, a64_logic_reg(A64_EOR_REG, rd, rd, TMP2));
+	}
+}
+
+/* CMP len, #end for a program-derived end: the immediate form where it
+ * fits and may be embedded, else through TMP0. */
+static void cmp_len(struct vfm_jit_ctx *e, uint64_t end)
+{
+	const struct a64_map *m = map(e);
+	if (vfm_jit_may_embed(e) && a64_addsub_imm_ok(end)) {
+		emit_word(e, a64_addsub_imm(A64_SUBS, A64_ZR, m->len, end)); /* CMP */
+	} else {
+		mov_const(e, TMP0, end);
+		emit_word(e, a64_addsub_reg(A64_SUBS_REG, A64_ZR, m->len, TMP0, A64_LSL, 0));
+	}
+}
+
 /* Xd = Xn + imm (mod 2^64): ADD or SUB imm12 (shifted or not), two of
  * them for 24-bit amounts, else through `tmp` (which may be rd, not rn). */
 static void add_imm(struct vfm_jit_ctx *e, unsigned rd, unsigned rn, uint64_t imm, unsigned tmp)
@@ -370,7 +398,7 @@ static void a64_stack(struct vfm_jit_ctx *e, uint32_t i)
 	switch ((enum vfm_stack_op)insn->opcode) {
 	case VFM_STACK_PUSH: {
 		unsigned r = slot_target(e, d, TMP0);
-		mov_imm(e, r, insn->imm);
+		mov_const(e, r, insn->imm);
 		put_slot(e, d, r);
 		break;
 	}
@@ -435,22 +463,18 @@ static void a64_load(struct vfm_jit_ctx *e, uint32_t i)
 			b_to(e, out); /* beyond any packet */
 			return;
 		}
-		if (a64_addsub_imm_ok(end)) {
-			emit_word(e, a64_addsub_imm(A64_SUBS, A64_ZR, m->len, end)); /* CMP */
-		} else {
-			mov_imm(e, TMP0, end);
-			emit_word(e, a64_addsub_reg(A64_SUBS_REG, A64_ZR, m->len, TMP0, A64_LSL, 0));
-		}
+		cmp_len(e, end);
 		branch_if(e, (struct test){TEST_COND, A64_LO, 0}, out);
 	}
 	unsigned dst = slot_target(e, d, TMP1);
 	enum a64_ldst op = load_op(size);
-	if (a64_ldst_imm_ok(op, insn->arg)) {
+	bool embed = vfm_jit_may_embed(e);
+	if (embed && a64_ldst_imm_ok(op, insn->arg)) {
 		emit_word(e, a64_ldst_imm(op, dst, m->data, insn->arg));
-	} else if (insn->arg < 256) {
+	} else if (embed && insn->arg < 256) {
 		emit_word(e, a64_ldst_unscaled(op, dst, m->data, insn->arg));
 	} else {
-		mov_imm(e, TMP0, insn->arg);
+		mov_const(e, TMP0, insn->arg);
 		emit_word(e, a64_ldst_reg(op, dst, m->data, TMP0));
 	}
 	to_big_endian(e, dst, size);
@@ -462,13 +486,7 @@ static void a64_load(struct vfm_jit_ctx *e, uint32_t i)
  * B.LO, relaxed like every conditional branch. */
 static void a64_guard(struct vfm_jit_ctx *e, uint32_t need, uint32_t label)
 {
-	const struct a64_map *m = map(e);
-	if (a64_addsub_imm_ok(need)) {
-		emit_word(e, a64_addsub_imm(A64_SUBS, A64_ZR, m->len, need)); /* CMP */
-	} else {
-		mov_imm(e, TMP0, need);
-		emit_word(e, a64_addsub_reg(A64_SUBS_REG, A64_ZR, m->len, TMP0, A64_LSL, 0));
-	}
+	cmp_len(e, need);
 	branch_if(e, (struct test){TEST_COND, A64_LO, 0}, vfm_jit_label_pos(e, label));
 }
 
@@ -491,10 +509,10 @@ static void a64_loadx(struct vfm_jit_ctx *e, uint32_t i)
 	if (!vfm_jit_load_proven(e, i)) {
 		size_t out = vfm_jit_label_pos(e, vfm_jit_exit_label(e, i, VFM_STATUS_BOUNDS));
 		uint64_t end = (uint64_t)insn->arg + size;
-		if (a64_addsub_imm_ok(end)) {
+		if (vfm_jit_may_embed(e) && a64_addsub_imm_ok(end)) {
 			emit_word(e, a64_addsub_imm(A64_ADDS, TMP1, idx, end));
 		} else {
-			mov_imm(e, TMP1, end);
+			mov_const(e, TMP1, end);
 			emit_word(e, a64_addsub_reg(A64_ADDS_REG, TMP1, idx, TMP1, A64_LSL, 0));
 		}
 		branch_if(e, (struct test){TEST_COND, A64_HS, 0}, out); /* carry: wrapped */
@@ -503,8 +521,12 @@ static void a64_loadx(struct vfm_jit_ctx *e, uint32_t i)
 		/* off = (index + k + size) - size */
 		emit_word(e, a64_addsub_imm(A64_SUB, TMP0, TMP1, size));
 		off = TMP0;
-	} else if (insn->arg != 0) {
+	} else if (insn->arg != 0 && vfm_jit_may_embed(e)) {
 		add_imm(e, TMP0, idx, insn->arg, TMP1);
+		off = TMP0;
+	} else if (insn->arg != 0) {
+		mov_const(e, TMP1, insn->arg);
+		emit_word(e, a64_addsub_reg(A64_ADD_REG, TMP0, idx, TMP1, A64_LSL, 0));
 		off = TMP0;
 	}
 	unsigned dst = slot_target(e, top, TMP1);
@@ -527,7 +549,7 @@ static void logic_k(struct vfm_jit_ctx *e, enum a64_logic_imm op, enum a64_logic
 		emit_word(e, a64_logic_imm(op, a, a, k));
 		return;
 	}
-	mov_imm(e, TMP1, k);
+	mov_const(e, TMP1, k);
 	emit_word(e, a64_logic_reg(rop, a, a, TMP1));
 }
 
@@ -554,7 +576,7 @@ static void alu2_k(struct vfm_jit_ctx *e, enum vfm_alu2_op op, unsigned a, uint6
 		if (is_pow2(k)) {
 			emit_word(e, a64_lsl_imm(a, a, (unsigned)__builtin_ctzll(k)));
 		} else {
-			mov_imm(e, TMP1, k);
+			mov_const(e, TMP1, k);
 			emit_word(e, a64_dp3(A64_MADD, a, a, TMP1, A64_ZR));
 		}
 		break;
@@ -563,7 +585,7 @@ static void alu2_k(struct vfm_jit_ctx *e, enum vfm_alu2_op op, unsigned a, uint6
 			emit_word(e, a64_lsr_imm(a, a, (unsigned)__builtin_ctzll(k)));
 		} else {
 			/* k = 0 too: UDIV by zero gives 0. */
-			mov_imm(e, TMP1, k);
+			mov_const(e, TMP1, k);
 			emit_word(e, a64_dp2(A64_UDIV, a, a, TMP1));
 		}
 		break;
@@ -575,7 +597,7 @@ static void alu2_k(struct vfm_jit_ctx *e, enum vfm_alu2_op op, unsigned a, uint6
 		} else if (is_pow2(k)) {
 			emit_word(e, a64_logic_imm(A64_AND_IMM, a, a, k - 1));
 		} else {
-			mov_imm(e, TMP1, k);
+			mov_const(e, TMP1, k);
 			emit_word(e, a64_dp2(A64_UDIV, TMP2, a, TMP1));
 			emit_word(e, a64_dp3(A64_MSUB, a, TMP2, TMP1, a));
 		}
@@ -688,7 +710,7 @@ static struct test compare(struct vfm_jit_ctx *e, enum vfm_rel rel, unsigned a, 
 	}
 	unsigned b;
 	if (bo.is_imm) {
-		mov_imm(e, TMP1, bo.imm);
+		mov_const(e, TMP1, bo.imm);
 		b = TMP1;
 	} else {
 		b = get_slot(e, d - 1, TMP1);
@@ -736,7 +758,7 @@ static void a64_ret(struct vfm_jit_ctx *e, uint32_t i)
 		break;
 	}
 	case VFM_RET_RETK:
-		mov_imm(e, A64_X0, insn->arg);
+		mov_const(e, A64_X0, insn->arg);
 		break;
 	}
 	leave(e);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -151,6 +152,31 @@ bool vfm_jit_far(struct vfm_jit_ctx *ctx, bool near_reaches)
 	if (!near_reaches)
 		ctx->far[site] = 1;
 	return ctx->far[site] != 0;
+}
+
+/* ---- constant blinding ---------------------------------------------------------- */
+
+/* SplitMix64's output function (Steele, Lea, Flood 2014): a bijective
+ * mix, so distinct counters give distinct, well-spread keys. */
+static uint64_t mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+	return z ^ (z >> 31);
+}
+
+struct vfm_jit_const vfm_jit_blind(struct vfm_jit_ctx *ctx, uint64_t v)
+{
+	if (!ctx->blind)
+		return (struct vfm_jit_const){v, 0};
+	uint64_t key = mix64(ctx->blind_seed + UINT64_C(0x9E3779B97F4A7C15) * ++ctx->blind_count);
+	/* No halfword of the key zero: each halfword of the value is changed. */
+	for (unsigned hw = 0; hw < 4; hw++)
+		if (((key >> (16 * hw)) & 0xFFFFu) == 0)
+			key |= UINT64_C(0x5A5A) << (16 * hw);
+	if (v <= UINT32_MAX)
+		key &= UINT32_MAX;
+	return (struct vfm_jit_const){v ^ key, key};
 }
 
 /* ---- what gets code ---------------------------------------------------------- */
@@ -378,6 +404,10 @@ static bool plan_blocks(struct vfm_jit_ctx *ctx)
 	for (uint32_t i = 0; i < n; i++) {
 		if (prog->facts.depth[i] < 0)
 			ctx->own[i] = 0; /* unreachable: no code */
+		/* Fusions embed the PUSH's constant in the instruction:
+		 * none under blinding (vfm_jit_blind). */
+		else if (ctx->blind)
+			continue;
 		else if (ctx->target->load_jcc && can_load_jcc(prog, target, i)) {
 			ctx->own[i] = VFM_JIT_LOAD_JCC;
 			ctx->own[i + 1] = ctx->own[i + 2] = 0;
@@ -463,6 +493,7 @@ static void emit_pass(struct vfm_jit_ctx *ctx)
 	ctx->next_label = 0;
 	ctx->next_site = 0;
 	ctx->n_exits = 0;
+	ctx->blind_count = 0; /* the same keys in every pass */
 	for (uint32_t k = 0; k < ctx->labels.n; k++)
 		ctx->labels.pos[k] = SIZE_MAX;
 	for (uint32_t k = 0; k < VFM_JIT_N_NAMED; k++)
@@ -619,12 +650,16 @@ static vfm_error_t jit_failed(struct vfm_jit_ctx *ctx, vfm_diag_t *diag)
 }
 
 static vfm_error_t compile_variant(struct vfm_program *prog, const struct vfm_jit_target *t,
-				   enum vfm_jit_variant variant, vfm_diag_t *diag)
+				   enum vfm_jit_variant variant, bool blind, vfm_diag_t *diag)
 {
-	struct vfm_jit_code **slot = &prog->jit[variant];
+	struct vfm_jit_code **slot = &prog->jit[(blind ? VFM_JIT_BLINDED : 0) + variant];
 	if (__atomic_load_n(slot, __ATOMIC_ACQUIRE))
 		return VFM_OK;
-	struct vfm_jit_ctx ctx = {.prog = prog, .target = t};
+	struct vfm_jit_ctx ctx = {.prog = prog, .target = t, .blind = blind};
+	/* The kernel's quality of randomness (get_random_u32), never rand(). */
+	if (blind && getrandom(&ctx.blind_seed, sizeof ctx.blind_seed, 0) != sizeof ctx.blind_seed)
+		return vfm_diag_set(diag, VFM_EUNSUPPORTED, -1, 0,
+				    "JIT: no random key for constant blinding (getrandom failed)");
 	plan_program(prog, variant, &ctx.plan);
 	ctx.arch = calloc(1, t->arch_size ? t->arch_size : 1);
 	ctx.insn_off = malloc((prog->n_insns + 1) * sizeof *ctx.insn_off);
@@ -663,14 +698,14 @@ static vfm_error_t compile_variant(struct vfm_program *prog, const struct vfm_ji
 	return code_publish(slot, t, mem, size, map, diag);
 }
 
-vfm_error_t vfm_jit_compile(struct vfm_program *prog, vfm_diag_t *diag)
+vfm_error_t vfm_jit_compile(struct vfm_program *prog, bool blind, vfm_diag_t *diag)
 {
 	const struct vfm_jit_target *t = vfm_jit_native_target();
 	if (!t)
 		return vfm_diag_set(diag, VFM_EUNSUPPORTED, -1, 0,
 				    "this build has no JIT for this CPU; the interpreter runs the program");
-	for (int v = 0; v < VFM_JIT_VARIANTS; v++) {
-		vfm_error_t err = compile_variant(prog, t, (enum vfm_jit_variant)v, diag);
+	for (int v = VFM_JIT_VERDICT; v < VFM_JIT_BLINDED; v++) {
+		vfm_error_t err = compile_variant(prog, t, (enum vfm_jit_variant)v, blind, diag);
 		if (err != VFM_OK)
 			return err;
 	}

@@ -180,6 +180,14 @@ struct vfm_jit_ctx {
 	uint32_t *region_label;
 	bool slow;
 
+	/* Constant blinding (vfm_jit_blind): on for the VFM_JIT_BLINDED
+	 * variants; the keys are a function of the compilation's random seed
+	 * and the constant's number in the pass, so every pass emits the same
+	 * code. */
+	bool blind;
+	uint64_t blind_seed;
+	uint64_t blind_count;
+
 	const char *error;    /* first failure (static text), or NULL */
 	uint32_t error_insn;
 };
@@ -254,6 +262,35 @@ bool vfm_jit_index_no_wrap(const struct vfm_jit_ctx *ctx, uint32_t i);
 static inline bool vfm_jit_backward(const struct vfm_jit_ctx *ctx, uint32_t i)
 {
 	return ctx->prog->insns[i].aux != 0;
+}
+
+/* ---- constant blinding (VFM_JIT_HARDEN) --------------------------------------- */
+
+/*
+ * The one place that decides how a constant of the program reaches the
+ * code.  Without blinding, a back end embeds it as it likes (immediate
+ * fields, displacements, fused compares).  With blinding, the driver fuses
+ * nothing that would carry a constant (no `PUSH k; op` pairs, no memory
+ * compares), and a back end materialises every program constant (PUSH,
+ * RET k, a load's offset and end, a hoisting guard's length) through its
+ * one constant helper, which asks vfm_jit_blind for the encoding: emit
+ * `coded`, then XOR it with `key` at run time.  key is 0 without
+ * blinding (emit the value as it is); otherwise it has no zero 16-bit
+ * halfword in the constant's width, and is below 2^32 for a constant below
+ * 2^32, so 32-bit forms stay usable and no halfword of the value appears
+ * unchanged.  Each call draws the next key.
+ */
+struct vfm_jit_const {
+	uint64_t coded;
+	uint64_t key;
+};
+struct vfm_jit_const vfm_jit_blind(struct vfm_jit_ctx *ctx, uint64_t v);
+/* May a program constant be an immediate field of an instruction (a
+ * displacement, a compare's operand)?  Not under blinding: it goes through
+ * the back end's constant helper into a register instead. */
+static inline bool vfm_jit_may_embed(const struct vfm_jit_ctx *ctx)
+{
+	return !ctx->blind;
 }
 
 /* ---- code memory -------------------------------------------------------------- */

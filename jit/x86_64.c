@@ -220,17 +220,22 @@ static void alu_rr(struct vfm_jit_ctx *e, enum alu op, int dst, int src)
 /* ALU r64, imm (sign-extended) — REX.W 83 /digit ib where the value fits
  * 8 bits, else REX.W 81 /digit id (ADD /0, OR /1, AND /4, SUB /5, XOR /6,
  * CMP /7). */
-static void alu_ri(struct vfm_jit_ctx *e, enum alu op, int dst, int32_t v)
+static void alu_ri_w(struct vfm_jit_ctx *e, bool w, enum alu op, int dst, int32_t v)
 {
 	static const uint8_t digit[0x40] = {[ALU_ADD] = 0, [ALU_OR] = 1, [ALU_AND] = 4,
 					    [ALU_SUB] = 5, [ALU_XOR] = 6, [ALU_CMP] = 7};
-	rex(e, true, 0, dst);
+	rex(e, w, 0, dst);
 	byte(e, fits8(v) ? 0x83 : 0x81);
 	modrm_rr(e, digit[op], dst);
 	if (fits8(v))
 		byte(e, (uint8_t)(int8_t)v);
 	else
 		imm32(e, (uint32_t)v);
+}
+
+static void alu_ri(struct vfm_jit_ctx *e, enum alu op, int dst, int32_t v)
+{
+	alu_ri_w(e, true, op, dst, v);
 }
 
 /* IMUL r64, r/m64 — REX.W 0F AF /r (IMUL; low 64 bits equal MUL's). */
@@ -266,6 +271,54 @@ static void shift_imm(struct vfm_jit_ctx *e, int digit, int rm, uint8_t count)
 	byte(e, 0xC1);
 	modrm_rr(e, digit, rm);
 	byte(e, count);
+}
+
+/* A constant of the program into dst, the only way program constants
+ * reach the code (jit/common.h, vfm_jit_blind); touches only dst.  Not
+ * blinded: mov_ri.  Blinded, below 2^32: MOV r32, v ^ key; XOR r32, key
+ * (32-bit operations zero-extend).  Blinded, 64 bits, with no second
+ * register: the high word through MOV r32 + XOR r32, shifted up, then the
+ * low word by two sign-extended XOR r64, imm32 (value ^ key, then key);
+ * their sign extensions cancel except for the low word's own bit 31, which
+ * the high word is complemented for in advance. */
+static void mov_const(struct vfm_jit_ctx *e, int dst, uint64_t v)
+{
+	struct vfm_jit_const c = vfm_jit_blind(e, v);
+	if (!c.key) {
+		mov_ri(e, dst, v);
+		return;
+	}
+	if (v <= UINT32_MAX) {
+		mov_ri(e, dst, c.coded);
+		alu_ri_w(e, false, ALU_XOR, dst, (int32_t)(uint32_t)c.key);
+		return;
+	}
+	uint32_t lo = (uint32_t)v, klo = (uint32_t)c.key, khi = (uint32_t)(c.key >> 32);
+	uint32_t hi = (uint32_t)(v >> 32) ^ (lo & 0x80000000u ? UINT32_MAX : 0);
+	mov_ri(e, dst, hi ^ khi);
+	alu_ri_w(e, false, ALU_XOR, dst, (int32_t)khi);
+	shift_imm(e, 4, dst, 32);
+	alu_ri(e, ALU_XOR, dst, (int32_t)(lo ^ klo));
+	alu_ri(e, ALU_XOR, dst, (int32_t)klo);
+}
+
+/* A program constant that fits a sign-extended imm32 or disp32 field and
+ * may be embedded (not under blinding). */
+static bool embed32(const struct vfm_jit_ctx *e, uint64_t v)
+{
+	return vfm_jit_may_embed(e) && v <= INT32_MAX;
+}
+
+/* CMP len, end (end <= UINT32_MAX, a program-derived constant): the
+ * immediate form, or through TMP0. */
+static void cmp_len(struct vfm_jit_ctx *e, uint64_t end)
+{
+	if (embed32(e, end)) {
+		alu_ri(e, ALU_CMP, REG_LEN, (int32_t)end);
+	} else {
+		mov_const(e, TMP0, end);
+		alu_rr(e, ALU_CMP, REG_LEN, TMP0);
+	}
 }
 
 /* TEST r64, r64 — REX.W 85 /r (TEST). */
@@ -510,7 +563,7 @@ static void compare(struct vfm_jit_ctx *e, enum vfm_rel rel, int a_reg, int b_re
 		    struct vfm_jit_operand b)
 {
 	bool test = rel_is_test(rel);
-	if (b.is_imm && b.imm <= INT32_MAX) {
+	if (b.is_imm && embed32(e, b.imm)) {
 		if (test) {
 			/* TEST r/m64, imm32 — REX.W F7 /0 id. */
 			rex(e, true, 0, a_reg);
@@ -523,7 +576,7 @@ static void compare(struct vfm_jit_ctx *e, enum vfm_rel rel, int a_reg, int b_re
 		return;
 	}
 	if (b.is_imm) {
-		mov_ri(e, TMP1, b.imm);
+		mov_const(e, TMP1, b.imm);
 		b_reg = TMP1;
 	}
 	if (test)
@@ -541,9 +594,9 @@ static void x86_stack(struct vfm_jit_ctx *e, uint32_t i)
 	switch ((enum vfm_stack_op)insn->opcode) {
 	case VFM_STACK_PUSH:
 		if (slot_in_reg(e, d)) {
-			mov_ri(e, arch(e)->slot[d], insn->imm);
+			mov_const(e, arch(e)->slot[d], insn->imm);
 		} else {
-			mov_ri(e, TMP0, insn->imm);
+			mov_const(e, TMP0, insn->imm);
 			put_slot(e, d, TMP0);
 		}
 		break;
@@ -587,20 +640,15 @@ static void x86_load(struct vfm_jit_ctx *e, uint32_t i)
 			jmp(e, out); /* beyond any packet */
 			return;
 		}
-		if (end <= INT32_MAX) {
-			alu_ri(e, ALU_CMP, REG_LEN, (int32_t)end);
-		} else {
-			mov_ri(e, TMP0, end);
-			alu_rr(e, ALU_CMP, REG_LEN, TMP0);
-		}
+		cmp_len(e, end);
 		jcc(e, CC_B, out);
 	}
 	int dst = slot_target(e, d, TMP1);
-	if (insn->arg <= INT32_MAX) {
+	if (embed32(e, insn->arg)) {
 		load_be(e, dst, -1, (int32_t)insn->arg, size);
 	} else {
-		/* k does not fit a signed disp32: index by it. */
-		mov_ri(e, TMP0, insn->arg);
+		/* k does not fit a signed disp32 (or is blinded): index by it. */
+		mov_const(e, TMP0, insn->arg);
 		load_be(e, dst, TMP0, 0, size);
 	}
 	if (dst == TMP1)
@@ -625,10 +673,10 @@ static void loadx_address(struct vfm_jit_ctx *e, uint32_t i, int *index, int32_t
 	bool nowrap = vfm_jit_index_no_wrap(e, i);
 	if (!vfm_jit_load_proven(e, i)) {
 		size_t out = vfm_jit_label_pos(e, vfm_jit_exit_label(e, i, VFM_STATUS_BOUNDS));
-		if (nowrap && end_k <= INT32_MAX) {
+		if (nowrap && embed32(e, end_k)) {
 			lea_rm(e, TMP1, idx, (int32_t)end_k);
 		} else {
-			mov_ri(e, TMP1, end_k);
+			mov_const(e, TMP1, end_k);
 			alu_rr(e, ALU_ADD, TMP1, idx);
 			if (!nowrap)
 				jcc(e, CC_B, out); /* carry: the sum wrapped */
@@ -636,15 +684,16 @@ static void loadx_address(struct vfm_jit_ctx *e, uint32_t i, int *index, int32_t
 		alu_rr(e, ALU_CMP, REG_LEN, TMP1);
 		jcc(e, CC_B, out);
 	}
-	if (k <= INT32_MAX) {
+	if (k == 0 || embed32(e, k)) {
 		/* In bounds, index + k < 2^32: the address is exact. */
 		*index = idx;
 		*disp = (int32_t)k;
 		return;
 	}
-	/* k does not fit a signed disp32: add it to the index first. */
+	/* k does not fit a signed disp32 (or is blinded): add it to the
+	 * index first. */
 	mov_rr(e, TMP0, idx);
-	mov_ri(e, TMP1, k);
+	mov_const(e, TMP1, k);
 	alu_rr(e, ALU_ADD, TMP0, TMP1);
 	*index = TMP0;
 	*disp = 0;
@@ -681,7 +730,7 @@ static void x86_load_jcc(struct vfm_jit_ctx *e, uint32_t i, uint32_t j, uint64_t
 		loadx_address(e, i, &index, &disp);
 	} else if (!vfm_jit_load_proven(e, i)) {
 		size_t out = vfm_jit_label_pos(e, vfm_jit_exit_label(e, i, VFM_STATUS_BOUNDS));
-		alu_ri(e, ALU_CMP, REG_LEN, (int32_t)(insn->arg + size));
+		cmp_len(e, insn->arg + size);
 		jcc(e, CC_B, out);
 	}
 	/* The constant as the bytes appear in the packet. */
@@ -719,7 +768,7 @@ static void x86_load_jcc(struct vfm_jit_ctx *e, uint32_t i, uint32_t j, uint64_t
 /* Guard of a hoisted region: to the checked copy if len < need. */
 static void x86_guard(struct vfm_jit_ctx *e, uint32_t need, uint32_t label)
 {
-	alu_ri(e, ALU_CMP, REG_LEN, (int32_t)need);
+	cmp_len(e, need);
 	jcc(e, CC_B, vfm_jit_label_pos(e, label));
 }
 
@@ -756,11 +805,11 @@ static void x86_alu2(struct vfm_jit_ctx *e, uint32_t i, struct vfm_jit_operand b
 	int a_slot = d - 2; /* a fused k still counts in the depth */
 	int a = get_slot(e, a_slot, TMP0);
 	int b = -1;
-	bool imm32ok = bo.is_imm && bo.imm <= INT32_MAX;
+	bool imm32ok = bo.is_imm && embed32(e, bo.imm);
 	if (!bo.is_imm) {
 		b = get_slot(e, d - 1, TMP1);
 	} else if (!imm32ok && op != VFM_ALU2_SHL && op != VFM_ALU2_SHR) {
-		mov_ri(e, TMP1, bo.imm);
+		mov_const(e, TMP1, bo.imm);
 		b = TMP1;
 	}
 	enum alu alu = ALU_ADD;
@@ -778,7 +827,7 @@ static void x86_alu2(struct vfm_jit_ctx *e, uint32_t i, struct vfm_jit_operand b
 		break;
 	case VFM_ALU2_MUL:
 		if (imm32ok) {
-			mov_ri(e, TMP1, bo.imm);
+			mov_const(e, TMP1, bo.imm);
 			b = TMP1;
 		}
 		imul_rr(e, a, b);
@@ -797,7 +846,7 @@ static void x86_alu2(struct vfm_jit_ctx *e, uint32_t i, struct vfm_jit_operand b
 	case VFM_ALU2_DIV:
 	case VFM_ALU2_MOD:
 		if (imm32ok) {
-			mov_ri(e, TMP1, bo.imm);
+			mov_const(e, TMP1, bo.imm);
 			b = TMP1;
 		}
 		divmod(e, op == VFM_ALU2_MOD, a, b);
@@ -853,7 +902,7 @@ static void x86_ret(struct vfm_jit_ctx *e, uint32_t i)
 		cmova_rr(e, RAX, RCX);
 		break;
 	case VFM_RET_RETK:
-		mov_ri(e, RAX, insn->arg);
+		mov_const(e, RAX, insn->arg);
 		break;
 	}
 	emit_return(e);

@@ -60,9 +60,11 @@ static void same_flows(vfm_state_t *a, vfm_state_t *b, const char *src, int prog
 		fail_msg("program %d: flow tables differ after packet %d\n%s", prog, pkt, src);
 }
 
+/* The generated programs on the JIT compiled with vfm_enable_jit_ex's
+ * `*state` flags (0, or VFM_JIT_HARDEN: constant blinding). */
 static void test_differential_generated(void **state)
 {
-	(void)state;
+	unsigned flags = *(const unsigned *)*state;
 	struct pktgen_config pcfg = {.seed = 7, .count = 4096};
 	struct pktgen_set set;
 	assert_int_equal(pktgen_generate(&pcfg, &set), 0);
@@ -93,7 +95,7 @@ static void test_differential_generated(void **state)
 		assert_int_equal(vfm_load_program(jit, bin, len), VFM_OK);
 		assert_int_equal(vfm_load_program(interp_nc, bin, len), VFM_OK);
 		assert_int_equal(vfm_load_program(jit_nc, bin, len), VFM_OK);
-		if (vfm_enable_jit(jit) != VFM_OK || vfm_enable_jit(jit_nc) != VFM_OK)
+		if (vfm_enable_jit_ex(jit, flags) != VFM_OK || vfm_enable_jit_ex(jit_nc, flags) != VFM_OK)
 			fail_msg("JIT refused: %s\n%s", vfm_last_error(jit), src);
 		for (int k = 0; k < PKTS_PER_PROGRAM; k++) {
 			const struct pktgen_packet *pk = &pkts[((size_t)p * 31u + (size_t)k * 17u) % n_pkts];
@@ -134,7 +136,8 @@ static void test_differential_generated(void **state)
 		free(bin);
 		free(src);
 	}
-	print_message("%d programs x %d packets: OK %u, BOUNDS %u, BUDGET %u\n", n_programs,
+	print_message("%s: %d programs x %d packets: OK %u, BOUNDS %u, BUDGET %u\n",
+		      flags & VFM_JIT_HARDEN ? "blinded" : "plain", n_programs,
 		      PKTS_PER_PROGRAM, statuses[VFM_STATUS_OK], statuses[VFM_STATUS_BOUNDS],
 		      statuses[VFM_STATUS_BUDGET]);
 	/* The generator must exercise every outcome. */
@@ -189,9 +192,11 @@ static void test_jit_api(void **state)
 
 int main(void)
 {
+	static const unsigned plain = 0, blinded = VFM_JIT_HARDEN;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_jit_api),
-		cmocka_unit_test(test_differential_generated),
+		cmocka_unit_test_prestate(test_differential_generated, (void *)&plain),
+		cmocka_unit_test_prestate(test_differential_generated, (void *)&blinded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

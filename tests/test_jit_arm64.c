@@ -541,8 +541,11 @@ static void test_flush_hook_called(void **state)
 	unsigned long before = vfm_jit_flush_count;
 	vfm_state_t *vm = ts_vm_from_asm("LD8 0\nRET");
 	assert_int_equal(vfm_enable_jit(vm), VFM_OK);
-	/* One flush per compiled variant (with and without counting). */
-	assert_int_equal(vfm_jit_flush_count, before + VFM_JIT_VARIANTS);
+	/* One flush per compiled variant (with and without counting), and
+	 * as many again for the blinded pair. */
+	assert_int_equal(vfm_jit_flush_count, before + 2);
+	assert_int_equal(vfm_enable_jit_ex(vm, VFM_JIT_HARDEN), VFM_OK);
+	assert_int_equal(vfm_jit_flush_count, before + 4);
 	vfm_destroy(vm);
 }
 

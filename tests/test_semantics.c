@@ -37,12 +37,20 @@ struct engine {
 	int helper_loads; /* kernel: every packet read by bpf_skb_load_bytes */
 };
 
+/* The JIT with constant blinding (VFM_JIT_HARDEN). */
+static vfm_error_t enable_jit_blinded(vfm_state_t *vm)
+{
+	return vfm_enable_jit_ex(vm, VFM_JIT_HARDEN);
+}
+
 static const struct engine engines[] = {
 	{"interpreter", NULL, 1, 0, 0},
 #if defined(__x86_64__)
 	{"x86-64 JIT", vfm_enable_jit, 1, 0, 0},
+	{"x86-64 JIT (blinded)", enable_jit_blinded, 1, 0, 0},
 #elif defined(__aarch64__)
 	{"arm64 JIT", vfm_enable_jit, 1, 0, 0},
+	{"arm64 JIT (blinded)", enable_jit_blinded, 1, 0, 0},
 #endif
 	{"kernel eBPF", NULL, 0, 1, 0},
 	{"kernel eBPF (helper loads)", NULL, 0, 1, 1},

@@ -336,6 +336,9 @@ static void test_repeat_and_jit(void **state)
 	vfm_destroy(vm);
 	compare("synflood.bin", synflood_src, "--jit", NULL, &e);
 	free(e.results);
+	/* --jit-harden (constant blinding): the same counts. */
+	compare("synflood.bin", synflood_src, "--jit-harden", NULL, &e);
+	free(e.results);
 	assert_int_equal(run(&out, "'%s' --jit '%s' '%s'", tester, filter, capture()), 0);
 	if (jit == VFM_EUNSUPPORTED) {
 		assert_non_null(strstr(out, "JIT unsupported"));

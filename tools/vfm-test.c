@@ -85,6 +85,8 @@ static void usage(FILE *f)
 		"                         program's BPF map, read back for the summary\n"
 		"      --jit              compile the filter to native code; if this build\n"
 		"                         has no JIT, say so and use the interpreter\n"
+		"      --jit-harden       --jit with constant blinding (VFM_JIT_HARDEN):\n"
+		"                         no constant of the filter in the native code\n"
 		"      --jit-dump FILE    with --jit: also write the native code to FILE\n"
 		"                         (objdump -b binary -m %s -D FILE; the\n"
 		"                         machine of this build's JIT)\n"
@@ -107,6 +109,7 @@ static uint64_t now_ns(void)
 
 struct options {
 	int verbose, verdicts, json, jit, linktype_ok;
+	unsigned jit_flags; /* vfm_enable_jit_ex: VFM_JIT_HARDEN with --jit-harden */
 	int kernel; /* --engine=kernel */
 	const char *jit_dump;
 	const char *write_path;
@@ -122,7 +125,7 @@ struct options {
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum {
-		OPT_BUDGET = 256, OPT_FLOWCAP, OPT_REPEAT, OPT_JIT, OPT_JIT_DUMP, OPT_VERDICTS,
+		OPT_BUDGET = 256, OPT_FLOWCAP, OPT_REPEAT, OPT_JIT, OPT_JIT_HARDEN, OPT_JIT_DUMP, OPT_VERDICTS,
 		OPT_JSON, OPT_LINKTYPE_OK, OPT_ENGINE
 	};
 	static const struct option longopts[] = {
@@ -137,6 +140,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"flow-capacity", required_argument, NULL, OPT_FLOWCAP},
 		{"repeat", required_argument, NULL, OPT_REPEAT},
 		{"jit", no_argument, NULL, OPT_JIT},
+		{"jit-harden", no_argument, NULL, OPT_JIT_HARDEN},
 		{"engine", required_argument, NULL, OPT_ENGINE},
 		{"jit-dump", required_argument, NULL, OPT_JIT_DUMP},
 		{NULL, 0, NULL, 0},
@@ -181,6 +185,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_JIT:
 			o->jit = 1;
+			break;
+		case OPT_JIT_HARDEN:
+			o->jit = 1;
+			o->jit_flags = VFM_JIT_HARDEN;
 			break;
 		case OPT_JIT_DUMP:
 			o->jit_dump = optarg;
@@ -297,7 +305,7 @@ static vfm_state_t *make_vm(const struct options *o, vfm_program_t *program,
 	}
 	*jit_on = 0;
 	if (o->jit) {
-		vfm_error_t err = vfm_enable_jit(vm);
+		vfm_error_t err = vfm_enable_jit_ex(vm, o->jit_flags);
 		if (err == VFM_OK) {
 			*jit_on = 1;
 			const void *code;

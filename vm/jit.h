@@ -7,6 +7,7 @@
 #ifndef VFM_JIT_H
 #define VFM_JIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,8 +28,9 @@ struct vfm_jit_args {
 typedef uint64_t (*vfm_jit_fn)(const uint8_t *data, uint64_t len, struct vfm_jit_args *args);
 
 /* Compile prog to native code, both variants, into prog->jit[] (no-op if
- * already done).  VFM_EUNSUPPORTED where this build has no JIT. */
-vfm_error_t vfm_jit_compile(struct vfm_program *prog, vfm_diag_t *diag);
+ * already done); with `blind`, the constant-blinded pair at
+ * VFM_JIT_BLINDED + variant.  VFM_EUNSUPPORTED where this build has no JIT. */
+vfm_error_t vfm_jit_compile(struct vfm_program *prog, bool blind, vfm_diag_t *diag);
 void vfm_jit_free(struct vfm_program *prog);
 
 #endif

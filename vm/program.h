@@ -108,7 +108,10 @@ struct vfm_line {
 enum vfm_jit_variant {
 	VFM_JIT_VERDICT,  /* no instruction counting */
 	VFM_JIT_COUNTING, /* adds each basic block's length to args->insns */
-	VFM_JIT_VARIANTS
+	/* The same two with constant blinding (VFM_JIT_HARDEN, docs/JIT.md):
+	 * VFM_JIT_BLINDED + VFM_JIT_VERDICT or + VFM_JIT_COUNTING. */
+	VFM_JIT_BLINDED,
+	VFM_JIT_VARIANTS = 2 * VFM_JIT_BLINDED
 };
 
 /* One variant's native code.  Immutable once published: the JIT fills it

@@ -69,6 +69,7 @@ struct vfm_state {
 	const struct vfm_icode *icode;  /* prog->icode */
 	uint16_t scratch_zero;          /* prog->scratch_zero */
 	bool use_jit;             /* run prog->jit[] instead of interpreting */
+	uint8_t jit_base;         /* 0, or VFM_JIT_BLINDED (VFM_JIT_HARDEN) */
 	bool count_insns;         /* results carry insns (vfm_config_t.no_insns) */
 	uint32_t budget;
 	/* What vfm_execute hands the engine: the same for every packet (no
