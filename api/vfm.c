@@ -2,6 +2,7 @@
  * api/vfm.c — the public VM API (include/vfm.h): creation, loading,
  * execution, errors and flow-table access.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,11 +36,14 @@ static vfm_error_t fail_diag(vfm_state_t *vm, const vfm_diag_t *diag)
 
 /* Choose the engine entries for the VM's program and mode (vm/state.h),
  * so that the execute calls jump straight into the engine. */
+static uint32_t run_without_program(const uint8_t *data, uint64_t len,
+				    struct vfm_jit_args *args);
+
 static void select_engine(vfm_state_t *vm)
 {
 	struct vfm_program *prog = vm->prog;
 	if (!prog) {
-		vm->run = NULL;
+		vm->run = run_without_program;
 		vm->run_ex = NULL;
 		vm->icode = NULL;
 		vm->scratch_zero = 0;
@@ -81,6 +85,7 @@ vfm_state_t *vfm_create_with(const vfm_config_t *cfg, vfm_diag_t *diag)
 		return NULL;
 	}
 	vm->plain_args = (struct vfm_jit_args){.flow = &vm->flow, .budget = vm->budget};
+	select_engine(vm);
 	return vm;
 }
 
@@ -213,18 +218,31 @@ static inline void run_jit(vfm_state_t *vm, const vfm_packet_t *pkt, vfm_result_
 /* vfm_execute's refusals, out of the way of the per-packet path. */
 static COLD uint32_t execute_refused(vfm_state_t *vm)
 {
-	fail(vm, vm && !vm->prog ? VFM_ENOPROGRAM : VFM_EINVAL,
-	     "vfm_execute: no program loaded, or NULL packet with non-zero length");
+	fail(vm, VFM_EINVAL, "vfm_execute: NULL packet with non-zero length");
 	return 0;
 }
 
-/* The checks, then a jump to the engine's entry (vm->run is NULL exactly
- * while no program is attached): no call level between the caller and the
- * interpreter loop or the JIT's code, and the verdict comes back in a
- * register. */
+/* vm->run while no program is attached, so that vfm_execute tests nothing
+ * for it: the VM is found from its plain_args. */
+static COLD uint32_t run_without_program(const uint8_t *data, uint64_t len,
+					 struct vfm_jit_args *args)
+{
+	(void)data;
+	(void)len;
+	vfm_state_t *vm = (vfm_state_t *)((char *)args - offsetof(vfm_state_t, plain_args));
+	fail(vm, VFM_ENOPROGRAM, "vfm_execute: no program loaded");
+	return 0;
+}
+
+/* The checks, then a jump to the engine's entry (never NULL): no call
+ * level between the caller and the interpreter loop or the JIT's code, and
+ * the verdict comes back in a register.  NULL data is the unlikely half of
+ * its test, so the common path is two untaken branches and the jump. */
 uint32_t vfm_execute(vfm_state_t *vm, const uint8_t *data, uint32_t len)
 {
-	if (UNLIKELY(!vm || !vm->run || (!data && len)))
+	if (UNLIKELY(!vm))
+		return execute_refused(vm);
+	if (UNLIKELY(!data) && len)
 		return execute_refused(vm);
 	return vm->run(data, len, &vm->plain_args);
 }
