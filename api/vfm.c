@@ -45,6 +45,7 @@ static void select_engine(vfm_state_t *vm)
 	if (!prog) {
 		vm->run = run_without_program;
 		vm->run_ex = NULL;
+		vm->jit_ex = NULL;
 		vm->icode = NULL;
 		vm->scratch_zero = 0;
 		return;
@@ -52,11 +53,15 @@ static void select_engine(vfm_state_t *vm)
 	vm->icode = prog->icode;
 	vm->scratch_zero = prog->scratch_zero;
 	vfm_interp_entries(prog, vm->count_insns, &vm->run, &vm->run_ex);
+	vm->jit_ex = NULL;
 	if (vm->use_jit) {
 		/* The JIT's code without counting, read as a u32 function:
 		 * its low 32 bits are the verdict (vm/state.h). */
 		vm->run = (vfm_verdict_entry)__atomic_load_n(&prog->jit[VFM_JIT_VERDICT],
 							     __ATOMIC_ACQUIRE)->code;
+		vm->jit_ex = (vfm_jit_fn)__atomic_load_n(
+			&prog->jit[vm->count_insns ? VFM_JIT_COUNTING : VFM_JIT_VERDICT],
+			__ATOMIC_ACQUIRE)->code;
 		vm->run_ex = NULL;
 	}
 }
@@ -199,20 +204,17 @@ vfm_error_t vfm_jit_code(const vfm_state_t *vm, const void **code, size_t *size)
 }
 
 /* One packet on the JIT: identical results to the interpreter by design,
- * the instruction count included where `count`; otherwise insns is 0 (the
- * code without counting leaves it 0). */
-static inline void run_jit(vfm_state_t *vm, const vfm_packet_t *pkt, vfm_result_t *out,
-			   bool count)
+ * the instruction count included on a counting VM (otherwise the code
+ * leaves insns 0).  args holds the VM's flow table and budget; the
+ * packet's fields are set here, so a batch fills it once. */
+static inline void run_jit(vfm_jit_fn fn, struct vfm_jit_args *args, const vfm_packet_t *pkt,
+			   vfm_result_t *out)
 {
-	struct vfm_jit_args args = {&vm->flow, pkt->ts_ns, vm->budget, pkt->wire_len, 0};
-	/* Published before vfm_enable_jit returned on this thread (it
-	 * loaded the pointer with acquire): a relaxed load suffices. */
-	vfm_jit_fn fn = (vfm_jit_fn)__atomic_load_n(
-		&vm->prog->jit[count ? VFM_JIT_COUNTING : VFM_JIT_VERDICT], __ATOMIC_RELAXED)->code;
-	uint64_t r = fn(pkt->data, pkt->len, &args);
-	out->verdict = (uint32_t)r;
-	out->status = (vfm_status_t)(r >> 32);
-	out->insns = args.insns;
+	args->ts_ns = pkt->ts_ns;
+	args->wire_len = pkt->wire_len;
+	args->insns = 0;
+	uint64_t r = fn(pkt->data, pkt->len, args);
+	*out = (vfm_result_t){(uint32_t)r, (vfm_status_t)(r >> 32), args->insns};
 }
 
 /* vfm_execute's refusals, out of the way of the per-packet path. */
@@ -265,7 +267,8 @@ vfm_error_t vfm_execute_ex(vfm_state_t *vm, const vfm_packet_t *pkt,
 	}
 	if (vm->run_ex)
 		return vm->run_ex(vm, pkt, out);
-	run_jit(vm, pkt, out, vm->count_insns);
+	struct vfm_jit_args args = vm->plain_args;
+	run_jit(vm->jit_ex, &args, pkt, out);
 	return VFM_OK;
 }
 
@@ -292,13 +295,14 @@ vfm_error_t vfm_execute_batch(vfm_state_t *vm, const vfm_packet_t *pkts,
 	if (run_ex) {
 		for (size_t i = 0; i < count; i++)
 			run_ex(vm, &pkts[i], &results[i]);
-	} else if (vm->count_insns) {
-		for (size_t i = 0; i < count; i++)
-			run_jit(vm, &pkts[i], &results[i], true);
-	} else {
-		for (size_t i = 0; i < count; i++)
-			run_jit(vm, &pkts[i], &results[i], false);
+		return VFM_OK;
 	}
+	/* The JIT's code called straight from this loop, its arguments
+	 * built once. */
+	vfm_jit_fn fn = vm->jit_ex;
+	struct vfm_jit_args args = vm->plain_args;
+	for (size_t i = 0; i < count; i++)
+		run_jit(fn, &args, &pkts[i], &results[i]);
 	return VFM_OK;
 }
 
