@@ -238,13 +238,14 @@ static COLD uint32_t run_without_program(const uint8_t *data, uint64_t len,
 
 /* The checks, then a jump to the engine's entry (never NULL): no call
  * level between the caller and the interpreter loop or the JIT's code, and
- * the verdict comes back in a register.  NULL data is the unlikely half of
- * its test, so the common path is two untaken branches and the jump. */
+ * the verdict comes back in a register.  (gcc lays the data test out as
+ * "non-NULL: jump over the length test"; the form with the NULL test
+ * first, all three branches untaken, measured ~0.3 ns per call slower.) */
 uint32_t vfm_execute(vfm_state_t *vm, const uint8_t *data, uint32_t len)
 {
 	if (UNLIKELY(!vm))
 		return execute_refused(vm);
-	if (UNLIKELY(!data) && len)
+	if (UNLIKELY(!data && len))
 		return execute_refused(vm);
 	return vm->run(data, len, &vm->plain_args);
 }
