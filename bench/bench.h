@@ -148,6 +148,7 @@ uint64_t bench_run_pass(struct bench *b, struct inst *in, const vfm_packet_t *p,
 void bench_clear_state(struct inst *in);
 void bench_get_stats(struct inst *in, vfm_flow_stats_t *st);
 void bench_setup_filter(struct bench *b, struct filter *f, const struct filter_def *def);
+vfm_state_t *bench_new_vm(enum kind k, const struct filter *f, int count_insns);
 void bench_free_filter(struct filter *f);
 
 /* bench_agree.c */

@@ -77,17 +77,22 @@ size_t bench_check_filter(struct bench *b, struct filter *f, const vfm_packet_t 
 		}
 	}
 
-	/* Detailed results: goto vs switch (and JIT): verdict, status, insns. */
+	/* Detailed results: goto vs switch (and JIT): verdict, status, insns,
+	 * on counting VMs (the timed ones count nothing). */
 	vfm_result_t *rg = bench_xcalloc(n, sizeof *rg), *rs = bench_xcalloc(n, sizeof *rs);
-	bench_clear_state(&f->in[K_GOTO]);
-	bench_clear_state(&f->in[K_SWITCH]);
-	vfm_execute_batch(f->in[K_GOTO].vm, pkts, n, rg);
-	sw_vfm_execute_batch(f->in[K_SWITCH].vm, pkts, n, rs);
+	vfm_state_t *vg = bench_new_vm(K_GOTO, f, 1), *vs = bench_new_vm(K_SWITCH, f, 1);
+	vfm_execute_batch(vg, pkts, n, rg);
+	sw_vfm_execute_batch(vs, pkts, n, rs);
+	vfm_destroy(vg);
+	sw_vfm_destroy(vs);
 	vfm_result_t *rj = NULL;
 	if (f->in[K_JIT].present) {
 		rj = bench_xcalloc(n, sizeof *rj);
-		bench_clear_state(&f->in[K_JIT]);
-		vfm_execute_batch(f->in[K_JIT].vm, pkts, n, rj);
+		vfm_state_t *vj = bench_new_vm(K_JIT, f, 1);
+		if (vfm_enable_jit(vj) != VFM_OK)
+			bench_die("%s: vfm_enable_jit: %s", f->def->id, vfm_last_error(vj));
+		vfm_execute_batch(vj, pkts, n, rj);
+		vfm_destroy(vj);
 	}
 	size_t bounds = 0;
 	shown = 0;

@@ -152,9 +152,16 @@ static uint8_t *read_text(const char *path, size_t *len)
 	return buf;
 }
 
-static vfm_state_t *new_vm(enum kind k, struct filter *f)
+/* A VM of kind k running f's program.  count_insns: results carry
+ * instruction counts (the agreement check compares them); the timed VMs
+ * count nothing, as neither the C functions nor libpcap do, so the
+ * stateful rows (vfm_execute_ex) and the batch rows run the same JIT code
+ * as vfm_execute. */
+vfm_state_t *bench_new_vm(enum kind k, const struct filter *f, int count_insns)
 {
-	vfm_state_t *vm = bench_is_switch(k) ? sw_vfm_create() : vfm_create();
+	vfm_config_t cfg = {.no_insns = !count_insns};
+	vfm_state_t *vm = bench_is_switch(k) ? sw_vfm_create_with(&cfg, NULL)
+					     : vfm_create_with(&cfg, NULL);
 	if (!vm)
 		bench_die("vfm_create failed");
 	vfm_error_t err = bench_is_switch(k) ? sw_vfm_attach_program(vm, f->sw_prog)
@@ -224,7 +231,7 @@ void bench_setup_filter(struct bench *b, struct filter *f, const struct filter_d
 	for (size_t j = 0; j < sizeof vfm_kinds / sizeof vfm_kinds[0]; j++) {
 		enum kind k = vfm_kinds[j];
 		struct inst *in = &f->in[k];
-		in->vm = new_vm(k, f);
+		in->vm = bench_new_vm(k, f, 0);
 		in->present = 1;
 		if (k == K_JIT || k == K_JIT_BATCH) {
 			/* The column appears by itself once a JIT exists. */

@@ -6,10 +6,12 @@
  * Design (facts from the verifier shape the code):
  *   - the stack depth at every instruction is static, so stack slot k has a
  *     fixed home: a register for the first slots, a frame word beyond; no
- *     stack pointer exists at run time.  Leaf programs (no helper calls)
- *     keep the arguments in RDI/RSI/RDX and their first slots in
- *     caller-saved R8-R11, so small filters push nothing; programs that
- *     call helpers keep the roles and slots 0-1 in callee-saved registers;
+ *     stack pointer exists at run time.  Every program keeps the
+ *     arguments in RDI/RSI/RDX and its first slots in caller-saved
+ *     R8-R11, so small filters push nothing; a helper call (HASH5, flow
+ *     table) saves the caller-saved registers in use around itself, so
+ *     that a packet that calls nothing pays nothing for the calls it
+ *     might have made;
  *   - every RET and exit restores and returns in place (no jump to a
  *     shared epilogue);
  *   - loads the verifier proved in bounds carry no check; the others one
@@ -56,17 +58,15 @@ enum reg {
 #define TMP2 RDX       /* clobbered by DIV; SWAP's temporary */
 
 #define MAX_SLOT_REGS 10
-/* Programs that call helpers (HASH5, flow table): the roles in callee-
- * saved registers, stack slots 0-1 too, slots 2-7 in caller-saved ones
- * (saved around each call). */
-static const enum reg call_slot_regs[] = {RBX, RBP, RSI, RDI, R8, R9, R10, R11};
-static const enum reg caller_saved_slots[] = {RSI, RDI, R8, R9, R10, R11};
-#define N_CALLER_SAVED 6
-/* Leaf programs keep the arguments where the caller put them (RDI, RSI,
- * RDX) and the first slots in caller-saved registers, so that small
- * filters save and restore nothing; deeper slots take callee-saved
- * registers (pushed only if used), then the frame. */
-static const enum reg leaf_slot_pool[] = {R8, R9, R10, R11, RBX, RBP, R12, R13, R14, R15};
+/* The arguments stay where the caller put them (RDI, RSI, RDX) and the
+ * first slots take caller-saved registers, so that small filters save
+ * and restore nothing; deeper slots take callee-saved registers (pushed
+ * only if used), then the frame. */
+static const enum reg slot_pool[] = {R8, R9, R10, R11, RBX, RBP, R12, R13, R14, R15};
+/* The caller-saved registers a role or a slot may live in: a helper call
+ * saves those in use to the frame's save area, word i for register i. */
+static const enum reg caller_saved[] = {RDI, RSI, RDX, R8, R9, R10, R11};
+#define N_CALLER_SAVED 7
 
 /* ---- frame ------------------------------------------------------------------ */
 
@@ -489,18 +489,33 @@ static void copy_slot(struct vfm_jit_ctx *e, int dst, int src)
 
 /* ---- helper calls ------------------------------------------------------------- */
 
-/* Save (or restore) the caller-saved slot registers that hold live slots
- * (< depth). */
+/* Is caller-saved register r a role the program has, or the home of a
+ * slot below `depth`? */
+static bool live_across_call(struct vfm_jit_ctx *e, enum reg r, int depth)
+{
+	const struct vfm_jit_plan *p = &e->plan;
+	const struct x86 *x = arch(e);
+	if ((p->packet && r == x->data) || (p->len && r == x->len) ||
+	    (p->args && r == x->args) || (p->budget && r == x->budget))
+		return true;
+	for (int k = 0; k < depth && k < (int)x->n_slot_regs; k++)
+		if (x->slot[k] == r)
+			return true;
+	return false;
+}
+
+/* Save (or restore) the caller-saved registers in use around a helper
+ * call: the roles, and the homes of the slots below `depth` (those the
+ * call leaves on the stack). */
 static void save_live(struct vfm_jit_ctx *e, int depth, bool restore)
 {
 	for (int i = 0; i < N_CALLER_SAVED; i++) {
-		int k = 2 + i;
-		if (k >= depth)
-			break;
+		if (!live_across_call(e, caller_saved[i], depth))
+			continue;
 		if (restore)
-			load_rm(e, caller_saved_slots[i], RSP, arch(e)->save_off + 8 * i);
+			load_rm(e, caller_saved[i], RSP, arch(e)->save_off + 8 * i);
 		else
-			store_mr(e, RSP, arch(e)->save_off + 8 * i, caller_saved_slots[i]);
+			store_mr(e, RSP, arch(e)->save_off + 8 * i, caller_saved[i]);
 	}
 }
 
@@ -935,23 +950,25 @@ static void x86_special(struct vfm_jit_ctx *e, uint32_t i)
 		put_slot(e, d, RAX);
 		break;
 	case VFM_SPECIAL_FLOW_LOAD:
-		save_live(e, d, false);
+		/* No slot lives in RDI, RSI or RDX, and the roles there are
+		 * saved: the arguments can be written in any order that reads
+		 * REG_ARGS (RDX or R11) before RDX is written. */
+		save_live(e, top, false); /* the key is consumed */
 		mov_rr(e, RSI, get_slot(e, top, RSI));
 		load_rm(e, RDI, REG_ARGS, (int32_t)offsetof(struct vfm_jit_args, flow));
 		call_helper(e, (const void *)vfm_flow_load);
-		save_live(e, d, true);
+		save_live(e, top, true);
 		put_slot(e, top, RAX);
 		break;
 	case VFM_SPECIAL_FLOW_STORE:
-		save_live(e, d, false);
-		/* key = slot top-1, value = slot top; load both before RDI/RSI
-		 * are overwritten (either may live there). */
-		mov_rr(e, RDX, get_slot(e, top, RDX));
-		mov_rr(e, RCX, get_slot(e, top - 1, RCX));
-		mov_rr(e, RSI, RCX);
+		save_live(e, top - 1, false); /* key and value are consumed */
+		/* key = slot top-1, value = slot top; the flow pointer first,
+		 * while REG_ARGS (possibly RDX) is intact. */
 		load_rm(e, RDI, REG_ARGS, (int32_t)offsetof(struct vfm_jit_args, flow));
+		mov_rr(e, RSI, get_slot(e, top - 1, RSI));
+		mov_rr(e, RDX, get_slot(e, top, RDX));
 		call_helper(e, (const void *)vfm_flow_store);
-		save_live(e, d, true);
+		save_live(e, top - 1, true);
 		break;
 	}
 }
@@ -980,41 +997,20 @@ static void x86_setup(struct vfm_jit_ctx *e)
 {
 	const struct vfm_jit_plan *p = &e->plan;
 	struct x86 *x = arch(e);
-	if (p->calls) {
-		x->data = R12;
-		x->len = R13;
-		x->args = R14;
-		x->budget = R15;
-		x->n_slot_regs = sizeof call_slot_regs / sizeof call_slot_regs[0];
-		memcpy(x->slot, call_slot_regs, sizeof call_slot_regs);
-		if (p->max_depth >= 1)
-			x->saved[x->n_saved++] = RBX;
-		if (p->max_depth >= 2)
-			x->saved[x->n_saved++] = RBP;
-		if (p->packet)
-			x->saved[x->n_saved++] = R12;
-		if (p->len)
-			x->saved[x->n_saved++] = R13;
-		if (p->args)
-			x->saved[x->n_saved++] = R14;
-		if (p->budget)
-			x->saved[x->n_saved++] = R15;
-	} else {
-		x->data = RDI;
-		x->len = RSI;
-		x->args = uses_rdx(e->prog) ? R11 : RDX;
-		x->budget = R10;
-		x->n_slot_regs = 0;
-		for (size_t k = 0; k < sizeof leaf_slot_pool / sizeof leaf_slot_pool[0]; k++) {
-			enum reg r = leaf_slot_pool[k];
-			if ((r == R11 && p->args && x->args == R11) || (r == R10 && p->budget))
-				continue;
-			x->slot[x->n_slot_regs++] = r;
-		}
-		for (unsigned k = 0; k < x->n_slot_regs && k < p->max_depth; k++)
-			if (is_callee_saved(x->slot[k]))
-				x->saved[x->n_saved++] = x->slot[k];
+	x->data = RDI;
+	x->len = RSI;
+	x->args = uses_rdx(e->prog) ? R11 : RDX;
+	x->budget = R10;
+	x->n_slot_regs = 0;
+	for (size_t k = 0; k < sizeof slot_pool / sizeof slot_pool[0]; k++) {
+		enum reg r = slot_pool[k];
+		if ((r == R11 && p->args && x->args == R11) || (r == R10 && p->budget))
+			continue;
+		x->slot[x->n_slot_regs++] = r;
 	}
+	for (unsigned k = 0; k < x->n_slot_regs && k < p->max_depth; k++)
+		if (is_callee_saved(x->slot[k]))
+			x->saved[x->n_saved++] = x->slot[k];
 	uint32_t size = p->max_depth > x->n_slot_regs ? 8u * (p->max_depth - x->n_slot_regs) : 0;
 	x->scratch_off = (int32_t)size;
 	if (p->scratch)

@@ -247,6 +247,17 @@ static const struct sem_case cases[] = {
 	 .pkts = {{"", 0, 1, OK, 11}, {"", 0, 2, OK, 11}, {"", 0, 3, OK, 11}},
 	 .flows = {{42, 3}}, .n_flows = 1, .check_stats = 1,
 	 .stats = {.entries = 1, .hits = 5, .misses = 1, .inserts = 1, .updates = 2}},
+	/* Every kind of home live across the helper calls: the packet, its
+	 * length, the arguments (DIV moves them off RDX on x86-64), the loop
+	 * budget, caller- and callee-saved slot registers and a frame slot
+	 * (depth 9). */
+	{"values_survive_flow_calls", .src =
+	 "PUSH 1\nPUSH 2\nPUSH 3\nPUSH 4\nPUSH 5\nPUSH 6\nPUSH 3\n"
+	 "loop:\nPUSH 42\nFLOW_LOAD\nPOP\nPUSH 42\nPUSH 7\nFLOW_STORE\n"
+	 "PUSH 1\nSUB\nDUP\nPUSH 0\nJNE loop\nPOP\n"
+	 "ADD\nADD\nADD\nADD\nADD\nPUSH 3\nDIV\nLD8 0\nADD\nLEN\nADD\nRET",
+	 .pkts = {{"090203", 0, 19, OK, 53}}, .flows = {{42, 7}}, .n_flows = 1, .check_stats = 1,
+	 .stats = {.entries = 1, .hits = 2, .misses = 1, .inserts = 1, .updates = 2}},
 	{"flow_key_zero", .src = COUNTER("0"), .pkts = {{"", 0, 1, OK, 11}, {"", 0, 2, OK, 11}},
 	 .flows = {{0, 2}}, .n_flows = 1},
 	{"flow_key_max", .src = COUNTER("0xFFFFFFFFFFFFFFFF"), .pkts = {{"", 0, 1, OK, 11}},

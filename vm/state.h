@@ -64,8 +64,10 @@ typedef vfm_error_t (*vfm_ex_entry)(struct vfm_state *vm, const vfm_packet_t *pk
 
 struct vfm_state {
 	/* What the execute path reads on every packet comes first. */
-	vfm_verdict_entry run;          /* NULL while no program is attached */
-	vfm_ex_entry run_ex;
+	vfm_verdict_entry run;          /* a refusal while no program is attached */
+	vfm_ex_entry run_ex;            /* NULL with the JIT: jit_ex instead */
+	vfm_jit_fn jit_ex;              /* JIT code for vfm_execute_ex and batch:
+					 * counting or not as count_insns */
 	const struct vfm_icode *icode;  /* prog->icode */
 	uint16_t scratch_zero;          /* prog->scratch_zero */
 	bool use_jit;             /* run prog->jit[] instead of interpreting */
