@@ -120,6 +120,11 @@ enum vfm_z3_claim_kind {
 	VFM_Z3_UNREACHABLE,     /* insn marked unreachable is reached */
 	VFM_Z3_DEPTH,           /* stack depth differs from facts.depth */
 	VFM_Z3_LEN_ROOM,        /* slot with length room r: value + r - 1 > len */
+	VFM_Z3_INDEX_NO_WRAP,   /* LOADX marked no-wrap: index + k + size >= 2^64 */
+	VFM_Z3_LOOP_HEAD,       /* inductive pass: an edge into a loop head
+				   carries a state outside the head's */
+	VFM_Z3_BUDGET_LOOP,     /* inductive pass: a budget-loop head reaches a
+				   RET (or, BUDGET_ONLY, a failing load) */
 	VFM_Z3_KIND_COUNT
 };
 
@@ -138,9 +143,20 @@ struct vfm_z3_failure {
 	uint32_t wire_len; /* its wire length (WLEN) */
 	bool exact;       /* the path uses no HASH5 or FLOW_LOAD value, so
 			     running the packet (ts_ns = ts) follows it */
+	bool inductive;   /* refuted in the inductive pass: the path starts
+			     at loop head start_pc from a state the verifier
+			     claims there (not necessarily a reachable one) */
+	uint32_t start_pc;
 	uint8_t *bytes;   /* the first n_bytes bytes of the packet */
 	uint32_t n_bytes; /* min(len, VFM_Z3_CEX_BYTES) */
 	char *text;       /* human-readable: claim, values, counterexample */
+};
+
+enum vfm_z3_inductive {
+	VFM_Z3_IND_NONE,    /* loop-free: no inductive pass needed */
+	VFM_Z3_IND_PROVEN,  /* head states established and inductive */
+	VFM_Z3_IND_FAILED,  /* some head state refuted: a soundness finding */
+	VFM_Z3_IND_UNKNOWN, /* some arrival query timed out */
 };
 
 struct vfm_z3_report {
@@ -167,6 +183,16 @@ struct vfm_z3_report {
 	uint32_t gap_pc[VFM_Z3_MAX_GAP];
 	uint32_t n_gap;
 	bool gap_bounded;
+	/* The inductive pass (programs with loops): inductive is
+	 * VFM_Z3_IND_PROVEN when every edge into every loop head was shown
+	 * to carry a state inside the head's (the entry establishes the head
+	 * states and every path back preserves them); then the ind_claims
+	 * claims shown to hold in that pass hold on every path, unbounded.
+	 * ind_failed of them were refuted (counted in failed/failures too,
+	 * their failures marked inductive), ind_unknown timed out. */
+	uint8_t inductive;       /* enum vfm_z3_inductive */
+	uint32_t heads;          /* loop heads (cut points) */
+	uint32_t ind_claims, ind_failed, ind_unknown;
 	uint32_t queries, timeouts;
 	double seconds;
 	struct vfm_z3_failure *fail; /* the first max_failures refuted claims */
