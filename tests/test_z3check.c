@@ -843,9 +843,7 @@ static void test_generated(void **state)
 		provable_bounded += rep.provable_bounded;
 		/* Bounded: some claim holds within the unrollings only (not
 		 * complete, and the inductive check did not cover it). */
-		bounded_programs += rep.loops && !rep.complete &&
-				    !(rep.inductive == VFM_Z3_IND_PROVEN && rep.ind_unknown == 0 &&
-				      rep.ind_failed == 0);
+		bounded_programs += vfm_z3_scope(&rep) == VFM_Z3_BOUNDED;
 		ind_proven += rep.inductive == VFM_Z3_IND_PROVEN;
 		ind_failed += rep.inductive == VFM_Z3_IND_FAILED;
 		ind_unknown += rep.inductive == VFM_Z3_IND_UNKNOWN;

@@ -264,6 +264,18 @@ vfm_error_t vfm_z3_equiv_cbpf(const vfm_program_t *prog, const struct vfm_z3_cbp
 			      size_t n, uint32_t max_len, uint32_t timeout_ms,
 			      struct vfm_z3_equiv *out);
 
+/* What the soundness claims of a report cover (the one place this is
+ * decided; the text, JSON and campaign summaries print it):
+ *   EXACT      loop-free: every path;
+ *   COMPLETE   loops, but no path exceeds the unrollings: every path;
+ *   INDUCTIVE  paths beyond the unrollings, but the inductive check proved
+ *              the loop-head states and decided every claim: every path;
+ *   BOUNDED    some claims hold within the unrollings only. */
+enum vfm_z3_scope { VFM_Z3_EXACT, VFM_Z3_COMPLETE, VFM_Z3_INDUCTIVE, VFM_Z3_BOUNDED };
+enum vfm_z3_scope vfm_z3_scope(const struct vfm_z3_report *report);
+const char *vfm_z3_scope_name(enum vfm_z3_scope scope);
+const char *vfm_z3_inductive_name(enum vfm_z3_inductive ind);
+
 /* Human-readable report: the mode (exact / bounded), claims checked,
  * refuted and unknown, proven/provable, time, then every failure with its
  * counterexample. */

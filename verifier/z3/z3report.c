@@ -62,6 +62,39 @@ const char *vfm_z3_kind_name(enum vfm_z3_claim_kind kind)
 	return (unsigned)kind < VFM_Z3_KIND_COUNT ? kind_names[kind] : "?";
 }
 
+enum vfm_z3_scope vfm_z3_scope(const struct vfm_z3_report *r)
+{
+	if (!r->loops)
+		return VFM_Z3_EXACT;
+	if (r->complete)
+		return VFM_Z3_COMPLETE;
+	if (r->inductive == VFM_Z3_IND_PROVEN && r->ind_unknown == 0 && r->ind_failed == 0)
+		return VFM_Z3_INDUCTIVE;
+	return VFM_Z3_BOUNDED;
+}
+
+const char *vfm_z3_scope_name(enum vfm_z3_scope scope)
+{
+	switch (scope) {
+	case VFM_Z3_EXACT: return "exact";
+	case VFM_Z3_COMPLETE: return "complete";
+	case VFM_Z3_INDUCTIVE: return "inductive";
+	case VFM_Z3_BOUNDED: return "bounded";
+	}
+	return "?";
+}
+
+const char *vfm_z3_inductive_name(enum vfm_z3_inductive ind)
+{
+	switch (ind) {
+	case VFM_Z3_IND_NONE: return "none";
+	case VFM_Z3_IND_PROVEN: return "proven";
+	case VFM_Z3_IND_FAILED: return "refuted";
+	case VFM_Z3_IND_UNKNOWN: return "unknown";
+	}
+	return "?";
+}
+
 static void slot_name(const struct zc *z, uint32_t i, uint32_t j, char *buf, size_t n)
 {
 	uint32_t ns = z->f->n_scratch;
@@ -138,16 +171,33 @@ void vfm_z3i_describe_failure(struct zc *z, const struct claim *cl, Z3_model m,
 		uint64_t start = vfm_z3i_eval_u64(z, m, z->sel);
 		fail->inductive = true;
 		fail->start_pc = 0;
+		uint32_t from = NO_NODE;
 		for (uint32_t h = 0; h < z->n && start; h++)
-			if (z->head[h] == start)
+			if (z->head[h] == start) {
 				fail->start_pc = z->prog->pc_of[h];
+				from = h;
+			}
 		if (start)
 			sb_printf(&b, " (inductive: from a state the verifier claims at loop head pc %u,"
 				      " not necessarily reachable)", fail->start_pc);
 		else
 			sb_printf(&b, " (inductive: from the entry)");
+		sb_printf(&b, "\n");
+		const struct znode *hn = from != NO_NODE ? node_at(z, from, 0) : NULL;
+		if (hn && hn->slot) {
+			uint32_t ms = 1 + f->n_scratch + (uint32_t)f->depth[from];
+			sb_printf(&b, "  at pc %u:", fail->start_pc);
+			for (uint32_t j = 1; j < ms; j++) {
+				slot_name(z, from, j, sname, sizeof sname);
+				sb_printf(&b, " %s = %#" PRIx64 "%s", sname,
+					  vfm_z3i_eval_u64(z, m, vfm_z3i_slot_term(z, hn, j)),
+					  j + 1 < ms ? "," : "");
+			}
+			sb_printf(&b, "\n");
+		}
+	} else {
+		sb_printf(&b, "\n");
 	}
-	sb_printf(&b, "\n");
 	if (cl->kind == VFM_Z3_LOOP_HEAD)
 		sb_printf(&b, "  an edge into this loop head carries a state outside the verifier's "
 			      "state there: %s\n", fail->start_pc || !z->inductive ? "not inductive"
@@ -334,7 +384,6 @@ void vfm_z3_print_report(FILE *out, const vfm_program_t *prog,
 		fprintf(out, "z3: bounded: %u unrollings (each loop takes at most %u backward jumps "
 			     "per entry); paths beyond the bound %s\n", r->unroll, r->unroll,
 			r->complete_unknown ? "may exist (query timed out)" : "exist, not checked");
-	bool bounded = r->loops && !r->complete;
 	if (r->loops) {
 		static const char *const ind[] = {
 			[VFM_Z3_IND_PROVEN] = "proven: the entry establishes every loop head's state "
@@ -351,13 +400,12 @@ void vfm_z3_print_report(FILE *out, const vfm_program_t *prog,
 				     "paths (unbounded), %u refuted, %u unknown\n", r->ind_claims,
 				r->ind_claims - r->ind_failed - r->ind_unknown, r->ind_failed,
 				r->ind_unknown);
-		bounded = bounded && !(r->inductive == VFM_Z3_IND_PROVEN && r->ind_unknown == 0 &&
-				       r->ind_failed == 0);
 	}
+	enum vfm_z3_scope scope = vfm_z3_scope(r);
 	fprintf(out, "z3: %u claims checked at %u nodes%s: %u unsound, %u unknown (timeout)\n",
 		r->claims, r->nodes,
-		bounded ? " (bounded: within the unrollings only)"
-		: r->loops && !r->complete ? " (for all paths: inductive)" : "",
+		scope == VFM_Z3_BOUNDED ? " (bounded: within the unrollings only)"
+		: scope == VFM_Z3_INDUCTIVE ? " (for all paths: inductive)" : "",
 		r->failures, r->unknowns);
 	fprintf(out, "z3:  ");
 	for (unsigned k = 0; k < VFM_Z3_KIND_COUNT; k++)
