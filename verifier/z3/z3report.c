@@ -383,7 +383,8 @@ void vfm_z3_print_report(FILE *out, const vfm_program_t *prog,
 	else
 		fprintf(out, "z3: bounded: %u unrollings (each loop takes at most %u backward jumps "
 			     "per entry); paths beyond the bound %s\n", r->unroll, r->unroll,
-			r->complete_unknown ? "may exist (query timed out)" : "exist, not checked");
+			r->complete_unknown ? "may exist (query timed out)"
+					    : "exist, not covered by the unrolling");
 	if (r->loops) {
 		static const char *const ind[] = {
 			[VFM_Z3_IND_PROVEN] = "proven: the entry establishes every loop head's state "
@@ -396,7 +397,7 @@ void vfm_z3_print_report(FILE *out, const vfm_program_t *prog,
 			r->inductive < sizeof ind / sizeof ind[0] && ind[r->inductive]
 				? ind[r->inductive] : "not run");
 		if (r->inductive == VFM_Z3_IND_PROVEN)
-			fprintf(out, "z3: %u claims checked from the loop heads' states: %u hold for all "
+			fprintf(out, "z3: %u claims checked in the inductive pass: %u hold for all "
 				     "paths (unbounded), %u refuted, %u unknown\n", r->ind_claims,
 				r->ind_claims - r->ind_failed - r->ind_unknown, r->ind_failed,
 				r->ind_unknown);
