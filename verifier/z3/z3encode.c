@@ -160,8 +160,8 @@ static uint32_t dom_meet(struct zc *z, uint32_t a, uint32_t b)
 /* The inductive pass: an edge with condition e into loop head h carrying
  * state st ends there.  The state must lie in h's abstract state (a
  * LOOP_HEAD claim: from the entry, "established"; from a segment that
- * started at a head, "preserved"); h claimed unreachable must not be
- * arrived at. */
+ * started at a head, "preserved"); a head claimed unreachable (no state)
+ * must not be arrived at (LOOP_HEAD too). */
 static void arrive(struct zc *z, uint32_t h, Z3_ast e, Z3_ast *st)
 {
 	if (z->n_arr == z->cap_arr) {
@@ -175,11 +175,13 @@ static void arrive(struct zc *z, uint32_t h, Z3_ast e, Z3_ast *st)
 		z->cap_arr = ncap;
 	}
 	z->arr[z->n_arr++] = (struct arrival){h, e};
+	z->rep->checked[VFM_Z3_LOOP_HEAD]++;
 	if (!(z->f->flags[h] & VFM_FACT_REACHED)) {
-		vfm_z3i_add_claim(z, h, VFM_Z3_UNREACHABLE, P_SOUND, e);
+		/* No state at h: no segment starts there, so any arrival breaks
+		 * the cover of the executions, as a state outside would. */
+		vfm_z3i_add_claim(z, h, VFM_Z3_LOOP_HEAD, P_SOUND, e);
 		return;
 	}
-	z->rep->checked[VFM_Z3_LOOP_HEAD]++;
 	Z3_ast v = vfm_z3i_state_viol(z, h, st);
 	if (v && v != z->fal)
 		vfm_z3i_add_claim(z, h, VFM_Z3_LOOP_HEAD, P_SOUND, mk_and2(z, e, v));
