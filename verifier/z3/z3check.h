@@ -37,12 +37,25 @@
  * the region was last entered, 0 <= k <= K (options.unroll); a backward
  * jump taken at k = K is cut.  Instructions outside loops have one node.
  * So the claims are checked on every execution in which each loop region,
- * each time it is entered, takes at most K backward jumps.  The VM's
+ * each time it is entered, takes at most K backward jumps (the bounded
+ * pass).  The VM's
  * backward-jump budget only ends executions early, so the check covers
  * every budget.  The report says "bounded: K unrollings" when the program
  * has a reachable loop, and "complete" when Z3 shows that no path reaches
  * a cut: then every execution stays within the bound and the check is
  * exhaustive.
+ *
+ * The inductive pass (programs with loops): a second encoding with one
+ * node per instruction cuts the graph at every loop head (every target of
+ * a backward jump).  A head starts with fresh slots assumed inside the
+ * verifier's state there; a free selector makes each model start at the
+ * entry or at one head; every edge into a head is checked against the
+ * head's state (LOOP_HEAD: established by the entry, preserved by every
+ * path back) instead of being merged.  When every LOOP_HEAD claim holds,
+ * the head states are inductive invariants, and every claim shown in this
+ * pass holds on every execution, however long (vfm_z3_scope: INDUCTIVE).
+ * A refuted LOOP_HEAD claim is a soundness finding about the verifier's
+ * fixpoint.  The budget-loop warning is checked in this pass only.
  *
  * Claims checked at every instruction the verifier marks reached, on every
  * node (insn, k) of it:
@@ -60,16 +73,23 @@
  *     reached;
  *   - DEPTH: the stack depth the encoding computes equals facts.depth;
  *   - LEN_ROOM: every slot with a length room r (docs/VERIFIER.md) holds a
- *     value v with v + (r - 1) <= len, without wrap-around.
+ *     value v with v + (r - 1) <= len, without wrap-around;
+ *   - INDEX_NO_WRAP: a LOADX marked VFM_FACT_INDEX_NO_WRAP has index
+ *     <= 2^64 - 1 - (k + size) (the engines drop the carry check on it);
+ *   - BUDGET_LOOP (inductive pass): from a head marked VFM_FACT_BUDGET_LOOP
+ *     no RET is reachable (with VFM_FACT_BUDGET_ONLY, no load that can go
+ *     out of bounds either): the segment from the head reaches none and
+ *     arrives only at heads with the same flags.
  * A refuted claim comes with a counterexample: packet length and bytes
  * (and the timestamp and HASH5 / FLOW_LOAD values the path needs).
  *
  * Precision: for every reached load the verifier did not prove in bounds,
- * Z3 is asked whether it is in fact in bounds on every path (within the
- * bound).  proven = the verifier's, provable = proven + those for which
- * the answer covers every path: the program is loop-free, or complete (no
- * path exceeds the bound).  Otherwise the answer holds only within the
- * bound and such loads are counted in provable_bounded, never in provable
+ * Z3 is asked (in both passes) whether it is in fact in bounds.  proven =
+ * the verifier's, provable = proven + those for which the answer covers
+ * every path: the bounded pass's when the program is loop-free or complete
+ * (no path exceeds the bound), the inductive pass's when the head states
+ * are proven inductive.  Otherwise the answer holds only within the bound
+ * and such loads are counted in provable_bounded, never in provable
  * (a load at index 20 of a loop that runs 30 times, after a check that
  * the packet has 20 bytes, is in bounds for the 8 unrolled iterations and
  * not beyond: issue 15).  The soundness claims of such a program are
