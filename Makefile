@@ -277,7 +277,7 @@ $(BENCH_OUT)/obj/%.o: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) $(BENCH_NOREORDER) -c $< -o $@
 
-# The testkit pieces the bench uses (pktgen, fileio), compiled like the
+# The testkit pieces the bench uses (pktgen, fileio, vshapes), compiled like the
 # bench's own code.
 $(BENCH_OUT)/obj/%.o: testkit/%.c
 	@mkdir -p $(dir $@)
@@ -308,7 +308,7 @@ BENCH_CGRUN := $(BENCH_OUT)/vfm-cgrun
 $(BENCH_CGRUN): $(BENCH_OUT)/obj/cgrun.o $(BENCH_OUT)/obj/native.o $(BENCH_OUT)/obj/pktgen.o $(BENCH_OUT)/obj/fileio.o $(LIB)
 	$(CC) $(BENCH_CFLAGS) $(filter %.o,$^) $(LIB) -o $@ -lpthread
 
-$(BENCH_MICRO): $(BENCH_OUT)/obj/micro.o $(BENCH_OUT)/obj/pktgen.o $(BENCH_SW) $(LIB)
+$(BENCH_MICRO): $(BENCH_OUT)/obj/micro.o $(BENCH_OUT)/obj/pktgen.o $(BENCH_OUT)/obj/vshapes.o $(BENCH_SW) $(LIB)
 	$(CXX) $(BENCH_CXXFLAGS) $(BENCH_LINK_LIB) $(filter %.o,$(filter-out $(BENCH_SW),$^)) -o $@ -lbenchmark $(BENCH_LIBS)
 
 # Verdict agreement is checked by vfm-bench before it times anything; a

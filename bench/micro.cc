@@ -6,6 +6,10 @@
 //                               the block is in the benchmark's label)
 //   verify/<n>                  vfm_program_create (parse + verify + decode)
 //                               of an n-instruction program, 1..65,536
+//   verify/<shape>/<n>          the same for the adversarial shapes of
+//                               tests/test_vcost.c (testkit/vshapes.h),
+//                               256..1,048,576 (the instruction limit): ns
+//                               and verifier work units per instruction
 //   jit/<n>                     vfm_enable_jit on an n-instruction program
 //                               (skipped with a message while there is no JIT)
 //   flow/<case>                 FLOW_LOAD / FLOW_STORE per packet, batch API
@@ -28,6 +32,7 @@
 #include "switch_api.h"
 extern "C" {
 #include "pktgen.h"
+#include "vshapes.h"
 // Internal (vm/program.h), used to split load time into checksum and the rest.
 uint32_t vfm_crc32(const uint8_t *p, size_t n);
 }
@@ -314,6 +319,39 @@ void BM_Verify(benchmark::State &state)
 	state.SetComplexityN(state.range(0));
 }
 
+// verify/<shape>/<n>: vfm_program_create of the adversarial shapes of
+// tests/test_vcost.c (testkit/vshapes.h) at n instructions (or fewer: a
+// shape stops at a whole unit), with ns and verifier work units per
+// instruction.  A shape over the verifier's budget reports the refusal.
+void BM_VerifyShape(benchmark::State &state, enum vshape shape)
+{
+	uint32_t insns = 0;
+	char *src = vshape_source(shape, static_cast<uint32_t>(state.range(0)), &insns);
+	if (!src) {
+		state.SkipWithError("out of memory");
+		return;
+	}
+	std::vector<uint8_t> bin = Assemble(src);
+	std::free(src);
+	vfm_diag_t diag;
+	uint64_t work = 0;
+	auto t0 = Clock::now();
+	for (auto _ : state) {
+		vfm_program_t *prog = nullptr;
+		if (vfm_program_create(bin.data(), bin.size(), &prog, &diag) != VFM_OK) {
+			state.SkipWithError(diag.message);
+			return;
+		}
+		work = vshape_work(prog);
+		vfm_program_release(prog);
+	}
+	double n = static_cast<double>(insns);
+	state.counters["ns/insn"] = NsPer(t0, static_cast<double>(state.iterations()) * n);
+	state.counters["work/insn"] = static_cast<double>(work) / n;
+	state.counters["insns"] = n;
+	state.SetComplexityN(insns);
+}
+
 // The file checksum alone, over the same n-instruction image: how much of
 // verify/<n> is the CRC-32 (docs/ISA.md section 10) rather than verification.
 void BM_Crc(benchmark::State &state)
@@ -495,6 +533,15 @@ void Register()
 		->Range(1, 65536)
 		->Complexity(benchmark::oN)
 		->MinTime(g_min_time);
+	for (int sh = 0; sh < VSHAPE_COUNT; sh++)
+		benchmark::RegisterBenchmark(
+			(std::string("verify/") + vshape_name(static_cast<enum vshape>(sh))).c_str(),
+			BM_VerifyShape, static_cast<enum vshape>(sh))
+			->RangeMultiplier(16)
+			->Range(256, 1 << 20)
+			->Complexity(benchmark::oN)
+			->Unit(benchmark::kMillisecond)
+			->MinTime(g_min_time);
 	benchmark::RegisterBenchmark("verify-crc32-part", BM_Crc)
 		->RangeMultiplier(16)
 		->Range(1, 65536)

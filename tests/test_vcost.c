@@ -9,15 +9,15 @@
  * VFM_ETOOBIG and a message naming the budget and the pc.  No wall-clock
  * time is asserted anywhere: the units are deterministic.
  *
- * The shapes: many constants feeding the widening thresholds (reachable
- * and unreachable), many loops, a deep stack, wide joins, nested loops,
- * long DUP/OVER identity chains.  Memory after load is checked too: the
+ * The shapes (testkit/vshapes.h, shared with the benchmark's verify-time
+ * curve, bench/micro.cc): many constants feeding the widening thresholds
+ * (reachable and unreachable), many loops, a deep stack, wide joins,
+ * nested loops, long DUP/OVER identity chains.  Memory after load is checked too: the
  * facts are a few bytes per instruction (vfm_program_memory against the
  * allocator's own accounting, mallinfo2).
  */
 #include <malloc.h>
 #include <setjmp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "test_support.h"
+#include "vshapes.h"
 #include "../vm/encoding.h"
 #include "../verifier/verifier.h"
 
@@ -55,59 +56,6 @@ static uint64_t budget_of(uint64_t width, uint32_t n)
 #define BYTES_PER_INSN 80u
 #define BYTES_FIXED 4096u
 
-struct sb {
-	char *p;
-	size_t n, cap;
-	uint32_t insns;
-	uint64_t bytes; /* code size, upper bound (docs/ISA.md encodings) */
-};
-
-/* Encoded size of one instruction line, an upper bound: opcode byte plus
- * a 64-bit immediate (PUSH), a 32-bit operand (loads, jumps, RET k) or a
- * scratch index. */
-static unsigned line_bytes(const char *l)
-{
-	if (!strncmp(l, "PUSH", 4))
-		return 9;
-	if (!strncmp(l, "LDM", 3) || !strncmp(l, "STM", 3))
-		return 2;
-	if (l[0] == 'J' || (!strncmp(l, "LD", 2) && strchr(l, ' ')) || !strncmp(l, "RET ", 4))
-		return 5;
-	return 1;
-}
-
-__attribute__((format(printf, 2, 3))) static void emit(struct sb *b, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int k = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	assert_true(k >= 0);
-	while (b->cap - b->n <= (size_t)k + 1) {
-		b->cap = b->cap ? b->cap * 2 : 1 << 16;
-		b->p = realloc(b->p, b->cap);
-		assert_non_null(b->p);
-	}
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->n, b->cap - b->n, fmt, ap);
-	va_end(ap);
-	/* Lines not ending with ':' are instructions (labels do). */
-	for (char *l = b->p + b->n, *e; (e = strchr(l, '\n')); l = e + 1)
-		if (e > l && e[-1] != ':') {
-			b->insns++;
-			b->bytes += line_bytes(l);
-		}
-	b->n += (size_t)k;
-}
-
-/* Room left under the limit for a shape's repeated unit of u instructions,
- * keeping `tail` for the end. */
-static int room(const struct sb *b, uint32_t target, uint32_t u, uint32_t tail)
-{
-	return b->insns + u + tail <= target &&
-	       b->bytes + 9u * (u + tail) <= VFM_MAX_CODE_SIZE;
-}
-
 /* Assemble without echoing a megabyte of source on failure. */
 static uint8_t *assemble(const char *src, size_t *len)
 {
@@ -119,74 +67,14 @@ static uint8_t *assemble(const char *src, size_t *len)
 	return out;
 }
 
-/* 16 scratch counters in a loop, then constants: `reach` selects whether
- * they are reachable (PUSH k; POP after the loop) or dead code after RET. */
-static void shape_constants(struct sb *b, uint32_t target, int reach)
+/* Shape s (testkit/vshapes.h) assembled at target instructions. */
+static uint8_t *shape_image(enum vshape s, uint32_t target, size_t *len)
 {
-	emit(b, "top:\n");
-	for (int i = 0; i < 16; i++)
-		emit(b, "LDM %d\nPUSH 1\nADD\nSTM %d\n", i, i);
-	emit(b, "LDM 0\nPUSH 1000000\nJLT top\n");
-	if (!reach)
-		emit(b, "RET 1\n");
-	for (uint64_t k = 3; room(b, target, 2, 2); k += 7)
-		emit(b, reach ? "PUSH %llu\nPOP\n" : "PUSH %llu\nPUSH 0\n", (unsigned long long)k);
-	emit(b, "RET 0\n");
-}
-
-/* Many loops in sequence, each counting its own scratch word. */
-static void shape_loops(struct sb *b, uint32_t target)
-{
-	for (uint32_t l = 0; room(b, target, 8, 1); l++)
-		emit(b, "PUSH 0\nSTM %u\nL%u:\nLDM %u\nPUSH 1\nADD\nDUP\nSTM %u\nPUSH %u\nJLT L%u\n",
-		     l % 16, l, l % 16, l % 16, 3 + l % 1000, l);
-	emit(b, "RET 1\n");
-}
-
-/* A deep stack (250 words) carried through straight-line code. */
-static void shape_deep(struct sb *b, uint32_t target)
-{
-	for (int i = 0; i < 250; i++)
-		emit(b, "PUSH %d\n", i);
-	for (uint32_t i = 0; room(b, target, 2, 1); i++)
-		emit(b, i % 2 ? "PUSH 5\nADD\n" : "DUP\nPOP\n");
-	emit(b, "RET\n");
-}
-
-/* Diamonds (a join every 6 instructions) at stack depth `depth`. */
-static void shape_joins(struct sb *b, uint32_t target, int depth)
-{
-	for (int i = 0; i < depth; i++)
-		emit(b, "LEN\n");
-	for (uint32_t j = 0; room(b, target, 7, 1); j++)
-		emit(b, "LD8 %u\nPUSH 7\nJGT A%u\nPUSH 1\nPOP\nA%u:\nDUP\nPOP\n", j % 60, j, j);
-	emit(b, "RET\n");
-}
-
-/* Loops nested 4 deep, repeated: every level counts in its own word. */
-static void shape_nested(struct sb *b, uint32_t target)
-{
-	for (uint32_t r = 0; room(b, target, 48, 1); r++) {
-		for (int l = 0; l < 4; l++)
-			emit(b, "PUSH 0\nSTM %d\nN%u_%d:\n", l, r, l);
-		emit(b, "LD8 0\nPOP\n");
-		for (int l = 3; l >= 0; l--)
-			emit(b, "LDM %d\nPUSH 1\nADD\nDUP\nSTM %d\nPUSH %d\nJLT N%u_%d\n", l, l,
-			     5 + l, r, l);
-	}
-	emit(b, "RET 1\n");
-}
-
-/* Long identity chains: DUP to depth 200, then OVER/SWAP/POP chains and
- * comparisons that refine every copy, with joins between. */
-static void shape_chains(struct sb *b, uint32_t target)
-{
-	emit(b, "LEN\nLEN\n");
-	for (int i = 0; i < 198; i++)
-		emit(b, i % 3 ? "DUP\n" : "OVER\n");
-	for (uint32_t j = 0; room(b, target, 8, 1); j++)
-		emit(b, "OVER\nSWAP\nPOP\nDUP\nPUSH %u\nJLT C%u\nDUP\nPOP\nC%u:\n", 60 + j % 40, j, j);
-	emit(b, "RET\n");
+	char *src = vshape_source(s, target, NULL);
+	assert_non_null(src);
+	uint8_t *img = assemble(src, len);
+	free(src);
+	return img;
 }
 
 /* Sum of the state widths of the reachable instructions. */
@@ -199,35 +87,11 @@ static uint64_t width_of(const vfm_program_t *p)
 	return w;
 }
 
-enum shape { CONST_DEAD, CONST_LIVE, LOOPS, DEEP, JOINS, JOINS_DEEP, NESTED, CHAINS, N_SHAPES };
-static const char *const shape_name[N_SHAPES] = {
-	"constants-dead", "constants-live", "loops", "deep-stack", "joins", "joins-deep",
-	"nested-loops", "dup-over-chains"};
-
-static void build(struct sb *b, enum shape s, uint32_t target)
-{
-	switch (s) {
-	case CONST_DEAD: shape_constants(b, target, 0); break;
-	case CONST_LIVE: shape_constants(b, target, 1); break;
-	case LOOPS: shape_loops(b, target); break;
-	case DEEP: shape_deep(b, target); break;
-	case JOINS: shape_joins(b, target, 2); break;
-	case JOINS_DEEP: shape_joins(b, target, 200); break;
-	case NESTED: shape_nested(b, target); break;
-	case CHAINS: shape_chains(b, target); break;
-	case N_SHAPES: break;
-	}
-	emit(b, "%s", ""); /* keep the buffer terminated */
-}
-
 /* Load one shape; returns the result and checks the contract. */
-static vfm_error_t load_shape(enum shape s, uint32_t target, uint64_t *work, uint32_t *n)
+static vfm_error_t load_shape(enum vshape s, uint32_t target, uint64_t *work, uint32_t *n)
 {
-	struct sb b = {0};
-	build(&b, s, target);
 	size_t len;
-	uint8_t *img = assemble(b.p, &len);
-	free(b.p);
+	uint8_t *img = shape_image(s, target, &len);
 	vfm_program_t *p = NULL;
 	vfm_diag_t d;
 	struct mallinfo2 before = mallinfo2();
@@ -238,7 +102,7 @@ static vfm_error_t load_shape(enum shape s, uint32_t target, uint64_t *work, uin
 	*n = 0;
 	if (err != VFM_OK) {
 		/* Over a budget: refused clearly, naming it and the pc. */
-		print_message("  %s at %u insns: %s\n", shape_name[s], target, d.message);
+		print_message("  %s at %u insns: %s\n", vshape_name(s), target, d.message);
 		assert_int_equal(err, VFM_ETOOBIG);
 		assert_non_null(strstr(d.message, "budget"));
 		assert_non_null(strstr(d.message, "pc "));
@@ -250,7 +114,7 @@ static vfm_error_t load_shape(enum shape s, uint32_t target, uint64_t *work, uin
 	uint64_t width = width_of(p);
 	print_message("  %-16s %8u insns: %10llu work units, width %10llu, %.2f units/word, "
 		      "%zu bytes (%.1f/insn)\n",
-		      shape_name[s], p->n_insns, (unsigned long long)*work,
+		      vshape_name(s), p->n_insns, (unsigned long long)*work,
 		      (unsigned long long)width, (double)*work / (double)width,
 		      vfm_program_memory(p), (double)vfm_program_memory(p) / p->n_insns);
 	/* The budget in work units, and the analysis ran (claims made). */
@@ -274,16 +138,16 @@ static void test_shapes(void **state)
 {
 	(void)state;
 	static const uint32_t sizes[] = {1000, 65536, VFM_MAX_INSNS};
-	for (int s = 0; s < N_SHAPES; s++) {
+	for (int s = 0; s < VSHAPE_COUNT; s++) {
 		for (unsigned k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
 			uint64_t work;
 			uint32_t n;
-			vfm_error_t err = load_shape((enum shape)s, sizes[k], &work, &n);
+			vfm_error_t err = load_shape((enum vshape)s, sizes[k], &work, &n);
 			/* Only the deep joins (a leader of ~200 words every 7
 			 * or 8 instructions: 26-30 Mi words) exceed the memory
 			 * budget (4 Mi words of leader states), at the limit. */
 			if (err != VFM_OK)
-				assert_true((s == JOINS_DEEP || s == CHAINS) &&
+				assert_true((s == VSHAPE_JOINS_DEEP || s == VSHAPE_CHAINS) &&
 					    sizes[k] == VFM_MAX_INSNS);
 		}
 	}
@@ -298,11 +162,11 @@ static void test_constants_linear(void **state)
 	 * times whatever N is. */
 	uint64_t w1, w2;
 	uint32_t n1, n2;
-	assert_int_equal(load_shape(CONST_LIVE, 5000, &w1, &n1), VFM_OK);
-	assert_int_equal(load_shape(CONST_LIVE, 80000, &w2, &n2), VFM_OK);
+	assert_int_equal(load_shape(VSHAPE_CONST_LIVE, 5000, &w1, &n1), VFM_OK);
+	assert_int_equal(load_shape(VSHAPE_CONST_LIVE, 80000, &w2, &n2), VFM_OK);
 	assert_true((double)w2 / n2 <= 1.5 * (double)w1 / n1 + 16);
-	assert_int_equal(load_shape(CONST_DEAD, 5000, &w1, &n1), VFM_OK);
-	assert_int_equal(load_shape(CONST_DEAD, 80000, &w2, &n2), VFM_OK);
+	assert_int_equal(load_shape(VSHAPE_CONST_DEAD, 5000, &w1, &n1), VFM_OK);
+	assert_int_equal(load_shape(VSHAPE_CONST_DEAD, 80000, &w2, &n2), VFM_OK);
 	assert_true((double)w2 / n2 <= 1.5 * (double)w1 / n1 + 16);
 }
 
@@ -311,11 +175,8 @@ static void test_constants_linear(void **state)
 static void test_deep_memory(void **state)
 {
 	(void)state;
-	struct sb b = {0};
-	shape_deep(&b, 15000);
 	size_t len;
-	uint8_t *img = assemble(b.p, &len);
-	free(b.p);
+	uint8_t *img = shape_image(VSHAPE_DEEP, 15000, &len);
 	vfm_program_t *p = NULL;
 	vfm_diag_t d;
 	assert_int_equal(vfm_program_create(img, len, &p, &d), VFM_OK);
@@ -336,15 +197,17 @@ static void test_deep_memory(void **state)
 static void test_nested_deep(void **state)
 {
 	(void)state;
-	struct sb b = {0};
+	char src[4096];
+	size_t n = 0;
 	for (int l = 0; l < 14; l++)
-		emit(&b, "PUSH 0\nSTM %d\nN%d:\n", l, l);
+		n += (size_t)snprintf(src + n, sizeof src - n, "PUSH 0\nSTM %d\nN%d:\n", l, l);
 	for (int l = 13; l >= 0; l--)
-		emit(&b, "LDM %d\nPUSH 1\nADD\nDUP\nSTM %d\nPUSH %d\nJLT N%d\n", l, l, 100000 + l, l);
-	emit(&b, "RET 1\n");
+		n += (size_t)snprintf(src + n, sizeof src - n,
+				      "LDM %d\nPUSH 1\nADD\nDUP\nSTM %d\nPUSH %d\nJLT N%d\n", l, l,
+				      100000 + l, l);
+	snprintf(src + n, sizeof src - n, "RET 1\n");
 	size_t len;
-	uint8_t *img = assemble(b.p, &len);
-	free(b.p);
+	uint8_t *img = assemble(src, &len);
 	vfm_program_t *p = NULL;
 	vfm_diag_t d;
 	assert_int_equal(vfm_program_create(img, len, &p, &d), VFM_OK);

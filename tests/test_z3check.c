@@ -27,7 +27,9 @@
  * VFM_Z3_KEEP (directory, default build/z3-failures) where a program with
  * an unsound claim is written with its report.  The summary (count, time,
  * unsound, unknown, proven/provable, bounded/complete) is printed at the
- * end.  Without VFM_Z3_PROGRAMS, 160 programs are checked (50 under ASan).
+ * end; only the generated programs are checked in this mode, so a campaign
+ * can run in chunks of seeds.  Without VFM_Z3_PROGRAMS, 160 programs are
+ * checked (50 under ASan) after the other tests.
  *
  * Run from the repository root (reads examples/ and corpus/).
  */
@@ -668,7 +670,8 @@ static void test_detects_only_after_iterations(void **state)
 {
 	(void)state;
 	/* M[0] counts 1..5; the claim "M[0] <= 3 at the loop head" fails only
-	 * on the fourth pass: found with 8 unrollings, not with 2. */
+	 * on the fourth pass: found with 8 unrollings, not with 2, where the
+	 * inductive check refutes it instead (3 + 1 arrives at the head). */
 	const char *src = "PUSH 0\nSTM 0\nl:\nLDM 0\nPUSH 1\nADD\nDUP\nSTM 0\nPUSH 5\nJLT l\n"
 			  "LDM 0\nRET";
 	vfm_program_t *p = load_src(src, "loop");
@@ -680,12 +683,16 @@ static void test_detects_only_after_iterations(void **state)
 	vfm_z3_options_init(&opt);
 	opt.unroll = 2;
 	struct vfm_z3_report rep;
-	assert_int_equal(vfm_z3_check(p, &opt, &rep), VFM_OK);
+	struct vfm_z3_failure fl = expect_refuted(p, "loop", head, VFM_Z3_LOOP_HEAD, &opt, &rep);
 	assert_true(rep.loops);
 	assert_false(rep.complete); /* the bound cut paths: nothing proven there */
+	assert_int_equal(rep.failed[VFM_Z3_VALUE], 0); /* not within 2 unrollings */
+	assert_int_equal(rep.inductive, VFM_Z3_IND_FAILED);
+	assert_true(fl.inductive);
+	assert_int_equal(fl.start_pc, p->pc_of[head]); /* not preserved */
 	vfm_z3_report_free(&rep);
 	opt.unroll = 8;
-	struct vfm_z3_failure fl = expect_refuted(p, "loop", head, VFM_Z3_VALUE, &opt, &rep);
+	fl = expect_refuted(p, "loop", head, VFM_Z3_VALUE, &opt, &rep);
 	assert_int_equal(fl.value, 4);
 	assert_int_equal(fl.unroll, 4);
 	assert_true(rep.complete);
@@ -805,6 +812,8 @@ static void test_generated(void **state)
 	uint64_t unsound = 0, unsound_programs = 0, unknown = 0, unknown_programs = 0;
 	uint64_t loads = 0, proven = 0, provable = 0, prec_unknown = 0, claims = 0;
 	uint64_t provable_bounded = 0, bounded_programs = 0;
+	uint64_t ind_proven = 0, ind_failed = 0, ind_unknown = 0;
+	uint64_t budget_claims = 0, no_wrap_claims = 0, head_claims = 0;
 	uint64_t looped = 0, complete = 0, insns = 0, queries = 0, over1s = 0;
 	double t0 = now_seconds(), slowest = 0, z3_time = 0;
 	uint64_t slowest_seed = 0;
@@ -834,7 +843,15 @@ static void test_generated(void **state)
 		proven += rep.proven;
 		provable += rep.provable;
 		provable_bounded += rep.provable_bounded;
-		bounded_programs += rep.loops && !rep.complete;
+		/* Bounded: some claim holds within the unrollings only (not
+		 * complete, and the inductive check did not cover it). */
+		bounded_programs += vfm_z3_scope(&rep) == VFM_Z3_BOUNDED;
+		ind_proven += rep.inductive == VFM_Z3_IND_PROVEN;
+		ind_failed += rep.inductive == VFM_Z3_IND_FAILED;
+		ind_unknown += rep.inductive == VFM_Z3_IND_UNKNOWN;
+		budget_claims += rep.checked[VFM_Z3_BUDGET_LOOP];
+		no_wrap_claims += rep.checked[VFM_Z3_INDEX_NO_WRAP];
+		head_claims += rep.checked[VFM_Z3_LOOP_HEAD];
 		prec_unknown += rep.precision_unknown;
 		claims += rep.claims;
 		looped += rep.loops;
@@ -875,8 +892,15 @@ static void test_generated(void **state)
 		      (unsigned long long)unknown_programs);
 	print_message("  with loops: %llu (bounded; complete within the bound: %llu)\n",
 		      (unsigned long long)looped, (unsigned long long)complete);
-	print_message("  bounded (paths beyond the unrollings, claims checked within them "
-		      "only): %llu programs\n", (unsigned long long)bounded_programs);
+	print_message("  inductive check of the loop-head states: proven in %llu, refuted in %llu "
+		      "(soundness findings), unknown in %llu programs; %llu arrival claims\n",
+		      (unsigned long long)ind_proven, (unsigned long long)ind_failed,
+		      (unsigned long long)ind_unknown, (unsigned long long)head_claims);
+	print_message("  budget-loop claims: %llu; index-no-wrap claims: %llu\n",
+		      (unsigned long long)budget_claims, (unsigned long long)no_wrap_claims);
+	print_message("  bounded (paths beyond the unrollings, neither complete nor covered by "
+		      "the inductive check; claims checked within the unrollings only): %llu "
+		      "programs\n", (unsigned long long)bounded_programs);
 	print_message("  loads proven/provable: %llu/%llu of %llu reached (%llu precision "
 		      "queries unknown); provable, not proven (unbounded results only): %llu; "
 		      "in bounds within the bound only (bounded, not counted): %llu\n",
@@ -884,6 +908,7 @@ static void test_generated(void **state)
 		      (unsigned long long)loads, (unsigned long long)prec_unknown,
 		      (unsigned long long)(provable - proven), (unsigned long long)provable_bounded);
 	assert_int_equal(unsound, 0);
+	assert_int_equal(ind_failed, 0);
 }
 
 int main(void)
@@ -906,5 +931,11 @@ int main(void)
 		cmocka_unit_test(test_regressions),
 		cmocka_unit_test(test_generated),
 	};
+	/* A campaign (VFM_Z3_PROGRAMS set) runs the generated programs only,
+	 * so that it can be split into chunks of seeds without re-running the
+	 * other tests each time. */
+	const struct CMUnitTest campaign[] = {cmocka_unit_test(test_generated)};
+	if (getenv("VFM_Z3_PROGRAMS"))
+		return cmocka_run_group_tests(campaign, NULL, NULL);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

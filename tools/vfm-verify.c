@@ -35,9 +35,11 @@ static const char usage_text[] =
 	"  --Werror     exit 1 if any file has warnings\n"
 	"  --z3         cross-check every claim of the verifier with the Z3 SMT\n"
 	"               solver on the program's exact semantics (loops unrolled\n"
-	"               up to a bound, which the report states); report proven /\n"
-	"               provable packet loads; exit 1 with a counterexample\n"
-	"               packet if any claim is false\n"
+	"               up to a bound, and an inductive check of the verifier's\n"
+	"               state at every loop head; the report says whether the\n"
+	"               claims hold on every path or within the bound only);\n"
+	"               report proven / provable packet loads; exit 1 with a\n"
+	"               counterexample packet if any claim is false\n"
 	"  --z3-unroll K  backward jumps per loop entry that --z3 unrolls (default 8)\n"
 	"  --equiv-cbpf   for a file translated from classic BPF (vfm-asm -e or\n"
 	"               --cbpf keep the original): ask Z3 whether the VFM program\n"
@@ -160,7 +162,47 @@ static void json_string(const char *s)
 	putchar('"');
 }
 
-static void print_json(const char *path, const struct vfm_program *prog, const vfm_diag_t *diag)
+static void json_pcs(const char *name, const uint32_t *pc, uint32_t n)
+{
+	printf(",\"%s\":[", name);
+	for (uint32_t j = 0; j < n; j++)
+		printf("%s%u", j ? "," : "", pc[j]);
+	putchar(']');
+}
+
+/* The Z3 report as the "z3" member: scope says what the claims cover
+ * (exact / complete / inductive / bounded, vfm_z3_scope). */
+static void json_z3(const struct vfm_z3_report *r)
+{
+	printf(",\"z3\":{\"scope\":\"%s\",\"unroll\":%u,\"loop_heads\":%u,"
+	       "\"inductive\":\"%s\",\"claims\":%u,\"unsound\":%u,\"unknown\":%u,"
+	       "\"inductive_claims\":%u,\"inductive_unknown\":%u,\"by_kind\":{",
+	       vfm_z3_scope_name(vfm_z3_scope(r)), r->unroll, r->heads,
+	       vfm_z3_inductive_name((enum vfm_z3_inductive)r->inductive), r->claims, r->failures,
+	       r->unknowns, r->ind_claims, r->ind_unknown);
+	for (unsigned k = 0; k < VFM_Z3_KIND_COUNT; k++)
+		printf("%s\"%s\":[%u,%u,%u]", k ? "," : "",
+		       vfm_z3_kind_name((enum vfm_z3_claim_kind)k), r->checked[k], r->failed[k],
+		       r->unknown[k]);
+	printf("},\"loads\":%u,\"proven\":%u,\"provable\":%u,\"provable_bounded\":%u",
+	       r->loads, r->proven, r->provable, r->provable_bounded);
+	json_pcs(r->gap_bounded ? "bounded_only_pcs" : "provable_not_proven_pcs", r->gap_pc, r->n_gap);
+	printf(",\"failures\":[");
+	for (uint32_t j = 0; j < r->n_fail; j++) {
+		const struct vfm_z3_failure *fl = &r->fail[j];
+		printf("%s{\"kind\":\"%s\",\"pc\":%u,\"inductive\":%s,\"text\":", j ? "," : "",
+		       vfm_z3_kind_name((enum vfm_z3_claim_kind)fl->kind), fl->pc,
+		       fl->inductive ? "true" : "false");
+		json_string(fl->text ? fl->text : "");
+		putchar('}');
+	}
+	printf("],\"error\":");
+	json_string(r->error);
+	printf(",\"seconds\":%.3f}", r->seconds);
+}
+
+static void print_json(const char *path, const struct vfm_program *prog, const vfm_diag_t *diag,
+		       const struct vfm_z3_report *z3)
 {
 	printf("{\"file\":");
 	json_string(path);
@@ -187,7 +229,10 @@ static void print_json(const char *path, const struct vfm_program *prog, const v
 		json_string(msg);
 		putchar('}');
 	}
-	printf("]}\n");
+	putchar(']');
+	if (z3)
+		json_z3(z3);
+	printf("}\n");
 }
 
 static int verify_file(const char *path, const struct options *o)
@@ -206,14 +251,27 @@ static int verify_file(const char *path, const struct options *o)
 	free(bin);
 	if (err != VFM_OK) {
 		if (o->json)
-			print_json(path, NULL, &diag);
+			print_json(path, NULL, &diag, NULL);
 		else
 			printf("%s: REJECTED: %s\n", path, diag.message);
 		return err == VFM_ENOMEM ? CLI_EXIT_IO : CLI_EXIT_REJECT;
 	}
 	uint32_t n_warnings = vfm_facts_n_warnings(prog);
+	int rc = o->werror && n_warnings ? CLI_EXIT_REJECT : CLI_EXIT_OK;
+	struct vfm_z3_report zr;
+	vfm_error_t zerr = VFM_OK;
+	if (o->z3) {
+		struct vfm_z3_options zo;
+		vfm_z3_options_init(&zo);
+		zo.precision = true;
+		if (o->z3_unroll)
+			zo.unroll = o->z3_unroll;
+		zerr = vfm_z3_check(prog, &zo, &zr);
+		if (zerr != VFM_OK) /* a false claim, or the check did not run */
+			rc = CLI_EXIT_REJECT;
+	}
 	if (o->json) {
-		print_json(path, prog, NULL);
+		print_json(path, prog, NULL, o->z3 ? &zr : NULL);
 	} else {
 		printf("%s: OK: %u instructions, %u bytes, max stack depth %u", path, prog->n_insns,
 		       prog->code_size, vfm_facts_max_depth(prog));
@@ -235,21 +293,11 @@ static int verify_file(const char *path, const struct options *o)
 		if (o->verbose || o->states)
 			print_listing(prog, o->states);
 	}
-	int rc = o->werror && n_warnings ? CLI_EXIT_REJECT : CLI_EXIT_OK;
 	if (o->z3) {
-		struct vfm_z3_options zo;
-		struct vfm_z3_report zr;
-		vfm_z3_options_init(&zo);
-		zo.precision = true;
-		if (o->z3_unroll)
-			zo.unroll = o->z3_unroll;
-		vfm_error_t zerr = vfm_z3_check(prog, &zo, &zr);
-		vfm_z3_print_report(stdout, prog, &zr);
-		if (zerr == VFM_EVERIFY)
-			rc = CLI_EXIT_REJECT; /* a false claim: the verifier is wrong */
-		else if (zerr != VFM_OK) {
-			printf("%s: Z3 check did not run: %s\n", path, zr.error);
-			rc = CLI_EXIT_REJECT;
+		if (!o->json) {
+			vfm_z3_print_report(stdout, prog, &zr);
+			if (zerr != VFM_OK && zerr != VFM_EVERIFY)
+				printf("%s: Z3 check did not run: %s\n", path, zr.error);
 		}
 		vfm_z3_report_free(&zr);
 	}

@@ -49,6 +49,13 @@ struct znode {
 	struct vfm_aval *known;
 };
 
+/* An edge into a loop head in the inductive pass (cond: its reach
+ * condition), kept for the budget-loop claims. */
+struct arrival {
+	uint32_t head;
+	Z3_ast cond;
+};
+
 enum { CL_PENDING, CL_HOLDS, CL_VIOLATED, CL_UNKNOWN };
 enum { P_SOUND, P_PRECISION };
 
@@ -88,6 +95,20 @@ struct zc {
 	bool uses_hash5, uses_flow, uses_ts, uses_wlen;
 	Z3_ast *cut;
 	size_t n_cut, cap_cut;
+	/* The inductive pass (z3check.h): every loop head (a backward jump's
+	 * target) is a cut point.  head[i] is i's number as a start (1..),
+	 * 0 if i is no head; sel picks the start of the segment a model runs
+	 * (0 = the entry), so the paths of one model start at one cut point
+	 * and merges stay mutually exclusive.  Every edge into a head is an
+	 * arrival, checked against the head's abstract state, not merged. */
+	bool inductive;
+	uint32_t *head;
+	Z3_ast sel;
+	struct arrival *arr;
+	size_t n_arr, cap_arr;
+	/* Per instruction: the precision claim holds (a load the verifier did
+	 * not prove is in bounds on every path this pass covers). */
+	uint8_t *provable;
 	struct claim *cl;
 	size_t n_cl, cap_cl;
 	bool oom;
@@ -189,8 +210,12 @@ void vfm_z3i_add_claim(struct zc *z, uint32_t insn, uint8_t kind, uint8_t purpos
 vfm_error_t vfm_z3i_make_claims(struct zc *z);
 /* The concrete term of state slot j (layout of vm/program.h) at node nd. */
 Z3_ast vfm_z3i_slot_term(struct zc *z, const struct znode *nd, uint32_t j);
-/* A load the verifier did not prove, that Z3 shows always in bounds. */
-void vfm_z3i_note_provable(struct vfm_z3_report *rep, uint32_t pc);
+/* Violation of insn i's abstract state (values, identities, length
+ * rooms) by the slots st (scratch, then the stack): a loop head's
+ * assumption and the check of every arrival there.  NULL: none possible. */
+Z3_ast vfm_z3i_state_viol(struct zc *z, uint32_t i, Z3_ast *st);
+/* The start of a segment at a loop head: sel == head[i] (entry: 0). */
+Z3_ast vfm_z3i_start(struct zc *z, uint32_t i);
 
 /* z3solve.c */
 Z3_lbool vfm_z3i_solve(struct zc *z, Z3_ast q, Z3_model *model, uint32_t timeout_ms,

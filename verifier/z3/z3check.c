@@ -76,8 +76,22 @@ vfm_error_t vfm_z3i_setup(struct zc *z)
 	report->fail = calloc(z->opt.max_failures ? z->opt.max_failures : 1, sizeof *report->fail);
 	if (!z->base || !z->levels || !report->fail || vfm_cfg_find_sccs(z->prog->insns, z->n, &z->sccs) != 0)
 		return VFM_ENOMEM;
-	/* Lower K until the unrolled graph fits. */
-	z->K = z->opt.unroll;
+	z->provable = calloc(z->n, 1);
+	z->head = calloc(z->n, sizeof *z->head);
+	if (!z->provable || !z->head)
+		return VFM_ENOMEM;
+	/* Loop heads: the targets of backward jumps, numbered as starts. */
+	uint32_t heads = 0;
+	for (uint32_t i = 0; i < z->n; i++) {
+		uint8_t cls = vfm_opinfo[prog->insns[i].opcode].cls;
+		uint32_t t = prog->insns[i].arg;
+		if ((cls == VFM_CLASS_JMP || cls == VFM_CLASS_JCC) && t <= i && !z->head[t])
+			z->head[t] = ++heads;
+	}
+	report->heads = heads;
+	/* Lower K until the unrolled graph fits (the inductive pass: one node
+	 * per instruction, K = 0). */
+	z->K = z->inductive ? 0 : z->opt.unroll;
 	uint64_t total = vfm_z3i_layout_nodes(z);
 	while (total > VFM_Z3_MAX_NODES && z->K > 0) {
 		z->K /= 2;
@@ -127,6 +141,9 @@ void vfm_z3i_teardown(struct zc *z)
 	vfm_cfg_sccs_free(&z->sccs);
 	free(z->cut);
 	free(z->cl);
+	free(z->arr);
+	free(z->head);
+	free(z->provable);
 }
 
 /* Encode, make the claims, decide them. */
@@ -140,6 +157,100 @@ static vfm_error_t run(struct zc *z)
 	return err;
 }
 
+/* One pass over prog (bounded, or inductive), into rep; provable (n
+ * bytes, may be NULL) receives the loads the pass shows in bounds. */
+static vfm_error_t run_pass(const vfm_program_t *prog, const struct vfm_z3_options *opt,
+			    bool inductive, struct vfm_z3_report *rep, uint8_t *provable)
+{
+	struct zc z = {.prog = prog, .f = &prog->facts, .rep = rep, .n = prog->n_insns,
+		       .opt = *opt, .inductive = inductive};
+	rep->insns = prog->n_insns;
+	rep->facts = true;
+	vfm_error_t err = vfm_z3i_setup(&z);
+	if (err == VFM_OK)
+		err = run(&z);
+	if (err == VFM_ENOMEM && !rep->error[0])
+		snprintf(rep->error, sizeof rep->error, "out of memory");
+	if (provable && z.provable)
+		memcpy(provable, z.provable, prog->n_insns);
+	vfm_z3i_teardown(&z);
+	return err;
+}
+
+/* The inductive pass's results into the report of the bounded one. */
+static void merge_inductive(struct vfm_z3_report *rep, struct vfm_z3_report *ind,
+			    const struct vfm_z3_options *opt)
+{
+	rep->ind_claims = ind->claims;
+	rep->ind_failed = ind->failures;
+	rep->ind_unknown = ind->unknowns;
+	rep->inductive = ind->failed[VFM_Z3_LOOP_HEAD] ? VFM_Z3_IND_FAILED
+			 : ind->unknown[VFM_Z3_LOOP_HEAD] || ind->error[0] ? VFM_Z3_IND_UNKNOWN
+			 : VFM_Z3_IND_PROVEN;
+	for (unsigned k = 0; k < VFM_Z3_KIND_COUNT; k++) {
+		rep->failed[k] += ind->failed[k];
+		/* Claims only the inductive pass makes are counted there. */
+		if (k == VFM_Z3_LOOP_HEAD || k == VFM_Z3_BUDGET_LOOP) {
+			rep->checked[k] += ind->checked[k];
+			rep->claims += ind->checked[k];
+			rep->unknown[k] += ind->unknown[k];
+			rep->unknowns += ind->unknown[k];
+		}
+	}
+	rep->failures += ind->failures;
+	rep->queries += ind->queries;
+	rep->timeouts += ind->timeouts;
+	for (uint32_t j = 0; j < ind->n_fail; j++) {
+		if (rep->n_fail < opt->max_failures) {
+			rep->fail[rep->n_fail] = ind->fail[j];
+			rep->fail[rep->n_fail].inductive = true;
+			rep->fail[rep->n_fail].exact = false;
+			rep->n_fail++;
+		} else {
+			free(ind->fail[j].bytes);
+			free(ind->fail[j].text);
+		}
+	}
+	ind->n_fail = 0;
+	if (ind->error[0] && !rep->error[0])
+		snprintf(rep->error, sizeof rep->error, "inductive pass: %.140s", ind->error);
+}
+
+/*
+ * Which loads the verifier did not prove are provable, for every path:
+ * those the bounded pass shows in bounds when it covers every path
+ * (loop-free, or complete), and those the inductive pass shows in bounds
+ * when the head states are proven inductive (the claim then holds from
+ * every state the heads allow, a superset of the reachable ones).  The
+ * rest of the bounded pass's are provable within the bound only.
+ */
+static void count_provable(const vfm_program_t *prog, struct vfm_z3_report *rep,
+			   const uint8_t *bounded, const uint8_t *inductive)
+{
+	bool all_paths = !rep->loops || rep->complete;
+	bool ind_ok = rep->inductive == VFM_Z3_IND_PROVEN;
+	uint32_t n_bounded = 0;
+	rep->provable = rep->proven;
+	for (uint32_t i = 0; i < prog->n_insns; i++) {
+		bool b = bounded[i], u = (all_paths && b) || (ind_ok && inductive && inductive[i]);
+		if (u) {
+			rep->provable++;
+			if (rep->n_gap < VFM_Z3_MAX_GAP)
+				rep->gap_pc[rep->n_gap++] = prog->pc_of[i];
+		} else if (b) {
+			rep->provable_bounded++;
+		}
+	}
+	/* No unbounded gap to list: list the bounded-only loads instead. */
+	if (rep->provable == rep->proven && rep->provable_bounded) {
+		rep->gap_bounded = true;
+		for (uint32_t i = 0; i < prog->n_insns && n_bounded < VFM_Z3_MAX_GAP; i++)
+			if (bounded[i])
+				rep->gap_pc[n_bounded++] = prog->pc_of[i];
+		rep->n_gap = n_bounded;
+	}
+}
+
 vfm_error_t vfm_z3_check(const vfm_program_t *prog, const struct vfm_z3_options *opt,
 			 struct vfm_z3_report *report)
 {
@@ -151,11 +262,11 @@ vfm_error_t vfm_z3_check(const vfm_program_t *prog, const struct vfm_z3_options 
 		return VFM_EINVAL;
 	}
 	double t0 = vfm_z3i_now();
-	struct zc z = {.prog = prog, .f = &prog->facts, .rep = report, .n = prog->n_insns};
+	struct vfm_z3_options o;
 	if (opt)
-		z.opt = *opt;
+		o = *opt;
 	else
-		vfm_z3_options_init(&z.opt);
+		vfm_z3_options_init(&o);
 	report->insns = prog->n_insns;
 	if (!prog->facts.flags || prog->n_insns == 0 || !vfm_facts_state(prog, 0)) {
 		snprintf(report->error, sizeof report->error,
@@ -163,13 +274,27 @@ vfm_error_t vfm_z3_check(const vfm_program_t *prog, const struct vfm_z3_options 
 		report->seconds = vfm_z3i_now() - t0;
 		return VFM_OK;
 	}
-	report->facts = true;
-	vfm_error_t err = vfm_z3i_setup(&z);
-	if (err == VFM_OK)
-		err = run(&z);
-	if (err == VFM_ENOMEM && !report->error[0])
+	uint8_t *bounded = calloc(prog->n_insns, 1), *inductive = NULL;
+	if (!bounded) {
 		snprintf(report->error, sizeof report->error, "out of memory");
-	vfm_z3i_teardown(&z);
+		return VFM_ENOMEM;
+	}
+	vfm_error_t err = run_pass(prog, &o, false, report, bounded);
+	if ((err == VFM_OK || err == VFM_EVERIFY) && report->loops) {
+		struct vfm_z3_report ind;
+		memset(&ind, 0, sizeof ind);
+		inductive = calloc(prog->n_insns, 1);
+		vfm_error_t e2 = inductive ? run_pass(prog, &o, true, &ind, inductive) : VFM_ENOMEM;
+		merge_inductive(report, &ind, &o);
+		vfm_z3_report_free(&ind);
+		if (e2 != VFM_OK && e2 != VFM_EVERIFY)
+			err = e2;
+		else if (e2 == VFM_EVERIFY)
+			err = VFM_EVERIFY;
+	}
+	count_provable(prog, report, bounded, inductive);
+	free(bounded);
+	free(inductive);
 	report->seconds = vfm_z3i_now() - t0;
 	return err;
 }

@@ -37,12 +37,25 @@
  * the region was last entered, 0 <= k <= K (options.unroll); a backward
  * jump taken at k = K is cut.  Instructions outside loops have one node.
  * So the claims are checked on every execution in which each loop region,
- * each time it is entered, takes at most K backward jumps.  The VM's
+ * each time it is entered, takes at most K backward jumps (the bounded
+ * pass).  The VM's
  * backward-jump budget only ends executions early, so the check covers
  * every budget.  The report says "bounded: K unrollings" when the program
  * has a reachable loop, and "complete" when Z3 shows that no path reaches
  * a cut: then every execution stays within the bound and the check is
  * exhaustive.
+ *
+ * The inductive pass (programs with loops): a second encoding with one
+ * node per instruction cuts the graph at every loop head (every target of
+ * a backward jump).  A head starts with fresh slots assumed inside the
+ * verifier's state there; a free selector makes each model start at the
+ * entry or at one head; every edge into a head is checked against the
+ * head's state (LOOP_HEAD: established by the entry, preserved by every
+ * path back) instead of being merged.  When every LOOP_HEAD claim holds,
+ * the head states are inductive invariants, and every claim shown in this
+ * pass holds on every execution, however long (vfm_z3_scope: INDUCTIVE).
+ * A refuted LOOP_HEAD claim is a soundness finding about the verifier's
+ * fixpoint.  The budget-loop warning is checked in this pass only.
  *
  * Claims checked at every instruction the verifier marks reached, on every
  * node (insn, k) of it:
@@ -60,16 +73,23 @@
  *     reached;
  *   - DEPTH: the stack depth the encoding computes equals facts.depth;
  *   - LEN_ROOM: every slot with a length room r (docs/VERIFIER.md) holds a
- *     value v with v + (r - 1) <= len, without wrap-around.
+ *     value v with v + (r - 1) <= len, without wrap-around;
+ *   - INDEX_NO_WRAP: a LOADX marked VFM_FACT_INDEX_NO_WRAP has index
+ *     <= 2^64 - 1 - (k + size) (the engines drop the carry check on it);
+ *   - BUDGET_LOOP (inductive pass): from a head marked VFM_FACT_BUDGET_LOOP
+ *     no RET is reachable (with VFM_FACT_BUDGET_ONLY, no load that can go
+ *     out of bounds either): the segment from the head reaches none and
+ *     arrives only at heads with the same flags.
  * A refuted claim comes with a counterexample: packet length and bytes
  * (and the timestamp and HASH5 / FLOW_LOAD values the path needs).
  *
  * Precision: for every reached load the verifier did not prove in bounds,
- * Z3 is asked whether it is in fact in bounds on every path (within the
- * bound).  proven = the verifier's, provable = proven + those for which
- * the answer covers every path: the program is loop-free, or complete (no
- * path exceeds the bound).  Otherwise the answer holds only within the
- * bound and such loads are counted in provable_bounded, never in provable
+ * Z3 is asked (in both passes) whether it is in fact in bounds.  proven =
+ * the verifier's, provable = proven + those for which the answer covers
+ * every path: the bounded pass's when the program is loop-free or complete
+ * (no path exceeds the bound), the inductive pass's when the head states
+ * are proven inductive.  Otherwise the answer holds only within the bound
+ * and such loads are counted in provable_bounded, never in provable
  * (a load at index 20 of a loop that runs 30 times, after a check that
  * the packet has 20 bytes, is in bounds for the 8 unrolled iterations and
  * not beyond: issue 15).  The soundness claims of such a program are
@@ -120,6 +140,11 @@ enum vfm_z3_claim_kind {
 	VFM_Z3_UNREACHABLE,     /* insn marked unreachable is reached */
 	VFM_Z3_DEPTH,           /* stack depth differs from facts.depth */
 	VFM_Z3_LEN_ROOM,        /* slot with length room r: value + r - 1 > len */
+	VFM_Z3_INDEX_NO_WRAP,   /* LOADX marked no-wrap: index + k + size >= 2^64 */
+	VFM_Z3_LOOP_HEAD,       /* inductive pass: an edge into a loop head
+				   carries a state outside the head's */
+	VFM_Z3_BUDGET_LOOP,     /* inductive pass: a budget-loop head reaches a
+				   RET (or, BUDGET_ONLY, a failing load) */
 	VFM_Z3_KIND_COUNT
 };
 
@@ -138,9 +163,20 @@ struct vfm_z3_failure {
 	uint32_t wire_len; /* its wire length (WLEN) */
 	bool exact;       /* the path uses no HASH5 or FLOW_LOAD value, so
 			     running the packet (ts_ns = ts) follows it */
+	bool inductive;   /* refuted in the inductive pass: the path starts
+			     at loop head start_pc from a state the verifier
+			     claims there (not necessarily a reachable one) */
+	uint32_t start_pc;
 	uint8_t *bytes;   /* the first n_bytes bytes of the packet */
 	uint32_t n_bytes; /* min(len, VFM_Z3_CEX_BYTES) */
 	char *text;       /* human-readable: claim, values, counterexample */
+};
+
+enum vfm_z3_inductive {
+	VFM_Z3_IND_NONE,    /* loop-free: no inductive pass needed */
+	VFM_Z3_IND_PROVEN,  /* head states established and inductive */
+	VFM_Z3_IND_FAILED,  /* some head state refuted: a soundness finding */
+	VFM_Z3_IND_UNKNOWN, /* some arrival query timed out */
 };
 
 struct vfm_z3_report {
@@ -167,6 +203,16 @@ struct vfm_z3_report {
 	uint32_t gap_pc[VFM_Z3_MAX_GAP];
 	uint32_t n_gap;
 	bool gap_bounded;
+	/* The inductive pass (programs with loops): inductive is
+	 * VFM_Z3_IND_PROVEN when every edge into every loop head was shown
+	 * to carry a state inside the head's (the entry establishes the head
+	 * states and every path back preserves them); then the ind_claims
+	 * claims shown to hold in that pass hold on every path, unbounded.
+	 * ind_failed of them were refuted (counted in failed/failures too,
+	 * their failures marked inductive), ind_unknown timed out. */
+	uint8_t inductive;       /* enum vfm_z3_inductive */
+	uint32_t heads;          /* loop heads (cut points) */
+	uint32_t ind_claims, ind_failed, ind_unknown;
 	uint32_t queries, timeouts;
 	double seconds;
 	struct vfm_z3_failure *fail; /* the first max_failures refuted claims */
@@ -237,6 +283,18 @@ struct vfm_z3_equiv {
 vfm_error_t vfm_z3_equiv_cbpf(const vfm_program_t *prog, const struct vfm_z3_cbpf_insn *insns,
 			      size_t n, uint32_t max_len, uint32_t timeout_ms,
 			      struct vfm_z3_equiv *out);
+
+/* What the soundness claims of a report cover (the one place this is
+ * decided; the text, JSON and campaign summaries print it):
+ *   EXACT      loop-free: every path;
+ *   COMPLETE   loops, but no path exceeds the unrollings: every path;
+ *   INDUCTIVE  paths beyond the unrollings, but the inductive check proved
+ *              the loop-head states and decided every claim: every path;
+ *   BOUNDED    some claims hold within the unrollings only. */
+enum vfm_z3_scope { VFM_Z3_EXACT, VFM_Z3_COMPLETE, VFM_Z3_INDUCTIVE, VFM_Z3_BOUNDED };
+enum vfm_z3_scope vfm_z3_scope(const struct vfm_z3_report *report);
+const char *vfm_z3_scope_name(enum vfm_z3_scope scope);
+const char *vfm_z3_inductive_name(enum vfm_z3_inductive ind);
 
 /* Human-readable report: the mode (exact / bounded), claims checked,
  * refuted and unknown, proven/provable, time, then every failure with its

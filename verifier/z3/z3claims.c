@@ -85,6 +85,89 @@ static struct vfm_aval aval_both(struct vfm_aval a, struct vfm_aval b)
 	return e1 || e2 ? a : r;
 }
 
+/* The claim about node slot q (numbering of nslot_term) at insn i. */
+static struct vfm_aval nslot_claim(const struct vfm_facts *f, const struct vfm_aslot *s,
+				   uint32_t q)
+{
+	uint32_t ns = f->n_scratch;
+	if (q == 0)
+		return s[0].v;
+	if (q <= N_SCRATCH)
+		return q - 1 < ns ? s[q].v : vfm_aval_const(0);
+	return s[1 + ns + (q - 1 - N_SCRATCH)].v;
+}
+
+/* State slot j (layout of vm/program.h) among slots st (scratch, then
+ * the stack). */
+static Z3_ast st_term(struct zc *z, Z3_ast *st, uint32_t j)
+{
+	uint32_t ns = z->f->n_scratch;
+	if (j == 0)
+		return z->len64;
+	if (j <= ns)
+		return st[j - 1];
+	return st[N_SCRATCH + (j - 1 - ns)];
+}
+
+/* Identities broken among slots st at insn i (NULL: none possible). */
+static Z3_ast identity_viol(struct zc *z, uint32_t i, Z3_ast *st, Z3_ast *tmp)
+{
+	const struct vfm_aslot *s = vfm_facts_state(z->prog, i);
+	uint32_t mf = 1 + z->f->n_scratch + (uint32_t)z->f->depth[i];
+	size_t nt = 0;
+	for (uint32_t j = 0; j < mf; j++) {
+		if (s[j].id == 0)
+			continue;
+		Z3_ast a = st_term(z, st, j), b = NULL;
+		if (s[j].id == VFM_ID_LEN) {
+			b = z->len64;
+		} else {
+			for (uint32_t q = 0; q < j && !b; q++)
+				if (s[q].id == s[j].id)
+					b = st_term(z, st, q);
+		}
+		if (b && a != b)
+			tmp[nt++] = mk_not(z, Z3_mk_eq(z->c, a, b));
+	}
+	return mk_orn(z, tmp, nt);
+}
+
+/* Length rooms broken: value + (room - 1) <= len, i.e. value <= len and
+ * len - value >= room - 1 (no wrap-around). */
+static Z3_ast room_viol(struct zc *z, uint32_t i, Z3_ast *st, Z3_ast *tmp)
+{
+	const struct vfm_aslot *s = vfm_facts_state(z->prog, i);
+	uint32_t mf = 1 + z->f->n_scratch + (uint32_t)z->f->depth[i];
+	size_t nt = 0;
+	for (uint32_t j = 1; j < mf; j++) {
+		if (s[j].len_room == 0)
+			continue;
+		Z3_ast a = st_term(z, st, j);
+		Z3_ast r1 = Z3_mk_unsigned_int64(z->c, s[j].len_room - 1u, Z3_get_sort(z->c, a));
+		Z3_ast ok[2] = {Z3_mk_bvule(z->c, a, z->len64),
+				Z3_mk_bvuge(z->c, Z3_mk_bvsub(z->c, z->len64, a), r1)};
+		tmp[nt++] = mk_not(z, Z3_mk_and(z->c, 2, ok));
+	}
+	return mk_orn(z, tmp, nt);
+}
+
+Z3_ast vfm_z3i_state_viol(struct zc *z, uint32_t i, Z3_ast *st)
+{
+	const struct vfm_aslot *s = vfm_facts_state(z->prog, i);
+	uint32_t m = 1 + N_SCRATCH + (uint32_t)z->f->depth[i];
+	Z3_ast tmp[1 + N_SCRATCH + VFM_MAX_STACK + 2], part[3];
+	size_t nt = 0;
+	for (uint32_t q = 0; q < m; q++) {
+		Z3_ast v = outside(z, q ? st[q - 1] : z->len64, nslot_claim(z->f, s, q));
+		if (v)
+			tmp[nt++] = v;
+	}
+	part[0] = mk_orn(z, tmp, nt);
+	part[1] = identity_viol(z, i, st, tmp);
+	part[2] = room_viol(z, i, st, tmp);
+	return mk_orn(z, part, 3);
+}
+
 /*
  * The value and identity claims at node id: nd->vviol, nd->iviol.  A slot
  * whose term (the same Z3 term, so the same function of the inputs) was
@@ -100,8 +183,7 @@ static void node_claims(struct zc *z, uint32_t id, Z3_ast *tmp)
 	if (!nd->reach || !(f->flags[i] & VFM_FACT_REACHED) || f->depth[i] < 0)
 		return;
 	const struct vfm_aslot *s = vfm_facts_state(z->prog, i);
-	uint32_t ns = f->n_scratch, d = (uint32_t)f->depth[i];
-	uint32_t m = 1 + N_SCRATCH + d;
+	uint32_t m = 1 + N_SCRATCH + (uint32_t)f->depth[i];
 	nd->known = malloc(m * sizeof *nd->known);
 	if (!nd->known) {
 		z->oom = true;
@@ -111,16 +193,16 @@ static void node_claims(struct zc *z, uint32_t id, Z3_ast *tmp)
 	uint32_t dm = 0;
 	if (dom && dom->known)
 		dm = 1 + N_SCRATCH + (uint32_t)f->depth[dom->insn];
+	/* An inductive loop head's slots are assumed inside its state. */
+	bool assumed = z->inductive && z->head[i];
 	size_t nt = 0;
 	for (uint32_t q = 0; q < m; q++) {
-		struct vfm_aval claim;
-		if (q == 0)
-			claim = s[0].v;
-		else if (q <= N_SCRATCH)
-			claim = q - 1 < ns ? s[q].v : vfm_aval_const(0);
-		else
-			claim = s[1 + ns + (q - 1 - N_SCRATCH)].v;
+		struct vfm_aval claim = nslot_claim(f, s, q);
 		Z3_ast t = nslot_term(z, nd, q);
+		if (assumed) {
+			nd->known[q] = claim;
+			continue;
+		}
 		const struct vfm_aval *inh = NULL;
 		if (dm) {
 			if (q < dm && nslot_term(z, dom, q) == t)
@@ -138,53 +220,17 @@ static void node_claims(struct zc *z, uint32_t id, Z3_ast *tmp)
 		if (v)
 			tmp[nt++] = v;
 	}
+	if (assumed)
+		return;
 	Z3_ast v = mk_orn(z, tmp, nt);
 	if (v != z->fal)
 		nd->vviol = mk_and2(z, nd->reach, v);
-
-	nt = 0;
-	uint32_t mf = 1 + ns + d;
-	for (uint32_t j = 0; j < mf; j++) {
-		if (s[j].id == 0)
-			continue;
-		Z3_ast a = vfm_z3i_slot_term(z, nd, j), b = NULL;
-		if (s[j].id == VFM_ID_LEN) {
-			b = z->len64;
-		} else {
-			for (uint32_t q = 0; q < j && !b; q++)
-				if (s[q].id == s[j].id)
-					b = vfm_z3i_slot_term(z, nd, q);
-		}
-		if (b && a != b)
-			tmp[nt++] = mk_not(z, Z3_mk_eq(z->c, a, b));
-	}
-	v = mk_orn(z, tmp, nt);
+	v = identity_viol(z, i, nd->slot, tmp);
 	if (v != z->fal)
 		nd->iviol = mk_and2(z, nd->reach, v);
-
-	/* Length rooms: value + (room - 1) <= len, i.e. value <= len and
-	 * len - value >= room - 1 (no wrap-around). */
-	nt = 0;
-	for (uint32_t j = 1; j < mf; j++) {
-		if (s[j].len_room == 0)
-			continue;
-		Z3_ast a = vfm_z3i_slot_term(z, nd, j);
-		Z3_ast r1 = Z3_mk_unsigned_int64(z->c, s[j].len_room - 1u, Z3_get_sort(z->c, a));
-		Z3_ast ok[2] = {Z3_mk_bvule(z->c, a, z->len64),
-				Z3_mk_bvuge(z->c, Z3_mk_bvsub(z->c, z->len64, a), r1)};
-		tmp[nt++] = mk_not(z, Z3_mk_and(z->c, 2, ok));
-	}
-	v = mk_orn(z, tmp, nt);
+	v = room_viol(z, i, nd->slot, tmp);
 	if (v != z->fal)
 		nd->rviol = mk_and2(z, nd->reach, v);
-}
-
-/* A load the verifier did not prove, that Z3 shows always in bounds. */
-void vfm_z3i_note_provable(struct vfm_z3_report *rep, uint32_t pc)
-{
-	rep->provable++;
-	if (rep->n_gap < VFM_Z3_MAX_GAP)
-		rep->gap_pc[rep->n_gap++] = pc;
 }
 
 static void claims_at(struct zc *z, uint32_t i, Z3_ast *tmp, Z3_ast *vv, Z3_ast *iv)
@@ -237,6 +283,23 @@ static void claims_at(struct zc *z, uint32_t i, Z3_ast *tmp, Z3_ast *vv, Z3_ast 
 	if (ni)
 		vfm_z3i_add_claim(z, i, VFM_Z3_LEN_ROOM, P_SOUND, mk_orn(z, iv, ni));
 
+	/* An indexed load marked no-wrap: index <= 2^64 - 1 - (k + size),
+	 * which lets the engines drop the carry check (vm/predecode.c). */
+	if (cls == VFM_CLASS_LOADX && (fl & VFM_FACT_INDEX_NO_WRAP)) {
+		rep->checked[VFM_Z3_INDEX_NO_WRAP]++;
+		uint64_t need = (uint64_t)insn->arg + vfm_opinfo[insn->opcode].size;
+		nv = 0;
+		for (uint32_t k = 0; k < z->levels[i]; k++) {
+			struct znode *nd = node_at(z, i, k);
+			if (nd->reach && nd->index)
+				vv[nv++] = mk_and2(z, nd->reach,
+						   Z3_mk_bvugt(z->c, nd->index, num64(z, UINT64_MAX - need)));
+		}
+		Z3_ast v = mk_orn(z, vv, nv);
+		if (v != z->fal)
+			vfm_z3i_add_claim(z, i, VFM_Z3_INDEX_NO_WRAP, P_SOUND, v);
+	}
+
 	/* Loads and divisors. */
 	bool is_load = cls == VFM_CLASS_LOAD || cls == VFM_CLASS_LOADX;
 	bool is_div = insn->opcode == VFM_OPC_DIV || insn->opcode == VFM_OPC_MOD;
@@ -269,10 +332,42 @@ static void claims_at(struct zc *z, uint32_t i, Z3_ast *tmp, Z3_ast *vv, Z3_ast 
 	Z3_ast v = mk_orn(z, vv, nv);
 	if (v == z->fal) {
 		if (purpose == P_PRECISION)
-			vfm_z3i_note_provable(rep, z->prog->pc_of[i]);
+			z->provable[i] = 1;
 		return;
 	}
 	vfm_z3i_add_claim(z, i, kind, purpose, v);
+}
+
+/*
+ * The budget-loop warning at head h (inductive pass only): no RET is
+ * reachable from h, and with VFM_FACT_BUDGET_ONLY no load that can fail
+ * either (every packet entering h ends with BUDGET).  Checked segment by
+ * segment: the segment starting at h reaches no RET (no failing load) and
+ * arrives only at heads with the same flag, which are checked in turn, so
+ * by induction over the segments of an execution the claim holds on every
+ * path, however long.
+ */
+static void budget_loop_claim(struct zc *z, uint32_t h, Z3_ast *tmp, size_t cap)
+{
+	uint8_t need = z->f->flags[h] & (VFM_FACT_BUDGET_LOOP | VFM_FACT_BUDGET_ONLY);
+	size_t nt = 0;
+	z->rep->checked[VFM_Z3_BUDGET_LOOP]++;
+	for (uint32_t p = 0; p < z->n_visited && nt + 1 < cap; p++) {
+		const struct znode *nd = &z->nodes[z->visit[p]];
+		uint8_t cls = vfm_opinfo[z->prog->insns[nd->insn].opcode].cls;
+		if (nd->ret)
+			tmp[nt++] = nd->reach;
+		else if ((need & VFM_FACT_BUDGET_ONLY) && nd->cond &&
+			 (cls == VFM_CLASS_LOAD || cls == VFM_CLASS_LOADX))
+			tmp[nt++] = mk_and2(z, nd->reach, mk_not(z, nd->cond));
+	}
+	for (size_t a = 0; a < z->n_arr && nt + 1 < cap; a++)
+		if ((z->f->flags[z->arr[a].head] & need) != need)
+			tmp[nt++] = z->arr[a].cond;
+	Z3_ast v = mk_orn(z, tmp, nt);
+	if (v != z->fal)
+		vfm_z3i_add_claim(z, h, VFM_Z3_BUDGET_LOOP, P_SOUND,
+				  mk_and2(z, vfm_z3i_start(z, h), v));
 }
 
 vfm_error_t vfm_z3i_make_claims(struct zc *z)
@@ -300,6 +395,16 @@ vfm_error_t vfm_z3i_make_claims(struct zc *z)
 		claims_at(z, i, tmp, vv, iv);
 	}
 	free(tmp);
+	if (z->inductive) {
+		size_t cap = (size_t)z->n_visited + z->n_arr + 1;
+		tmp = malloc(cap * sizeof *tmp);
+		for (uint32_t h = 0; h < z->n && tmp && !z->oom; h++)
+			if (z->head[h] && (f->flags[h] & VFM_FACT_BUDGET_LOOP) && z->levels[h])
+				budget_loop_claim(z, h, tmp, cap);
+		if (!tmp)
+			z->oom = true;
+		free(tmp);
+	}
 	free(vv);
 	free(iv);
 	if (z->oom)

@@ -144,14 +144,78 @@ static Z3_ast rel_term(struct zc *z, enum vfm_rel rel, Z3_ast a, Z3_ast b)
 /* Nearest common dominator of two visited nodes. */
 static uint32_t dom_meet(struct zc *z, uint32_t a, uint32_t b)
 {
-	/* Both are visited nodes: walk the later one up. */
+	/* Both are visited nodes: walk the later one up.  The inductive pass
+	 * has several roots (the entry and the loop heads): none in common. */
 	while (a != b) {
-		while (z->ord[a] > z->ord[b])
+		if (a == NO_NODE || b == NO_NODE)
+			return NO_NODE;
+		if (z->ord[a] > z->ord[b])
 			a = z->nodes[a].idom;
-		while (z->ord[b] > z->ord[a])
+		else
 			b = z->nodes[b].idom;
 	}
 	return a;
+}
+
+/* The inductive pass: an edge with condition e into loop head h carrying
+ * state st ends there.  The state must lie in h's abstract state (a
+ * LOOP_HEAD claim: from the entry, "established"; from a segment that
+ * started at a head, "preserved"); a head claimed unreachable (no state)
+ * must not be arrived at (LOOP_HEAD too). */
+static void arrive(struct zc *z, uint32_t h, Z3_ast e, Z3_ast *st)
+{
+	if (z->n_arr == z->cap_arr) {
+		size_t ncap = z->cap_arr ? z->cap_arr * 2 : 16;
+		struct arrival *p = realloc(z->arr, ncap * sizeof *p);
+		if (!p) {
+			z->oom = true;
+			return;
+		}
+		z->arr = p;
+		z->cap_arr = ncap;
+	}
+	z->arr[z->n_arr++] = (struct arrival){h, e};
+	z->rep->checked[VFM_Z3_LOOP_HEAD]++;
+	if (!(z->f->flags[h] & VFM_FACT_REACHED)) {
+		/* No state at h: no segment starts there, so any arrival breaks
+		 * the cover of the executions, as a state outside would. */
+		vfm_z3i_add_claim(z, h, VFM_Z3_LOOP_HEAD, P_SOUND, e);
+		return;
+	}
+	Z3_ast v = vfm_z3i_state_viol(z, h, st);
+	if (v && v != z->fal)
+		vfm_z3i_add_claim(z, h, VFM_Z3_LOOP_HEAD, P_SOUND, mk_and2(z, e, v));
+}
+
+/* The inductive pass: loop head h as a start, with fresh slots inside its
+ * abstract state. */
+static void start_at_head(struct zc *z, uint32_t h)
+{
+	Z3_context c = z->c;
+	struct znode *nd = node_at(z, h, 0);
+	int d = z->f->depth[h];
+	if (!(z->f->flags[h] & VFM_FACT_REACHED) || d < 0)
+		return; /* claimed unreachable: arrivals there are refuted */
+	size_t m = N_SCRATCH + (size_t)d;
+	nd->slot = malloc(m * sizeof *nd->slot);
+	if (!nd->slot) {
+		z->oom = true;
+		return;
+	}
+	for (size_t j = 0; j < m; j++) {
+		char name[48];
+		snprintf(name, sizeof name, "head_%u_%zu", h, j);
+		nd->slot[j] = Z3_mk_const(c, Z3_mk_string_symbol(c, name), z->b64);
+	}
+	Z3_ast v = vfm_z3i_state_viol(z, h, nd->slot);
+	nd->reach = mk_and2(z, vfm_z3i_start(z, h), v ? mk_not(z, v) : z->tru);
+	nd->idom = NO_NODE;
+	nd->insn = h;
+}
+
+Z3_ast vfm_z3i_start(struct zc *z, uint32_t i)
+{
+	return Z3_mk_eq(z->c, z->sel, num_w(z, i < z->n ? z->head[i] : 0, 32));
 }
 
 /* An edge from node `from` with condition e into (to, k) carrying state st
@@ -161,6 +225,10 @@ static void edge(struct zc *z, uint32_t from, uint32_t to, uint32_t k, Z3_ast e,
 {
 	if (e == z->fal)
 		return;
+	if (z->inductive && to < z->n && z->head[to] && z->f->depth[to] == depth) {
+		arrive(z, to, e, st);
+		return;
+	}
 	if (to < z->n && z->levels[to] && k >= z->levels[to]) {
 		if (z->n_cut == z->cap_cut) {
 			size_t ncap = z->cap_cut ? z->cap_cut * 2 : 16;
@@ -366,11 +434,21 @@ vfm_error_t vfm_z3i_encode(struct zc *z)
 	if (vfm_z3i_failed(z))
 		return VFM_EUNSUPPORTED;
 
-	/* Encode: entry node (0, 0) with zero scratch and an empty stack. */
+	/* Encode: entry node (0, 0) with zero scratch and an empty stack;
+	 * in the inductive pass also every loop head, and the entry is the
+	 * start sel == 0. */
 	Z3_ast init[N_SCRATCH];
 	for (unsigned w = 0; w < N_SCRATCH; w++)
 		init[w] = z->zero64;
-	edge(z, NO_NODE, 0, 0, z->tru, init, 0);
+	Z3_ast entry = z->tru;
+	if (z->inductive) {
+		z->sel = Z3_mk_const(c, Z3_mk_string_symbol(c, "start"), z->b32);
+		entry = Z3_mk_eq(c, z->sel, num_w(z, 0, 32));
+		for (uint32_t i = 0; i < z->n && !z->oom; i++)
+			if (z->head[i] && z->levels[i])
+				start_at_head(z, i);
+	}
+	edge(z, NO_NODE, 0, 0, entry, init, 0);
 	/* Regions in topological order; within a loop region level by level,
 	 * within a level in index order: every node after its predecessors. */
 	for (uint32_t r = z->sccs.n_scc; r-- > 0 && !z->oom;) {

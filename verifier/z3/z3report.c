@@ -54,12 +54,45 @@ __attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *b, cons
 
 static const char *const kind_names[VFM_Z3_KIND_COUNT] = {
 	"value", "identity", "in-bounds", "always-out-of-bounds", "nonzero-divisor",
-	"unreachable", "depth", "length-room",
+	"unreachable", "depth", "length-room", "index-no-wrap", "loop-head", "budget-loop",
 };
 
 const char *vfm_z3_kind_name(enum vfm_z3_claim_kind kind)
 {
 	return (unsigned)kind < VFM_Z3_KIND_COUNT ? kind_names[kind] : "?";
+}
+
+enum vfm_z3_scope vfm_z3_scope(const struct vfm_z3_report *r)
+{
+	if (!r->loops)
+		return VFM_Z3_EXACT;
+	if (r->complete)
+		return VFM_Z3_COMPLETE;
+	if (r->inductive == VFM_Z3_IND_PROVEN && r->ind_unknown == 0 && r->ind_failed == 0)
+		return VFM_Z3_INDUCTIVE;
+	return VFM_Z3_BOUNDED;
+}
+
+const char *vfm_z3_scope_name(enum vfm_z3_scope scope)
+{
+	switch (scope) {
+	case VFM_Z3_EXACT: return "exact";
+	case VFM_Z3_COMPLETE: return "complete";
+	case VFM_Z3_INDUCTIVE: return "inductive";
+	case VFM_Z3_BOUNDED: return "bounded";
+	}
+	return "?";
+}
+
+const char *vfm_z3_inductive_name(enum vfm_z3_inductive ind)
+{
+	switch (ind) {
+	case VFM_Z3_IND_NONE: return "none";
+	case VFM_Z3_IND_PROVEN: return "proven";
+	case VFM_Z3_IND_FAILED: return "refuted";
+	case VFM_Z3_IND_UNKNOWN: return "unknown";
+	}
+	return "?";
 }
 
 static void slot_name(const struct zc *z, uint32_t i, uint32_t j, char *buf, size_t n)
@@ -119,6 +152,9 @@ void vfm_z3i_describe_failure(struct zc *z, const struct claim *cl, Z3_model m,
 			break;
 		case VFM_Z3_UNREACHABLE:
 		case VFM_Z3_DEPTH:
+		case VFM_Z3_INDEX_NO_WRAP:
+		case VFM_Z3_LOOP_HEAD:
+		case VFM_Z3_BUDGET_LOOP:
 		case VFM_Z3_KIND_COUNT:
 			v = nd->reach;
 			break;
@@ -130,7 +166,42 @@ void vfm_z3i_describe_failure(struct zc *z, const struct claim *cl, Z3_model m,
 	struct znode *nd = k < z->levels[i] ? node_at(z, i, k) : NULL;
 	if (k > 0 && nd)
 		sb_printf(&b, " (after %u backward jumps in its loop)", k);
-	sb_printf(&b, "\n");
+	if (z->inductive) {
+		/* Which cut point the model's segment starts at. */
+		uint64_t start = vfm_z3i_eval_u64(z, m, z->sel);
+		fail->inductive = true;
+		fail->start_pc = 0;
+		uint32_t from = NO_NODE;
+		for (uint32_t h = 0; h < z->n && start; h++)
+			if (z->head[h] == start) {
+				fail->start_pc = z->prog->pc_of[h];
+				from = h;
+			}
+		if (start)
+			sb_printf(&b, " (inductive: from a state the verifier claims at loop head pc %u,"
+				      " not necessarily reachable)", fail->start_pc);
+		else
+			sb_printf(&b, " (inductive: from the entry)");
+		sb_printf(&b, "\n");
+		const struct znode *hn = from != NO_NODE ? node_at(z, from, 0) : NULL;
+		if (hn && hn->slot) {
+			uint32_t ms = 1 + f->n_scratch + (uint32_t)f->depth[from];
+			sb_printf(&b, "  at pc %u:", fail->start_pc);
+			for (uint32_t j = 1; j < ms; j++) {
+				slot_name(z, from, j, sname, sizeof sname);
+				sb_printf(&b, " %s = %#" PRIx64 "%s", sname,
+					  vfm_z3i_eval_u64(z, m, vfm_z3i_slot_term(z, hn, j)),
+					  j + 1 < ms ? "," : "");
+			}
+			sb_printf(&b, "\n");
+		}
+	} else {
+		sb_printf(&b, "\n");
+	}
+	if (cl->kind == VFM_Z3_LOOP_HEAD)
+		sb_printf(&b, "  an edge into this loop head carries a state outside the verifier's "
+			      "state there: %s\n", fail->start_pc || !z->inductive ? "not inductive"
+			      : "not established by the entry");
 
 	switch ((enum vfm_z3_claim_kind)cl->kind) {
 	case VFM_Z3_VALUE:
@@ -233,6 +304,17 @@ void vfm_z3i_describe_failure(struct zc *z, const struct claim *cl, Z3_model m,
 		sb_printf(&b, "  reached with a stack depth other than the verifier's %d\n",
 			  f->depth[i]);
 		break;
+	case VFM_Z3_INDEX_NO_WRAP:
+		sb_printf(&b, "  index + %u + %u can wrap 64 bits (the verifier claimed it cannot)\n",
+			  z->prog->insns[i].arg, vfm_opinfo[z->prog->insns[i].opcode].size);
+		break;
+	case VFM_Z3_LOOP_HEAD:
+		break;
+	case VFM_Z3_BUDGET_LOOP:
+		sb_printf(&b, "  from this loop head a RET%s is reachable (the budget-loop warning "
+			      "claims it is not)\n",
+			  f->flags[i] & VFM_FACT_BUDGET_ONLY ? " or a failing load" : "");
+		break;
 	case VFM_Z3_KIND_COUNT:
 		break;
 	}
@@ -301,10 +383,30 @@ void vfm_z3_print_report(FILE *out, const vfm_program_t *prog,
 	else
 		fprintf(out, "z3: bounded: %u unrollings (each loop takes at most %u backward jumps "
 			     "per entry); paths beyond the bound %s\n", r->unroll, r->unroll,
-			r->complete_unknown ? "may exist (query timed out)" : "exist, not checked");
-	bool bounded = r->loops && !r->complete;
+			r->complete_unknown ? "may exist (query timed out)"
+					    : "exist, not covered by the unrolling");
+	if (r->loops) {
+		static const char *const ind[] = {
+			[VFM_Z3_IND_PROVEN] = "proven: the entry establishes every loop head's state "
+					      "and every path back preserves it",
+			[VFM_Z3_IND_FAILED] = "REFUTED: some loop head's state is not established or "
+					      "not preserved (a soundness finding)",
+			[VFM_Z3_IND_UNKNOWN] = "unknown (a query timed out)",
+		};
+		fprintf(out, "z3: inductive check at %u loop heads: %s\n", r->heads,
+			r->inductive < sizeof ind / sizeof ind[0] && ind[r->inductive]
+				? ind[r->inductive] : "not run");
+		if (r->inductive == VFM_Z3_IND_PROVEN)
+			fprintf(out, "z3: %u claims checked in the inductive pass: %u hold for all "
+				     "paths (unbounded), %u refuted, %u unknown\n", r->ind_claims,
+				r->ind_claims - r->ind_failed - r->ind_unknown, r->ind_failed,
+				r->ind_unknown);
+	}
+	enum vfm_z3_scope scope = vfm_z3_scope(r);
 	fprintf(out, "z3: %u claims checked at %u nodes%s: %u unsound, %u unknown (timeout)\n",
-		r->claims, r->nodes, bounded ? " (bounded: within the unrollings only)" : "",
+		r->claims, r->nodes,
+		scope == VFM_Z3_BOUNDED ? " (bounded: within the unrollings only)"
+		: scope == VFM_Z3_INDUCTIVE ? " (for all paths: inductive)" : "",
 		r->failures, r->unknowns);
 	fprintf(out, "z3:  ");
 	for (unsigned k = 0; k < VFM_Z3_KIND_COUNT; k++)
@@ -330,7 +432,8 @@ void vfm_z3_print_report(FILE *out, const vfm_program_t *prog,
 		fprintf(out, "z3: ... %u more such loads\n", n_gap_all - r->n_gap);
 	fprintf(out, "z3: %u queries, %u timeouts, %.3f s\n", r->queries, r->timeouts, r->seconds);
 	for (uint32_t j = 0; j < r->n_fail; j++)
-		fprintf(out, "UNSOUND %s", r->fail[j].text ? r->fail[j].text : "(out of memory)\n");
+		fprintf(out, "UNSOUND %s%s", r->fail[j].inductive ? "(inductive pass) " : "",
+			r->fail[j].text ? r->fail[j].text : "(out of memory)\n");
 	if (r->failures > r->n_fail)
 		fprintf(out, "... %u more unsound claims not shown\n", r->failures - r->n_fail);
 }

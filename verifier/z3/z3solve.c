@@ -175,7 +175,6 @@ static void check_group(struct zc *z, struct claim **cl, size_t n)
 
 vfm_error_t vfm_z3i_solve_claims(struct zc *z)
 {
-	const struct vfm_program *prog = z->prog;
 	const struct vfm_facts *f = z->f;
 	struct vfm_z3_report *rep = z->rep;
 	rep->proven = f->loads_in_bounds;
@@ -200,7 +199,7 @@ vfm_error_t vfm_z3i_solve_claims(struct zc *z)
 		const struct claim *cl = &z->cl[j];
 		if (cl->purpose == P_PRECISION) {
 			if (cl->status == CL_HOLDS)
-				vfm_z3i_note_provable(rep, prog->pc_of[cl->insn]);
+				z->provable[cl->insn] = 1;
 			else if (cl->status == CL_UNKNOWN)
 				rep->precision_unknown++;
 		} else if (cl->status == CL_UNKNOWN) {
@@ -208,21 +207,12 @@ vfm_error_t vfm_z3i_solve_claims(struct zc *z)
 			rep->unknowns++;
 		}
 	}
-	rep->provable += rep->proven;
-
 	rep->complete = true;
 	if (z->n_cut) {
 		Z3_ast q = mk_orn(z, z->cut, z->n_cut);
 		Z3_lbool r = q == z->fal ? Z3_L_FALSE : vfm_z3i_solve(z, q, NULL, z->opt.timeout_ms, "paths beyond the bound");
 		rep->complete = r == Z3_L_FALSE;
 		rep->complete_unknown = r == Z3_L_UNDEF;
-	}
-	/* Paths beyond the bound (or maybe): what Z3 showed provable holds
-	 * within the bound only, so it does not count as provable. */
-	if (rep->loops && !rep->complete) {
-		rep->provable_bounded = rep->provable - rep->proven;
-		rep->provable = rep->proven;
-		rep->gap_bounded = true;
 	}
 	for (unsigned kd = 0; kd < VFM_Z3_KIND_COUNT; kd++)
 		rep->claims += rep->checked[kd];
