@@ -137,6 +137,11 @@ static vfm_error_t load_with_log(const struct vfm_ebpf_prog *p, int *fd, char *l
 	 * bytes the syscall wrote; the cost is small next to a verification. */
 	memset(log, 0, log_size);
 	long r = sys_bpf(BPF_PROG_LOAD, &attr);
+	/* The kernel's verifier gives up with EAGAIN when a signal is pending
+	 * (a profiler's or fuzzer's timer); the program is not at fault, so
+	 * load again, a few times, as libbpf does. */
+	for (int again = 0; r < 0 && errno == EAGAIN && again < 5; again++)
+		r = sys_bpf(BPF_PROG_LOAD, &attr);
 	if (r < 0 && errno == ENOSPC) {
 		/* The log did not fit: its head is kept; load again without a
 		 * log for the verdict. */

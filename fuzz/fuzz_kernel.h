@@ -33,14 +33,9 @@ static int kernel_load(vfm_program_t *prog, const struct kengine_config *kcfg, s
 {
 	enum kengine_stage stage;
 	vfm_diag_t diag;
+	/* (A load that a pending signal, libFuzzer's timer, interrupts with
+	 * EAGAIN is retried by ebpf/kernel.c: corpus/ebpf-regressions.) */
 	vfm_error_t err = kengine_load(k, prog, kcfg, &stage, &diag);
-	/* The kernel's verifier gives up with EAGAIN when a signal is pending
-	 * (libFuzzer's timers); libbpf retries BPF_PROG_LOAD on it five times,
-	 * ebpf/kernel.c does not yet, so the harness does. */
-	for (int again = 0; again < 5 && err != VFM_OK && stage == KENGINE_KERNEL &&
-			    strstr(diag.message, "(Resource temporarily unavailable)");
-	     again++)
-		err = kengine_load(k, prog, kcfg, &stage, &diag);
 	if (err == VFM_OK)
 		return 1;
 	if (stage == KENGINE_COMPILE && err == VFM_ETOOBIG)
