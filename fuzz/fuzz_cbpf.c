@@ -103,15 +103,7 @@ static void print_stats(void)
 		n_jit, n_packets, n_bpf_calls, n_budget);
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	if (getenv("VFM_FUZZ_STATS"))
-		atexit(print_stats);
-	return 0;
-}
+FUZZ_PRINT_STATS_AT_EXIT(print_stats)
 
 /* ---- Programs ----------------------------------------------------------- */
 

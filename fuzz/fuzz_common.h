@@ -260,4 +260,17 @@ static inline void fuzz_flow_dump(const vfm_state_t *vm, struct fuzz_flow_dump *
 	vfm_flow_foreach(vm, fuzz_flow_dump_entry, fd);
 }
 
+/* The LLVMFuzzerInitialize of a harness whose only set-up is to print its
+ * statistics at exit when VFM_FUZZ_STATS is set. */
+#define FUZZ_PRINT_STATS_AT_EXIT(print)                        \
+	int LLVMFuzzerInitialize(int *argc, char ***argv);     \
+	int LLVMFuzzerInitialize(int *argc, char ***argv)      \
+	{                                                      \
+		(void)argc;                                    \
+		(void)argv;                                    \
+		if (getenv("VFM_FUZZ_STATS"))                  \
+			atexit(print);                         \
+		return 0;                                      \
+	}
+
 #endif

@@ -150,15 +150,7 @@ static void print_stats(void)
 		n_inputs ? 100.0 * (double)n_verified / (double)n_inputs : 0.0, n_jit, n_kernel);
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	if (getenv("VFM_FUZZ_STATS"))
-		atexit(print_stats);
-	return 0;
-}
+FUZZ_PRINT_STATS_AT_EXIT(print_stats)
 
 
 /* ---- Execution ---------------------------------------------------------- */

@@ -71,15 +71,7 @@ static void print_stats(void)
 		n_inputs, n_compiled, n_refused, n_kernel);
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	if (getenv("VFM_FUZZ_STATS"))
-		atexit(print_stats);
-	return 0;
-}
+FUZZ_PRINT_STATS_AT_EXIT(print_stats)
 
 /* The limits docs/EBPF.md documents, as the compiler's messages name them. */
 static const char *const documented_limits[] = {
