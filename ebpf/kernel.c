@@ -85,7 +85,7 @@ static vfm_error_t explain_refusal(const struct vfm_ebpf_prog *p, const char *lo
 	if (end > start)
 		snprintf(last, sizeof last, "%.*s", (int)(end - start), log + start);
 	/* processed-insns summary lines are less telling than the one before */
-	if (!strncmp(last, "processed ", 10) && start) {
+	if (end - start >= 10 && !memcmp(log + start, "processed ", 10) && start) {
 		size_t e2 = start - 1, s2 = e2;
 		while (s2 && log[s2 - 1] != '\n')
 			s2--;

@@ -593,8 +593,25 @@ static uint8_t *code_alloc(const struct vfm_jit_target *t, size_t size, size_t *
  */
 #define CODE_WINDOW ((uintptr_t)1 << 30)
 
+/* Sanitizers lay out the address space themselves (shadow ranges sized
+ * for the address width they detect): a hinted mapping can land where
+ * their shadow does not reach (seen with ASan under qemu-aarch64), so
+ * their builds leave the placement to mmap. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define VFM_NO_CODE_HINT 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+	__has_feature(memory_sanitizer)
+#define VFM_NO_CODE_HINT 1
+#endif
+#endif
+
 static void *code_hint(size_t len)
 {
+#ifdef VFM_NO_CODE_HINT
+	(void)len;
+	return NULL;
+#endif
 	static uintptr_t cursor;
 	uintptr_t top = ((uintptr_t)(void *)code_alloc & ~(uintptr_t)0xfffff) - ((uintptr_t)1 << 20);
 	if (top < CODE_WINDOW + ((uintptr_t)1 << 32))
