@@ -557,22 +557,6 @@ static const char per_cpu_src[] =
 	"	HASH5\n	DUP\n	FLOW_LOAD\n	PUSH 1\n	ADD\n	FLOW_STORE\n"
 	"	LD8 23\n	PUSH 6\n	JEQ tcp\n	RET 1\ntcp:\n	RET 0\n";
 
-struct kv_list {
-	uint64_t kv[2 * 1024];
-	uint32_t n;
-};
-
-static int collect_list(uint64_t key, uint64_t value, void *arg)
-{
-	struct kv_list *l = arg;
-	if (l->n < 1024) {
-		l->kv[2 * l->n] = key;
-		l->kv[2 * l->n + 1] = value;
-	}
-	l->n++;
-	return 0;
-}
-
 static void test_flow_per_cpu(void **state)
 {
 	(void)state;
@@ -608,7 +592,7 @@ static void test_flow_per_cpu(void **state)
 	struct pktgen_set set;
 	assert_int_equal(pktgen_generate(&pcfg, &set), 0);
 	vfm_config_t vcfg = {.flow_capacity = 256};
-	static struct kv_list want, got;
+	static struct ts_flow_list want, got;
 	for (int k = 0; k < n_cpus; k++) {
 		CPU_ZERO(&one);
 		CPU_SET(cpus[k], &one);
@@ -631,10 +615,10 @@ static void test_flow_per_cpu(void **state)
 		}
 		for (int j = 0; j <= k; j++) {
 			want.n = got.n = 0;
-			vfm_flow_foreach(vm, collect_list, &want);
+			vfm_flow_foreach(vm, ts_collect_flow, &want);
 			vfm_flow_stats_t ks, vs;
 			assert_int_equal(vfm_ebpf_flow_read_cpu(map_fd, &ep.maps[0], (unsigned)cpus[j],
-							       collect_list, &got, &ks, &d),
+							       ts_collect_flow, &got, &ks, &d),
 					 VFM_OK);
 			assert_int_equal(vfm_flow_stats(vm, &vs), VFM_OK);
 			/* Both CPUs ran the same packets from empty tables. */

@@ -374,22 +374,6 @@ static const char hash5_flow_src[] =
 	"	HASH5\n	DUP\n	FLOW_LOAD\n	PUSH 1\n	ADD\n	FLOW_STORE\n"
 	"	LD8 23\n	PUSH 6\n	JEQ tcp\n	RET 1\ntcp:\n	RET 0\n";
 
-struct kv_list {
-	uint64_t kv[2 * 4096];
-	uint32_t n;
-};
-
-static int collect(uint64_t key, uint64_t value, void *arg)
-{
-	struct kv_list *l = arg;
-	if (l->n < 4096) {
-		l->kv[2 * l->n] = key;
-		l->kv[2 * l->n + 1] = value;
-	}
-	l->n++;
-	return 0;
-}
-
 static void test_hash5_object(void **state)
 {
 	(void)state;
@@ -441,7 +425,7 @@ static void test_hash5_object(void **state)
 	struct pktgen_config cfg = {.seed = 21, .count = N_PACKETS};
 	struct pktgen_set set;
 	assert_int_equal(pktgen_generate(&cfg, &set), 0);
-	static struct kv_list mine, theirs;
+	static struct ts_flow_list mine, theirs;
 	for (int i = 0; i < 2; i++) {
 		vfm_state_t *vm = vfm_create_with(NULL, &d);
 		assert_non_null(vm);
@@ -468,9 +452,9 @@ static void test_hash5_object(void **state)
 			compared++;
 		}
 		mine.n = theirs.n = 0;
-		vfm_flow_foreach(vm, collect, &mine);
+		vfm_flow_foreach(vm, ts_collect_flow, &mine);
 		vfm_flow_stats_t ks, vs;
-		assert_int_equal(vfm_ebpf_flow_read(map_fd, &ep.maps[0], collect, &theirs, &ks, &d),
+		assert_int_equal(vfm_ebpf_flow_read(map_fd, &ep.maps[0], ts_collect_flow, &theirs, &ks, &d),
 				 VFM_OK);
 		assert_int_equal(vfm_flow_stats(vm, &vs), VFM_OK);
 		assert_true(mine.n > 10 && mine.n <= 4096);

@@ -73,3 +73,14 @@ int ts_run(const char *cmd, char **output)
 		free(buf);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
+
+int ts_collect_flow(uint64_t key, uint64_t value, void *list)
+{
+	struct ts_flow_list *l = list;
+	if (l->n < TS_FLOW_LIST_MAX) {
+		l->kv[2 * l->n] = key;
+		l->kv[2 * l->n + 1] = value;
+	}
+	l->n++;
+	return 0;
+}

@@ -28,4 +28,14 @@ char *ts_read_file(const char *path, size_t *len);
 /* Run a shell command, capture stdout+stderr (malloc'ed) and exit status. */
 int ts_run(const char *cmd, char **output);
 
+/* Flow-table entries as vfm_flow_foreach (or vfm_ebpf_flow_read) lists
+ * them: ts_collect_flow appends (key, value) pairs, keeps the first
+ * TS_FLOW_LIST_MAX and counts them all in n. */
+#define TS_FLOW_LIST_MAX 4096
+struct ts_flow_list {
+	uint64_t kv[2 * TS_FLOW_LIST_MAX];
+	uint32_t n;
+};
+int ts_collect_flow(uint64_t key, uint64_t value, void *list);
+
 #endif
