@@ -29,8 +29,8 @@
  * AAPCS64: arguments in x0-x2, x19-x28 callee-saved (saved here in pairs),
  * SP 16-byte aligned at every call, x18 never touched.
  *
- * Generated function (AAPCS64):
- *   uint64_t fn(const uint8_t *data, uint64_t len, struct vfm_jit_args *a)
+ * Generated function (AAPCS64; vfm_jit_fn, vm/jit.h):
+ *   uint64_t fn(struct vfm_jit_args *a, const uint8_t *data, uint32_t len)
  * returns verdict | status << 32.
  */
 #include <stdbool.h>
@@ -45,11 +45,11 @@
 
 /*
  * Two register maps, chosen per program.  A program without helper calls
- * (the common filter) keeps its arguments where AAPCS64 passes them and
- * puts its first ten slots in caller-saved registers, so a small filter
- * has no prologue beyond loading the instruction count; slots 10..19 use
- * callee-saved x19..x28, pushed in pairs only when the program is that
- * deep.  A program that calls helpers needs its fixed roles to survive
+ * (the common filter) keeps data and len where AAPCS64 passes them (args
+ * moves out of x0, the result register) and puts its first nine slots in
+ * caller-saved registers, so a small filter has no prologue beyond
+ * loading the instruction count; slots 9..18 use callee-saved x19..x28,
+ * pushed in pairs only when the program is that deep.  A program that calls helpers needs its fixed roles to survive
  * the calls, so they move to callee-saved registers; its slots take the
  * remaining callee-saved ones first, then caller-saved x3..x14, which are
  * saved around each call only while they hold live slots.  x15-x17 are
@@ -61,12 +61,14 @@ struct a64_map {
 	unsigned n_slots;
 };
 
+/* data and len stay in x1 and x2; args moves from x0 to x3, because x0
+ * takes the result before the epilogue stores the count through args. */
 static const struct a64_map leaf_map = {
-	.data = A64_X0, .len = A64_X1, .args = A64_X2, .budget = A64_X3, .count = A64_X4,
-	.slots = {A64_X5, A64_X6, A64_X7, A64_X8, A64_X9, A64_X10, A64_X11, A64_X12, A64_X13,
-		  A64_X14, A64_X19, A64_X20, A64_X21, A64_X22, A64_X23, A64_X24, A64_X25,
-		  A64_X26, A64_X27, A64_X28},
-	.n_slots = 20,
+	.data = A64_X1, .len = A64_X2, .args = A64_X3, .budget = A64_X4, .count = A64_X5,
+	.slots = {A64_X6, A64_X7, A64_X8, A64_X9, A64_X10, A64_X11, A64_X12, A64_X13, A64_X14,
+		  A64_X19, A64_X20, A64_X21, A64_X22, A64_X23, A64_X24, A64_X25, A64_X26,
+		  A64_X27, A64_X28},
+	.n_slots = 19,
 };
 
 static const struct a64_map call_map = {
@@ -870,16 +872,19 @@ static void a64_prologue(struct vfm_jit_ctx *e)
 		emit_word(e, a64_pair(A64_STP_PRE, x->pairs[k][0], x->pairs[k][1], A64_SP, -16));
 	if (x->locals)
 		emit_word(e, a64_addsub_imm(A64_SUB, A64_SP, A64_SP, x->locals));
+	/* The arguments arrive in x0 (args), x1 (data) and w2 (len: a
+	 * uint32_t, whose upper half AAPCS64 leaves undefined, so the 32-bit
+	 * move that zero-extends it is there even in place). */
 	if (p->packet)
-		mov_rr(e, m->data, A64_X0);
+		mov_rr(e, m->data, A64_X1);
 	if (p->len)
-		mov_rr(e, m->len, A64_X1);
+		emit_word(e, a64_logic_reg(A64_ORR_REG_W, m->len, A64_ZR, A64_X2));
 	if (p->args)
-		mov_rr(e, m->args, A64_X2);
-	/* From the incoming x2: m->args is set up only if the program reads
+		mov_rr(e, m->args, A64_X0);
+	/* From the incoming x0: m->args is set up only if the program reads
 	 * args otherwise. */
 	if (p->budget)
-		emit_word(e, a64_ldst_imm(A64_LDRX, m->budget, A64_X2, offsetof(struct vfm_jit_args, budget)));
+		emit_word(e, a64_ldst_imm(A64_LDRX, m->budget, A64_X0, offsetof(struct vfm_jit_args, budget)));
 	if (p->count)
 		emit_word(e, a64_ldst_imm(A64_LDRX, m->count, m->args, offsetof(struct vfm_jit_args, insns)));
 	if (p->reads_scratch)

@@ -170,10 +170,11 @@ static inline uint32_t a64_addsub_reg(enum a64_addsub_reg op, unsigned rd, unsig
 
 enum a64_logic_reg { A64_AND_REG = 0x8A000000u, A64_ORR_REG = 0xAA000000u,
 		     A64_EOR_REG = 0xCA000000u, A64_ANDS_REG = 0xEA000000u,
-		     A64_ORN_REG = 0xAA200000u };
+		     A64_ORN_REG = 0xAA200000u, A64_ORR_REG_W = 0x2A000000u };
 
 /* AND/ORR/EOR/ANDS/ORN (shifted register, LSL #0) (C6.2: AND (shifted
  * register) ...; MOV (register) = ORR Xd, XZR, Xm; MVN = ORN Xd, XZR, Xm;
+ * ORR_REG_W is the 32-bit form: MOV Wd, Wm zero-extends into Xd;
  * TST = ANDS XZR).  Register 31 is XZR. */
 static inline uint32_t a64_logic_reg(enum a64_logic_reg op, unsigned rd, unsigned rn, unsigned rm)
 {

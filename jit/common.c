@@ -213,6 +213,20 @@ bool vfm_jit_index_no_wrap(const struct vfm_jit_ctx *ctx, uint32_t i)
 	return (fl & VFM_FACT_REACHED) && (fl & VFM_FACT_INDEX_NO_WRAP);
 }
 
+bool vfm_jit_select_ret(const struct vfm_jit_ctx *ctx, uint32_t i, uint32_t *taken,
+			uint32_t *fall)
+{
+	const struct vfm_program *prog = ctx->prog;
+	if (ctx->plan.count || ctx->blind || vfm_jit_backward(ctx, i) || i + 1 >= prog->n_insns)
+		return false;
+	const struct vfm_insn *t = &prog->insns[prog->insns[i].arg], *f = &prog->insns[i + 1];
+	if (t->opcode != VFM_OPC_RETK || f->opcode != VFM_OPC_RETK)
+		return false;
+	*taken = t->arg;
+	*fall = f->arg;
+	return true;
+}
+
 /* `LDn[X] k; PUSH c; Jcc` that one compare of packet memory with the
  * byte-swapped constant decides exactly: the loaded value is the
  * big-endian number of `size` bytes, so for equality and bit tests

@@ -258,6 +258,15 @@ bool vfm_jit_load_proven(const struct vfm_jit_ctx *ctx, uint32_t i);
 /* Indexed load i: the verifier's interval for its index keeps index + k +
  * size below 2^64 (VFM_FACT_INDEX_NO_WRAP), so no carry check is needed. */
 bool vfm_jit_index_no_wrap(const struct vfm_jit_ctx *ctx, uint32_t i);
+/* Conditional jump i whose two successors both return a constant (RET k
+ * at i + 1 and at the target): the back end may return the select of the
+ * two in place, with no branch, as gcc compiles `return a == b` (a
+ * data-dependent branch at a filter's end mispredicts on a mixed stream).
+ * Not in the counting variant (each RET is a block of its own, counted),
+ * nor under blinding (the constants would appear in the code), nor for a
+ * backward jump (budget). */
+bool vfm_jit_select_ret(const struct vfm_jit_ctx *ctx, uint32_t i, uint32_t *taken,
+			uint32_t *fall);
 /* Jump i goes backward (spends budget). */
 static inline bool vfm_jit_backward(const struct vfm_jit_ctx *ctx, uint32_t i)
 {

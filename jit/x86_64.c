@@ -7,7 +7,7 @@
  *   - the stack depth at every instruction is static, so stack slot k has a
  *     fixed home: a register for the first slots, a frame word beyond; no
  *     stack pointer exists at run time.  Every program keeps the
- *     arguments in RDI/RSI/RDX and its first slots in caller-saved
+ *     arguments in RDI/RSI/RDX (args, data, len) and its first slots in caller-saved
  *     R8-R11, so small filters push nothing; a helper call (HASH5, flow
  *     table) saves the caller-saved registers in use around itself, so
  *     that a packet that calls nothing pays nothing for the calls it
@@ -24,8 +24,8 @@
  *     vfm_jit_args.
  * HASH5, FLOW_LOAD and FLOW_STORE call the interpreter's C helpers.
  *
- * Generated function (System V):
- *   uint64_t fn(const uint8_t *data, uint64_t len, struct vfm_jit_args *a)
+ * Generated function (System V; vfm_jit_fn, vm/jit.h):
+ *   uint64_t fn(struct vfm_jit_args *a, const uint8_t *data, uint32_t len)
  * returns verdict | status << 32.  All branches are rel32, so code size
  * does not depend on distances and the layout settles in two passes.
  *
@@ -164,6 +164,15 @@ static void mov_rr(struct vfm_jit_ctx *e, int dst, int src)
 	if (dst == src)
 		return;
 	rex(e, true, src, dst);
+	byte(e, 0x89);
+	modrm_rr(e, src, dst);
+}
+
+/* MOV r32, r32 — 89 /r without REX.W: zero-extends into the upper half,
+ * so it is emitted even when dst == src. */
+static void mov_rr32(struct vfm_jit_ctx *e, int dst, int src)
+{
+	rex(e, false, src, dst);
 	byte(e, 0x89);
 	modrm_rr(e, src, dst);
 }
@@ -329,21 +338,14 @@ static void test_rr(struct vfm_jit_ctx *e, int a, int b)
 	modrm_rr(e, b, a);
 }
 
-/* CMOVA r64, r64 — REX.W 0F 47 /r (CMOVcc). */
-static void cmova_rr(struct vfm_jit_ctx *e, int dst, int src)
-{
-	rex(e, true, dst, src);
-	byte(e, 0x0F);
-	byte(e, 0x47);
-	modrm_rr(e, dst, src);
-}
+enum cc { CC_B = 0x2, CC_AE = 0x3, CC_E = 0x4, CC_NE = 0x5, CC_BE = 0x6, CC_A = 0x7 };
 
-/* CMOVE r64, r/m64: 0F 44 /r (Vol. 2A, CMOVcc). */
-static void cmove_rr(struct vfm_jit_ctx *e, int dst, int src)
+/* CMOVcc r64, r64 — REX.W 0F 40+cc /r (Vol. 2A, CMOVcc). */
+static void cmov_rr(struct vfm_jit_ctx *e, enum cc cc, int dst, int src)
 {
 	rex(e, true, dst, src);
 	byte(e, 0x0F);
-	byte(e, 0x44);
+	byte(e, (uint8_t)(0x40 + cc));
 	modrm_rr(e, dst, src);
 }
 
@@ -392,7 +394,6 @@ static void load_be(struct vfm_jit_ctx *e, int dst, int index, int32_t disp, uns
 /* Jcc rel32 — 0F 80+cc cd; JMP rel32 — E9 cd.  Targets are code offsets
  * (jit/common.h: known from the previous pass when forward); the
  * displacement is range-checked. */
-enum cc { CC_B = 0x2, CC_AE = 0x3, CC_E = 0x4, CC_NE = 0x5, CC_BE = 0x6, CC_A = 0x7 };
 
 static void rel32_to(struct vfm_jit_ctx *e, size_t target)
 {
@@ -552,8 +553,19 @@ static bool rel_is_test(enum vfm_rel rel)
 
 /* Jump i to its target when cc holds (always, if !conditional); backward
  * jumps spend budget first and exit with BUDGET when none is left. */
+static void emit_return(struct vfm_jit_ctx *e);
+
 static void branch(struct vfm_jit_ctx *e, uint32_t i, bool conditional, enum cc cc)
 {
+	uint32_t taken, fall;
+	if (conditional && vfm_jit_select_ret(e, i, &taken, &fall)) {
+		/* Both ways return a constant: MOV (flags intact), CMOVcc. */
+		mov_ri(e, RAX, fall);
+		mov_ri(e, RCX, taken);
+		cmov_rr(e, cc, RAX, RCX);
+		emit_return(e);
+		return;
+	}
 	size_t dest = vfm_jit_insn_pos(e, e->prog->insns[i].arg);
 	if (!vfm_jit_backward(e, i)) {
 		if (conditional)
@@ -903,8 +915,6 @@ static void x86_jcc(struct vfm_jit_ctx *e, uint32_t i, struct vfm_jit_operand bo
 	branch(e, i, true, cc_of(rel));
 }
 
-static void emit_return(struct vfm_jit_ctx *e);
-
 /* Return the verdict (saturated to 32 bits) with status OK. */
 static void x86_ret(struct vfm_jit_ctx *e, uint32_t i)
 {
@@ -914,7 +924,7 @@ static void x86_ret(struct vfm_jit_ctx *e, uint32_t i)
 		mov_rr(e, RAX, get_slot(e, vfm_jit_depth(e, i) - 1, TMP0));
 		mov_ri(e, RCX, 0xFFFFFFFFu);
 		alu_rr(e, ALU_CMP, RAX, RCX);
-		cmova_rr(e, RAX, RCX);
+		cmov_rr(e, CC_A, RAX, RCX);
 		break;
 	case VFM_RET_RETK:
 		mov_const(e, RAX, insn->arg);
@@ -934,7 +944,7 @@ static void x86_special(struct vfm_jit_ctx *e, uint32_t i)
 		/* vfm_sem_wire_len: the caller's wire length, or len if 0. */
 		load_rm(e, TMP0, REG_ARGS, (int32_t)offsetof(struct vfm_jit_args, wire_len));
 		test_rr(e, TMP0, TMP0);
-		cmove_rr(e, TMP0, REG_LEN);
+		cmov_rr(e, CC_E, TMP0, REG_LEN);
 		put_slot(e, d, TMP0);
 		break;
 	case VFM_SPECIAL_TS:
@@ -951,8 +961,8 @@ static void x86_special(struct vfm_jit_ctx *e, uint32_t i)
 		break;
 	case VFM_SPECIAL_FLOW_LOAD:
 		/* No slot lives in RDI, RSI or RDX, and the roles there are
-		 * saved: the arguments can be written in any order that reads
-		 * REG_ARGS (RDX or R11) before RDX is written. */
+		 * saved: the key goes to RSI, then the flow pointer is read
+		 * through REG_ARGS (RDI) into RDI. */
 		save_live(e, top, false); /* the key is consumed */
 		mov_rr(e, RSI, get_slot(e, top, RSI));
 		load_rm(e, RDI, REG_ARGS, (int32_t)offsetof(struct vfm_jit_args, flow));
@@ -963,7 +973,7 @@ static void x86_special(struct vfm_jit_ctx *e, uint32_t i)
 	case VFM_SPECIAL_FLOW_STORE:
 		save_live(e, top - 1, false); /* key and value are consumed */
 		/* key = slot top-1, value = slot top; the flow pointer first,
-		 * while REG_ARGS (possibly RDX) is intact. */
+		 * while REG_ARGS (RDI) is intact. */
 		load_rm(e, RDI, REG_ARGS, (int32_t)offsetof(struct vfm_jit_args, flow));
 		mov_rr(e, RSI, get_slot(e, top - 1, RSI));
 		mov_rr(e, RDX, get_slot(e, top, RDX));
@@ -981,7 +991,8 @@ static bool is_callee_saved(enum reg r)
 	return r == RBX || r == RBP || r == R12 || r == R13 || r == R14 || r == R15;
 }
 
-/* Does the program use RDX as a temporary (DIV, MOD, SWAP)? */
+/* Does the program use RDX as a temporary (DIV, MOD, SWAP)?  Then the
+ * length, which arrives there, lives in R11. */
 static bool uses_rdx(const struct vfm_program *prog)
 {
 	for (uint32_t i = 0; i < prog->n_insns; i++) {
@@ -997,14 +1008,14 @@ static void x86_setup(struct vfm_jit_ctx *e)
 {
 	const struct vfm_jit_plan *p = &e->plan;
 	struct x86 *x = arch(e);
-	x->data = RDI;
-	x->len = RSI;
-	x->args = uses_rdx(e->prog) ? R11 : RDX;
+	x->args = RDI;
+	x->data = RSI;
+	x->len = uses_rdx(e->prog) ? R11 : RDX;
 	x->budget = R10;
 	x->n_slot_regs = 0;
 	for (size_t k = 0; k < sizeof slot_pool / sizeof slot_pool[0]; k++) {
 		enum reg r = slot_pool[k];
-		if ((r == R11 && p->args && x->args == R11) || (r == R10 && p->budget))
+		if ((r == R11 && p->len && x->len == R11) || (r == R10 && p->budget))
 			continue;
 		x->slot[x->n_slot_regs++] = r;
 	}
@@ -1034,15 +1045,17 @@ static void x86_prologue(struct vfm_jit_ctx *e)
 		push_r(e, x->saved[r]);
 	if (x->frame)
 		alu_ri(e, ALU_SUB, RSP, (int32_t)x->frame);
-	/* The arguments arrive in RDI, RSI, RDX (System V). */
-	if (p->packet && x->data != RDI)
-		mov_rr(e, x->data, RDI);
-	if (p->len && x->len != RSI)
-		mov_rr(e, x->len, RSI);
-	if (p->args && x->args != RDX)
-		mov_rr(e, x->args, RDX);
+	/* The arguments arrive in RDI (args), RSI (data) and EDX (len: a
+	 * uint32_t, whose upper half System V leaves undefined, so the
+	 * 32-bit move that zero-extends it is there even in place). */
+	if (p->args && x->args != RDI)
+		mov_rr(e, x->args, RDI);
+	if (p->packet && x->data != RSI)
+		mov_rr(e, x->data, RSI);
+	if (p->len)
+		mov_rr32(e, x->len, RDX);
 	if (p->budget)
-		load_rm(e, x->budget, RDX, (int32_t)offsetof(struct vfm_jit_args, budget));
+		load_rm(e, x->budget, RDI, (int32_t)offsetof(struct vfm_jit_args, budget));
 	/* Zero only the scratch words an LDM may read before they are
 	 * written (the driver's zero_mask); a word always stored first
 	 * needs no clearing. */

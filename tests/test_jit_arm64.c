@@ -64,6 +64,7 @@ static void test_encoders_golden(void **state)
 		G(a64_addsub_reg(A64_ADDS_REG, 17, 5, 17, A64_LSL, 0), 0xab1100b1, "adds x17, x5, x17"),
 		G(a64_logic_reg(A64_ORR_REG, 5, A64_ZR, 6), 0xaa0603e5, "mov x5, x6"),
 		G(a64_logic_reg(A64_ORN_REG, 5, A64_ZR, 5), 0xaa2503e5, "mvn x5, x5"),
+		G(a64_logic_reg(A64_ORR_REG_W, 2, A64_ZR, 2), 0x2a0203e2, "mov w2, w2"),
 		G(a64_logic_reg(A64_ANDS_REG, A64_ZR, 5, 6), 0xea0600bf, "tst x5, x6"),
 		G(a64_logic_reg(A64_EOR_REG, 7, 7, 8), 0xca0800e7, "eor x7, x7, x8"),
 		G(a64_dp2(A64_UDIV, 15, 5, 6), 0x9ac608af, "udiv x15, x5, x6"),

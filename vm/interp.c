@@ -76,9 +76,8 @@ static void oracle_check(const struct vfm_program *prog, uint32_t insn,
 #endif
 
 /* The entries are reached only through pointers (api/vfm.c). */
-uint32_t vfm_interp_plain_lean(const uint8_t *data, uint64_t len64, struct vfm_jit_args *args);
-uint32_t vfm_interp_plain_full(const uint8_t *data, uint64_t len64,
-				struct vfm_jit_args *args);
+uint32_t vfm_interp_plain_lean(struct vfm_jit_args *args, const uint8_t *data, uint32_t len32);
+uint32_t vfm_interp_plain_full(struct vfm_jit_args *args, const uint8_t *data, uint32_t len32);
 vfm_error_t vfm_interp_ex_lean(struct vfm_state *vm, const vfm_packet_t *pkt, vfm_result_t *out);
 vfm_error_t vfm_interp_ex_full(struct vfm_state *vm, const vfm_packet_t *pkt,
 				vfm_result_t *out);

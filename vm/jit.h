@@ -24,8 +24,11 @@ struct vfm_jit_args {
 	uint64_t insns;    /* instructions executed: VFM_JIT_COUNTING code adds to it */
 };
 
-/* Generated code: returns verdict | (uint64_t)status << 32. */
-typedef uint64_t (*vfm_jit_fn)(const uint8_t *data, uint64_t len, struct vfm_jit_args *args);
+/* Generated code: returns verdict | (uint64_t)status << 32.  args comes
+ * first, so that vfm_execute(vm, data, len) hands its own three argument
+ * registers on unchanged (vm->plain_args is at the start of the VM); len
+ * is 32 bits wide, and the code zero-extends it where it reads it. */
+typedef uint64_t (*vfm_jit_fn)(struct vfm_jit_args *args, const uint8_t *data, uint32_t len);
 
 /* Compile prog to native code, both variants, into prog->jit[] (no-op if
  * already done); with `blind`, the constant-blinded pair at

@@ -56,14 +56,20 @@ struct vfm_icode;
  * under the C calling convention of both targets (x86-64: eax, ARM64: w0)
  * that is exactly the verdict, so vfm_execute can jump to it.
  */
-typedef uint32_t (*vfm_verdict_entry)(const uint8_t *data, uint64_t len,
-				      struct vfm_jit_args *args);
+typedef uint32_t (*vfm_verdict_entry)(struct vfm_jit_args *args, const uint8_t *data,
+				      uint32_t len);
 /* vfm_execute_ex's interpreter entry (counting or not); NULL with the JIT. */
 typedef vfm_error_t (*vfm_ex_entry)(struct vfm_state *vm, const vfm_packet_t *pkt,
 				    vfm_result_t *out);
 
 struct vfm_state {
-	/* What the execute path reads on every packet comes first. */
+	/* What the execute path reads on every packet comes first.
+	 * plain_args is what vfm_execute hands the engine: the same for
+	 * every packet (no timestamp, no wire length), so it is filled once,
+	 * not per call; the engines only read it, and the interpreter finds
+	 * the VM from it.  At offset 0, so that &vm->plain_args is vm and
+	 * vfm_execute jumps to vm->run with its arguments where they came. */
+	struct vfm_jit_args plain_args;
 	vfm_verdict_entry run;          /* a refusal while no program is attached */
 	vfm_ex_entry run_ex;            /* NULL with the JIT: jit_ex instead */
 	vfm_jit_fn jit_ex;              /* JIT code for vfm_execute_ex and batch:
@@ -74,10 +80,6 @@ struct vfm_state {
 	uint8_t jit_base;         /* 0, or VFM_JIT_BLINDED (VFM_JIT_HARDEN) */
 	bool count_insns;         /* results carry insns (vfm_config_t.no_insns) */
 	uint32_t budget;
-	/* What vfm_execute hands the engine: the same for every packet (no
-	 * timestamp, no wire length), so it is filled once, not per call;
-	 * the engines only read it.  The interpreter finds the VM from it. */
-	struct vfm_jit_args plain_args;
 	struct vfm_program *prog; /* retained; NULL before a load */
 	vfm_error_t last_code;
 	char last_error[sizeof(((vfm_diag_t *)0)->message)];
