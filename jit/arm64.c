@@ -49,8 +49,9 @@
  * moves out of x0, the result register) and puts its first nine slots in
  * caller-saved registers, so a small filter has no prologue beyond
  * loading the instruction count; slots 9..18 use callee-saved x19..x28,
- * pushed in pairs only when the program is that deep.  A program that calls helpers needs its fixed roles to survive
- * the calls, so they move to callee-saved registers; its slots take the
+ * pushed in pairs only when the program is that deep.  A program that
+ * calls helpers needs its fixed roles to survive the calls, so they move
+ * to callee-saved registers; its slots take the
  * remaining callee-saved ones first, then caller-saved x3..x14, which are
  * saved around each call only while they hold live slots.  x15-x17 are
  * temporaries, x18 is the platform register and x29/x30 the frame record.

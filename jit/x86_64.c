@@ -394,7 +394,6 @@ static void load_be(struct vfm_jit_ctx *e, int dst, int index, int32_t disp, uns
 /* Jcc rel32 — 0F 80+cc cd; JMP rel32 — E9 cd.  Targets are code offsets
  * (jit/common.h: known from the previous pass when forward); the
  * displacement is range-checked. */
-
 static void rel32_to(struct vfm_jit_ctx *e, size_t target)
 {
 	int64_t rel = vfm_jit_disp(e, e->pos + 4, target, 1, 32, "branch out of rel32 range");
@@ -551,10 +550,12 @@ static bool rel_is_test(enum vfm_rel rel)
 	return rel == VFM_REL_SET || rel == VFM_REL_CLEAR;
 }
 
-/* Jump i to its target when cc holds (always, if !conditional); backward
- * jumps spend budget first and exit with BUDGET when none is left. */
 static void emit_return(struct vfm_jit_ctx *e);
 
+/* Jump i to its target when cc holds (always, if !conditional); backward
+ * jumps spend budget first and exit with BUDGET when none is left.  A
+ * jump between two constant returns returns their select instead
+ * (vfm_jit_select_ret). */
 static void branch(struct vfm_jit_ctx *e, uint32_t i, bool conditional, enum cc cc)
 {
 	uint32_t taken, fall;
