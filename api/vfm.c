@@ -38,6 +38,9 @@ static vfm_error_t fail_diag(vfm_state_t *vm, const vfm_diag_t *diag)
  * so that the execute calls jump straight into the engine. */
 static uint32_t run_without_program(struct vfm_jit_args *args, const uint8_t *data,
 				    uint32_t len);
+static vfm_error_t run_ex_without_program(vfm_state_t *vm, const vfm_packet_t *pkt,
+					  vfm_result_t *out);
+static vfm_error_t run_jit_ex(vfm_state_t *vm, const vfm_packet_t *pkt, vfm_result_t *out);
 
 /* The JIT variant a VM runs: blinded or not (vm->jit_base), counting or
  * not.  One atomically published object: code and size are consistent. */
@@ -53,7 +56,7 @@ static void select_engine(vfm_state_t *vm)
 	struct vfm_program *prog = vm->prog;
 	if (!prog) {
 		vm->run = run_without_program;
-		vm->run_ex = NULL;
+		vm->run_ex = run_ex_without_program;
 		vm->jit_ex = NULL;
 		vm->icode = NULL;
 		vm->scratch_zero = 0;
@@ -68,7 +71,7 @@ static void select_engine(vfm_state_t *vm)
 		 * its low 32 bits are the verdict (vm/state.h). */
 		vm->run = (vfm_verdict_entry)vm_jit_code(vm, false)->code;
 		vm->jit_ex = (vfm_jit_fn)vm_jit_code(vm, vm->count_insns)->code;
-		vm->run_ex = NULL;
+		vm->run_ex = run_jit_ex;
 	}
 }
 
@@ -96,6 +99,7 @@ vfm_state_t *vfm_create_with(const vfm_config_t *cfg, vfm_diag_t *diag)
 		return NULL;
 	}
 	vm->plain_args = (struct vfm_jit_args){.flow = &vm->flow, .budget = vm->budget};
+	vm->ex_args = vm->plain_args;
 	select_engine(vm);
 	return vm;
 }
@@ -229,6 +233,23 @@ static inline void run_jit(vfm_jit_fn fn, struct vfm_jit_args *args, const vfm_p
 	*out = (vfm_result_t){(uint32_t)r, (vfm_status_t)(r >> 32), args->insns};
 }
 
+/* vm->run_ex with the JIT: the code is called from here, with the VM's
+ * ex_args (no copy: the flow table and budget in it never change). */
+static vfm_error_t run_jit_ex(vfm_state_t *vm, const vfm_packet_t *pkt, vfm_result_t *out)
+{
+	run_jit(vm->jit_ex, &vm->ex_args, pkt, out);
+	return VFM_OK;
+}
+
+/* vm->run_ex while no program is attached. */
+static COLD vfm_error_t run_ex_without_program(vfm_state_t *vm, const vfm_packet_t *pkt,
+					       vfm_result_t *out)
+{
+	(void)pkt;
+	*out = (vfm_result_t){0, VFM_STATUS_NOPROGRAM, 0};
+	return fail(vm, VFM_ENOPROGRAM, "vfm_execute: no program loaded");
+}
+
 /* vfm_execute's refusals, out of the way of the per-packet path. */
 static COLD uint32_t execute_refused(vfm_state_t *vm)
 {
@@ -267,27 +288,29 @@ uint32_t vfm_execute(vfm_state_t *vm, const uint8_t *data, uint32_t len)
 	return vm->run(&vm->plain_args, data, len);
 }
 
-/* The checks of vfm_execute_batch for one packet, written out so that the
- * call reaches the engine without another call level (the interpreter's
- * entry is a tail call). */
-vfm_error_t vfm_execute_ex(vfm_state_t *vm, const vfm_packet_t *pkt,
-			   vfm_result_t *out)
+/* vfm_execute_ex's refusals, out of the way of the per-packet path. */
+static COLD vfm_error_t execute_ex_refused(vfm_state_t *vm, const vfm_packet_t *pkt,
+					   const vfm_result_t *out)
 {
 	if (!vm)
 		return VFM_EINVAL;
 	if (!pkt || !out)
 		return fail(vm, VFM_EINVAL, "vfm_execute: NULL packet or result pointer");
-	if (!pkt->data && pkt->len)
-		return fail(vm, VFM_EINVAL, "vfm_execute: packet with NULL data and non-zero length");
-	if (!vm->prog) {
-		*out = (vfm_result_t){0, VFM_STATUS_NOPROGRAM, 0};
-		return fail(vm, VFM_ENOPROGRAM, "vfm_execute: no program loaded");
-	}
-	if (vm->run_ex)
-		return vm->run_ex(vm, pkt, out);
-	struct vfm_jit_args args = vm->plain_args;
-	run_jit(vm->jit_ex, &args, pkt, out);
-	return VFM_OK;
+	return fail(vm, VFM_EINVAL, "vfm_execute: packet with NULL data and non-zero length");
+}
+
+/* The checks of vfm_execute_batch for one packet, then a jump to the
+ * engine's entry (never NULL; the refusal while no program is attached is
+ * one), so that the call reaches the interpreter loop with no call level
+ * in between and the JIT's code with one (run_jit_ex). */
+vfm_error_t vfm_execute_ex(vfm_state_t *vm, const vfm_packet_t *pkt,
+			   vfm_result_t *out)
+{
+	if (UNLIKELY(!vm || !pkt || !out))
+		return execute_ex_refused(vm, pkt, out);
+	if (UNLIKELY(!pkt->data && pkt->len))
+		return execute_ex_refused(vm, pkt, out);
+	return vm->run_ex(vm, pkt, out);
 }
 
 vfm_error_t vfm_execute_batch(vfm_state_t *vm, const vfm_packet_t *pkts,
@@ -309,18 +332,18 @@ vfm_error_t vfm_execute_batch(vfm_state_t *vm, const vfm_packet_t *pkts,
 			results[i] = (vfm_result_t){0, VFM_STATUS_NOPROGRAM, 0};
 		return fail(vm, VFM_ENOPROGRAM, "vfm_execute: no program loaded");
 	}
-	vfm_ex_entry run_ex = vm->run_ex;
-	if (run_ex) {
+	vfm_jit_fn fn = vm->jit_ex;
+	if (fn) {
+		/* The JIT's code called straight from this loop, on a copy
+		 * of ex_args the compiler may keep on the stack. */
+		struct vfm_jit_args args = vm->ex_args;
 		for (size_t i = 0; i < count; i++)
-			run_ex(vm, &pkts[i], &results[i]);
+			run_jit(fn, &args, &pkts[i], &results[i]);
 		return VFM_OK;
 	}
-	/* The JIT's code called straight from this loop, its arguments
-	 * built once. */
-	vfm_jit_fn fn = vm->jit_ex;
-	struct vfm_jit_args args = vm->plain_args;
+	vfm_ex_entry run_ex = vm->run_ex;
 	for (size_t i = 0; i < count; i++)
-		run_jit(fn, &args, &pkts[i], &results[i]);
+		run_ex(vm, &pkts[i], &results[i]);
 	return VFM_OK;
 }
 

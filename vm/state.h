@@ -58,7 +58,9 @@ struct vfm_icode;
  */
 typedef uint32_t (*vfm_verdict_entry)(struct vfm_jit_args *args, const uint8_t *data,
 				      uint32_t len);
-/* vfm_execute_ex's interpreter entry (counting or not); NULL with the JIT. */
+/* vfm_execute_ex's entry, after its argument checks: the interpreter's
+ * (counting or not), the JIT's, or the refusal while no program is
+ * attached. */
 typedef vfm_error_t (*vfm_ex_entry)(struct vfm_state *vm, const vfm_packet_t *pkt,
 				    vfm_result_t *out);
 
@@ -71,9 +73,16 @@ struct vfm_state {
 	 * vfm_execute jumps to vm->run with its arguments where they came. */
 	struct vfm_jit_args plain_args;
 	vfm_verdict_entry run;          /* a refusal while no program is attached */
-	vfm_ex_entry run_ex;            /* NULL with the JIT: jit_ex instead */
-	vfm_jit_fn jit_ex;              /* JIT code for vfm_execute_ex and batch:
-					 * counting or not as count_insns */
+	vfm_ex_entry run_ex;            /* never NULL: the interpreter's, the
+					 * JIT's (run_jit_ex in api/vfm.c) or a
+					 * refusal while no program is attached */
+	vfm_jit_fn jit_ex;              /* JIT code for vfm_execute_ex and batch,
+					 * counting or not as count_insns; NULL
+					 * without the JIT */
+	/* What the JIT's code gets from vfm_execute_ex and batch: flow table
+	 * and budget filled once, like plain_args, the packet's timestamp
+	 * and wire length per call (a VM serves one thread at a time). */
+	struct vfm_jit_args ex_args;
 	const struct vfm_icode *icode;  /* prog->icode */
 	uint16_t scratch_zero;          /* prog->scratch_zero */
 	bool use_jit;             /* run prog->jit[] instead of interpreting */
