@@ -12,11 +12,13 @@
  *     overflow-safe compare against the length register;
  *   - a fused PUSH k (the driver passes it as an immediate operand) uses
  *     the immediate forms where k fits: ADD/SUB imm12, CMP/CMN, logical
- *     bitmask immediates, shifts, powers of two for MUL/DIV/MOD, CBZ/CBNZ
- *     for compares with 0; constants are built with MOVZ/MOVN and the
+ *     bitmask immediates, shifts, powers of two for MUL, CBZ/CBNZ for
+ *     compares with 0; DIV and MOD by k multiply by a reciprocal (UMULH,
+ *     vfm_jit_udiv_plan); constants are built with MOVZ/MOVN and the
  *     fewest MOVKs, or one ORR of a bitmask immediate;
- *   - DIV is UDIV, which gives 0 for a zero divisor (VFM's x/0 = 0); MOD is
- *     UDIV + MSUB, which then gives a - 0 * b = a (VFM's x%0 = x); LSLV and
+ *   - DIV by a register is UDIV, which gives 0 for a zero divisor (VFM's
+ *     x/0 = 0); MOD is UDIV + MSUB, which then gives a - 0 * b = a (VFM's
+ *     x%0 = x); LSLV and
  *     LSRV take the count modulo 64 (VFM masks with 63);
  *   - the backward-jump budget and the instruction count live in
  *     registers; the count is one ADD per basic block and is stored into
@@ -82,6 +84,9 @@ static const struct a64_map call_map = {
 #define TMP0 A64_X16 /* also the helper address for BLR */
 #define TMP1 A64_X17
 #define TMP2 A64_X15
+/* x0 is free between instructions too: it takes the result only at a RET
+ * and a helper's argument and result only around the call. */
+#define TMP3 A64_X0
 
 /* Callee-saved registers are x19..x28 (AAPCS64 6.1.1). */
 static bool callee_saved(unsigned r)
@@ -556,6 +561,54 @@ static void logic_k(struct vfm_jit_ctx *e, enum a64_logic_imm op, enum a64_logic
 	emit_word(e, a64_logic_reg(rop, a, a, TMP1));
 }
 
+/* DIV and MOD by a constant k without UDIV (vfm_jit_udiv_plan): a shift
+ * or mask for a power of two, else UMULH into TMP1 (of x >> pre_shift,
+ * in TMP2, where the plan says), and x % k = x - q * k by MSUB with k in
+ * TMP3.  TMP2 is taken
+ * only between the constant loads, which may use it for blinding. */
+static void divmod_k(struct vfm_jit_ctx *e, bool mod, unsigned a, uint64_t k)
+{
+	struct vfm_jit_udiv plan = vfm_jit_udiv_plan(k);
+	switch (plan.kind) {
+	case VFM_JIT_UDIV_ZERO:
+		if (!mod)
+			mov_imm(e, a, 0); /* x / 0 = 0; x % 0 = x */
+		return;
+	case VFM_JIT_UDIV_SHIFT:
+		if (!mod) {
+			if (plan.shift)
+				emit_word(e, a64_lsr_imm(a, a, plan.shift));
+		} else if (k == 1) {
+			mov_imm(e, a, 0);
+		} else {
+			emit_word(e, a64_logic_imm(A64_AND_IMM, a, a, k - 1));
+		}
+		return;
+	case VFM_JIT_UDIV_MULHI:
+	case VFM_JIT_UDIV_MULADD:
+		break;
+	}
+	mov_const(e, TMP1, plan.magic);
+	if (plan.pre_shift) {
+		emit_word(e, a64_lsr_imm(TMP2, a, plan.pre_shift));
+		emit_word(e, a64_dp3(A64_UMULH, TMP1, TMP2, TMP1, A64_ZR));
+	} else {
+		emit_word(e, a64_dp3(A64_UMULH, TMP1, a, TMP1, A64_ZR)); /* t */
+	}
+	if (plan.kind == VFM_JIT_UDIV_MULADD) {
+		emit_word(e, a64_addsub_reg(A64_SUB_REG, TMP2, a, TMP1, A64_LSL, 0));
+		emit_word(e, a64_addsub_reg(A64_ADD_REG, TMP1, TMP1, TMP2, A64_LSR, 1));
+	}
+	if (plan.shift)
+		emit_word(e, a64_lsr_imm(TMP1, TMP1, plan.shift)); /* q */
+	if (!mod) {
+		mov_rr(e, a, TMP1);
+		return;
+	}
+	mov_const(e, TMP3, k);
+	emit_word(e, a64_dp3(A64_MSUB, a, TMP1, TMP3, a));
+}
+
 /* Binary ALU with a constant right operand, computed in place in a. */
 static void alu2_k(struct vfm_jit_ctx *e, enum vfm_alu2_op op, unsigned a, uint64_t k)
 {
@@ -584,26 +637,8 @@ static void alu2_k(struct vfm_jit_ctx *e, enum vfm_alu2_op op, unsigned a, uint6
 		}
 		break;
 	case VFM_ALU2_DIV:
-		if (is_pow2(k)) {
-			emit_word(e, a64_lsr_imm(a, a, (unsigned)__builtin_ctzll(k)));
-		} else {
-			/* k = 0 too: UDIV by zero gives 0. */
-			mov_const(e, TMP1, k);
-			emit_word(e, a64_dp2(A64_UDIV, a, a, TMP1));
-		}
-		break;
 	case VFM_ALU2_MOD:
-		if (k == 0)
-			break; /* x % 0 = x */
-		if (k == 1) {
-			mov_imm(e, a, 0);
-		} else if (is_pow2(k)) {
-			emit_word(e, a64_logic_imm(A64_AND_IMM, a, a, k - 1));
-		} else {
-			mov_const(e, TMP1, k);
-			emit_word(e, a64_dp2(A64_UDIV, TMP2, a, TMP1));
-			emit_word(e, a64_dp3(A64_MSUB, a, TMP2, TMP1, a));
-		}
+		divmod_k(e, op == VFM_ALU2_MOD, a, k);
 		break;
 	case VFM_ALU2_SHL:
 		if (k & 63)

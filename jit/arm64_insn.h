@@ -190,10 +190,11 @@ static inline uint32_t a64_dp2(enum a64_dp2 op, unsigned rd, unsigned rn, unsign
 	return (uint32_t)op | a64_rm(rm) | a64_rn(rn) | a64_rd(rd);
 }
 
-enum a64_dp3 { A64_MADD = 0x9B000000u, A64_MSUB = 0x9B008000u };
+enum a64_dp3 { A64_MADD = 0x9B000000u, A64_MSUB = 0x9B008000u, A64_UMULH = 0x9BC00000u };
 
 /* MADD Xd = Xa + Xn * Xm, MSUB Xd = Xa - Xn * Xm (C6.2: MADD, MSUB;
- * MUL = MADD with Xa = XZR). */
+ * MUL = MADD with Xa = XZR); UMULH Xd = high 64 bits of Xn * Xm, unsigned
+ * (C6.2: UMULH; Ra must be XZR). */
 static inline uint32_t a64_dp3(enum a64_dp3 op, unsigned rd, unsigned rn, unsigned rm, unsigned ra)
 {
 	return (uint32_t)op | a64_rm(rm) | (ra & 31u) << 10 | a64_rn(rn) | a64_rd(rd);

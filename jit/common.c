@@ -227,6 +227,63 @@ bool vfm_jit_select_ret(const struct vfm_jit_ctx *ctx, uint32_t i, uint32_t *tak
 	return true;
 }
 
+/* The multiply-high form for dividends below 2^(64 - pre) and an odd or
+ * any divisor d: m = ceil(2^(64+s) / d) is exact for every such x if
+ * m * d - 2^(64+s) <= 2^(s+pre) (the error of m, times any x, stays below
+ * one unit of the quotient; their Theorem 4.2), and m must fit 64 bits.
+ * The smallest such s, or false. */
+static bool udiv_mulhi(uint64_t d, unsigned pre, struct vfm_jit_udiv *out)
+{
+	unsigned l = 64u - (unsigned)__builtin_clzll(d - 1); /* ceil(log2 d), d > 1 */
+	for (unsigned s = 0; s < l && s < 64; s++) {
+		unsigned __int128 p = (unsigned __int128)1 << (64 + s);
+		unsigned __int128 m = (p + d - 1) / d;
+		if (m >> 64)
+			return false; /* a larger s only makes m larger */
+		if (m * d - p <= (unsigned __int128)1 << (s + pre)) {
+			*out = (struct vfm_jit_udiv){VFM_JIT_UDIV_MULHI, s, pre, (uint64_t)m};
+			return true;
+		}
+	}
+	return false;
+}
+
+struct vfm_jit_udiv vfm_jit_udiv_plan(uint64_t k)
+{
+	if (k == 0)
+		return (struct vfm_jit_udiv){.kind = VFM_JIT_UDIV_ZERO};
+	if ((k & (k - 1)) == 0)
+		return (struct vfm_jit_udiv){VFM_JIT_UDIV_SHIFT, (unsigned)__builtin_ctzll(k), 0, 0};
+	/* The cheapest form first; then for an even k = 2^z * d, x >> z over
+	 * d (one shift more, as gcc divides by 10^9); else the add step. */
+	struct vfm_jit_udiv plan;
+	if (udiv_mulhi(k, 0, &plan))
+		return plan;
+	unsigned z = (unsigned)__builtin_ctzll(k);
+	if (z && udiv_mulhi(k >> z, z, &plan))
+		return plan;
+	/* Always exact (their Figure 4.1), l = ceil(log2 k):
+	 * m = floor(2^64 (2^l - k) / k) + 1, which fits 64 bits because
+	 * 2^l - k < k; the (x - t) >> 1 step keeps t + (x - t) in range. */
+	unsigned l = 64u - (unsigned)__builtin_clzll(k - 1);
+	uint64_t two_l_minus_k = l == 64 ? 0 - k : ((uint64_t)1 << l) - k;
+	uint64_t m = (uint64_t)(((unsigned __int128)two_l_minus_k << 64) / k) + 1;
+	return (struct vfm_jit_udiv){VFM_JIT_UDIV_MULADD, l - 1, 0, m};
+}
+
+uint64_t vfm_jit_udiv_eval(const struct vfm_jit_udiv *plan, uint64_t x)
+{
+	uint64_t pre = plan->kind == VFM_JIT_UDIV_MULHI ? x >> plan->pre_shift : x;
+	uint64_t t = (uint64_t)(((unsigned __int128)pre * plan->magic) >> 64);
+	switch (plan->kind) {
+	case VFM_JIT_UDIV_ZERO: return 0;
+	case VFM_JIT_UDIV_SHIFT: return x >> plan->shift;
+	case VFM_JIT_UDIV_MULHI: return t >> plan->shift;
+	case VFM_JIT_UDIV_MULADD: return (t + ((x - t) >> 1)) >> plan->shift;
+	}
+	return 0;
+}
+
 /* `LDn[X] k; PUSH c; Jcc` that one compare of packet memory with the
  * byte-swapped constant decides exactly: the loaded value is the
  * big-endian number of `size` bytes, so for equality and bit tests

@@ -267,6 +267,30 @@ bool vfm_jit_index_no_wrap(const struct vfm_jit_ctx *ctx, uint32_t i);
  * backward jump (budget). */
 bool vfm_jit_select_ret(const struct vfm_jit_ctx *ctx, uint32_t i, uint32_t *taken,
 			uint32_t *fall);
+/*
+ * Unsigned division by a constant k (DIV and MOD with a fused PUSH k):
+ * how both back ends divide without a divide instruction, exact for every
+ * 64-bit dividend x (Granlund and Montgomery, "Division by invariant
+ * integers using multiplication", 1994: section 4).  mulhi(x, m) is the
+ * high 64 bits of the 128-bit product.  x % k is x - q * k in the last two
+ * forms, x & (k - 1) in the shift form.
+ */
+enum vfm_jit_udiv_kind {
+	VFM_JIT_UDIV_ZERO,   /* k = 0: x / 0 = 0, x % 0 = x (docs/ISA.md) */
+	VFM_JIT_UDIV_SHIFT,  /* k = 2^shift: q = x >> shift */
+	VFM_JIT_UDIV_MULHI,  /* q = mulhi(x >> pre_shift, magic) >> shift */
+	VFM_JIT_UDIV_MULADD, /* t = mulhi(x, magic); q = (t + ((x - t) >> 1)) >> shift */
+};
+struct vfm_jit_udiv {
+	enum vfm_jit_udiv_kind kind;
+	unsigned shift;
+	unsigned pre_shift; /* MULHI of an even k: its factor 2^pre_shift first */
+	uint64_t magic;
+};
+struct vfm_jit_udiv vfm_jit_udiv_plan(uint64_t k);
+/* The plan evaluated in C: what the emitted code computes (tests). */
+uint64_t vfm_jit_udiv_eval(const struct vfm_jit_udiv *plan, uint64_t x);
+
 /* Jump i goes backward (spends budget). */
 static inline bool vfm_jit_backward(const struct vfm_jit_ctx *ctx, uint32_t i)
 {

@@ -17,7 +17,9 @@
  *   - loads the verifier proved in bounds carry no check; the others one
  *     overflow-safe compare against the length register;
  *   - a fused PUSH k (the driver passes it as an immediate operand) becomes
- *     a compare or ALU op with an immediate where it fits imm32;
+ *     a compare or ALU op with an immediate where it fits imm32, and DIV
+ *     or MOD by it a multiply by its reciprocal (MUL, vfm_jit_udiv_plan)
+ *     or a shift;
  *   - the backward-jump budget is a register counter, present only in
  *     programs with backward jumps; in the counting variant the
  *     instruction count is one memory add per basic block into struct
@@ -256,7 +258,8 @@ static void imul_rr(struct vfm_jit_ctx *e, int dst, int src)
 	modrm_rr(e, dst, src);
 }
 
-/* Unary group 3: NOT /2, NEG /3, DIV /6 — REX.W F7 /digit. */
+/* Unary group 3: NOT /2, NEG /3, MUL /4 (RDX:RAX = RAX * rm), DIV /6 —
+ * REX.W F7 /digit. */
 static void grp3(struct vfm_jit_ctx *e, int digit, int rm)
 {
 	rex(e, true, 0, rm);
@@ -824,6 +827,72 @@ static void divmod(struct vfm_jit_ctx *e, bool mod, int a_reg, int b_reg)
 	vfm_jit_label_bind(e, done);
 }
 
+/* DIV and MOD by a constant k without a divide (vfm_jit_udiv_plan): a
+ * shift or mask for a power of two, else a multiply-high (of x >> pre_shift
+ * where the plan says), the quotient q in RDX (MULHI) or RAX (MULADD), and
+ * x % k = x - q * k.  MUL takes
+ * RAX and clobbers RDX:RAX, so the dividend is read from a_reg, or from
+ * RCX where a_reg is TMP0 (a slot in the frame).  Same register contract
+ * as divmod. */
+static void divmod_k(struct vfm_jit_ctx *e, bool mod, int a_reg, uint64_t k)
+{
+	struct vfm_jit_udiv plan = vfm_jit_udiv_plan(k);
+	switch (plan.kind) {
+	case VFM_JIT_UDIV_ZERO:
+		if (!mod)
+			alu_rr(e, ALU_XOR, a_reg, a_reg); /* x / 0 = 0; x % 0 = x */
+		return;
+	case VFM_JIT_UDIV_SHIFT:
+		if (!mod) {
+			if (plan.shift)
+				shift_imm(e, 5, a_reg, (uint8_t)plan.shift);
+		} else if (embed32(e, k - 1)) {
+			alu_ri(e, ALU_AND, a_reg, (int32_t)(k - 1)); /* k = 1: and 0 */
+		} else {
+			mov_const(e, TMP1, k - 1);
+			alu_rr(e, ALU_AND, a_reg, TMP1);
+		}
+		return;
+	case VFM_JIT_UDIV_MULHI:
+	case VFM_JIT_UDIV_MULADD:
+		break;
+	}
+	int x = a_reg;
+	if (a_reg == RAX) {
+		x = TMP1;
+		mov_rr(e, x, RAX);
+	}
+	if (plan.pre_shift) {
+		mov_rr(e, RAX, x);
+		shift_imm(e, 5, RAX, (uint8_t)plan.pre_shift);
+		mov_const(e, RDX, plan.magic);
+		grp3(e, 4, RDX); /* MUL rdx: RDX = mulhi(x >> pre_shift, magic) */
+	} else {
+		mov_const(e, RAX, plan.magic);
+		grp3(e, 4, x); /* MUL x: RDX = mulhi(x, magic) */
+	}
+	int q = RDX;
+	if (plan.kind == VFM_JIT_UDIV_MULADD) {
+		mov_rr(e, RAX, x);
+		alu_rr(e, ALU_SUB, RAX, RDX);
+		shift_imm(e, 5, RAX, 1);
+		alu_rr(e, ALU_ADD, RAX, RDX);
+		q = RAX;
+	}
+	if (plan.shift)
+		shift_imm(e, 5, q, (uint8_t)plan.shift);
+	if (!mod) {
+		mov_rr(e, a_reg, q);
+		return;
+	}
+	int kreg = q == RAX ? RDX : RAX; /* the other one is free now */
+	mov_const(e, kreg, k);
+	imul_rr(e, q, kreg);
+	alu_rr(e, ALU_SUB, x, q);
+	if (x != a_reg)
+		mov_rr(e, a_reg, x);
+}
+
 /* Binary ALU: a (slot top-1) in its home or RAX, b (the top slot, in its
  * home or RCX) or an immediate. */
 static void x86_alu2(struct vfm_jit_ctx *e, uint32_t i, struct vfm_jit_operand bo)
@@ -836,7 +905,8 @@ static void x86_alu2(struct vfm_jit_ctx *e, uint32_t i, struct vfm_jit_operand b
 	bool imm32ok = bo.is_imm && embed32(e, bo.imm);
 	if (!bo.is_imm) {
 		b = get_slot(e, d - 1, TMP1);
-	} else if (!imm32ok && op != VFM_ALU2_SHL && op != VFM_ALU2_SHR) {
+	} else if (!imm32ok && op != VFM_ALU2_SHL && op != VFM_ALU2_SHR && op != VFM_ALU2_DIV &&
+		   op != VFM_ALU2_MOD) {
 		mov_const(e, TMP1, bo.imm);
 		b = TMP1;
 	}
@@ -873,11 +943,10 @@ static void x86_alu2(struct vfm_jit_ctx *e, uint32_t i, struct vfm_jit_operand b
 	}
 	case VFM_ALU2_DIV:
 	case VFM_ALU2_MOD:
-		if (imm32ok) {
-			mov_const(e, TMP1, bo.imm);
-			b = TMP1;
-		}
-		divmod(e, op == VFM_ALU2_MOD, a, b);
+		if (bo.is_imm)
+			divmod_k(e, op == VFM_ALU2_MOD, a, bo.imm);
+		else
+			divmod(e, op == VFM_ALU2_MOD, a, b);
 		break;
 	}
 	if (a == TMP0)

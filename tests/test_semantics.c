@@ -258,6 +258,14 @@ static const struct sem_case cases[] = {
 	 "ADD\nADD\nADD\nADD\nADD\nPUSH 3\nDIV\nLD8 0\nADD\nLEN\nADD\nRET",
 	 .pkts = {{"090203", 0, 19, OK, 53}}, .flows = {{42, 7}}, .n_flows = 1, .check_stats = 1,
 	 .stats = {.entries = 1, .hits = 2, .misses = 1, .inserts = 1, .updates = 2}},
+	/* DIV and MOD by a constant with the dividend deeper than every
+	 * register slot (x86-64 10, ARM64 19): it is in the frame, and the
+	 * multiply-high sequence must not lose it while it computes. */
+	{"divk_in_frame", .src = "PUSH 1\nPUSH 1\nPUSH 1\nPUSH 1\nPUSH 1\nPUSH 1\nPUSH 1\nPUSH 1\nPUSH 1\nPUSH 1\nPUSH 1\nPUSH 1\nPUSH 1\nPUSH 1\nPUSH 1\nPUSH 1\nPUSH 1\nPUSH 1\nPUSH 1\nPUSH 1\nPUSH 1\nPUSH 1\nPUSH 1\nPUSH 1\n"
+	 "LD32 0\nPUSH 7\nDIV\nLD32 0\nPUSH 1000000000\nMOD\nADD\nLD32 0\nPUSH 10\nDIV\nADD\n"
+	 "ADD\nADD\nADD\nADD\nADD\nADD\nADD\nADD\nADD\nADD\nADD\nADD\n"
+	 "ADD\nADD\nADD\nADD\nADD\nADD\nADD\nADD\nADD\nADD\nADD\nADD\nRET",
+	 .pkts = {{"ffffffff", 0, 1338030804, OK, 60}, {"3b9aca07", 0, 242857174, OK, 60}}},
 	{"flow_key_zero", .src = COUNTER("0"), .pkts = {{"", 0, 1, OK, 11}, {"", 0, 2, OK, 11}},
 	 .flows = {{0, 2}}, .n_flows = 1},
 	{"flow_key_max", .src = COUNTER("0xFFFFFFFFFFFFFFFF"), .pkts = {{"", 0, 1, OK, 11}},
@@ -299,6 +307,40 @@ static const struct binop_case alu_cases[] = {
 	{"MOD", 42, 0, 42},
 	{"MOD", UINT64_MAX, 0, UINT64_MAX},
 	{"MOD", 0x8000000000000000u, UINT64_MAX, 0x8000000000000000u},
+	/* Division by a constant (the fused form): every form of
+	 * vfm_jit_udiv_plan — a shift, a multiply-high with or without the
+	 * add step, divisors above 2^63 — at the dividends where an inexact
+	 * multiplier would show (2^64 - 1, just below a multiple). */
+	{"DIV", 0xffffffffffffffffu, 0x3u, 0x5555555555555555u},
+	{"DIV", 0xffffffffffffffffu, 0x7u, 0x2492492492492492u},
+	{"DIV", 0xfffffffffffffffeu, 0x7u, 0x2492492492492492u},
+	{"DIV", 0x17979cfe3d85cd15u, 0x3b9aca00u, 0x6553f100u},
+	{"DIV", 0xffffffffffffffffu, 0x3b9aca00u, 0x44b82fa09u},
+	{"DIV", 0x2bdc545d6b4b87u, 0xau, 0x462d53c8abac0u},
+	{"DIV", 0xffffffffffffffffu, 0xffffffffffffffffu, 0x1u},
+	{"DIV", 0xfffffffffffffffeu, 0xffffffffffffffffu, 0x0u},
+	{"DIV", 0xffffffffffffffffu, 0x8000000000000001u, 0x1u},
+	{"DIV", 0x8000000000000000u, 0x8000000000000001u, 0x0u},
+	{"DIV", 0xdeadbeefcafef00du, 0x100000000u, 0xdeadbeefu},
+	{"DIV", 0xdeadbeefcafef00du, 0x281u, 0x58eeb9af3e4d0du},
+	{"DIV", 0xdeadbeefcafef00du, 0x100000001u, 0xdeadbeeeu},
+	{"DIV", 0x6u, 0x7u, 0x0u},
+	{"DIV", 0x7u, 0x7u, 0x1u},
+	{"MOD", 0xffffffffffffffffu, 0x3u, 0x0u},
+	{"MOD", 0xffffffffffffffffu, 0x7u, 0x1u},
+	{"MOD", 0xfffffffffffffffeu, 0x7u, 0x0u},
+	{"MOD", 0x17979cfe3d85cd15u, 0x3b9aca00u, 0x75bcd15u},
+	{"MOD", 0xffffffffffffffffu, 0x3b9aca00u, 0x2a4ae5ffu},
+	{"MOD", 0x2bdc545d6b4b87u, 0xau, 0x7u},
+	{"MOD", 0xffffffffffffffffu, 0xffffffffffffffffu, 0x0u},
+	{"MOD", 0xfffffffffffffffeu, 0xffffffffffffffffu, 0xfffffffffffffffeu},
+	{"MOD", 0xffffffffffffffffu, 0x8000000000000001u, 0x7ffffffffffffffeu},
+	{"MOD", 0x8000000000000000u, 0x8000000000000001u, 0x8000000000000000u},
+	{"MOD", 0xdeadbeefcafef00du, 0x100000000u, 0xcafef00du},
+	{"MOD", 0xdeadbeefcafef00du, 0x281u, 0x280u},
+	{"MOD", 0xdeadbeefcafef00du, 0x100000001u, 0xec51311fu},
+	{"MOD", 0x6u, 0x7u, 0x6u},
+	{"MOD", 0x7u, 0x7u, 0x0u},
 	{"AND", 0xF0F0, 0xFF00, 0xF000},
 	{"OR", 0xF0F0, 0xFF00, 0xFFF0},
 	{"XOR", 0xF0F0, 0xFF00, 0x0FF0},
