@@ -307,10 +307,37 @@ static void branch_if(struct vfm_jit_ctx *e, struct test t, size_t target)
 	b_to(e, target);
 }
 
+static void leave(struct vfm_jit_ctx *e);
+
+/* A register holding the constant v for a CSEL: XZR for 0. */
+static unsigned const_reg(struct vfm_jit_ctx *e, unsigned reg, uint32_t v)
+{
+	if (!v)
+		return A64_ZR;
+	mov_imm(e, reg, v); /* MOVZ/MOVN/ORR: the flags stay */
+	return reg;
+}
+
 /* Jump i to its target when t holds (always, if t is NULL); backward
- * jumps spend budget first and exit with BUDGET when none is left. */
+ * jumps spend budget first and exit with BUDGET when none is left.  A
+ * conditional jump whose two successors both return a constant returns
+ * a CSEL of the two instead (vfm_jit_select_ret): no data-dependent
+ * branch at a filter's end. */
 static void branch(struct vfm_jit_ctx *e, uint32_t i, const struct test *t)
 {
+	uint32_t taken, fall;
+	if (t && vfm_jit_select_ret(e, i, &taken, &fall)) {
+		enum a64_cond cond = t->cond;
+		if (t->kind != TEST_COND) {
+			/* CBZ/CBNZ set no flags: CMP reg, #0. */
+			emit_word(e, a64_addsub_imm(A64_SUBS, A64_ZR, t->reg, 0));
+			cond = t->kind == TEST_CBZ ? A64_EQ : A64_NE;
+		}
+		unsigned yes = const_reg(e, A64_X0, taken), no = const_reg(e, TMP1, fall);
+		emit_word(e, a64_csel_x(A64_X0, yes, no, cond));
+		leave(e);
+		return;
+	}
 	size_t dest = vfm_jit_insn_pos(e, e->prog->insns[i].arg);
 	if (!vfm_jit_backward(e, i)) {
 		if (t)

@@ -79,6 +79,7 @@ static void test_encoders_golden(void **state)
 		G(a64_lsl_imm(5, 5, 63), 0xd34100a5, "lsl x5, x5, #63"),
 		G(a64_lsr_imm(5, 5, 13), 0xd34dfca5, "lsr x5, x5, #13"),
 		G(a64_csinv_w(0, 5, A64_ZR, A64_EQ), 0x5a9f00a0, "csinv w0, w5, wzr, eq"),
+		G(a64_csel_x(0, 0, A64_ZR, A64_NE), 0x9a9f1000, "csel x0, x0, xzr, ne"),
 		G(a64_rev(A64_REV16_W, 5, 5), 0x5ac004a5, "rev16 w5, w5"),
 		G(a64_rev(A64_REV_W, 5, 5), 0x5ac008a5, "rev w5, w5"),
 		G(a64_rev(A64_REV_X, 5, 5), 0xdac00ca5, "rev x5, x5"),

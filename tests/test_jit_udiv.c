@@ -9,10 +9,11 @@
  * neighbours, the powers of ten, and random divisors of every magnitude,
  * each at the dividends where an inexact multiplier fails first (around
  * each multiple near 2^64, 2^64 - 1, k - 1, k) and at random ones.  Then
- * the code of this machine's JIT (plain and blinded, both compiled
- * variants): a program divides a 64-bit value from the packet by k and
- * compares with the expected quotient or remainder, also from the packet,
- * over a few hundred divisors.
+ * the code of this machine's JIT, both compiled variants, and blinded
+ * (which fuses no constant, so it runs the register form): a program
+ * divides a 64-bit value from the packet by k and compares with the
+ * expected quotient or remainder, also from the packet, over a few
+ * hundred divisors.
  */
 #include <setjmp.h>
 #include <stdarg.h>
