@@ -402,7 +402,7 @@ static void run_program(vfm_program_t *prog, const struct fuzz_input *in)
 			      (unsigned long long)ra[i].insns, rr.verdict,
 			      vfm_status_name(rr.status), (unsigned long long)rr.insns);
 		}
-		check_flow_ref(a, &rc);
+		check_flow_ref(a, &rc, 1);
 		ref_free(&rc);
 	}
 
