@@ -284,32 +284,68 @@ uint64_t vfm_jit_udiv_eval(const struct vfm_jit_udiv *plan, uint64_t x)
 	return 0;
 }
 
-/* `LDn[X] k; PUSH c; Jcc` that one compare of packet memory with the
- * byte-swapped constant decides exactly: the loaded value is the
- * big-endian number of `size` bytes, so for equality and bit tests
- * comparing the raw bytes with c's bytes in packet order is the same test;
- * ordered relations survive the swap only for one byte.  c must fit the
- * size (else the back end would need the high bits).  Offsets must fit a
- * signed 32-bit displacement. */
-static bool can_load_jcc(const struct vfm_program *prog, const uint8_t *target, uint32_t i)
+/* The memory compare starting at load i, if its instructions have that
+ * shape (jumps into it are checked by can_load_jcc): `LDn[X] k; PUSH c;
+ * Jcc`, the loaded value being the big-endian number of `size` bytes, so
+ * that for equality and bit tests comparing the raw bytes with c's bytes
+ * in packet order is the same test, and ordered relations survive the
+ * swap only for one byte; or `LDn[X] k; PUSH m; AND; PUSH c; Jcc` with m
+ * a run of whole 0xFF bytes and c within m, which compares only the bytes
+ * m keeps: (x & m) REL c is field REL c >> shift for equality and bit
+ * tests, and for every relation where the field is one byte (the shift is
+ * monotonic).  c must fit the field, offsets a signed 32-bit displacement.
+ * Returns the number of instructions (3 or 5), or 0. */
+static unsigned mem_cmp_shape(const struct vfm_program *prog, uint32_t i,
+			      struct vfm_jit_mem_cmp *m)
 {
-	if (i + 2 >= prog->n_insns || prog->facts.depth[i] < 0 || is_target(target, i + 1) ||
-	    is_target(target, i + 2))
-		return false;
-	const struct vfm_insn *ld = &prog->insns[i], *push = &prog->insns[i + 1],
-			      *jcc = &prog->insns[i + 2];
+	const struct vfm_insn *ld = &prog->insns[i];
 	uint8_t cls = vfm_opinfo[ld->opcode].cls;
-	if ((cls != VFM_CLASS_LOAD && cls != VFM_CLASS_LOADX) || push->opcode != VFM_OPC_PUSH ||
-	    vfm_opinfo[jcc->opcode].cls != VFM_CLASS_JCC)
-		return false;
+	if ((cls != VFM_CLASS_LOAD && cls != VFM_CLASS_LOADX) || i + 2 >= prog->n_insns ||
+	    prog->insns[i + 1].opcode != VFM_OPC_PUSH)
+		return 0;
 	unsigned size = vfm_opinfo[ld->opcode].size;
-	if (size != 1 && size != 2 && size != 4)
-		return false;
-	if ((uint64_t)ld->arg + size > INT32_MAX || (push->imm >> (8 * size)) != 0)
-		return false;
-	enum vfm_rel rel = vfm_jcc_rel(jcc->opcode, true);
-	return size == 1 || rel == VFM_REL_EQ || rel == VFM_REL_NE || rel == VFM_REL_SET ||
-	       rel == VFM_REL_CLEAR;
+	if ((size != 1 && size != 2 && size != 4) || (uint64_t)ld->arg + size > INT32_MAX)
+		return 0;
+	*m = (struct vfm_jit_mem_cmp){.load = i, .size = size, .c = prog->insns[i + 1].imm};
+	unsigned n = 3;
+	if (prog->insns[i + 2].opcode == VFM_OPC_AND) {
+		if (i + 4 >= prog->n_insns || prog->insns[i + 3].opcode != VFM_OPC_PUSH)
+			return 0;
+		uint64_t mask = prog->insns[i + 1].imm, c = prog->insns[i + 3].imm;
+		if (mask == 0 || mask >> (8 * size) != 0 || (c & ~mask) != 0)
+			return 0;
+		unsigned lo = (unsigned)__builtin_ctzll(mask) / 8;
+		unsigned hi = (64u - (unsigned)__builtin_clzll(mask) + 7) / 8;
+		unsigned width = hi - lo;
+		uint64_t ones = width == 8 ? UINT64_MAX : ((uint64_t)1 << (8 * width)) - 1;
+		if ((width != 1 && width != 2 && width != 4) || mask != ones << (8 * lo))
+			return 0;
+		m->delta = size - hi; /* the most significant byte comes first */
+		m->size = width;
+		m->c = c >> (8 * lo);
+		n = 5;
+	}
+	m->jcc = i + n - 1;
+	if (vfm_opinfo[prog->insns[m->jcc].opcode].cls != VFM_CLASS_JCC ||
+	    (m->c >> (8 * m->size)) != 0)
+		return 0;
+	enum vfm_rel rel = vfm_jcc_rel(prog->insns[m->jcc].opcode, true);
+	bool exact = m->size == 1 || rel == VFM_REL_EQ || rel == VFM_REL_NE ||
+		     rel == VFM_REL_SET || rel == VFM_REL_CLEAR;
+	return exact ? n : 0;
+}
+
+/* A memory compare at i with no jump into its middle; its length or 0. */
+static unsigned can_load_jcc(const struct vfm_program *prog, const uint8_t *target, uint32_t i)
+{
+	struct vfm_jit_mem_cmp m;
+	if (prog->facts.depth[i] < 0)
+		return 0;
+	unsigned n = mem_cmp_shape(prog, i, &m);
+	for (unsigned k = 1; k < n; k++)
+		if (is_target(target, i + k))
+			return 0;
+	return n;
 }
 
 /* Does the instruction end its basic block (control leaves or may leave)? */
@@ -473,16 +509,17 @@ static bool plan_blocks(struct vfm_jit_ctx *ctx)
 	}
 	memset(ctx->own, 1, n + 1);
 	for (uint32_t i = 0; i < n; i++) {
+		unsigned mem;
 		if (prog->facts.depth[i] < 0)
 			ctx->own[i] = 0; /* unreachable: no code */
 		/* Fusions embed the PUSH's constant in the instruction:
 		 * none under blinding (vfm_jit_blind). */
 		else if (ctx->blind)
 			continue;
-		else if (ctx->target->load_jcc && can_load_jcc(prog, target, i)) {
+		else if (ctx->target->load_jcc && (mem = can_load_jcc(prog, target, i)) != 0) {
 			ctx->own[i] = VFM_JIT_LOAD_JCC;
-			ctx->own[i + 1] = ctx->own[i + 2] = 0;
-			i += 2;
+			memset(&ctx->own[i + 1], 0, mem - 1);
+			i += mem - 1;
 		} else if (fusable(prog, target, i)) {
 			ctx->own[i] = VFM_JIT_FUSED;
 			ctx->own[i + 1] = 0;
@@ -526,7 +563,9 @@ static void emit_insn(struct vfm_jit_ctx *ctx, uint32_t i)
 	const struct vfm_jit_target *t = ctx->target;
 	const struct vfm_insn *insn = &ctx->prog->insns[i];
 	if (ctx->own[i] == VFM_JIT_LOAD_JCC) {
-		t->load_jcc(ctx, i, i + 2, ctx->prog->insns[i + 1].imm);
+		struct vfm_jit_mem_cmp m;
+		mem_cmp_shape(ctx->prog, i, &m);
+		t->load_jcc(ctx, &m);
 		return;
 	}
 	if (ctx->own[i] == VFM_JIT_FUSED) {

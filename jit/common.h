@@ -58,6 +58,7 @@ struct vfm_jit_operand {
 };
 
 struct vfm_jit_ctx;
+struct vfm_jit_mem_cmp;
 
 /* A back end.  Emitters write through the vfm_jit_emit* helpers below; for
  * instruction i the stack depth before it is vfm_jit_depth(ctx, i). */
@@ -97,19 +98,17 @@ struct vfm_jit_target {
 
 	/* Optional (NULL: the driver does without).
 	 *
-	 * load_jcc: `LDn[X] k; PUSH c; Jcc` as one compare of packet memory
-	 * with c byte-swapped at compile time.  The driver offers only what
-	 * every memory compare can do exactly (vfm_jit_can_load_jcc): sizes
-	 * 1, 2 and 4, c < 2^(8 size), equality or bit tests (which commute
-	 * with the byte swap), or any relation on one byte; `load` is the
-	 * load, `jcc` the jump (the PUSH between them has no code).
+	 * load_jcc: `LDn[X] k; PUSH c; Jcc`, or `LDn[X] k; PUSH m; AND;
+	 * PUSH c; Jcc` with m whole bytes, as one compare of packet memory
+	 * (struct vfm_jit_mem_cmp) with the constant byte-swapped at compile
+	 * time; the instructions between the load and the jump have no code.
 	 *
 	 * guard + jump: guard hoisting (jit/common.c, hoist_regions): at the
 	 * start of a straight-line region, `guard` branches to `label` if
 	 * len < need (need <= INT32_MAX), where an exact, fully checked copy
 	 * of the region runs; `jump` is an unconditional branch to a code
 	 * offset (the checked copy's fall-through back into the body). */
-	void (*load_jcc)(struct vfm_jit_ctx *ctx, uint32_t load, uint32_t jcc, uint64_t c);
+	void (*load_jcc)(struct vfm_jit_ctx *ctx, const struct vfm_jit_mem_cmp *m);
 	void (*guard)(struct vfm_jit_ctx *ctx, uint32_t need, uint32_t label);
 	void (*jump)(struct vfm_jit_ctx *ctx, size_t target);
 
@@ -138,6 +137,22 @@ struct vfm_jit_exit {
 	uint8_t status;   /* vfm_status_t */
 	uint32_t uncount; /* instructions to take back */
 	uint32_t label;
+};
+
+/*
+ * A packet field compared with a constant in place (load_jcc): what the
+ * driver offers only where one compare of `size` bytes at the load's
+ * address + `delta` decides the jump exactly (can_load_jcc): sizes 1, 2
+ * and 4, c < 2^(8 size), equality or bit tests (which commute with the
+ * byte swap), or any relation on one byte.  The load's own bounds check
+ * (or guard) stays at its full width, so a short packet ends as the
+ * interpreter ends it.
+ */
+struct vfm_jit_mem_cmp {
+	uint32_t load, jcc; /* the LDn[X] and the Jcc */
+	uint32_t delta;     /* bytes from the load's address to the field */
+	unsigned size;      /* the field's width: 1, 2 or 4 */
+	uint64_t c;         /* the field's value to compare with (big-endian) */
 };
 
 #define VFM_JIT_FUSED 2

@@ -744,16 +744,19 @@ static void x86_loadx(struct vfm_jit_ctx *e, uint32_t i)
 		put_slot(e, top, TMP1);
 }
 
-/* `LDn[X] k; PUSH c; Jcc` (the driver checked can_load_jcc): check the
- * load as LDn/LDnX would, then compare (or test) the packet bytes in
- * place with c byte-swapped at compile time, so nothing is loaded into a
- * register or swapped at run time: CMP r/m8, imm8 (80 /7 ib), CMP r/m16|32,
- * imm8 sign-extended (66? 83 /7 ib) or imm16/32 (66? 81 /7), TEST r/m8,
- * imm8 (F6 /0 ib), TEST r/m16|32, imm (66? F7 /0). */
-static void x86_load_jcc(struct vfm_jit_ctx *e, uint32_t i, uint32_t j, uint64_t c)
+/* A memory compare (the driver checked can_load_jcc): check the load as
+ * LDn/LDnX would, at its full width, then compare (or test) the field's
+ * bytes in place with the constant byte-swapped at compile time, so
+ * nothing is loaded into a register or swapped (or masked) at run time:
+ * CMP r/m8, imm8 (80 /7 ib), CMP r/m16|32, imm8 sign-extended
+ * (66? 83 /7 ib) or imm16/32 (66? 81 /7), TEST r/m8, imm8 (F6 /0 ib),
+ * TEST r/m16|32, imm (66? F7 /0). */
+static void x86_load_jcc(struct vfm_jit_ctx *e, const struct vfm_jit_mem_cmp *m)
 {
+	uint32_t i = m->load, j = m->jcc;
 	const struct vfm_insn *insn = &e->prog->insns[i];
-	unsigned size = vfm_opinfo[insn->opcode].size;
+	unsigned size = m->size;
+	uint64_t c = m->c;
 	enum vfm_rel rel = vfm_jcc_rel(e->prog->insns[j].opcode, true);
 	int index = -1;
 	int32_t disp = (int32_t)insn->arg;
@@ -761,9 +764,10 @@ static void x86_load_jcc(struct vfm_jit_ctx *e, uint32_t i, uint32_t j, uint64_t
 		loadx_address(e, i, &index, &disp);
 	} else if (!vfm_jit_load_proven(e, i)) {
 		size_t out = vfm_jit_label_pos(e, vfm_jit_exit_label(e, i, VFM_STATUS_BOUNDS));
-		cmp_len(e, insn->arg + size);
+		cmp_len(e, insn->arg + vfm_opinfo[insn->opcode].size);
 		jcc(e, CC_B, out);
 	}
+	disp += (int32_t)m->delta; /* k + size <= INT32_MAX: no overflow */
 	/* The constant as the bytes appear in the packet. */
 	uint32_t raw = (uint32_t)c;
 	if (size == 2)

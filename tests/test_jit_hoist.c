@@ -210,6 +210,26 @@ static const struct {
 	 "LD8 40\nADD\nRET\nd: RET 0\n", 1},
 	{"always out of bounds and beyond any packet",
 	 "LD8 5\nPUSH 0\nJEQ z\nLD8 6\nLD32 4294967290\nRET\nz: LD8 7\nLD8 8\nADD\nRET\n", 2},
+	{"masked field compares (whole bytes of a word: one compare of the field)",
+	 "LD32 12\nPUSH 0xFF000000\nAND\nPUSH 0x08000000\nJNE d\n"
+	 "LD32 12\nPUSH 0x00FF0000\nAND\nPUSH 0\nJNE d\n"
+	 "LD32 12\nPUSH 0xFFFF0000\nAND\nPUSH 0x08000000\nJNE d\n"
+	 "LD32 14\nPUSH 0x00FFFF00\nAND\nPUSH 0x00000000\nJEQ a2\n"
+	 "LD32 20\nPUSH 0x000000FF\nAND\nPUSH 0x10\nJGT a3\n"
+	 "LD16 20\nPUSH 0xFF00\nAND\nPUSH 0x4000\nJSET a4\n"
+	 "LD32 26\nPUSH 0xFF000000\nAND\nPUSH 0x0A000000\nJEQ a\n"
+	 "LD32 30\nPUSH 0x0000FFFF\nAND\nPUSH 0x0102\nJLT a\nd: RET 0\na: RET 1\n"
+	 "a2: RET 2\na3: RET 3\na4: RET 4\n", 1},
+	{"masks a field compare cannot take (bits, gaps, three bytes, c outside)",
+	 "LD32 12\nPUSH 0x0FF00000\nAND\nPUSH 0x00800000\nJNE d\n"
+	 "LD32 12\nPUSH 0xFF00FF00\nAND\nPUSH 0x08004500\nJNE d\n"
+	 "LD32 12\nPUSH 0x00FFFFFF\nAND\nPUSH 0x00000045\nJNE d\n"
+	 "LD32 26\nPUSH 0xFF000000\nAND\nPUSH 0x0A000001\nJEQ a\n"
+	 "LD32 20\nPUSH 0xFFFF0000\nAND\nPUSH 0x40000000\nJGT a\nd: RET 0\na: RET 1\n", 1},
+	{"masked indexed field (LDnX)",
+	 "LD8 14\nPUSH 15\nAND\nPUSH 2\nSHL\nDUP\nLD32X 14\nPUSH 0x0000FFFF\nAND\n"
+	 "PUSH 80\nJEQ a1\nLD32X 12\nPUSH 0xFF000000\nAND\nPUSH 0x45000000\nJGE a\n"
+	 "d: RET 0\na: RET 1\na1: RET 3\n", 0},
 	{"one load per region: nothing hoisted",
 	 "LD8 5\nPUSH 0\nJEQ z\nRET 1\nz: LD8 7\nRET\n", 0},
 };
