@@ -73,6 +73,31 @@ void pg_gen_term(struct gen *g)
 	g->depth = d0;
 }
 
+/* A packet field under a mask, and a constant: `LDn k; PUSH m; AND;
+ * PUSH c`, mostly with m whole bytes and c within it (the JIT compares
+ * such a field in place, jit/common.c mem_cmp_shape), sometimes a mask
+ * of any bits or a c with bits outside m (the ordinary path). */
+static void gen_masked_field(struct gen *g)
+{
+	unsigned size = pg_maybe(g, 2, 3) ? 4 : 2;
+	pg_emit_load(g, size == 4 ? VFM_OPC_LD32 : VFM_OPC_LD16);
+	uint64_t mask;
+	if (pg_maybe(g, 7, 8)) {
+		unsigned width = size == 4 ? (unsigned[]){1, 2, 4}[pg_choose(g, 3)]
+					   : 1 + pg_choose(g, 2);
+		unsigned lo = pg_choose(g, size - width + 1);
+		mask = (width == 4 ? 0xFFFFFFFFull : (1ull << (8 * width)) - 1) << (8 * lo);
+	} else {
+		mask = pg_raw_bits(g, size);
+	}
+	uint64_t c = pg_raw_bits(g, size);
+	if (pg_maybe(g, 7, 8))
+		c &= mask;
+	pg_emit(g, VFM_OPC_PUSH, mask);
+	pg_emit0(g, VFM_OPC_AND);
+	pg_emit(g, VFM_OPC_PUSH, c);
+}
+
 /* Two values for a conditional jump; at most 2m + 6 instructions,
  * headroom >= 2.  Returns the opcode to use (a JCC of the table). */
 uint8_t pg_gen_cond(struct gen *g)
@@ -101,8 +126,12 @@ uint8_t pg_gen_cond(struct gen *g)
 		pg_emit(g, VFM_OPC_PUSH, pg_maybe(g, 1, 2) ? pg_interesting[pg_choose(g, 32)] : pg_choose(g, 1600));
 		break;
 	case 5:
-		pg_emit_load_size(g, VFM_OPC_LD16, 12);
-		pg_emit(g, VFM_OPC_PUSH, pg_maybe(g, 1, 2) ? 0x800 : 0x86DD);
+		if (pg_maybe(g, 1, 2)) {
+			pg_emit_load_size(g, VFM_OPC_LD16, 12);
+			pg_emit(g, VFM_OPC_PUSH, pg_maybe(g, 1, 2) ? 0x800 : 0x86DD);
+		} else {
+			gen_masked_field(g);
+		}
 		break;
 	case 6:
 		pg_gen_key(g, L);
