@@ -5,8 +5,8 @@
  * AFL++ explores program structure as libFuzzer does.
  *
  * Built by `fuzz/build.sh afl` as build/fuzz/afl_mutator_diff.so together
- * with fuzz_diff.c (whose LLVMFuzzerCustomMutator / CustomCrossOver it
- * calls) and loaded with
+ * with fuzz_diff.c (whose LLVMFuzzerCustomMutator / CustomCrossOver, from
+ * fuzz/frame_mutator.h, it calls) and loaded with
  *
  *   AFL_CUSTOM_MUTATOR_LIBRARY=build/fuzz/afl_mutator_diff.so afl-fuzz ...
  *

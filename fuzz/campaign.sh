@@ -6,7 +6,9 @@
 #
 # TARGET is any of fuzz/targets.sh's (load diff asm pcap cbpf vcost ebpf);
 # the harnesses must be built (fuzz/build.sh, or fuzz/build.sh afl for
-# -e afl).  One process, so that two campaigns can share a 2-core machine.
+# -e afl).  With VFM_FUZZ_KERNEL set (diff, ebpf: the kernel as an
+# engine) the per-input -timeout is 120 s instead of 25.  One process,
+# so that two campaigns can share a 2-core machine.
 # Everything goes under build/fuzz/campaign-ENGINE-TARGET/: the log, new
 # corpus units (corpus/T is only read), crashes.  At the end one summary
 # line is printed and appended to build/fuzz/campaigns.txt:
@@ -81,9 +83,14 @@ libfuzzer)
 	# Units of earlier `make fuzz` runs are read as seeds too.
 	extra=
 	[ -d "$fz/corpus-$target" ] && extra=$fz/corpus-$target
+	# The kernel's verifier, restarted by each signal of libFuzzer's
+	# timer (fuzz/README.md, fuzz_ebpf), can take longer than 25 s to
+	# load one program on a loaded machine.
+	timeout=25
+	[ -n "${VFM_FUZZ_KERNEL:-}" ] && timeout=120
 	status=0
 	VFM_FUZZ_STATS=1 "$bin" -dict="$fz/$dict" -max_len=4096 \
-		-timeout=25 -rss_limit_mb=2048 -max_total_time="$seconds" \
+		-timeout="$timeout" -rss_limit_mb=2048 -max_total_time="$seconds" \
 		-print_final_stats=1 -artifact_prefix="$dir/crashes/" \
 		"$dir/corpus" "$root/corpus/$target" $extra >"$log" 2>&1 || status=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)

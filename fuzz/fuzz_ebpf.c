@@ -26,6 +26,9 @@
  * ja, map references on map-loading LD_IMM64s, the program type of the
  * target, and a listing of every instruction.
  *
+ * The custom mutator and crossover are fuzz_diff's (fuzz/frame_mutator.h):
+ * statement-level edits of the program, byte-level ones of the packets.
+ *
  * With VFM_FUZZ_KERNEL set and bpf() allowed (root; fuzz/fuzz_kernel.h),
  * also: testkit/kengine loads the program for each attach point into the
  * kernel, whose verifier must accept it or refuse it within a documented
@@ -293,3 +296,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(text);
 	return 0;
 }
+
+/* Structural edits of the program part, as fuzz_diff's (fuzz/frame_mutator.h):
+ * a mutant stays a program the verifier accepts, so every mutation tests the
+ * back end rather than the generator's decoder. */
+#include "frame_mutator.h"
