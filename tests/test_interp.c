@@ -114,7 +114,7 @@ static void run_all(const char *src, uint32_t budget)
 			n_runs++;
 		}
 	}
-	check_flow_ref(a, &rc);
+	check_flow_ref(a, &rc, 1);
 	ref_free(&rc);
 	vfm_destroy(a);
 	vfm_destroy(b);
