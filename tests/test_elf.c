@@ -17,7 +17,9 @@
  * Without bpftool, bpf() or a bpffs at /sys/fs/bpf the kernel parts skip
  * with the reason.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -58,6 +60,30 @@ static int run(char **out, const char *fmt, ...)
 	return ts_run(cmd, out);
 }
 
+/* Pin directories of earlier runs that were killed before their teardown
+ * (vfm-elftest-PID for a PID that no longer exists): removed, so that the
+ * pinned programs and maps they hold do not stay in the kernel. */
+static void remove_stale_pins(void)
+{
+	DIR *d = opendir(BPF_FS);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		int pid;
+		char rest;
+		if (sscanf(de->d_name, "vfm-elftest-%d%c", &pid, &rest) != 1 || pid <= 0 ||
+		    kill(pid, 0) == 0 || errno != ESRCH)
+			continue;
+		char *out;
+		char cmd[512];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s/%s'", BPF_FS, de->d_name);
+		ts_run(cmd, &out);
+		free(out);
+	}
+	closedir(d);
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -71,6 +97,7 @@ static int group_setup(void **state)
 	struct statfs fs;
 	if (!kengine_available(no_kernel, sizeof no_kernel))
 		return 0;
+	remove_stale_pins();
 	if (ts_run("bpftool version", &out) != 0)
 		snprintf(no_kernel, sizeof no_kernel, "bpftool is not installed (ci/install-deps.sh)");
 	else if (statfs(BPF_FS, &fs) != 0 || (unsigned long)fs.f_type != BPF_FS_MAGIC_)
