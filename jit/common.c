@@ -227,8 +227,9 @@ bool vfm_jit_select_ret(const struct vfm_jit_ctx *ctx, uint32_t i, uint32_t *tak
 	return true;
 }
 
-/* The multiply-high form for dividends below 2^(64 - pre) and an odd or
- * any divisor d: m = ceil(2^(64+s) / d) is exact for every such x if
+/* The multiply-high form of x / d for every x below 2^(64 - pre) (pre is
+ * the shift already applied to the dividend, 0 for none):
+ * m = ceil(2^(64+s) / d) is exact for every such x if
  * m * d - 2^(64+s) <= 2^(s+pre) (the error of m, times any x, stays below
  * one unit of the quotient; their Theorem 4.2), and m must fit 64 bits.
  * The smallest such s, or false. */

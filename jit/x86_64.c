@@ -832,12 +832,11 @@ static void divmod(struct vfm_jit_ctx *e, bool mod, int a_reg, int b_reg)
 }
 
 /* DIV and MOD by a constant k without a divide (vfm_jit_udiv_plan): a
- * shift or mask for a power of two, else a multiply-high (of x >> pre_shift
- * where the plan says), the quotient q in RDX (MULHI) or RAX (MULADD), and
- * x % k = x - q * k.  MUL takes
- * RAX and clobbers RDX:RAX, so the dividend is read from a_reg, or from
- * RCX where a_reg is TMP0 (a slot in the frame).  Same register contract
- * as divmod. */
+ * shift or mask for a power of two, else a multiply-high (of x >>
+ * pre_shift where the plan says), the quotient q in RDX (MULHI) or RAX
+ * (MULADD), and x % k = x - q * k.  MUL takes RAX and clobbers RDX:RAX,
+ * so the dividend is read from a_reg, or from RCX where a_reg is TMP0 (a
+ * slot in the frame).  Same register contract as divmod. */
 static void divmod_k(struct vfm_jit_ctx *e, bool mod, int a_reg, uint64_t k)
 {
 	struct vfm_jit_udiv plan = vfm_jit_udiv_plan(k);
