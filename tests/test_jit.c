@@ -27,22 +27,6 @@
 #endif
 #define PKTS_PER_PROGRAM 24
 
-struct flow_dump {
-	uint64_t key[64], value[64];
-	int n;
-};
-
-static int collect(uint64_t key, uint64_t value, void *arg)
-{
-	struct flow_dump *d = arg;
-	if (d->n == 64)
-		return 1;
-	d->key[d->n] = key;
-	d->value[d->n] = value;
-	d->n++;
-	return 0;
-}
-
 static void same_flows(vfm_state_t *a, vfm_state_t *b, const char *src, int prog, int pkt)
 {
 	vfm_flow_stats_t sa, sb;
@@ -52,11 +36,7 @@ static void same_flows(vfm_state_t *a, vfm_state_t *b, const char *src, int prog
 		fail_msg("program %d: flow statistics differ after packet %d (hits %llu/%llu misses %llu/%llu inserts %llu/%llu updates %llu/%llu)\n%s", prog, pkt,
 			 (unsigned long long)sa.hits, (unsigned long long)sb.hits, (unsigned long long)sa.misses, (unsigned long long)sb.misses,
 			 (unsigned long long)sa.inserts, (unsigned long long)sb.inserts, (unsigned long long)sa.updates, (unsigned long long)sb.updates, src);
-	struct flow_dump da = {0}, db = {0};
-	vfm_flow_foreach(a, collect, &da);
-	vfm_flow_foreach(b, collect, &db);
-	if (da.n != db.n || memcmp(da.key, db.key, sizeof da.key) != 0 ||
-	    memcmp(da.value, db.value, sizeof da.value) != 0)
+	if (!ts_same_flow_entries(a, b))
 		fail_msg("program %d: flow tables differ after packet %d\n%s", prog, pkt, src);
 }
 

@@ -106,31 +106,6 @@ static struct base *make_bases(size_t *n)
 	return b;
 }
 
-struct flow_dump {
-	uint64_t key[64], value[64];
-	int n;
-};
-
-static int collect(uint64_t key, uint64_t value, void *arg)
-{
-	struct flow_dump *d = arg;
-	if (d->n == 64)
-		return 1;
-	d->key[d->n] = key;
-	d->value[d->n] = value;
-	d->n++;
-	return 0;
-}
-
-static bool same_flows(vfm_state_t *a, vfm_state_t *b)
-{
-	struct flow_dump da = {0}, db = {0};
-	vfm_flow_foreach(a, collect, &da);
-	vfm_flow_foreach(b, collect, &db);
-	return da.n == db.n && memcmp(da.key, db.key, sizeof da.key) == 0 &&
-	       memcmp(da.value, db.value, sizeof da.value) == 0;
-}
-
 /* Every truncation of every base on the interpreter and both JIT
  * variants.  Returns the runs compared. */
 static unsigned long run_lengths(const char *name, const uint8_t *bin, size_t len,
@@ -163,7 +138,7 @@ static unsigned long run_lengths(const char *name, const uint8_t *bin, size_t le
 					 rj.verdict, vfm_status_name(rj.status),
 					 (unsigned long long)rj.insns, rn.verdict,
 					 vfm_status_name(rn.status), (unsigned long long)rn.insns);
-			if (!same_flows(interp, jit) || !same_flows(interp, jit_nc))
+			if (!ts_same_flow_entries(interp, jit) || !ts_same_flow_entries(interp, jit_nc))
 				fail_msg("%s, base %zu, length %u: flow tables differ", name, b, l);
 			runs++;
 		}

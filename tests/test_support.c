@@ -84,3 +84,13 @@ int ts_collect_flow(uint64_t key, uint64_t value, void *list)
 	l->n++;
 	return 0;
 }
+
+int ts_same_flow_entries(const vfm_state_t *a, const vfm_state_t *b)
+{
+	static struct ts_flow_list la, lb;
+	la.n = lb.n = 0;
+	vfm_flow_foreach(a, ts_collect_flow, &la);
+	vfm_flow_foreach(b, ts_collect_flow, &lb);
+	uint32_t n = la.n < TS_FLOW_LIST_MAX ? la.n : TS_FLOW_LIST_MAX;
+	return la.n == lb.n && memcmp(la.kv, lb.kv, 2 * (size_t)n * sizeof la.kv[0]) == 0;
+}

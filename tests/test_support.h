@@ -37,5 +37,9 @@ struct ts_flow_list {
 	uint32_t n;
 };
 int ts_collect_flow(uint64_t key, uint64_t value, void *list);
+/* The flow tables of a and b hold the same entries in the same table
+ * order (vfm_flow_foreach; the first TS_FLOW_LIST_MAX compared, all
+ * counted).  Not reentrant: the lists are static. */
+int ts_same_flow_entries(const vfm_state_t *a, const vfm_state_t *b);
 
 #endif
