@@ -18,13 +18,7 @@
 
 static vfm_program_t *load(const char *src)
 {
-	size_t len;
-	uint8_t *bin = ts_assemble(src, &len);
-	vfm_program_t *prog;
-	vfm_diag_t diag;
-	if (vfm_program_create(bin, len, &prog, &diag) != VFM_OK)
-		fail_msg("%s\n%s", diag.message, src);
-	free(bin);
+	vfm_program_t *prog = ts_program_from_asm(src);
 	assert_true(vfm_facts_analysed(prog));
 	return prog;
 }

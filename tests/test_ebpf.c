@@ -34,18 +34,6 @@
 #define BUDGET 200
 #define FLOW_CAPACITY 16 /* small: sets fill and evict */
 
-static vfm_program_t *program_from_asm(const char *src)
-{
-	size_t len;
-	uint8_t *bin = ts_assemble(src, &len);
-	vfm_program_t *prog;
-	vfm_diag_t diag;
-	if (vfm_program_create(bin, len, &prog, &diag) != VFM_OK)
-		fail_msg("load: %s\n%s", diag.message, src);
-	free(bin);
-	return prog;
-}
-
 static void require_kernel(void)
 {
 	char why[320];
@@ -66,7 +54,7 @@ static void test_compiler_refusals(void **state)
 	for (int i = 0; i < 69; i++)
 		p += sprintf(p, "ADD\n");
 	sprintf(p, "RET\n");
-	vfm_program_t *prog = program_from_asm(src);
+	vfm_program_t *prog = ts_program_from_asm(src);
 	struct vfm_ebpf_options opt;
 	vfm_ebpf_options_init(&opt, VFM_EBPF_RAW);
 	struct vfm_ebpf_prog ep;
@@ -84,13 +72,13 @@ static void test_compiler_refusals(void **state)
 	for (int i = 0; i < 58; i++)
 		p += sprintf(p, "ADD\n");
 	sprintf(p, "RET\n");
-	prog = program_from_asm(src);
+	prog = ts_program_from_asm(src);
 	assert_int_equal(vfm_compile_ebpf(prog, &opt, &ep, &diag), VFM_ETOOBIG);
 	if (!strstr(diag.message, "with the HASH5 subprogram's") || !strstr(diag.message, "at pc"))
 		fail_msg("message '%s' lacks the subprogram's frame or the pc", diag.message);
 	vfm_program_release(prog);
 	/* A flow capacity that is not a power of two. */
-	prog = program_from_asm("PUSH 1\nFLOW_LOAD\nRET");
+	prog = ts_program_from_asm("PUSH 1\nFLOW_LOAD\nRET");
 	opt.flow_capacity = 12;
 	assert_int_equal(vfm_compile_ebpf(prog, &opt, &ep, &diag), VFM_EINVAL);
 	assert_non_null(strstr(diag.message, "flow capacity 12"));
@@ -112,7 +100,7 @@ static void test_kernel_limit_message(void **state)
 	for (int i = 0; i < 12; i++)
 		p += sprintf(p, "PUSH %d\nSTM 1\n", i);
 	sprintf(p, "JMP loop\nout:\nRET 1\n");
-	vfm_program_t *prog = program_from_asm(src);
+	vfm_program_t *prog = ts_program_from_asm(src);
 	struct vfm_ebpf_options opt;
 	vfm_ebpf_options_init(&opt, VFM_EBPF_RAW);
 	struct vfm_ebpf_prog ep;
@@ -137,7 +125,7 @@ static void test_kernel_limit_message(void **state)
 static void test_flow_map_description(void **state)
 {
 	(void)state;
-	vfm_program_t *prog = program_from_asm(
+	vfm_program_t *prog = ts_program_from_asm(
 		"PUSH 7\nFLOW_LOAD\nPUSH 1\nADD\nPUSH 7\nSWAP\nFLOW_STORE\nHASH5\nRET");
 	struct vfm_ebpf_options opt;
 	vfm_ebpf_options_init(&opt, VFM_EBPF_TC);
@@ -171,7 +159,7 @@ static void test_flow_map_description(void **state)
 	vfm_ebpf_prog_free(&ep);
 	vfm_program_release(prog);
 	/* No flow ops, no map. */
-	prog = program_from_asm("HASH5\nRET");
+	prog = ts_program_from_asm("HASH5\nRET");
 	assert_int_equal(vfm_compile_ebpf(prog, &opt, &ep, &diag), VFM_OK);
 	assert_int_equal(ep.n_maps, 0);
 	vfm_ebpf_prog_free(&ep);
@@ -186,7 +174,7 @@ struct tally {
 static void diff_program(const char *src, const vfm_packet_t *pkts, size_t n, int p,
 			 bool helper_loads, struct tally *t)
 {
-	vfm_program_t *prog = program_from_asm(src);
+	vfm_program_t *prog = ts_program_from_asm(src);
 	struct kengine_config kcfg = {.budget = BUDGET, .helper_loads = helper_loads,
 				      .flow_capacity = FLOW_CAPACITY};
 	struct kengine_diff d;
@@ -354,7 +342,7 @@ static void test_xdp_jumbo_frames(void **state)
 					 8001, 8954, 8997, 8998, 9000};
 	unsigned runs = 0, passes = 0;
 	for (size_t p = 0; p < sizeof progs / sizeof progs[0]; p++) {
-		vfm_program_t *prog = program_from_asm(progs[p]);
+		vfm_program_t *prog = ts_program_from_asm(progs[p]);
 		struct vfm_ebpf_options opt;
 		vfm_ebpf_options_init(&opt, VFM_EBPF_XDP);
 		opt.flow_capacity = 64;
@@ -417,7 +405,7 @@ static void test_socket_filter(void **state)
 		fail_msg("socket filter probe: %s", diag.message);
 	print_message("SOCKET_FILTER under BPF_PROG_TEST_RUN: the first %d bytes of the frame "
 		      "are hidden (%s)\n", skips, skips ? "it starts at the IP header" : "whole frame");
-	vfm_program_t *prog = program_from_asm("LD8 0\nPUSH 256\nMUL\nLEN\nOR\nRET");
+	vfm_program_t *prog = ts_program_from_asm("LD8 0\nPUSH 256\nMUL\nLEN\nOR\nRET");
 	struct vfm_ebpf_options opt;
 	vfm_ebpf_options_init(&opt, VFM_EBPF_SOCKET);
 	struct vfm_ebpf_prog ep;
@@ -523,7 +511,7 @@ static void test_hoisted_every_length(void **state)
 	assert_int_equal(n, BASES * (MAX_LEN + 1));
 	unsigned regions = 0, runs = 0;
 	for (size_t f = 0; f < sizeof hoisted_srcs / sizeof *hoisted_srcs; f++) {
-		vfm_program_t *prog = program_from_asm(hoisted_srcs[f]);
+		vfm_program_t *prog = ts_program_from_asm(hoisted_srcs[f]);
 		struct vfm_ebpf_options opt;
 		vfm_ebpf_options_init(&opt, VFM_EBPF_TC);
 		struct vfm_ebpf_prog ep;
@@ -567,7 +555,7 @@ static void test_flow_per_cpu(void **state)
 	for (int c = 0; c < CPU_SETSIZE && n_cpus < 2; c++)
 		if (CPU_ISSET(c, &allowed))
 			cpus[n_cpus++] = c;
-	vfm_program_t *prog = program_from_asm(per_cpu_src);
+	vfm_program_t *prog = ts_program_from_asm(per_cpu_src);
 	struct vfm_ebpf_options opt;
 	vfm_ebpf_options_init(&opt, VFM_EBPF_RAW);
 	opt.flow_per_cpu = true;

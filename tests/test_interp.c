@@ -33,18 +33,6 @@
 	} while (0)
 #include "../fuzz/ref_interp.h"
 
-static vfm_program_t *load(const char *src)
-{
-	size_t len;
-	uint8_t *bin = ts_assemble(src, &len);
-	vfm_program_t *prog;
-	vfm_diag_t diag;
-	if (vfm_program_create(bin, len, &prog, &diag) != VFM_OK)
-		fail_msg("load: %s\n%s", diag.message, src);
-	free(bin);
-	return prog;
-}
-
 /* A packet whose bytes hit the interesting values at the offsets the
  * programs below read. */
 static void fill_packet(uint8_t *p, size_t n, unsigned variant)
@@ -65,7 +53,7 @@ static unsigned n_runs;
 
 static void run_all(const char *src, uint32_t budget)
 {
-	vfm_program_t *prog = load(src);
+	vfm_program_t *prog = ts_program_from_asm(src);
 	vfm_config_t cfg = {.budget = budget, .budget_set = 1};
 	vfm_config_t nocount = cfg;
 	nocount.no_insns = 1;
@@ -236,7 +224,7 @@ static void test_budget_in_groups(void **state)
 /* The scratch words zeroed per packet: those some path may read first. */
 static uint16_t zero_mask(const char *src)
 {
-	vfm_program_t *prog = load(src);
+	vfm_program_t *prog = ts_program_from_asm(src);
 	uint16_t m = vfm_scratch_read_before_write(prog);
 	assert_int_equal(m, prog->scratch_zero);
 	vfm_program_release(prog);
@@ -274,7 +262,7 @@ static void test_icode_layout(void **state)
 {
 	(void)state;
 	assert_int_equal(sizeof(struct vfm_icode), 32);
-	vfm_program_t *prog = load("LD16 12\nPUSH 0x800\nJNE d\nRET 1\nd:\nRET 0\n");
+	vfm_program_t *prog = ts_program_from_asm("LD16 12\nPUSH 0x800\nJNE d\nRET 1\nd:\nRET 0\n");
 #ifndef VFM_ORACLE
 	assert_int_equal(prog->icode[0].n, 3);
 	assert_int_equal(prog->icode[1].n, 2); /* PUSH; JNE on its own */

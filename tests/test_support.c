@@ -37,6 +37,18 @@ vfm_state_t *ts_vm_from_asm(const char *source)
 	return vm;
 }
 
+vfm_program_t *ts_program_from_asm(const char *source)
+{
+	size_t len;
+	uint8_t *bin = ts_assemble(source, &len);
+	vfm_program_t *prog;
+	vfm_diag_t diag;
+	if (vfm_program_create(bin, len, &prog, &diag) != VFM_OK)
+		fail_msg("load: %s\n--- source ---\n%s", diag.message, source);
+	free(bin);
+	return prog;
+}
+
 const char *ts_tool(const char *name)
 {
 	static char path[4096];

@@ -17,6 +17,9 @@ uint8_t *ts_assemble(const char *source, size_t *len);
  * error. */
 vfm_state_t *ts_vm_from_asm(const char *source);
 
+/* Assemble and create a shared program (vfm_program_create); fails the
+ * test on any error, naming the source. */
+vfm_program_t *ts_program_from_asm(const char *source);
 /* Path of a built tool ($VFM_BIN/name, default build/bin/name). */
 const char *ts_tool(const char *name);
 

@@ -69,18 +69,6 @@ static const struct pair pairs[] = {
 	 3, "LD8 0\nPUSH 15\nAND\nPUSH 2\nSHL\nLD8X 3\nRET\n", VFM_Z3_EQUIV_DIFFERENT},
 };
 
-static vfm_program_t *load_vfm(const char *src)
-{
-	size_t len;
-	uint8_t *bin = ts_assemble(src, &len);
-	vfm_program_t *prog;
-	vfm_diag_t diag;
-	if (vfm_program_create(bin, len, &prog, &diag) != VFM_OK)
-		fail_msg("%s\n%s", diag.message, src);
-	free(bin);
-	return prog;
-}
-
 /* The counterexample, run for real on both sides. */
 static void replay(const struct pair *p, vfm_program_t *prog, const struct vfm_z3_equiv *q)
 {
@@ -109,7 +97,7 @@ static void test_pairs(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
 		const struct pair *p = &pairs[i];
-		vfm_program_t *prog = load_vfm(p->vfm);
+		vfm_program_t *prog = ts_program_from_asm(p->vfm);
 		struct vfm_z3_equiv q;
 		vfm_error_t err = vfm_z3_equiv_cbpf(prog, p->cbpf, p->n, MAX_LEN, 20000, &q);
 		if (err != VFM_OK)
@@ -128,7 +116,7 @@ static void test_pairs(void **state)
 static void test_not_encoded(void **state)
 {
 	(void)state;
-	vfm_program_t *prog = load_vfm("RET 0\n");
+	vfm_program_t *prog = ts_program_from_asm("RET 0\n");
 	const struct vfm_z3_cbpf_insn back[] = {{BPF_LD | BPF_IMM, 0, 0, 1},
 						{BPF_JMP | BPF_JA, 0, 0, 0xFFFFFFFEu},
 						{RET_K, 0, 0, 0}};
