@@ -1,36 +1,12 @@
 /*
- * verifier/cfg.c — successors, reverse postorder, loop heads and strongly
- * connected regions of a decoded program (verifier/cfg.h).
+ * verifier/cfg.c — reverse postorder, loop heads and strongly connected
+ * regions of a decoded program (verifier/cfg.h); the successors of an
+ * instruction are vm/program.c's vfm_cfg_succ.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cfg.h"
-
-void vfm_cfg_succ(const struct vfm_insn *insns, uint32_t i, uint32_t succ[2])
-{
-	const struct vfm_insn *insn = &insns[i];
-	succ[0] = succ[1] = VFM_CFG_NONE;
-	switch ((enum vfm_op_class)vfm_opinfo[insn->opcode].cls) {
-	case VFM_CLASS_RET:
-		break;
-	case VFM_CLASS_JMP:
-		succ[1] = insn->arg;
-		break;
-	case VFM_CLASS_JCC:
-		succ[0] = i + 1;
-		succ[1] = insn->arg;
-		break;
-	case VFM_CLASS_STACK:
-	case VFM_CLASS_LOAD:
-	case VFM_CLASS_LOADX:
-	case VFM_CLASS_ALU2:
-	case VFM_CLASS_ALU1:
-	case VFM_CLASS_SPECIAL:
-		succ[0] = i + 1;
-		break;
-	}
-}
 
 /* The k-th existing successor inside [0, n) of i (k < 2), or NONE. */
 static uint32_t cfg_nth_succ(const struct vfm_insn *insns, uint32_t n, uint32_t i, unsigned k)

@@ -14,17 +14,8 @@
 
 #include "../vm/program.h"
 
-#define VFM_CFG_NONE UINT32_MAX
-
-/*
- * Successors of instruction i: succ[0] the next instruction (fall-through,
- * or the not-taken edge of a conditional jump), succ[1] the jump target;
- * VFM_CFG_NONE where there is none.  succ[0] may be n (past the end): the
- * structural verifier rejects such programs, the analyses never see one.
- * Derived from the opcode class, switched over without default: a new
- * class names itself here.
- */
-void vfm_cfg_succ(const struct vfm_insn *insns, uint32_t i, uint32_t succ[2]);
+/* VFM_CFG_NONE and vfm_cfg_succ (the successors of one instruction) are
+ * in vm/program.h: the interpreter's scratch analysis needs them too. */
 
 /*
  * Depth-first search from instruction 0 (successors in the order above):

@@ -259,32 +259,6 @@ vfm_error_t vfm_predecode(struct vfm_program *prog, bool fuse)
 	return VFM_OK;
 }
 
-/* Successors of reachable instruction i; returns their count (0..2). */
-static unsigned successors(const struct vfm_program *prog, uint32_t i, uint32_t succ[2])
-{
-	const struct vfm_insn *in = &prog->insns[i];
-	switch ((enum vfm_op_class)vfm_opinfo[in->opcode].cls) {
-	case VFM_CLASS_RET:
-		return 0;
-	case VFM_CLASS_JMP:
-		succ[0] = in->arg;
-		return 1;
-	case VFM_CLASS_JCC:
-		succ[0] = in->arg;
-		succ[1] = i + 1;
-		return 2;
-	case VFM_CLASS_STACK:
-	case VFM_CLASS_LOAD:
-	case VFM_CLASS_LOADX:
-	case VFM_CLASS_ALU2:
-	case VFM_CLASS_ALU1:
-	case VFM_CLASS_SPECIAL:
-		break;
-	}
-	succ[0] = i + 1;
-	return 1;
-}
-
 uint16_t vfm_scratch_read_before_write(const struct vfm_program *prog)
 {
 	uint32_t n = prog->n_insns;
@@ -322,11 +296,11 @@ uint16_t vfm_scratch_read_before_write(const struct vfm_program *prog)
 		if (in->opcode == VFM_OPC_STM)
 			out |= (uint16_t)(1u << in->aux);
 		uint32_t succ[2];
-		unsigned ns = successors(prog, i, succ);
-		for (unsigned s = 0; s < ns; s++) {
+		vfm_cfg_succ(prog->insns, i, succ);
+		for (unsigned s = 0; s < 2; s++) {
 			uint32_t j = succ[s];
 			if (j >= n)
-				continue; /* the verifier rejects this */
+				continue; /* none (VFM_CFG_NONE), or past the end: rejected */
 			if (state[j] & 1) {
 				if ((written[j] & out) == written[j])
 					continue;

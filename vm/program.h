@@ -196,4 +196,16 @@ int vfm_format_insn(const uint8_t *code, uint32_t code_size, uint32_t pc,
 void vfm_describe_pc(const struct vfm_program *prog, uint32_t pc, char *buf,
 		     size_t n);
 
+#define VFM_CFG_NONE UINT32_MAX
+
+/*
+ * Successors of instruction i: succ[0] the next instruction (fall-through,
+ * or the not-taken edge of a conditional jump), succ[1] the jump target;
+ * VFM_CFG_NONE where there is none.  succ[0] may be n (past the end): the
+ * structural verifier rejects such programs, the analyses never see one.
+ * Derived from the opcode class, switched over without default: a new
+ * class names itself here.
+ */
+void vfm_cfg_succ(const struct vfm_insn *insns, uint32_t i, uint32_t succ[2]);
+
 #endif
