@@ -349,23 +349,13 @@ static unsigned can_load_jcc(const struct vfm_program *prog, const uint8_t *targ
 	return n;
 }
 
-/* Does the instruction end its basic block (control leaves or may leave)? */
-static bool ends_block(enum vfm_op_class cls)
+/* Does instruction i end its basic block: may control go anywhere but
+ * to i + 1 (a jump, a conditional jump, a return)? */
+static bool ends_block(const struct vfm_program *prog, uint32_t i)
 {
-	switch (cls) {
-	case VFM_CLASS_JMP:
-	case VFM_CLASS_JCC:
-	case VFM_CLASS_RET:
-		return true;
-	case VFM_CLASS_STACK:
-	case VFM_CLASS_LOAD:
-	case VFM_CLASS_LOADX:
-	case VFM_CLASS_ALU2:
-	case VFM_CLASS_ALU1:
-	case VFM_CLASS_SPECIAL:
-		return false;
-	}
-	return true;
+	uint32_t succ[2];
+	vfm_cfg_succ(prog->insns, i, succ);
+	return succ[0] != i + 1 || succ[1] != VFM_CFG_NONE;
 }
 
 /*
@@ -505,7 +495,7 @@ static bool plan_blocks(struct vfm_jit_ctx *ctx)
 		const struct vfm_insn *insn = &prog->insns[i];
 		if (vfm_opinfo[insn->opcode].operand == VFM_OPND_REL32)
 			target[insn->arg] = 1;
-		if (ends_block((enum vfm_op_class)vfm_opinfo[insn->opcode].cls))
+		if (ends_block(prog, i))
 			target[i + 1] = 1; /* a leader, though not a jump target */
 	}
 	memset(ctx->own, 1, n + 1);
